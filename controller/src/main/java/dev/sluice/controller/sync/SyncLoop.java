@@ -1,0 +1,153 @@
+package dev.sluice.controller.sync;
+
+import dev.sluice.controller.translate.ClusterState;
+import dev.sluice.controller.translate.Problem;
+import dev.sluice.controller.translate.Translation;
+import dev.sluice.gateway.route.RouteTable;
+import dev.sluice.gateway.route.RouteTableHolder;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single thread that turns "something changed" into a published {@link RouteTable}.
+ *
+ * <p>Level-triggered, like ingress-nginx's sync loop and Traefik's throttled provider: sources
+ * call {@link #markDirty()} for every event and never pass payloads; the loop waits a short
+ * {@code debounce} so a burst of events becomes one rebuild, takes a fresh {@link ClusterState}
+ * snapshot, translates it, and publishes only when the table differs from the live one. Events
+ * that arrive during a rebuild mark the state dirty again, so nothing is lost. A translation that
+ * throws never replaces the live table.
+ */
+public final class SyncLoop implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SyncLoop.class);
+
+    private final Supplier<ClusterState> snapshot;
+    private final Function<ClusterState, Translation> translator;
+    private final RouteTableHolder holder;
+    private final Consumer<List<Problem>> problemSink;
+    private final Duration debounce;
+    private final Thread thread;
+    private final Object lock = new Object();
+    private boolean dirty; // guarded by lock
+    private volatile boolean running = true;
+    private Set<Problem> lastProblems = Set.of(); // sync thread only
+
+    private final Counter rebuilds;
+    private final Counter publishes;
+    private final Counter failures;
+    private final Timer rebuildTime;
+    private final AtomicInteger problemCount = new AtomicInteger();
+
+    /**
+     * @param snapshot    returns the current objects (called on the sync thread)
+     * @param translator  pure function from objects to table and problems
+     * @param holder      where tables are published
+     * @param problemSink receives the full problem list after every rebuild (e.g. to raise
+     *                    Kubernetes Events); new problems are logged here already
+     * @param debounce    how long to wait after the first event of a burst
+     * @param registry    metrics
+     */
+    public SyncLoop(Supplier<ClusterState> snapshot, Function<ClusterState, Translation> translator,
+            RouteTableHolder holder, Consumer<List<Problem>> problemSink, Duration debounce, MeterRegistry registry) {
+        this.snapshot = snapshot;
+        this.translator = translator;
+        this.holder = holder;
+        this.problemSink = problemSink;
+        this.debounce = debounce;
+        this.rebuilds = Counter.builder("sluice_table_rebuilds").description("route table rebuilds").register(registry);
+        this.publishes = Counter.builder("sluice_table_publishes").description("route tables published (changed)").register(registry);
+        this.failures = Counter.builder("sluice_table_rebuild_failures")
+                .description("rebuilds that failed; the last good table kept serving").register(registry);
+        this.rebuildTime = Timer.builder("sluice_table_rebuild_duration").description("time to rebuild the table").register(registry);
+        registry.gauge("sluice_config_problems", problemCount);
+        this.thread = new Thread(this::run, "sluice-sync");
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts the loop with one initial rebuild, which publishes the first table. */
+    public void start() {
+        markDirty();
+        thread.start();
+    }
+
+    /** Records that some object changed; cheap, callable from any thread. */
+    public void markDirty() {
+        synchronized (lock) {
+            dirty = true;
+            lock.notifyAll();
+        }
+    }
+
+    /** Number of rebuilds so far (for tests and the burst measurement). */
+    public long rebuildCount() {
+        return (long) rebuilds.count();
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                synchronized (lock) {
+                    while (!dirty && running) {
+                        lock.wait();
+                    }
+                }
+                if (!running) {
+                    return;
+                }
+                if (!debounce.isZero()) {
+                    Thread.sleep(debounce.toMillis());
+                }
+                synchronized (lock) {
+                    dirty = false;
+                }
+                rebuild();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException | Error e) {
+                failures.increment();
+                log.error("route table rebuild failed; the last good table keeps serving", e);
+            }
+        }
+    }
+
+    /** Rebuilds and publishes synchronously on the caller's thread (used by the loop). */
+    void rebuild() {
+        rebuilds.increment();
+        Translation t = rebuildTime.record(() -> translator.apply(snapshot.get()));
+        Set<Problem> problems = Set.copyOf(t.problems());
+        for (Problem p : t.problems()) {
+            if (!lastProblems.contains(p)) {
+                log.warn("[{}/{}] {}: {}", p.namespace(), p.name(), p.kind(), p.message());
+            }
+        }
+        lastProblems = problems;
+        problemCount.set(problems.size());
+        if (!holder.isPublished() || !t.table().equals(holder.current())) {
+            holder.publish(t.table());
+            publishes.increment();
+            log.info("route table published: {} hosts, {} wildcard hosts (generation {})",
+                    t.table().hosts().size(), t.table().wildcards().size(), holder.generation());
+        }
+        problemSink.accept(t.problems());
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        synchronized (lock) {
+            lock.notifyAll();
+        }
+        thread.interrupt();
+    }
+}

@@ -1,0 +1,34 @@
+package dev.sluice.controller.translate;
+
+import io.fabric8.kubernetes.api.model.Endpoints;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressClass;
+import java.util.List;
+
+/**
+ * A read-only snapshot of every Kubernetes object the translator looks at, from either source
+ * (informer caches in cluster mode, files in manifest mode). Legacy Ingress forms are already
+ * converted to {@code networking.k8s.io/v1} by the source. The objects must not be mutated.
+ */
+public record ClusterState(
+        List<Ingress> ingresses,
+        List<IngressClass> ingressClasses,
+        List<Service> services,
+        List<EndpointSlice> endpointSlices,
+        List<Endpoints> endpoints,
+        List<Secret> secrets) {
+
+    public static final ClusterState EMPTY = new ClusterState(List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
+
+    public ClusterState {
+        ingresses = List.copyOf(ingresses);
+        ingressClasses = List.copyOf(ingressClasses);
+        services = List.copyOf(services);
+        endpointSlices = List.copyOf(endpointSlices);
+        endpoints = List.copyOf(endpoints);
+        secrets = List.copyOf(secrets);
+    }
+}

@@ -1,0 +1,35 @@
+package dev.sluice.controller.translate;
+
+import java.util.Objects;
+
+/**
+ * The controller flags that change translation, named as ingress-nginx names them.
+ *
+ * @param ingressClass             {@code --ingress-class} (default {@code nginx})
+ * @param controllerClass          {@code --controller-class} (default {@code k8s.io/ingress-nginx})
+ * @param watchIngressWithoutClass {@code --watch-ingress-without-class}
+ * @param defaultBackendService    {@code --default-backend-service} as {@code namespace/name}, or
+ *                                 {@code null}
+ * @param annotationsPrefix        {@code --annotations-prefix} (default
+ *                                 {@code nginx.ingress.kubernetes.io})
+ */
+public record TranslatorConfig(
+        String ingressClass,
+        String controllerClass,
+        boolean watchIngressWithoutClass,
+        String defaultBackendService,
+        String annotationsPrefix) {
+
+    public static final String DEFAULT_INGRESS_CLASS = "nginx";
+    public static final String DEFAULT_CONTROLLER_CLASS = "k8s.io/ingress-nginx";
+    public static final String DEFAULT_ANNOTATIONS_PREFIX = "nginx.ingress.kubernetes.io";
+
+    public static final TranslatorConfig DEFAULTS = new TranslatorConfig(
+            DEFAULT_INGRESS_CLASS, DEFAULT_CONTROLLER_CLASS, false, null, DEFAULT_ANNOTATIONS_PREFIX);
+
+    public TranslatorConfig {
+        Objects.requireNonNull(ingressClass, "ingressClass");
+        Objects.requireNonNull(controllerClass, "controllerClass");
+        Objects.requireNonNull(annotationsPrefix, "annotationsPrefix");
+    }
+}

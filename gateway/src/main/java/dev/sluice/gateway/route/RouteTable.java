@@ -1,0 +1,149 @@
+package dev.sluice.gateway.route;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The complete, immutable routing state of the data plane: virtual hosts and their locations.
+ * Built by the controller from Kubernetes objects, published atomically through
+ * {@link RouteTableHolder}, and read once per request.
+ *
+ * <p>Host lookup, as ingress-nginx's server selection: the {@code Host} header is lower-cased and
+ * its port and trailing dot are dropped; an exact host wins; then a wildcard {@code *.example.com}
+ * whose {@code *} stands for exactly one label of {@code [A-Za-z0-9_-]} ({@code a.example.com}
+ * matches, {@code a.b.example.com} and {@code example.com} do not); anything else goes to the
+ * catch-all. A named host never falls back to the catch-all's paths.
+ *
+ * @param hosts     exact hosts, keyed by lower-case name
+ * @param wildcards wildcard hosts, keyed by the suffix after {@code *.} (lower-case)
+ * @param catchAll  host-less rules and unknown hosts
+ */
+public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> wildcards, HostRoutes catchAll) {
+
+    /** A table with no routes: everything answers 404. */
+    public static final RouteTable EMPTY =
+            new RouteTable(Map.of(), Map.of(), HostRoutes.of("", java.util.List.of(), false, Route.notFound(), null));
+
+    public RouteTable {
+        hosts = Map.copyOf(hosts);
+        wildcards = Map.copyOf(wildcards);
+        Objects.requireNonNull(catchAll, "catchAll");
+    }
+
+    /** The virtual host serving a {@code Host} header value (which may be {@code null}). */
+    public HostRoutes findHost(String hostHeader) {
+        String host = normalizeHost(hostHeader);
+        if (host.isEmpty()) {
+            return catchAll;
+        }
+        HostRoutes h = hosts.get(host);
+        if (h != null) {
+            return h;
+        }
+        if (!wildcards.isEmpty()) {
+            int dot = host.indexOf('.');
+            if (dot > 0 && isLabel(host, dot)) {
+                h = wildcards.get(host.substring(dot + 1));
+                if (h != null) {
+                    return h;
+                }
+            }
+        }
+        return catchAll;
+    }
+
+    /**
+     * Decides what to do with a request.
+     *
+     * @param hostHeader the {@code Host} header, verbatim (may be {@code null})
+     * @param rawUri     the request-target as received (origin form; absolute form is accepted)
+     * @param scheme     {@code http} or {@code https}, for redirects
+     */
+    public RoutingDecision decide(String hostHeader, String rawUri, String scheme) {
+        if (rawUri.startsWith("http://") || rawUri.startsWith("https://")) {
+            int start = rawUri.indexOf("//") + 2;
+            int slash = rawUri.indexOf('/', start);
+            int q = rawUri.indexOf('?', start);
+            if (hostHeader == null || hostHeader.isEmpty()) {
+                int end = slash >= 0 ? slash : (q >= 0 ? q : rawUri.length());
+                hostHeader = rawUri.substring(start, end);
+            }
+            rawUri = slash >= 0 ? rawUri.substring(slash) : "/" + (q >= 0 ? rawUri.substring(q) : "");
+        }
+        int q = rawUri.indexOf('?');
+        String rawPath = q >= 0 ? rawUri.substring(0, q) : rawUri;
+        String query = q >= 0 ? rawUri.substring(q) : "";
+        int hash = rawPath.indexOf('#');
+        if (hash >= 0) {
+            rawPath = rawPath.substring(0, hash);
+        }
+        String path = PathNormalizer.normalize(rawPath);
+        if (path == null) {
+            return new RoutingDecision.Respond(400, null, "bad request path");
+        }
+        HostRoutes host = findHost(hostHeader);
+        String authority = hostHeader == null ? "" : hostHeader;
+        if (host.appRoot() != null && path.equals("/")) {
+            return new RoutingDecision.Respond(302, scheme + "://" + authority + host.appRoot(), "app-root");
+        }
+        Route route;
+        HostRoutes.Match match = host.match(path);
+        if (match instanceof HostRoutes.SlashRedirect s) {
+            return new RoutingDecision.Respond(301, scheme + "://" + authority + PathNormalizer.escape(s.path()) + query,
+                    "trailing slash");
+        }
+        route = ((HostRoutes.Matched) match).route();
+        Backend backend = route.backend();
+        if (backend == null) {
+            return new RoutingDecision.Respond(404, null, "no route");
+        }
+        String upstreamUri = rawUri;
+        String forwardedPrefix = null;
+        Rewrite rewrite = route.options().rewrite();
+        if (rewrite != null) {
+            String rewritten = rewrite.apply(path);
+            if (rewritten != null) {
+                if (rewrite.isRedirect()) {
+                    return new RoutingDecision.Respond(302, rewritten + query, "rewrite-target redirect");
+                }
+                upstreamUri = PathNormalizer.escape(rewritten) + query;
+                forwardedPrefix = route.options().xForwardedPrefix();
+            }
+        }
+        if (!backend.hasEndpoints()) {
+            return new RoutingDecision.Respond(503, null,
+                    backend.problem() != null ? backend.problem() : "no ready endpoints for " + backend.name());
+        }
+        return new RoutingDecision.Forward(host, route, backend, upstreamUri, forwardedPrefix);
+    }
+
+    /** Lower-case, without port and trailing dot; {@code ""} for a missing header. */
+    public static String normalizeHost(String hostHeader) {
+        if (hostHeader == null || hostHeader.isEmpty()) {
+            return "";
+        }
+        String h = hostHeader.trim();
+        int colon;
+        if (h.startsWith("[")) {
+            int close = h.indexOf(']');
+            h = close > 0 ? h.substring(0, close + 1) : h;
+        } else if ((colon = h.lastIndexOf(':')) >= 0 && h.indexOf(':') == colon) {
+            h = h.substring(0, colon);
+        }
+        if (h.endsWith(".")) {
+            h = h.substring(0, h.length() - 1);
+        }
+        return h.toLowerCase(Locale.ROOT);
+    }
+
+    private static boolean isLabel(String host, int end) {
+        for (int i = 0; i < end; i++) {
+            char c = host.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_')) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
