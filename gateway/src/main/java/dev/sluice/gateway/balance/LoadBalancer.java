@@ -19,7 +19,7 @@ import java.util.Set;
  * <p>Feedback: after each attempt the proxy calls {@link #onResponse} exactly once with the
  * endpoint it got from {@code pick}; {@link Ewma} uses it for latency and in-flight counts.
  */
-public sealed interface LoadBalancer permits RoundRobin, ConsistentHash, ConsistentHashSubset, CookieAffinity {
+public sealed interface LoadBalancer permits RoundRobin, Ewma, ConsistentHash, ConsistentHashSubset, CookieAffinity {
 
     /** The endpoints this balancer chooses from (possibly empty). */
     List<Endpoint> endpoints();
