@@ -174,13 +174,15 @@ public final class IngressTranslator implements Function<ClusterState, Translati
 
             // Work out everything this Ingress contributes first, and change shared state only at
             // the end, so an exception half-way leaves no trace of the Ingress.
-            Route defaultRoute = null;
+            Backend defaultBackend = null;
             if (spec != null && spec.getDefaultBackend() != null) {
-                Backend b = backend(p, spec.getDefaultBackend(), "defaultBackend");
-                if (b != null) {
-                    defaultRoute = new Route(new PathMatcher.Prefix("/"), source, b, a.routeOptions());
-                }
+                defaultBackend = backend(p, spec.getDefaultBackend(), "defaultBackend");
             }
+            // the catch-all takes the annotations except rewrite (ingress-nginx: "Redirect and
+            // rewrite can affect the catch all behavior, skip for now")
+            Route catchAllRoute = defaultBackend == null ? null
+                    : new Route(new PathMatcher.Prefix("/"), source, defaultBackend, a.routeOptions());
+            Route hostFallback = hostFallback(p, defaultBackend);
             List<String> ruleHosts = new ArrayList<>();
             List<HostedPath> paths = new ArrayList<>();
             for (IngressRule rule : rules) {
@@ -201,11 +203,13 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                 }
             }
 
+            // the fallback location "/" of a host carries its creator's annotations, so they count
+            // for the host's regex mode like any location (ingress-nginx enforceRegexModifier)
             boolean creatorRegex = a.useRegex() || (a.rewriteTarget() != null && !a.rewriteTarget().equals("/"));
             for (String host : ruleHosts) {
                 HostBuilder hb = host.isEmpty() ? catchAll : hosts.get(host);
                 if (hb == null) {
-                    hb = new HostBuilder(host, defaultRoute != null ? defaultRoute : controllerDefault, creatorRegex);
+                    hb = new HostBuilder(host, hostFallback, creatorRegex);
                     hosts.put(host, hb);
                 }
                 if (a.appRoot() != null) {
@@ -221,10 +225,30 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                             + older.source() + " (the oldest wins); ignored");
                 }
             }
-            if (defaultRoute != null && !catchAllFallbackSet && (rules.isEmpty() || ruleHosts.contains(""))) {
-                catchAll.fallback(defaultRoute);
+            if (catchAllRoute != null && !catchAllFallbackSet && (rules.isEmpty() || ruleHosts.contains(""))) {
+                catchAll.fallback(catchAllRoute);
                 catchAllFallbackSet = true;
             }
+        }
+
+        /**
+         * The fallback location {@code /} of a host this Ingress creates (SPEC §4.2): its
+         * {@code defaultBackend}, else the controller's default backend; with this Ingress's
+         * annotations, including a {@code rewrite-target} other than {@code /} (ingress-nginx
+         * applies all location annotations to it).
+         */
+        private Route hostFallback(Parsed p, Backend defaultBackend) {
+            Backend b = defaultBackend != null ? defaultBackend : controllerDefault.backend();
+            if (b == null) {
+                return Route.notFound();
+            }
+            IngressAnnotations a = p.annotations();
+            RouteOptions options = a.routeOptions();
+            if (a.rewriteTarget() != null && !a.rewriteTarget().equals("/")) {
+                options = options.withRewrite(Rewrite.of("/", a.rewriteTarget()), a.xForwardedPrefix());
+            }
+            return new Route(new PathMatcher.Prefix("/"), defaultBackend != null ? p.namespace() + "/" + p.name()
+                    : Route.BUILT_IN, b, options);
         }
 
         private record HostedPath(String host, PendingPath path) {}

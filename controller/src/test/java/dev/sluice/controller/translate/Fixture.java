@@ -35,9 +35,11 @@ import java.util.List;
  *   - {host: foo.com, uri: /bar, status: 404}
  *   - {host: foo.com, uri: /, status: 302, location: http://foo.com/app}
  *   - {host: foo.com, uri: /y, route: default/ing-a, endpoints: [127.0.0.1:8080]}
+ *   - {host: foo.com, uri: /t, connectTimeout: 10s, readTimeout: 2m, nextUpstreamTries: 5}
  * </pre>
  *
- * A case with {@code backend}, {@code route}, {@code endpoints}, {@code upstreamUri} or
+ * A line {@code #include common/services-abcd.yaml} pulls in shared objects (Services a–d with
+ * one endpoint each). A case with {@code backend}, {@code route}, {@code endpoints}, {@code upstreamUri} or
  * {@code forwardedPrefix} expects the request to be forwarded; a case with {@code status}
  * expects a local answer. Objects without {@code creationTimestamp} are older than everything
  * below them, as in manifest mode.
@@ -69,7 +71,8 @@ record Fixture(String name, ClusterState state, List<Expect> expectations) {
 
     /** One request and what must happen to it. */
     record Case(String host, String uri, String scheme, String backend, String route, List<String> endpoints,
-            String upstreamUri, String forwardedPrefix, Integer status, String location) {
+            String upstreamUri, String forwardedPrefix, Integer status, String location, String connectTimeout,
+            String sendTimeout, String readTimeout, Integer nextUpstreamTries) {
         boolean expectsForward() {
             return status == null;
         }
@@ -80,13 +83,32 @@ record Fixture(String name, ClusterState state, List<Expect> expectations) {
         }
     }
 
+    /** Replaces each line {@code #include common/x.yaml} by that file (shared Services and slices). */
+    private static String expandIncludes(String content) throws IOException {
+        StringBuilder out = new StringBuilder(content.length());
+        for (String line : content.split("\n", -1)) {
+            if (line.startsWith("#include ")) {
+                String resource = "/fixtures/" + line.substring("#include ".length()).trim();
+                try (InputStream in = Fixture.class.getResourceAsStream(resource)) {
+                    if (in == null) {
+                        throw new IllegalArgumentException("no fixture include " + resource);
+                    }
+                    out.append("\n---\n").append(new String(in.readAllBytes(), StandardCharsets.UTF_8)).append("\n---\n");
+                }
+            } else {
+                out.append(line).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
     static Fixture load(String name) {
         String resource = "/fixtures/" + name;
         try (InputStream in = Fixture.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalArgumentException("no fixture " + resource);
             }
-            String content = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            String content = expandIncludes(new String(in.readAllBytes(), StandardCharsets.UTF_8));
             ClusterState state = ManifestParser.parse(name, content).toClusterState();
             List<Expect> expects = new ArrayList<>();
             ObjectReader docs = YAML.readerFor(JsonNode.class);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RoutingDecision;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -87,6 +88,19 @@ class FixtureTest {
             assertThat(fwd.upstreamUri()).as("upstream URI")
                     .isEqualTo(c.upstreamUri() != null ? c.upstreamUri() : c.uri());
             assertThat(fwd.forwardedPrefix()).as("X-Forwarded-Prefix").isEqualTo(c.forwardedPrefix());
+            RouteOptions o = fwd.route().options();
+            if (c.connectTimeout() != null) {
+                assertThat(o.connectTimeout()).as("connect timeout").isEqualTo(Durations.parse(c.connectTimeout()));
+            }
+            if (c.sendTimeout() != null) {
+                assertThat(o.sendTimeout()).as("send timeout").isEqualTo(Durations.parse(c.sendTimeout()));
+            }
+            if (c.readTimeout() != null) {
+                assertThat(o.readTimeout()).as("read timeout").isEqualTo(Durations.parse(c.readTimeout()));
+            }
+            if (c.nextUpstreamTries() != null) {
+                assertThat(o.nextUpstreamTries()).as("next upstream tries").isEqualTo(c.nextUpstreamTries());
+            }
         } else {
             assertThat(d).as("decision for %s", c).isInstanceOf(RoutingDecision.Respond.class);
             RoutingDecision.Respond r = (RoutingDecision.Respond) d;
