@@ -3,6 +3,9 @@ package dev.sluice.controller.source;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.controller.translate.IngressTranslator;
+import dev.sluice.controller.translate.TranslatorConfig;
+import dev.sluice.gateway.route.RoutingDecision;
 import io.fabric8.kubernetes.api.model.Service;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -144,6 +147,27 @@ class ManifestSourceTest {
             assertThat(serviceNames()).containsExactly("late");
             assertThat(source.fileProblems()).isEmpty();
         });
+    }
+
+    @Test
+    void theSeedTutorialRoutesFromAWatchedDirectory() throws Exception {
+        Path file = dir.resolve("tutorial.yaml");
+        try (var in = getClass().getResourceAsStream("/fixtures/seed-tutorial.yaml")) {
+            Files.write(file, in.readAllBytes());
+        }
+        start(dir);
+        IngressTranslator translator = new IngressTranslator(TranslatorConfig.DEFAULTS);
+        RoutingDecision d = translator.translate(source.snapshot()).table().decide("node:31234", "/pay/x", "http");
+        assertThat(d).isInstanceOfSatisfying(RoutingDecision.Forward.class, f -> {
+            assertThat(f.backend().name()).isEqualTo("default-pay-service-v1-80");
+            assertThat(f.upstreamUri()).isEqualTo("/");
+        });
+        // move /pay to the user service: the next snapshot routes it there
+        Files.writeString(file, Files.readString(file).replace("serviceName: pay-service-v1", "serviceName: user-service-v1"));
+        await().atMost(WITHIN_A_SECOND).untilAsserted(() -> assertThat(
+                translator.translate(source.snapshot()).table().decide("node:31234", "/pay/x", "http"))
+                .isInstanceOfSatisfying(RoutingDecision.Forward.class,
+                        f -> assertThat(f.backend().name()).isEqualTo("default-user-service-v1-80")));
     }
 
     @Test
