@@ -88,6 +88,13 @@ class RouteTableTest {
     }
 
     @Test
+    void prefixWithoutSlashWinsOverTheTrailingSlashRedirect() {
+        RouteTable t = table(host("a.test", prefix("/foo/", "slash"), prefix("/foo", "bare")));
+        assertThat(serve(t, "a.test", "/foo")).isEqualTo("bare");
+        assertThat(serve(t, "a.test", "/foo/x")).isEqualTo("slash");
+    }
+
+    @Test
     void hostsIgnoreCasePortAndTrailingDot() {
         RouteTable t = table(host("plain.test", prefix("/", "plain")), host("", prefix("/", "catch-all")));
         assertThat(serve(t, "PLAIN.test:8080", "/")).isEqualTo("plain");
