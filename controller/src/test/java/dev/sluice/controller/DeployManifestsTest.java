@@ -6,6 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.sluice.controller.source.ManifestParser;
+import dev.sluice.controller.source.ParsedManifest;
+import dev.sluice.controller.translate.IngressTranslator;
+import dev.sluice.controller.translate.Translation;
+import dev.sluice.controller.translate.TranslatorConfig;
+import dev.sluice.gateway.route.RoutingDecision;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,6 +69,68 @@ class DeployManifestsTest {
         assertThat(v1.get("apiVersion").asText()).isEqualTo("networking.k8s.io/v1");
         assertThat(v1.at("/spec/defaultBackend/service/name").asText()).isEqualTo("user-service-v1");
         assertThat(v1.at("/spec/rules/0/http/paths/1/backend/service/port/number").asInt()).isEqualTo(80);
+    }
+
+    @Test
+    void everyManifestUnderDeployParsesWithTheManifestParser() throws Exception {
+        for (Path file : manifestFiles(DEPLOY)) {
+            ParsedManifest parsed = ManifestParser.parse(file.getFileName().toString(), Files.readString(file));
+            assertThat(parsed.objects()).allSatisfy(o -> assertThat(o.getMetadata().getName()).isNotBlank());
+        }
+    }
+
+    @Test
+    void theLegacyIngressAndItsV1TwinRouteTheSame() throws Exception {
+        Path examples = DEPLOY.resolve("examples");
+        ParsedManifest legacy = parse(examples.resolve("legacy/ingress-legacy.yaml"));
+        ParsedManifest v1 = parse(examples.resolve("ingress.yaml"));
+        assertThat(legacy.ingresses()).hasSize(1);
+        // what the API server makes of the legacy form; only the class is spelled differently
+        assertThat(v1.ingresses().get(0).getSpec().getRules()).isEqualTo(legacy.ingresses().get(0).getSpec().getRules());
+        assertThat(v1.ingresses().get(0).getSpec().getDefaultBackend())
+                .isEqualTo(legacy.ingresses().get(0).getSpec().getDefaultBackend());
+
+        List<ParsedManifest> common = List.of(
+                parse(examples.resolve("ingressclass.yaml")),
+                parse(examples.resolve("user-service-v1.yaml")),
+                parse(examples.resolve("pay-service-v1.yaml")),
+                ManifestParser.parse("endpoints.yaml", """
+                        apiVersion: v1
+                        kind: Endpoints
+                        metadata: {name: user-service-v1}
+                        subsets: [{addresses: [{ip: 127.0.0.11}, {ip: 127.0.0.12}], ports: [{port: 8080}]}]
+                        ---
+                        apiVersion: v1
+                        kind: Endpoints
+                        metadata: {name: pay-service-v1}
+                        subsets: [{addresses: [{ip: 127.0.0.21}], ports: [{port: 8081}]}]
+                        """));
+        IngressTranslator translator = new IngressTranslator(TranslatorConfig.DEFAULTS);
+        List<ParsedManifest> withLegacy = new ArrayList<>(common);
+        withLegacy.add(legacy);
+        List<ParsedManifest> withV1 = new ArrayList<>(common);
+        withV1.add(v1);
+
+        Translation a = translator.apply(ParsedManifest.toClusterState(withLegacy));
+        Translation b = translator.apply(ParsedManifest.toClusterState(withV1));
+
+        assertThat(a.problems()).isEmpty();
+        assertThat(b.problems()).isEmpty();
+        assertThat(b.table()).isEqualTo(a.table());
+        RoutingDecision user = a.table().decide("localhost:31234", "/user/42?x=1", "http");
+        assertThat(user).isInstanceOfSatisfying(RoutingDecision.Forward.class, f -> {
+            assertThat(f.backend().name()).isEqualTo("default-user-service-v1-80");
+            assertThat(f.upstreamUri()).isEqualTo("/?x=1"); // rewrite-target: / replaces the whole path
+        });
+        assertThat(a.table().decide(null, "/pay", "http")).isInstanceOfSatisfying(RoutingDecision.Forward.class,
+                f -> assertThat(f.backend().endpoints()).extracting(Object::toString).containsExactly("127.0.0.21:8081"));
+        assertThat(a.table().decide("other.example", "/anything-else", "http"))
+                .isInstanceOfSatisfying(RoutingDecision.Forward.class,
+                        f -> assertThat(f.backend().name()).isEqualTo("default-user-service-v1-80"));
+    }
+
+    private static ParsedManifest parse(Path file) throws Exception {
+        return ManifestParser.parse(file.getFileName().toString(), Files.readString(file));
     }
 
     @Test

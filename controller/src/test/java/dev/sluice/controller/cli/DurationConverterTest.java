@@ -21,7 +21,6 @@ class DurationConverterTest {
         "1m30s500ms, 90500",
         "1.5s, 1500",
         "10, 10000",       // a bare number is seconds
-        "0.25, 250",
         "0, 0",
         "0s, 0",
         "' 45s ', 45000",
@@ -33,20 +32,20 @@ class DurationConverterTest {
     @ParameterizedTest
     @CsvSource({"1500us, 1500000", "1500µs, 1500000", "7ns, 7"})
     void readsSubMillisecondUnits(String text, long nanos) {
-        assertThat(DurationConverter.parse(text)).isEqualTo(Duration.ofNanos(nanos));
+        assertThat(new DurationConverter().convert(text)).isEqualTo(Duration.ofNanos(nanos));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "  ", "abc", "5x", "-5s", "1..5s", "s", "5 s", "1e3", "ms500", "10S"})
-    void refusesWhatIsNotADuration(String text) {
+    @ValueSource(strings = {"abc", "5x", "-5s", "1..5s", "s", "5 s", "1e3", "ms500", "10S", "0.25"})
+    void refusesWhatIsNotADurationAndNamesIt(String text) {
         assertThatThrownBy(() -> new DurationConverter().convert(text))
                 .isInstanceOf(TypeConversionException.class)
-                .hasMessageContaining("'" + text + "'");
+                .hasMessageContaining(text);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"99999999999h", "9999999999999999999"})
-    void refusesDurationsThatDoNotFit(String text) {
-        assertThatThrownBy(() -> DurationConverter.parse(text)).isInstanceOf(IllegalArgumentException.class);
+    @ValueSource(strings = {"", "  ", "99999999999h", "9999999999999999999"})
+    void refusesEmptyAndTooLongDurations(String text) {
+        assertThatThrownBy(() -> new DurationConverter().convert(text)).isInstanceOf(TypeConversionException.class);
     }
 }
