@@ -72,7 +72,8 @@ public final class ClusterSource implements AutoCloseable {
     private Watched<EndpointSlice> endpointSlices;
     private Watched<Endpoints> endpoints;
     private Watched<Secret> secrets;
-    private List<Watched<?>> all = List.of();
+    private volatile List<Watched<?>> all = List.of();
+    private volatile boolean closed;
 
     /**
      * @param client         the API client (closed by the caller, not by this source)
@@ -122,7 +123,7 @@ public final class ClusterSource implements AutoCloseable {
             } else if (w.disabled) {
                 // a dropped optional kind counts as synced (empty): let the sync loop notice
                 onChange.run();
-            } else if (!(unwrap(failure) instanceof CancellationException)) {
+            } else if (!closed && !(unwrap(failure) instanceof CancellationException)) {
                 log.error("{} informer stopped: {}", kind, unwrap(failure).toString());
             }
         });
@@ -163,6 +164,7 @@ public final class ClusterSource implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        closed = true;
         for (Watched<?> w : all) {
             w.informer.close();
         }
