@@ -11,7 +11,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.sluice.controller.sync.SyncLoop;
 import dev.sluice.controller.testing.MockApiServer;
-import dev.sluice.controller.testing.MiniTranslator;
+import dev.sluice.controller.translate.IngressTranslator;
 import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.route.Endpoint;
 import dev.sluice.gateway.route.RouteTable;
@@ -61,7 +61,7 @@ class ClusterSourceResilienceTest {
     }
 
     private void start() {
-        loop = new SyncLoop(() -> source.snapshot(), new MiniTranslator(TranslatorConfig.DEFAULTS), holder,
+        loop = new SyncLoop(() -> source.snapshot(), new IngressTranslator(TranslatorConfig.DEFAULTS), holder,
                 problems -> {}, Duration.ofMillis(20), new SimpleMeterRegistry());
         source = new ClusterSource(sluiceClient, null, loop::markDirty);
         source.start();

@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.controller.sync.SyncLoop;
-import dev.sluice.controller.testing.MiniTranslator;
+import dev.sluice.controller.translate.IngressTranslator;
 import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.route.Endpoint;
 import dev.sluice.gateway.route.RouteTableHolder;
@@ -51,7 +51,7 @@ class ClusterSourceTest {
     private Duration debounce = Duration.ofMillis(20);
 
     private void start(String watchNamespace) {
-        loop = new SyncLoop(() -> source.snapshot(), new MiniTranslator(TranslatorConfig.DEFAULTS), holder,
+        loop = new SyncLoop(() -> source.snapshot(), new IngressTranslator(TranslatorConfig.DEFAULTS), holder,
                 problems -> {}, debounce, new SimpleMeterRegistry());
         source = new ClusterSource(client, watchNamespace, loop::markDirty);
         source.start();

@@ -58,6 +58,12 @@ public final class HostRoutes {
                 }
             }
         }
+        // a Prefix "/foo" has NGINX's exact copy "= /foo", which wins over the "/foo/" auto-redirect
+        for (Route r : rest) {
+            if (r.matcher() instanceof PathMatcher.Prefix p) {
+                slashPrefixes.remove(p.path());
+            }
+        }
         this.ordered = rest.toArray(new Route[0]);
     }
 

@@ -1,0 +1,250 @@
+package dev.sluice.controller.translate;
+
+import dev.sluice.gateway.route.Backend;
+import dev.sluice.gateway.route.Endpoint;
+import io.fabric8.kubernetes.api.model.EndpointAddress;
+import io.fabric8.kubernetes.api.model.EndpointPort;
+import io.fabric8.kubernetes.api.model.EndpointSubset;
+import io.fabric8.kubernetes.api.model.Endpoints;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressServiceBackend;
+import io.fabric8.kubernetes.api.model.networking.v1.ServiceBackendPort;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+
+/**
+ * Resolves an Ingress backend ({@code service.name} + {@code port.number|port.name}) to a
+ * {@link Backend} with its ready endpoints, as ingress-nginx does (SPEC §6.1).
+ *
+ * <p>The Ingress port is looked up in {@code Service.spec.ports[]} (by {@code port}, then by
+ * {@code targetPort} for a number; by {@code name} for a name). Endpoints come from the
+ * EndpointSlices labelled {@code kubernetes.io/service-name=<service>} in the same namespace: the
+ * slice port whose name equals the Service port's name (an unnamed single-port Service takes the
+ * slice's single port). An endpoint is used unless {@code conditions.ready} is {@code false}
+ * ({@code null} counts as ready); Sluice also leaves out endpoints whose {@code terminating} is
+ * {@code true}, which for a {@code null} ready condition is safer than ingress-nginx's reading.
+ * Endpoints are de-duplicated and sorted by address and port so equal inputs give equal tables.
+ * Only when a Service has no EndpointSlice at all does the legacy {@code Endpoints} object count
+ * ({@code addresses} only, never {@code notReadyAddresses}).
+ *
+ * <p>One resolver serves one translation: it indexes the objects once and caches each backend by
+ * name, so every route naming the same Service port shares one {@link Backend} (and one
+ * round-robin cursor), like an ingress-nginx upstream.
+ */
+final class BackendResolver {
+    static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+    private static final Comparator<Endpoint> ENDPOINT_ORDER =
+            Comparator.comparing(Endpoint::address).thenComparingInt(Endpoint::port);
+
+    /** A resolved backend and, when it cannot serve for a configuration reason, the problem. */
+    record Resolution(Backend backend, String problem) {}
+
+    private final Map<String, Service> services = new HashMap<>();
+    private final Map<String, List<EndpointSlice>> slicesByService = new HashMap<>();
+    private final Map<String, Endpoints> endpoints = new HashMap<>();
+    private final Map<String, Resolution> cache = new HashMap<>();
+
+    BackendResolver(ClusterState state) {
+        for (Service s : state.services()) {
+            services.put(key(s), s);
+        }
+        for (EndpointSlice slice : state.endpointSlices()) {
+            Map<String, String> labels = slice.getMetadata() == null ? null : slice.getMetadata().getLabels();
+            String svc = labels == null ? null : labels.get(SERVICE_NAME_LABEL);
+            if (svc != null) {
+                slicesByService.computeIfAbsent(namespace(slice) + "/" + svc, k -> new ArrayList<>()).add(slice);
+            }
+        }
+        for (Endpoints e : state.endpoints()) {
+            endpoints.put(key(e), e);
+        }
+    }
+
+    static String key(HasMetadata o) {
+        return namespace(o) + "/" + o.getMetadata().getName();
+    }
+
+    static String namespace(HasMetadata o) {
+        String ns = o.getMetadata() == null ? null : o.getMetadata().getNamespace();
+        return ns == null || ns.isEmpty() ? "default" : ns;
+    }
+
+    /** The name ingress-nginx gives the upstream: {@code <ns>-<svc>-<port number or name>}. */
+    static String backendName(String namespace, IngressServiceBackend svc) {
+        return namespace + "-" + svc.getName() + "-" + portText(svc.getPort());
+    }
+
+    private static String portText(ServiceBackendPort port) {
+        if (port == null) {
+            return "";
+        }
+        if (port.getNumber() != null && port.getNumber() > 0) {
+            return Integer.toString(port.getNumber());
+        }
+        return port.getName() == null ? "" : port.getName();
+    }
+
+    /** Resolves the Service backend of an Ingress in {@code namespace}. */
+    Resolution resolve(String namespace, IngressServiceBackend svc) {
+        String name = backendName(namespace, svc);
+        Resolution cached = cache.get(name);
+        if (cached == null) {
+            cached = doResolve(name, namespace, svc.getName(), svc.getPort());
+            cache.put(name, cached);
+        }
+        return cached;
+    }
+
+    /**
+     * The {@code --default-backend-service}: the first port of that Service, or {@code null} when
+     * the Service does not exist or has no port.
+     */
+    Backend firstPortBackend(String namespace, String serviceName) {
+        Service service = services.get(namespace + "/" + serviceName);
+        if (service == null || service.getSpec() == null || service.getSpec().getPorts() == null
+                || service.getSpec().getPorts().isEmpty()) {
+            return null;
+        }
+        ServicePort first = service.getSpec().getPorts().get(0);
+        String name = namespace + "-" + serviceName + "-" + first.getPort();
+        return Backend.of(name, endpointsOf(namespace, serviceName, service, first));
+    }
+
+    private Resolution doResolve(String name, String namespace, String serviceName, ServiceBackendPort port) {
+        String svcKey = namespace + "/" + serviceName;
+        Service service = services.get(svcKey);
+        if (service == null) {
+            String problem = "service " + svcKey + " not found";
+            return new Resolution(Backend.unavailable(name, problem), problem);
+        }
+        if (service.getSpec() != null && "ExternalName".equals(service.getSpec().getType())) {
+            String problem = "service " + svcKey + " is of type ExternalName, which Sluice does not support yet";
+            return new Resolution(Backend.unavailable(name, problem), problem);
+        }
+        ServicePort servicePort = findServicePort(service, port);
+        if (servicePort == null) {
+            String problem = "service " + svcKey + " has no port " + portText(port);
+            return new Resolution(Backend.unavailable(name, problem), problem);
+        }
+        return new Resolution(Backend.of(name, endpointsOf(namespace, serviceName, service, servicePort)), null);
+    }
+
+    private static ServicePort findServicePort(Service service, ServiceBackendPort port) {
+        List<ServicePort> ports = service.getSpec() == null ? null : service.getSpec().getPorts();
+        if (ports == null || port == null) {
+            return null;
+        }
+        if (port.getNumber() != null && port.getNumber() > 0) {
+            int number = port.getNumber();
+            for (ServicePort sp : ports) {
+                if (sp.getPort() != null && sp.getPort() == number) {
+                    return sp;
+                }
+            }
+            for (ServicePort sp : ports) {
+                if (sp.getTargetPort() != null && sp.getTargetPort().getIntVal() != null
+                        && sp.getTargetPort().getIntVal() == number) {
+                    return sp;
+                }
+            }
+            return null;
+        }
+        if (port.getName() != null) {
+            for (ServicePort sp : ports) {
+                if (port.getName().equals(sp.getName())) {
+                    return sp;
+                }
+            }
+        }
+        return null;
+    }
+
+    private List<Endpoint> endpointsOf(String namespace, String serviceName, Service service, ServicePort sp) {
+        boolean singlePort = service.getSpec().getPorts().size() == 1;
+        String portName = nz(sp.getName());
+        TreeSet<Endpoint> out = new TreeSet<>(ENDPOINT_ORDER);
+        List<EndpointSlice> slices = slicesByService.get(namespace + "/" + serviceName);
+        if (slices != null) {
+            for (EndpointSlice slice : slices) {
+                Integer port = slicePort(slice, portName, singlePort);
+                if (port == null || port < 1 || port > 65535 || slice.getEndpoints() == null) {
+                    continue;
+                }
+                for (var ep : slice.getEndpoints()) {
+                    if (!usable(ep.getConditions()) || ep.getAddresses() == null) {
+                        continue;
+                    }
+                    for (String address : ep.getAddresses()) {
+                        if (address != null && !address.isEmpty()) {
+                            out.add(Endpoint.of(address, port));
+                        }
+                    }
+                }
+            }
+            return List.copyOf(out);
+        }
+        Endpoints legacy = endpoints.get(namespace + "/" + serviceName);
+        if (legacy != null && legacy.getSubsets() != null) {
+            for (EndpointSubset subset : legacy.getSubsets()) {
+                Integer port = subsetPort(subset, portName, singlePort);
+                if (port == null || port < 1 || port > 65535 || subset.getAddresses() == null) {
+                    continue;
+                }
+                for (EndpointAddress a : subset.getAddresses()) {
+                    if (a.getIp() != null && !a.getIp().isEmpty()) {
+                        out.add(Endpoint.of(a.getIp(), port));
+                    }
+                }
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** ready == false excludes (null = ready); Sluice also excludes terminating == true. */
+    private static boolean usable(EndpointConditions c) {
+        if (c == null) {
+            return true;
+        }
+        return !Boolean.FALSE.equals(c.getReady()) && !Boolean.TRUE.equals(c.getTerminating());
+    }
+
+    private static Integer slicePort(EndpointSlice slice, String portName, boolean singlePort) {
+        var ports = slice.getPorts();
+        if (ports == null || ports.isEmpty()) {
+            return null;
+        }
+        for (var p : ports) {
+            if (Objects.equals(nz(p.getName()), portName)) {
+                return p.getPort();
+            }
+        }
+        return singlePort && ports.size() == 1 ? ports.get(0).getPort() : null;
+    }
+
+    private static Integer subsetPort(EndpointSubset subset, String portName, boolean singlePort) {
+        List<EndpointPort> ports = subset.getPorts();
+        if (ports == null || ports.isEmpty()) {
+            return null;
+        }
+        for (EndpointPort p : ports) {
+            if (Objects.equals(nz(p.getName()), portName)) {
+                return p.getPort();
+            }
+        }
+        return singlePort && ports.size() == 1 ? ports.get(0).getPort() : null;
+    }
+
+    private static String nz(String s) {
+        return s == null ? "" : s;
+    }
+}

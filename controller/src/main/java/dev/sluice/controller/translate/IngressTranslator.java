@@ -1,0 +1,390 @@
+package dev.sluice.controller.translate;
+
+import com.google.re2j.PatternSyntaxException;
+import dev.sluice.controller.translate.HostBuilder.PathKind;
+import dev.sluice.controller.translate.HostBuilder.PendingPath;
+import dev.sluice.controller.translate.IngressOrder.Keyed;
+import dev.sluice.gateway.route.Backend;
+import dev.sluice.gateway.route.HostRoutes;
+import dev.sluice.gateway.route.PathMatcher;
+import dev.sluice.gateway.route.Rewrite;
+import dev.sluice.gateway.route.Route;
+import dev.sluice.gateway.route.RouteOptions;
+import dev.sluice.gateway.route.RouteTable;
+import io.fabric8.kubernetes.api.model.networking.v1.HTTPIngressPath;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressBackend;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressSpec;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns Kubernetes objects into the gateway's {@link RouteTable}, reproducing ingress-nginx's
+ * routing (SPEC §1–§4, §6.1, §9). A pure function: the same {@link ClusterState} always gives an
+ * equal table, so the sync loop does not republish unchanged tables.
+ *
+ * <p>The passes, in order:
+ * <ol>
+ *   <li>class selection ({@link IngressClassFilter}); Ingresses for other controllers are skipped
+ *       silently;
+ *   <li>ordering oldest first ({@link IngressOrder}); annotations parsed
+ *       ({@link IngressAnnotations}); the list split into mainline and canary Ingresses;
+ *   <li>mainline Ingresses, oldest first: each rule host becomes a virtual host (the oldest
+ *       Ingress naming a host creates it and its {@code defaultBackend}, if any, answers the
+ *       host's unmatched paths); each path becomes a location unless an older Ingress already
+ *       declared the same path with the same type on that host; backends are resolved to ready
+ *       endpoints ({@link BackendResolver});
+ *   <li>canary Ingresses (not supported yet: reported and left out);
+ *   <li>hosts are built: a host is in regex mode when any of its Ingresses uses
+ *       {@code use-regex} or a {@code rewrite-target} that differs from the path; then every
+ *       non-Exact path of the host is a case-insensitive regex anchored at the start.
+ * </ol>
+ *
+ * <p>The catch-all (host-less rules and unknown hosts) answers unmatched requests with the
+ * {@code defaultBackend} of the oldest Ingress that has host-less rules or no rules and a
+ * {@code defaultBackend} (Sluice's decision, see SPEC), else with {@code --default-backend-service},
+ * else with the built-in 404. One bad Ingress never takes the others down: whatever goes wrong
+ * while translating it becomes a {@link Problem} and that Ingress is left out.
+ */
+public final class IngressTranslator implements Function<ClusterState, Translation> {
+    private static final Logger log = LoggerFactory.getLogger(IngressTranslator.class);
+    private static final String KIND = "Ingress";
+
+    private final TranslatorConfig config;
+
+    public IngressTranslator(TranslatorConfig config) {
+        this.config = Objects.requireNonNull(config, "config");
+    }
+
+    /** Translates a snapshot; never throws for bad objects (they become problems). */
+    public Translation translate(ClusterState state) {
+        return new Run(state).translate();
+    }
+
+    @Override
+    public Translation apply(ClusterState s) {
+        return translate(s);
+    }
+
+    /** An Ingress selected for this controller, with its parsed annotations. */
+    private record Parsed(Keyed keyed, IngressAnnotations annotations) {
+        Ingress ingress() {
+            return keyed.ingress();
+        }
+
+        String namespace() {
+            return keyed.namespace();
+        }
+
+        String name() {
+            return keyed.name();
+        }
+    }
+
+    /** The mutable state of one translation. */
+    private final class Run {
+        private final ClusterState state;
+        private final BackendResolver backends;
+        private final Set<Problem> problems = new LinkedHashSet<>();
+        private final Map<String, HostBuilder> hosts = new HashMap<>();
+        private final Route controllerDefault;
+        private final HostBuilder catchAll;
+        private boolean catchAllFallbackSet;
+
+        Run(ClusterState state) {
+            this.state = state;
+            this.backends = new BackendResolver(state);
+            this.controllerDefault = controllerDefault();
+            this.catchAll = new HostBuilder("", controllerDefault, false);
+        }
+
+        Translation translate() {
+            IngressClassFilter classes = new IngressClassFilter(config, state.ingressClasses());
+            List<Ingress> served = new ArrayList<>();
+            for (Ingress ing : state.ingresses()) {
+                if (ing.getMetadata() == null || ing.getMetadata().getName() == null) {
+                    log.debug("Ingress without metadata.name skipped");
+                } else if (classes.accepts(ing)) {
+                    served.add(ing);
+                } else if (log.isDebugEnabled()) {
+                    log.debug("[{}/{}] not for this controller (class), ignored", BackendResolver.namespace(ing),
+                            ing.getMetadata().getName());
+                }
+            }
+            List<Parsed> mainline = new ArrayList<>();
+            List<Parsed> canaries = new ArrayList<>();
+            for (Keyed k : IngressOrder.sort(served)) {
+                try {
+                    List<String> annotationProblems = new ArrayList<>();
+                    IngressAnnotations a = IngressAnnotations.parse(k.ingress(), config.annotationsPrefix(),
+                            annotationProblems::add);
+                    Parsed p = new Parsed(k, a);
+                    if (a.canary()) {
+                        canaries.add(p);
+                        continue;
+                    }
+                    annotationProblems.forEach(m -> report(k.namespace(), k.name(), m));
+                    if (a.canaryConfigured()) {
+                        report(k.namespace(), k.name(), "canary-* annotations without " + config.annotationsPrefix()
+                                + "/canary: \"true\" are ignored; served as a normal Ingress");
+                    }
+                    mainline.add(p);
+                } catch (RuntimeException e) {
+                    failed(k.namespace(), k.name(), e);
+                }
+            }
+            for (Parsed p : mainline) {
+                try {
+                    addMainline(p);
+                } catch (RuntimeException e) {
+                    failed(p.namespace(), p.name(), e);
+                }
+            }
+            attachCanaries(canaries);
+            return new Translation(buildTable(), List.copyOf(problems));
+        }
+
+        /**
+         * Canary Ingresses (SPEC §5) attach to mainline locations; until that is implemented they
+         * are reported and create no routes. They are kept apart from the mainline list so this
+         * pass can later match them against the built hosts.
+         */
+        private void attachCanaries(List<Parsed> canaries) {
+            for (Parsed c : canaries) {
+                report(c.namespace(), c.name(), "canary Ingresses are not supported yet; this Ingress is ignored");
+            }
+        }
+
+        private void addMainline(Parsed p) {
+            Ingress ing = p.ingress();
+            IngressAnnotations a = p.annotations();
+            IngressSpec spec = ing.getSpec();
+            String source = p.namespace() + "/" + p.name();
+            List<IngressRule> rules = spec == null || spec.getRules() == null ? List.of() : spec.getRules();
+
+            // Work out everything this Ingress contributes first, and change shared state only at
+            // the end, so an exception half-way leaves no trace of the Ingress.
+            Backend defaultBackend = null;
+            if (spec != null && spec.getDefaultBackend() != null) {
+                defaultBackend = backend(p, spec.getDefaultBackend(), "defaultBackend");
+            }
+            // the catch-all takes the annotations except rewrite (ingress-nginx: "Redirect and
+            // rewrite can affect the catch all behavior, skip for now")
+            Route catchAllRoute = defaultBackend == null ? null
+                    : new Route(new PathMatcher.Prefix("/"), source, defaultBackend, a.routeOptions());
+            Route hostFallback = hostFallback(p, defaultBackend);
+            List<String> ruleHosts = new ArrayList<>();
+            List<HostedPath> paths = new ArrayList<>();
+            for (IngressRule rule : rules) {
+                String host = hostKey(rule.getHost());
+                if (host == null) {
+                    report(p.namespace(), p.name(), "invalid host \"" + rule.getHost() + "\"; rule skipped");
+                    continue;
+                }
+                ruleHosts.add(host);
+                if (rule.getHttp() == null || rule.getHttp().getPaths() == null) {
+                    continue;
+                }
+                for (HTTPIngressPath hp : rule.getHttp().getPaths()) {
+                    PendingPath pp = pendingPath(p, host, hp);
+                    if (pp != null) {
+                        paths.add(new HostedPath(host, pp));
+                    }
+                }
+            }
+
+            // the fallback location "/" of a host carries its creator's annotations, so they count
+            // for the host's regex mode like any location (ingress-nginx enforceRegexModifier)
+            boolean creatorRegex = a.useRegex() || (a.rewriteTarget() != null && !a.rewriteTarget().equals("/"));
+            for (String host : ruleHosts) {
+                HostBuilder hb = host.isEmpty() ? catchAll : hosts.get(host);
+                if (hb == null) {
+                    hb = new HostBuilder(host, hostFallback, creatorRegex);
+                    hosts.put(host, hb);
+                }
+                if (a.appRoot() != null) {
+                    hb.offerAppRoot(a.appRoot());
+                }
+            }
+            for (HostedPath hp : paths) {
+                HostBuilder hb = hp.host().isEmpty() ? catchAll : hosts.get(hp.host());
+                PendingPath older = hb.add(hp.path());
+                if (older != null) {
+                    report(p.namespace(), p.name(), "path " + hp.path().path() + " (" + typeName(hp.path().kind())
+                            + ") on host " + HostBuilder.display(hp.host()) + " is already defined by Ingress "
+                            + older.source() + " (the oldest wins); ignored");
+                }
+            }
+            if (catchAllRoute != null && !catchAllFallbackSet && (rules.isEmpty() || ruleHosts.contains(""))) {
+                catchAll.fallback(catchAllRoute);
+                catchAllFallbackSet = true;
+            }
+        }
+
+        /**
+         * The fallback location {@code /} of a host this Ingress creates (SPEC §4.2): its
+         * {@code defaultBackend}, else the controller's default backend; with this Ingress's
+         * annotations, including a {@code rewrite-target} other than {@code /} (ingress-nginx
+         * applies all location annotations to it).
+         */
+        private Route hostFallback(Parsed p, Backend defaultBackend) {
+            Backend b = defaultBackend != null ? defaultBackend : controllerDefault.backend();
+            if (b == null) {
+                return Route.notFound();
+            }
+            IngressAnnotations a = p.annotations();
+            RouteOptions options = a.routeOptions();
+            if (a.rewriteTarget() != null && !a.rewriteTarget().equals("/")) {
+                options = options.withRewrite(Rewrite.of("/", a.rewriteTarget()), a.xForwardedPrefix());
+            }
+            return new Route(new PathMatcher.Prefix("/"), defaultBackend != null ? p.namespace() + "/" + p.name()
+                    : Route.BUILT_IN, b, options);
+        }
+
+        private record HostedPath(String host, PendingPath path) {}
+
+        /** One path of an Ingress, or {@code null} when it is skipped (reported). */
+        private PendingPath pendingPath(Parsed p, String host, HTTPIngressPath hp) {
+            String path = hp.getPath() == null || hp.getPath().isEmpty() ? "/" : hp.getPath();
+            String type = hp.getPathType();
+            PathKind kind;
+            if ("Exact".equals(type)) {
+                kind = PathKind.EXACT;
+            } else if (type == null || type.isEmpty() || "Prefix".equals(type) || "ImplementationSpecific".equals(type)) {
+                kind = PathKind.PREFIX; // ingress-nginx's SetDefaultNGINXPathType
+            } else {
+                report(p.namespace(), p.name(), "unknown pathType \"" + type + "\" for path " + path + "; path skipped");
+                return null;
+            }
+            Backend backend = backend(p, hp.getBackend(), "path " + path);
+            if (backend == null) {
+                return null;
+            }
+            IngressAnnotations a = p.annotations();
+            RouteOptions options = a.routeOptions();
+            boolean rewriteActive = a.rewriteTarget() != null && !a.rewriteTarget().equals(path);
+            if (rewriteActive) {
+                try {
+                    options = options.withRewrite(Rewrite.of(path, a.rewriteTarget()), a.xForwardedPrefix());
+                } catch (PatternSyntaxException e) {
+                    report(p.namespace(), p.name(), "invalid regex path \"" + path + "\" on host "
+                            + HostBuilder.display(host) + " (rewrite-target): " + e.getMessage() + "; path skipped");
+                    return null;
+                }
+            }
+            return new PendingPath(path, kind, p.namespace(), p.name(), backend, options, a.useRegex() || rewriteActive);
+        }
+
+        /** The backend of an Ingress path or default backend, or {@code null} when it is skipped. */
+        private Backend backend(Parsed p, IngressBackend b, String what) {
+            if (b == null) {
+                report(p.namespace(), p.name(), what + " has no backend; skipped");
+                return null;
+            }
+            if (b.getResource() != null) {
+                // SPEC §1.5: ingress-nginx creates no location for non-Service backends
+                report(p.namespace(), p.name(), what + ": resource backends are not supported; skipped");
+                return null;
+            }
+            if (b.getService() == null || b.getService().getName() == null) {
+                report(p.namespace(), p.name(), what + " has no service backend; skipped");
+                return null;
+            }
+            BackendResolver.Resolution r = backends.resolve(p.namespace(), b.getService());
+            if (r.problem() != null) {
+                report(p.namespace(), p.name(), r.problem() + " (" + what + " answers 503)");
+            } else if (!r.backend().hasEndpoints() && log.isDebugEnabled()) {
+                log.debug("[{}/{}] backend {} has no ready endpoints", p.namespace(), p.name(), r.backend().name());
+            }
+            return r.backend();
+        }
+
+        /** {@code --default-backend-service}'s first port, or the built-in 404 (SPEC §4.1). */
+        private Route controllerDefault() {
+            String service = config.defaultBackendService();
+            if (service == null || service.isBlank()) {
+                return Route.notFound();
+            }
+            int slash = service.indexOf('/');
+            if (slash <= 0 || slash == service.length() - 1 || service.indexOf('/', slash + 1) >= 0) {
+                problems.add(new Problem("Service", "", service,
+                        "--default-backend-service must be namespace/name; using the built-in 404"));
+                return Route.notFound();
+            }
+            String ns = service.substring(0, slash);
+            String name = service.substring(slash + 1);
+            Backend b = backends.firstPortBackend(ns, name);
+            if (b == null) {
+                problems.add(new Problem("Service", ns, name,
+                        "--default-backend-service " + service + " not found or has no port; using the built-in 404"));
+                return Route.notFound();
+            }
+            if (!b.hasEndpoints()) {
+                // ingress-nginx falls back to its internal 404 server while the service is empty
+                log.debug("default backend service {} has no ready endpoints; using the built-in 404", service);
+                return Route.notFound();
+            }
+            return new Route(new PathMatcher.Prefix("/"), Route.BUILT_IN, b, RouteOptions.DEFAULTS);
+        }
+
+        private RouteTable buildTable() {
+            Map<String, HostRoutes> exact = new HashMap<>();
+            Map<String, HostRoutes> wildcards = new HashMap<>();
+            HostBuilder.ProblemSink sink = this::report;
+            for (HostBuilder hb : hosts.values()) {
+                HostRoutes hr = hb.build(sink);
+                if (hb.host().startsWith("*.")) {
+                    wildcards.put(hb.host().substring(2), hr);
+                } else {
+                    exact.put(hb.host(), hr);
+                }
+            }
+            return new RouteTable(exact, wildcards, catchAll.build(sink));
+        }
+
+        private void report(String namespace, String name, String message) {
+            problems.add(new Problem(KIND, namespace, name, message));
+        }
+
+        private void failed(String namespace, String name, RuntimeException e) {
+            log.warn("[{}/{}] translation failed; Ingress left out", namespace, name, e);
+            report(namespace, name, "could not be translated (" + e + "); Ingress left out");
+        }
+    }
+
+    /**
+     * The lower-case host of a rule: {@code ""} for no host, {@code *.foo.com} for a wildcard,
+     * {@code null} when unusable (a {@code *} anywhere but as the whole first label).
+     */
+    static String hostKey(String host) {
+        if (host == null || host.isEmpty()) {
+            return "";
+        }
+        String h = host.trim().toLowerCase(Locale.ROOT);
+        if (h.endsWith(".")) {
+            h = h.substring(0, h.length() - 1);
+        }
+        int star = h.indexOf('*');
+        if (star < 0) {
+            return h.isEmpty() || h.indexOf('/') >= 0 || h.indexOf(' ') >= 0 ? null : h;
+        }
+        if (star == 0 && h.startsWith("*.") && h.length() > 2 && h.indexOf('*', 1) < 0) {
+            return h;
+        }
+        return null;
+    }
+
+    private static String typeName(PathKind kind) {
+        return kind == PathKind.EXACT ? "Exact" : "Prefix";
+    }
+}
