@@ -32,10 +32,12 @@ public final class MockApiServer implements AutoCloseable {
     private final Set<String> forbiddenPrefixes = new CopyOnWriteArraySet<>();
     private final Set<String> watchesToExpire = new CopyOnWriteArraySet<>();
     private volatile boolean expireWatches;
+    private final java.util.Queue<String> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Dispatcher dispatcher = new Dispatcher() {
         @Override
         public MockResponse dispatch(RecordedRequest request) {
             String path = request.getPath();
+            requests.add(request.getMethod() + " " + path);
             for (String prefix : forbiddenPrefixes) {
                 if (path.startsWith(prefix)) {
                     return new MockResponse().setResponseCode(403).setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\","
@@ -107,6 +109,14 @@ public final class MockApiServer implements AutoCloseable {
     /** A new client on fabric8's JDK HTTP client, as production uses. */
     public KubernetesClient newClient() {
         return server.createClient(new JdkHttpClientFactory());
+    }
+
+    /**
+     * Every request the controller's API server received ({@code "GET /api/v1/..."}), not those of
+     * {@link #adminClient()}.
+     */
+    public List<String> requests() {
+        return List.copyOf(requests);
     }
 
     /** A client of the never-stopping second API server on the same store. */
