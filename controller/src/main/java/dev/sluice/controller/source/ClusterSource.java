@@ -144,6 +144,23 @@ public final class ClusterSource implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Waits until {@link #hasSynced()} (start the sync loop after this, so that the first published
+     * table is built from complete caches).
+     *
+     * @return whether the caches synced within {@code timeout}
+     */
+    public boolean awaitSynced(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!hasSynced()) {
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
+    }
+
     /** The kinds dropped because the API server refused them (403/404), e.g. {@code EndpointSlice}. */
     public Set<String> unavailableKinds() {
         return all.stream().filter(w -> w.disabled).map(w -> w.kind).collect(Collectors.toUnmodifiableSet());
