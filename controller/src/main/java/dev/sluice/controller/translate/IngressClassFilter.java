@@ -48,4 +48,13 @@ public final class IngressClassFilter {
         }
         return config.watchIngressWithoutClass();
     }
+
+    /**
+     * The Ingresses of {@code state} this controller serves, in snapshot order (for the status
+     * writer: {@code () -> IngressClassFilter.served(source.snapshot(), config)}).
+     */
+    public static List<Ingress> served(ClusterState state, TranslatorConfig config) {
+        IngressClassFilter filter = new IngressClassFilter(config, state.ingressClasses());
+        return state.ingresses().stream().filter(filter::accepts).toList();
+    }
 }

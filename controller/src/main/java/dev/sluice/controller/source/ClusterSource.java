@@ -1,0 +1,285 @@
+package dev.sluice.controller.source;
+
+import dev.sluice.controller.translate.ClusterState;
+import io.fabric8.kubernetes.api.model.Endpoints;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressClass;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.api.model.KubernetesResourceList;
+import io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable;
+import io.fabric8.kubernetes.client.dsl.Informable;
+import io.fabric8.kubernetes.client.dsl.MixedOperation;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Cluster mode's source of objects: one fabric8 shared informer per kind the translator reads,
+ * whose caches {@link #snapshot()} turns into a {@link ClusterState}.
+ *
+ * <p>Watched kinds: Ingress ({@code networking.k8s.io/v1}), IngressClass (cluster-scoped),
+ * Service, EndpointSlice ({@code discovery.k8s.io/v1}), Endpoints, and Secrets of type
+ * {@code kubernetes.io/tls}. With a watch namespace every namespaced kind is watched in that
+ * namespace only; IngressClasses are always cluster-wide.
+ *
+ * <p>Every informer event only calls {@code onChange} (the payload is ignored; the sync loop
+ * rebuilds from the caches). Informers keep running through API server trouble: fabric8 re-lists
+ * on {@code 410 Gone} and reconnects with exponential backoff, and the exception handler here
+ * asks it to retry every failure, so the caches — and the table built from them — stay at the last
+ * known state while the API server is away and converge when it returns.
+ *
+ * <p>Optional kinds: EndpointSlice, Endpoints and IngressClass. When the first list of one of
+ * them fails with 403 (no RBAC) or 404 (API not served), that informer is dropped and the kind
+ * stays empty: without EndpointSlices the translator uses Endpoints; without IngressClasses only
+ * the {@code kubernetes.io/ingress.class} annotation can select Ingresses (ingress-nginx's
+ * "Without IngressClass Cluster scoped Permission"). Failures of the required kinds are retried
+ * until they succeed, and {@link #hasSynced()} stays false until then.
+ */
+public final class ClusterSource implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ClusterSource.class);
+
+    /** The only Secret type the translator reads (certificates for TLS hosts). */
+    public static final String TLS_SECRET_TYPE = "kubernetes.io/tls";
+
+    private static final Comparator<HasMetadata> BY_NAMESPACE_NAME = Comparator
+            .comparing((HasMetadata o) -> Objects.requireNonNullElse(o.getMetadata().getNamespace(), ""))
+            .thenComparing(o -> o.getMetadata().getName());
+
+    private final KubernetesClient client;
+    private final String watchNamespace;
+    private final Runnable onChange;
+
+    private Watched<Ingress> ingresses;
+    private Watched<IngressClass> ingressClasses;
+    private Watched<Service> services;
+    private Watched<EndpointSlice> endpointSlices;
+    private Watched<Endpoints> endpoints;
+    private Watched<Secret> secrets;
+    private volatile List<Watched<?>> all = List.of();
+    private volatile boolean closed;
+
+    /**
+     * @param client         the API client (closed by the caller, not by this source)
+     * @param watchNamespace {@code --watch-namespace}, or {@code null} for all namespaces
+     * @param onChange       called on an informer thread for every add, update and delete; must be
+     *                       cheap (e.g. {@code SyncLoop::markDirty})
+     */
+    public ClusterSource(KubernetesClient client, String watchNamespace, Runnable onChange) {
+        this.client = Objects.requireNonNull(client, "client");
+        this.watchNamespace = watchNamespace == null || watchNamespace.isBlank() ? null : watchNamespace;
+        this.onChange = Objects.requireNonNull(onChange, "onChange");
+    }
+
+    /** Creates and starts the informers; returns at once (the first lists run in the background). */
+    public synchronized void start() {
+        if (!all.isEmpty()) {
+            throw new IllegalStateException("already started");
+        }
+        ingresses = watch("Ingress", namespaced(client.network().v1().ingresses()), false, o -> true);
+        ingressClasses = watch("IngressClass", client.network().v1().ingressClasses(), true, o -> true);
+        services = watch("Service", namespaced(client.services()), false, o -> true);
+        endpointSlices = watch("EndpointSlice", namespaced(client.discovery().v1().endpointSlices()), true, o -> true);
+        endpoints = watch("Endpoints", namespaced(client.endpoints()), true, o -> true);
+        // The field selector keeps the other Secrets (service account tokens, Helm releases...) out
+        // of memory; the predicate repeats it for API servers that ignore the selector.
+        secrets = watch("Secret", namespaced(client.secrets()).withField("type", TLS_SECRET_TYPE), false,
+                s -> TLS_SECRET_TYPE.equals(s.getType()));
+        all = List.of(ingresses, ingressClasses, services, endpointSlices, endpoints, secrets);
+        log.info("watching Ingress, IngressClass, Service, EndpointSlice, Endpoints and TLS Secret objects in {}",
+                watchNamespace == null ? "all namespaces" : "namespace " + watchNamespace);
+    }
+
+    private <T extends HasMetadata, L extends KubernetesResourceList<T>, R extends Resource<T>>
+            FilterWatchListDeletable<T, L, R> namespaced(MixedOperation<T, L, R> op) {
+        return watchNamespace == null ? op.inAnyNamespace() : op.inNamespace(watchNamespace);
+    }
+
+    private <T extends HasMetadata> Watched<T> watch(String kind, Informable<T> source, boolean optional,
+            Predicate<T> wanted) {
+        SharedIndexInformer<T> informer = source.runnableInformer(0);
+        Watched<T> w = new Watched<>(kind, informer, optional, wanted);
+        informer.addEventHandler(w);
+        informer.exceptionHandler(w::retryAfterException);
+        informer.start().whenComplete((ok, failure) -> {
+            if (failure == null) {
+                log.info("{} informer synced: {} objects", kind, informer.getStore().list().size());
+            } else if (w.disabled) {
+                // a dropped optional kind counts as synced (empty): let the sync loop notice
+                onChange.run();
+            } else if (!closed && !(unwrap(failure) instanceof CancellationException)) {
+                log.error("{} informer stopped: {}", kind, unwrap(failure).toString());
+            }
+        });
+        return w;
+    }
+
+    /** Whether every informer has finished its first list (dropped optional kinds count as done). */
+    public boolean hasSynced() {
+        List<Watched<?>> ws = all;
+        if (ws.isEmpty()) {
+            return false;
+        }
+        for (Watched<?> w : ws) {
+            if (!w.disabled && !w.informer.hasSynced()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Waits until {@link #hasSynced()} (start the sync loop after this, so that the first published
+     * table is built from complete caches).
+     *
+     * @return whether the caches synced within {@code timeout}
+     */
+    public boolean awaitSynced(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!hasSynced()) {
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
+    }
+
+    /** The kinds dropped because the API server refused them (403/404), e.g. {@code EndpointSlice}. */
+    public Set<String> unavailableKinds() {
+        return all.stream().filter(w -> w.disabled).map(w -> w.kind).collect(Collectors.toUnmodifiableSet());
+    }
+
+    /**
+     * The objects currently in the caches, each list sorted by namespace and name. Cheap (one list
+     * copy per kind); the objects are the cache's own instances and must not be mutated.
+     */
+    public ClusterState snapshot() {
+        if (all.isEmpty()) {
+            return ClusterState.EMPTY;
+        }
+        return new ClusterState(
+                ingresses.items(), ingressClasses.items(), services.items(),
+                endpointSlices.items(), endpoints.items(), secrets.items());
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        for (Watched<?> w : all) {
+            w.informer.close();
+        }
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while (t instanceof CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /** One informer and what this source knows about it. */
+    private final class Watched<T extends HasMetadata> implements ResourceEventHandler<T> {
+        final String kind;
+        final SharedIndexInformer<T> informer;
+        final boolean optional;
+        final Predicate<T> wanted;
+        volatile boolean disabled;
+        private volatile String lastFailure;
+
+        Watched(String kind, SharedIndexInformer<T> informer, boolean optional, Predicate<T> wanted) {
+            this.kind = kind;
+            this.informer = informer;
+            this.optional = optional;
+            this.wanted = wanted;
+        }
+
+        List<T> items() {
+            if (disabled) {
+                return List.of();
+            }
+            List<T> list = new ArrayList<>(informer.getStore().list());
+            list.removeIf(wanted.negate());
+            list.sort(BY_NAMESPACE_NAME);
+            return list;
+        }
+
+        boolean retryAfterException(boolean started, Throwable t) {
+            Throwable cause = unwrap(t);
+            if (!started && optional && cause instanceof KubernetesClientException e
+                    && (e.getCode() == 403 || e.getCode() == 404)) {
+                disabled = true;
+                log.warn("cannot list {} ({} {}): continuing without them{}", kind, e.getCode(),
+                        e.getStatus() == null ? "" : e.getStatus().getReason(), consequence());
+                return false;
+            }
+            // Keep retrying everything else (API server down, timeouts, 5xx, 403 on required kinds):
+            // fabric8 backs off exponentially; the caches keep the last known state meanwhile.
+            String text = cause.toString();
+            if (!text.equals(lastFailure)) {
+                log.warn("{} watch failed, retrying with backoff: {}", kind, text);
+                lastFailure = text;
+            } else {
+                log.debug("{} watch failed again: {}", kind, text);
+            }
+            return true;
+        }
+
+        private String consequence() {
+            return switch (kind) {
+                case "EndpointSlice" -> "; endpoints come from Endpoints objects";
+                case "IngressClass" -> "; only the kubernetes.io/ingress.class annotation selects Ingresses";
+                default -> "";
+            };
+        }
+
+        @Override
+        public void onAdd(T obj) {
+            lastFailure = null;
+            if (wanted.test(obj)) {
+                onChange.run();
+            }
+        }
+
+        @Override
+        public void onUpdate(T oldObj, T newObj) {
+            lastFailure = null;
+            // a re-list after a reconnect reports unchanged objects as updates: not a change
+            if (Objects.equals(resourceVersion(oldObj.getMetadata()), resourceVersion(newObj.getMetadata()))
+                    && resourceVersion(newObj.getMetadata()) != null) {
+                return;
+            }
+            if (wanted.test(oldObj) || wanted.test(newObj)) {
+                onChange.run();
+            }
+        }
+
+        @Override
+        public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+            lastFailure = null;
+            if (wanted.test(obj)) {
+                onChange.run();
+            }
+        }
+
+        private String resourceVersion(ObjectMeta meta) {
+            return meta == null ? null : meta.getResourceVersion();
+        }
+    }
+}
