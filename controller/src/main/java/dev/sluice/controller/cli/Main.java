@@ -1,5 +1,6 @@
 package dev.sluice.controller.cli;
 
+import dev.sluice.controller.status.StatusConfig;
 import dev.sluice.controller.translate.TranslatorConfig;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -35,6 +36,10 @@ import picocli.CommandLine.Spec;
         })
 public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+    /** Flags that mean nothing without a cluster. */
+    private static final List<String> CLUSTER_ONLY = List.of("--kubeconfig", "--watch-namespace",
+            "--publish-status-address", "--publish-service", "--election-id", "--update-status-on-shutdown");
 
     @Spec
     private CommandSpec spec;
@@ -114,8 +119,8 @@ public final class Main implements Callable<Integer> {
             description = "Cluster mode: Service whose addresses are written to the status of served Ingresses.")
     private String publishService;
 
-    @Option(names = "--election-id", defaultValue = "ingress-controller-leader", paramLabel = "NAME",
-            description = "Cluster mode: name of the leader-election Lease (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--election-id", defaultValue = StatusConfig.DEFAULT_ELECTION_ID, paramLabel = "NAME",
+            description = "Cluster mode: name of the leader-election Lease in the Pod's namespace (default: ${DEFAULT-VALUE}).")
     private String electionId;
 
     @Option(names = "--update-status-on-shutdown", arity = "0..1", fallbackValue = "true", defaultValue = "true",
@@ -154,6 +159,13 @@ public final class Main implements Callable<Integer> {
             log.warn("--configmap {}: global ConfigMap settings are not implemented yet; the ConfigMap is ignored",
                     options.configMap());
         }
+        if (options.mode() != SluiceOptions.Mode.CLUSTER) {
+            for (String flag : CLUSTER_ONLY) {
+                if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
+                    log.warn("{} only applies in cluster mode; ignored with --manifests / --demo", flag);
+                }
+            }
+        }
         SluiceApp app = new SluiceApp(options);
         try {
             app.start();
@@ -178,7 +190,8 @@ public final class Main implements Callable<Integer> {
     }
 
     private static void stopGracefully(SluiceApp app, Duration grace) {
-        log.info("shutting down: /readyz answers 503, in-flight requests get up to {} to finish", grace);
+        log.info("shutting down: /readyz answers 503, in-flight requests get up to {} to finish",
+                grace.toMillis() % 1000 == 0 ? grace.toSeconds() + "s" : grace.toMillis() + "ms");
         try {
             app.shutdown(grace);
             log.info("stopped");

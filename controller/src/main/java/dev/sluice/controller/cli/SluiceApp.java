@@ -1,23 +1,58 @@
 package dev.sluice.controller.cli;
 
+import dev.sluice.controller.source.ClusterSource;
+import dev.sluice.controller.source.KubernetesClients;
+import dev.sluice.controller.source.ManifestSource;
+import dev.sluice.controller.status.IngressEvents;
+import dev.sluice.controller.status.StatusConfig;
+import dev.sluice.controller.status.StatusUpdater;
+import dev.sluice.controller.sync.SyncLoop;
+import dev.sluice.controller.translate.ClusterState;
+import dev.sluice.controller.translate.IngressClassFilter;
+import dev.sluice.controller.translate.IngressTranslator;
+import dev.sluice.controller.translate.Problem;
+import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.route.RouteTableHolder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running process, wired from {@link SluiceOptions}: a source of Kubernetes objects (files
- * or the API), the sync loop that turns them into a route table, the gateway that serves it and
- * the admin server. {@link Main} runs one; tests run it in the JVM with ports 0.
+ * The running process, wired from {@link SluiceOptions}:
+ *
+ * <pre>
+ *  source (ManifestSource | ClusterSource) ──onChange──► SyncLoop ──publish──► RouteTableHolder
+ *                                                          (IngressTranslator)        │
+ *                                              GatewayServer (HTTP/HTTPS) ◄───────────┤
+ *                                              AdminServer (/healthz /readyz /metrics /routes)
+ * </pre>
+ *
+ * <p>Cluster mode adds the leader-elected {@link StatusUpdater} (Ingress status) and
+ * {@link IngressEvents} (translator problems as Kubernetes Events), and starts the sync loop only
+ * once every informer has listed its objects, so the first table is built from complete caches;
+ * {@code /readyz} waits for that too. Manifest files are read synchronously at start.
+ *
+ * <p>{@link Main} runs one until SIGTERM; tests run it inside the JVM with ports 0.
  */
 public final class SluiceApp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SluiceApp.class);
 
-    /** The process cannot start (the message says why, for the user). */
+    /** How long the sync loop waits after the first change of a burst. */
+    static final Duration SYNC_DEBOUNCE = Duration.ofMillis(100);
+
+    /** The process cannot start; the message says why, for the user. */
     public static final class StartupException extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
@@ -34,9 +69,23 @@ public final class SluiceApp implements AutoCloseable {
     private final PrintStream out;
     private final RouteTableHolder holder = new RouteTableHolder();
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private AdminServer admin;
 
-    /** @param out where {@code --demo} prints its instructions (the console) */
+    // written by start(), read by close() and the accessors (same thread in practice; volatile
+    // because close() may run on the shutdown-hook thread)
+    private volatile DemoMode demo;
+    private volatile ManifestSource manifests;
+    private volatile KubernetesClient client;
+    private volatile ClusterSource cluster;
+    private volatile StatusUpdater status;
+    private volatile IngressEvents events;
+    private volatile Thread clusterStarter;
+    private volatile SyncLoop sync;
+    private volatile AdminServer admin;
+
+    /**
+     * @param options what to run
+     * @param out     where {@code --demo} prints its instructions (the console)
+     */
     public SluiceApp(SluiceOptions options, PrintStream out) {
         this.options = options;
         this.out = out;
@@ -46,32 +95,192 @@ public final class SluiceApp implements AutoCloseable {
         this(options, System.out);
     }
 
-    /** Starts everything; on failure throws {@link StartupException} (call {@link #close()}). */
+    /**
+     * Starts the source, the sync loop, the gateway and the admin server, and logs the bound
+     * ports. The first table is published in the background; {@code /readyz} says when.
+     *
+     * @throws StartupException when something cannot start (call {@link #close()} then)
+     */
     public void start() {
-        throw new StartupException(options.mode() + " mode is not wired yet (gateway and translator are pending)");
+        TranslatorConfig translatorConfig = options.translatorConfig();
+        Supplier<ClusterState> snapshot;
+        BooleanSupplier synced;
+        Consumer<List<Problem>> problemSink = problems -> { }; // SyncLoop logs new problems itself
+        switch (options.mode()) {
+            case DEMO, MANIFESTS -> {
+                List<Path> paths = new ArrayList<>();
+                if (options.mode() == SluiceOptions.Mode.DEMO) {
+                    try {
+                        demo = DemoMode.start();
+                    } catch (IOException e) {
+                        throw new StartupException("cannot start the demo backends: " + e.getMessage(), e);
+                    }
+                    paths.addAll(demo.manifests());
+                }
+                paths.addAll(options.manifests());
+                ManifestSource source = new ManifestSource(paths, this::markDirty);
+                manifests = source;
+                snapshot = source::snapshot;
+                synced = () -> true; // start() reads every file before returning
+                registry.gauge("sluice_manifest_file_problems", source, s -> s.fileProblems().size());
+            }
+            case CLUSTER -> {
+                try {
+                    client = KubernetesClients.create(
+                            options.kubeconfig() == null ? null : options.kubeconfig().toString());
+                } catch (RuntimeException e) {
+                    throw new StartupException("cannot configure the Kubernetes client: " + e.getMessage(), e);
+                }
+                ClusterSource source = new ClusterSource(client, options.watchNamespace(), this::markDirty);
+                cluster = source;
+                snapshot = source::snapshot;
+                synced = source::hasSynced;
+                StatusConfig statusConfig = StatusConfig.fromEnvironment(options.electionId(),
+                        options.publishService(), options.publishStatusAddress(), options.updateStatusOnShutdown());
+                status = new StatusUpdater(client, statusConfig,
+                        () -> IngressClassFilter.served(source.snapshot(), translatorConfig));
+                events = new IngressEvents(client, source::snapshot, statusConfig.identity());
+                IngressEvents ev = events;
+                StatusUpdater st = status;
+                problemSink = problems -> {
+                    ev.accept(problems);
+                    st.requestSync(); // served Ingresses may have changed
+                };
+            }
+            default -> throw new IllegalStateException("unknown mode " + options.mode());
+        }
+
+        sync = new SyncLoop(snapshot, new IngressTranslator(translatorConfig), holder, problemSink,
+                SYNC_DEBOUNCE, registry);
+        if (manifests != null) {
+            try {
+                manifests.start();
+            } catch (IOException e) {
+                throw new StartupException("cannot watch the manifests: " + e.getMessage(), e);
+            }
+            sync.start();
+        } else {
+            cluster.start();
+            startWhenSynced();
+        }
+
+        // the HTTP/HTTPS gateway is wired here once the proxy branch is on main
+        if (options.mode() == SluiceOptions.Mode.DEMO) {
+            throw new StartupException("--demo needs the gateway, which is not wired yet");
+        }
+
+        admin = new AdminServer(options.bindAddress(), options.healthzPort(), holder, registry, synced);
+        try {
+            admin.start();
+        } catch (IllegalStateException e) {
+            throw new StartupException(e.getMessage(), e);
+        }
+
+        log.info("sluice started ({} mode): admin port {} on {} (no gateway yet)",
+                options.mode().name().toLowerCase(java.util.Locale.ROOT),
+                admin.port(), options.bindAddress() == null ? "all interfaces" : options.bindAddress());
     }
 
+    /**
+     * Cluster mode: the sync loop and the status writer start once every informer has listed its
+     * objects; meanwhile the gateway serves the empty table and {@code /readyz} answers 503.
+     */
+    private void startWhenSynced() {
+        Thread t = new Thread(() -> {
+            try {
+                while (!cluster.awaitSynced(Duration.ofSeconds(30))) {
+                    log.warn("still waiting for the informer caches to sync (is the API server reachable?)");
+                }
+            } catch (InterruptedException e) {
+                return; // closed before the caches synced
+            }
+            log.info("informer caches synced; building the first route table");
+            sync.start();
+            status.start();
+        }, "sluice-cluster-start");
+        t.setDaemon(true);
+        clusterStarter = t;
+        t.start();
+    }
+
+    private void markDirty() {
+        SyncLoop s = sync;
+        if (s != null) {
+            s.markDirty();
+        }
+    }
+
+    /** The live route table. */
     public RouteTableHolder routes() {
         return holder;
     }
 
+    /** The registry scraped on {@code /metrics}. */
     public PrometheusMeterRegistry registry() {
         return registry;
     }
 
-    /** Drains: {@code /readyz} answers 503, in-flight requests get up to {@code grace}, then closes. */
+    /** The bound admin port (after {@link #start()}). */
+    public int adminPort() {
+        return admin.port();
+    }
+
+    /** Manifest parse problems ({@code file:line: message}); empty in cluster mode. */
+    public List<String> fileProblems() {
+        ManifestSource m = manifests;
+        return m == null ? List.of() : m.fileProblems();
+    }
+
+    /**
+     * Stops gracefully: {@code /readyz} answers 503 at once, the listeners close, requests in
+     * flight get up to {@code grace} to finish, then everything stops.
+     */
     public void shutdown(Duration grace) {
-        if (admin != null) {
-            admin.setDraining(true);
+        AdminServer a = admin;
+        if (a != null) {
+            a.setDraining(true);
         }
         close();
     }
 
+    /** Stops everything at once (in-flight requests are cut). Idempotent. */
     @Override
     public void close() {
-        if (admin != null) {
-            admin.close();
+        Thread starter = clusterStarter;
+        if (starter != null) {
+            starter.interrupt();
         }
-        log.debug("closed");
+        SyncLoop s = sync;
+        if (s != null) {
+            s.close();
+        }
+        StatusUpdater st = status;
+        if (st != null) {
+            st.close(); // clears the Ingress status when this is the last replica
+        }
+        IngressEvents ev = events;
+        if (ev != null) {
+            ev.close();
+        }
+        ClusterSource c = cluster;
+        if (c != null) {
+            c.close();
+        }
+        KubernetesClient k = client;
+        if (k != null) {
+            k.close();
+        }
+        ManifestSource m = manifests;
+        if (m != null) {
+            m.close();
+        }
+        AdminServer a = admin;
+        if (a != null) {
+            a.close();
+        }
+        DemoMode d = demo;
+        if (d != null) {
+            d.close();
+        }
     }
 }
