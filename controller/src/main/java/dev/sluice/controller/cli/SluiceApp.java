@@ -196,7 +196,11 @@ public final class SluiceApp implements AutoCloseable {
             }
             log.info("informer caches synced; building the first route table");
             sync.start();
-            status.start();
+            try {
+                status.start();
+            } catch (RuntimeException e) {
+                log.error("leader election cannot start; Ingress status will not be written", e);
+            }
         }, "sluice-cluster-start");
         t.setDaemon(true);
         clusterStarter = t;
