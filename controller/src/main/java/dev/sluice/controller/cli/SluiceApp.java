@@ -79,6 +79,7 @@ public final class SluiceApp implements AutoCloseable {
     private volatile StatusUpdater status;
     private volatile IngressEvents events;
     private volatile Thread clusterStarter;
+    private volatile boolean statusStarted;
     private volatile SyncLoop sync;
     private volatile AdminServer admin;
 
@@ -131,6 +132,7 @@ public final class SluiceApp implements AutoCloseable {
                 } catch (RuntimeException e) {
                     throw new StartupException("cannot configure the Kubernetes client: " + e.getMessage(), e);
                 }
+                log.info("cluster mode: API server {}", client.getMasterUrl());
                 ClusterSource source = new ClusterSource(client, options.watchNamespace(), this::markDirty);
                 cluster = source;
                 snapshot = source::snapshot;
@@ -198,6 +200,7 @@ public final class SluiceApp implements AutoCloseable {
             sync.start();
             try {
                 status.start();
+                statusStarted = true;
             } catch (RuntimeException e) {
                 log.error("leader election cannot start; Ingress status will not be written", e);
             }
@@ -259,8 +262,10 @@ public final class SluiceApp implements AutoCloseable {
             s.close();
         }
         StatusUpdater st = status;
-        if (st != null) {
-            st.close(); // clears the Ingress status when this is the last replica
+        if (st != null && statusStarted) {
+            // releases the lease and clears the Ingress status when this is the last replica; a
+            // replica that never got past the informer sync has written nothing to clear
+            st.close();
         }
         IngressEvents ev = events;
         if (ev != null) {
