@@ -166,7 +166,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private void drainQueued() {
         while (queued != null && !queued.isEmpty() && !closing) {
             if (exchange != null && exchange.requestComplete()) {
-                return; // the next request waits until this one is finished
+                break; // the next request waits until this one is finished
             }
             dispatch(queued.poll());
         }
@@ -174,7 +174,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (exchange != null) {
-            exchange.onClientReadComplete();
+            exchange.onClientReadComplete(); // flush what was just handed over, as after a socket read
         } else {
             ctx.read();
         }

@@ -7,9 +7,11 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioEventLoopGroup;
@@ -18,7 +20,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -31,8 +33,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.stream.ChunkedStream;
-import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.InputStream;
@@ -89,11 +89,12 @@ public final class TestBackend implements AutoCloseable {
         this.server = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true) // as Go, Node and NGINX backends do
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         connections.incrementAndGet();
-                        ch.pipeline().addLast(new HttpServerCodec(), new ChunkedWriteHandler(), new EchoHandler());
+                        ch.pipeline().addLast(new HttpServerCodec(), new EchoHandler());
                     }
                 })
                 .bind(address, 0).sync().channel();
@@ -242,8 +243,7 @@ public final class TestBackend implements AutoCloseable {
                 decorate(head);
                 HttpUtil.setContentLength(head, n);
                 ctx.write(head);
-                ctx.writeAndFlush(new HttpChunkedInput(new ChunkedStream(patternStream(n / 2))))
-                        .addListener(ChannelFutureListener.CLOSE);
+                pump(ctx, 0, n / 2, false, true);
                 return;
             }
             if (q.containsKey("download")) {
@@ -260,10 +260,7 @@ public final class TestBackend implements AutoCloseable {
                     head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                 }
                 ctx.write(head);
-                var f = ctx.writeAndFlush(new HttpChunkedInput(new ChunkedStream(patternStream(n), 16 * 1024)));
-                if (close) {
-                    f.addListener(ChannelFutureListener.CLOSE);
-                }
+                pump(ctx, 0, n, true, close);
                 return;
             }
             ObjectNode echo = JSON.createObjectNode();
@@ -294,6 +291,41 @@ public final class TestBackend implements AutoCloseable {
             } else {
                 ctx.writeAndFlush(resp);
             }
+        }
+
+        /**
+         * Writes pattern bytes {@code [pos, n)} while the channel is writable, then continues when
+         * the last write completed: a download that never outruns the reader.
+         */
+        private void pump(ChannelHandlerContext ctx, long pos, long n, boolean last, boolean close) {
+            ChannelFuture f = null;
+            while (pos < n && ctx.channel().isWritable()) {
+                int len = (int) Math.min(64 * 1024, n - pos);
+                ByteBuf buf = ctx.alloc().buffer(len);
+                for (int i = 0; i < len; i++) {
+                    buf.writeByte(patternByte(pos + i));
+                }
+                pos += len;
+                f = ctx.write(new DefaultHttpContent(buf));
+            }
+            if (pos >= n) {
+                if (last) {
+                    f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                } else {
+                    ctx.flush();
+                }
+                if (close) {
+                    (f != null ? f : ctx.newSucceededFuture()).addListener(ChannelFutureListener.CLOSE);
+                }
+                return;
+            }
+            ctx.flush();
+            long next = pos;
+            (f != null ? f : ctx.newSucceededFuture()).addListener(done -> {
+                if (done.isSuccess()) {
+                    pump(ctx, next, n, last, close);
+                }
+            });
         }
 
         private void decorate(HttpResponse r) {
