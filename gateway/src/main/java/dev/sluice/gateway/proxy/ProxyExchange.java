@@ -3,7 +3,6 @@ package dev.sluice.gateway.proxy;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.AccessLogEntry;
 import dev.sluice.gateway.observe.ProxyMetrics;
-import dev.sluice.gateway.route.Backend;
 import dev.sluice.gateway.route.Endpoint;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.RouteOptions;
@@ -209,13 +208,27 @@ final class ProxyExchange {
         connect(first, false);
     }
 
+    /** The first endpoint: the backend's round-robin choice. */
     private Endpoint pickEndpoint() {
-        Backend backend = forward.backend();
-        Endpoint ep = backend.pick();
-        for (int i = 1, n = backend.endpoints().size(); i < n && tried.contains(ep); i++) {
-            ep = backend.pick();
+        return forward.backend().pick();
+    }
+
+    /**
+     * The endpoint for a retry: the next one in the list after the one that failed that has not
+     * been tried yet (or simply the next one once all were tried). Retries do not advance the
+     * shared round-robin cursor, so a dead endpoint does not skew the rotation of the others.
+     */
+    private Endpoint nextEndpoint() {
+        List<Endpoint> all = forward.backend().endpoints();
+        int n = all.size();
+        int start = all.indexOf(endpoint);
+        for (int i = 1; i <= n; i++) {
+            Endpoint candidate = all.get(Math.floorMod(start + i, n));
+            if (!tried.contains(candidate)) {
+                return candidate;
+            }
         }
-        return ep;
+        return all.get(Math.floorMod(start + 1, n));
     }
 
     private static String hostTag(HostRoutes host) {
@@ -622,7 +635,7 @@ final class ProxyExchange {
             }
             if ((!sent || idempotent(request.method())) && attempts < options.nextUpstreamTries()) {
                 attempts++;
-                connect(pickEndpoint(), false);
+                connect(nextEndpoint(), false);
                 return;
             }
         }
