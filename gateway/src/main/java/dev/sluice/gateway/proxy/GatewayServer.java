@@ -54,6 +54,8 @@ public final class GatewayServer implements AutoCloseable {
     private final ProxyMetrics metrics;
     private final AccessLog accessLog;
     private final SniCertificates certificates;
+    private final Duration keepAliveTimeout;
+    private final Duration clientBodyTimeout;
 
     private final Object lifecycle = new Object();
     private EventLoopGroup group;
@@ -73,6 +75,8 @@ public final class GatewayServer implements AutoCloseable {
         this.metrics = new ProxyMetrics(b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry());
         this.accessLog = b.accessLog != null ? b.accessLog : AccessLog.off();
         this.certificates = b.certificates;
+        this.keepAliveTimeout = b.keepAliveTimeout;
+        this.clientBodyTimeout = b.clientBodyTimeout;
     }
 
     public static Builder builder() {
@@ -89,6 +93,8 @@ public final class GatewayServer implements AutoCloseable {
         private MeterRegistry meterRegistry;
         private AccessLog accessLog;
         private SniCertificates certificates;
+        private Duration keepAliveTimeout = ProxyChannelInitializer.KEEP_ALIVE_TIMEOUT;
+        private Duration clientBodyTimeout = ProxyChannelInitializer.CLIENT_BODY_TIMEOUT;
 
         private Builder() {}
 
@@ -149,6 +155,28 @@ public final class GatewayServer implements AutoCloseable {
             return this;
         }
 
+        /** How long an idle client keep-alive connection stays open; default 75 s ({@code keepalive_timeout}). */
+        public Builder keepAliveTimeout(Duration timeout) {
+            this.keepAliveTimeout = positive(timeout, "keepAliveTimeout");
+            return this;
+        }
+
+        /**
+         * How long a request body may pause before the request gets 408; default 60 s
+         * ({@code client_body_timeout}).
+         */
+        public Builder clientBodyTimeout(Duration timeout) {
+            this.clientBodyTimeout = positive(timeout, "clientBodyTimeout");
+            return this;
+        }
+
+        private static Duration positive(Duration d, String what) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive: " + d);
+            }
+            return d;
+        }
+
         public GatewayServer build() {
             return new GatewayServer(this);
         }
@@ -174,11 +202,11 @@ public final class GatewayServer implements AutoCloseable {
             ChannelGroup clients = new DefaultChannelGroup("sluice-clients", GlobalEventExecutor.INSTANCE);
             context = new ServerContext(routes, pools, metrics, accessLog, clients);
             try {
-                httpChannel = bind(transport, requestedHttpPort, new ProxyChannelInitializer(context, null), "HTTP");
+                httpChannel = bind(transport, requestedHttpPort, new ProxyChannelInitializer(context, null, clientBodyTimeout, keepAliveTimeout), "HTTP");
                 httpPort = ((InetSocketAddress) httpChannel.localAddress()).getPort();
                 if (requestedHttpsPort >= 0) {
                     SniCertificates certs = certificates != null ? certificates : SniCertificates.defaultCertificate();
-                    httpsChannel = bind(transport, requestedHttpsPort, new ProxyChannelInitializer(context, certs), "HTTPS");
+                    httpsChannel = bind(transport, requestedHttpsPort, new ProxyChannelInitializer(context, certs, clientBodyTimeout, keepAliveTimeout), "HTTPS");
                     httpsPort = ((InetSocketAddress) httpsChannel.localAddress()).getPort();
                 }
             } catch (RuntimeException | InterruptedException e) {

@@ -63,7 +63,13 @@ import org.slf4j.LoggerFactory;
 final class ProxyExchange {
     private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
 
-    private enum Failure { CONNECT, WRITE, CLOSED, BAD_RESPONSE, READ_TIMEOUT }
+    private enum Failure { CONNECT, WRITE, CLOSED, BAD_RESPONSE, READ_TIMEOUT, SEND_TIMEOUT }
+
+    /**
+     * Request body bytes kept after forwarding so that a retry can send them again; a larger body
+     * is not retried once its first byte went out (NGINX buffers whole bodies instead).
+     */
+    static final int REPLAY_LIMIT = 64 * 1024;
 
     private final ProxyHandler client;
     private final ChannelHandlerContext ctx;
@@ -90,6 +96,9 @@ final class ProxyExchange {
     private ArrayDeque<HttpContent> pendingBody;
     private LastHttpContent trailers;
     private boolean bodyForwarded;
+    private ArrayDeque<HttpContent> replay;
+    private int replayBytes;
+    private boolean replayable = true;
 
     // upstream connection
     private HttpRequest upstreamRequest;
@@ -123,16 +132,18 @@ final class ProxyExchange {
     private long bytesSent;
     private ChannelFuture lastClientWrite;
     private boolean clientWritePending;
-    private ScheduledFuture<?> readTimer;
+    private ScheduledFuture<?> timer;
+    private long timerDeadline;
     private boolean waitingForUpstream;
     private long waitingSinceNanos;
+    private long flushStartNanos;
 
     // listeners allocated once per exchange, not once per chunk
     private final ChannelFutureListener onConnect = this::connected;
     private final ChannelFutureListener onUpstreamFlushed = this::upstreamFlushed;
     private final ChannelFutureListener onClientFlushed = this::clientFlushed;
     private final ChannelFutureListener onResponseWritten = this::responseWritten;
-    private final Runnable readTimeoutCheck = this::checkReadTimeout;
+    private final Runnable timeoutCheck = this::checkTimeouts;
 
     ProxyExchange(ProxyHandler client, ChannelHandlerContext ctx, HttpRequest request) {
         this.client = client;
@@ -156,13 +167,22 @@ final class ProxyExchange {
             int code = cause instanceof TooLongHttpLineException ? 414
                     : cause instanceof TooLongHttpHeaderException ? 431 : 400;
             log.debug("bad request from {}: {}", client.clientIp(), cause.toString());
-            keepAlive = false;
-            discardBody = true;
-            respond(code, null);
+            rejectRequest(code);
             return;
         }
         keepAlive = HttpUtil.isKeepAlive(request) && !client.draining();
-        String host = request.headers().get(HttpHeaderNames.HOST);
+        HttpHeaders in = request.headers();
+        List<String> hosts = in.getAll(HttpHeaderNames.HOST);
+        if (hosts.size() > 1 || (clientHttp11 && hosts.isEmpty())) {
+            rejectRequest(400); // NGINX: "client sent duplicate host header" / HTTP/1.1 without Host
+            return;
+        }
+        List<String> te = in.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (!te.isEmpty() && (te.size() > 1 || !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(te.get(0).trim()))) {
+            rejectRequest(501); // NGINX: "client sent unknown Transfer-Encoding"
+            return;
+        }
+        String host = hosts.isEmpty() ? null : hosts.get(0);
         RouteTable table = server.routes().current();
         RoutingDecision decision;
         try {
@@ -182,6 +202,13 @@ final class ProxyExchange {
             }
             respond(r.status(), r.location());
         }
+    }
+
+    /** Answers a request that cannot be served and closes the connection after the answer. */
+    private void rejectRequest(int code) {
+        keepAlive = false;
+        discardBody = true;
+        respond(code, null);
     }
 
     private void forward(RoutingDecision.Forward f) {
@@ -284,6 +311,11 @@ final class ProxyExchange {
         upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
         upstreamHandler.attach(this);
         writeUpstream(upstreamRequest);
+        if (replay != null) {
+            for (HttpContent r : replay) {
+                writeUpstream(r.retainedDuplicate()); // a retry: what the failed attempt already sent
+            }
+        }
         if (pendingBody != null) {
             HttpContent c;
             while ((c = pendingBody.poll()) != null) {
@@ -380,13 +412,38 @@ final class ProxyExchange {
             return;
         }
         bodyForwarded = true;
+        if (replayable) {
+            int n = c.content().readableBytes();
+            if (replayBytes + n <= REPLAY_LIMIT) {
+                if (replay == null) {
+                    replay = new ArrayDeque<>(4);
+                }
+                replay.add(c.retainedDuplicate());
+                replayBytes += n;
+            } else {
+                replayable = false;
+                releaseReplay();
+            }
+        }
         writeUpstream(c);
     }
 
-    private void writeLastUpstream() {
-        if (trailers != null) {
-            bodyForwarded = true; // trailers are not kept for a replay
+    /** Whether the request could be sent again: no body byte went out, or all of them are kept. */
+    private boolean bodyReplayable() {
+        return !bodyForwarded || replayable;
+    }
+
+    private void releaseReplay() {
+        if (replay != null) {
+            HttpContent c;
+            while ((c = replay.poll()) != null) {
+                c.release();
+            }
+            replay = null;
         }
+    }
+
+    private void writeLastUpstream() {
         writeUpstream(trailers != null ? trailers : LastHttpContent.EMPTY_LAST_CONTENT);
         lastContentWrite = lastUpstreamWrite;
     }
@@ -399,6 +456,8 @@ final class ProxyExchange {
     private void flushUpstream() {
         upstreamWritePending = false;
         upstreamFlushInFlight = true;
+        flushStartNanos = System.nanoTime();
+        armTimer(options.sendTimeout().toNanos());
         upstream.flush();
         lastUpstreamWrite.addListener(onUpstreamFlushed);
     }
@@ -472,6 +531,8 @@ final class ProxyExchange {
 
     private void responseHead(HttpResponse r) {
         responseStarted = true;
+        replayable = false; // no retry once the response has started
+        releaseReplay();
         int code = r.status().code();
         upstreamStatus = code;
         status = code;
@@ -502,7 +563,7 @@ final class ProxyExchange {
         bytesSent += c.content().readableBytes();
         if (c instanceof LastHttpContent) {
             upstreamDone = true;
-            cancelReadTimer();
+            cancelTimer();
             endAttempt(upstreamStatus);
             boolean reusable = upstreamReusable && requestSent;
             if (!requestComplete) {
@@ -582,32 +643,62 @@ final class ProxyExchange {
     private void startWaiting() {
         waitingForUpstream = true;
         waitingSinceNanos = System.nanoTime();
-        if (readTimer == null) {
-            readTimer = ctx.executor().schedule(readTimeoutCheck, options.readTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        }
+        armTimer(options.readTimeout().toNanos());
     }
 
-    /** NGINX's proxy_read_timeout: the time between two successive reads, while a read is wanted. */
-    private void checkReadTimeout() {
-        readTimer = null;
-        if (finished || upstreamDone || upstream == null) {
+    /** Makes sure the timeout check runs within {@code delayNanos}. */
+    private void armTimer(long delayNanos) {
+        long deadline = System.nanoTime() + delayNanos;
+        if (timer != null) {
+            if (timerDeadline - deadline <= 0) {
+                return; // an earlier check is already scheduled
+            }
+            timer.cancel(false);
+        }
+        timerDeadline = deadline;
+        timer = ctx.executor().schedule(timeoutCheck, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * NGINX's {@code proxy_read_timeout} (between two successive reads, while a read is wanted,
+     * once the request was sent) and {@code proxy_send_timeout} (between two successive writes,
+     * while a write is pending).
+     */
+    private void checkTimeouts() {
+        timer = null;
+        if (finished || upstream == null) {
             return;
         }
-        long timeout = options.readTimeout().toNanos();
-        long waited = waitingForUpstream ? System.nanoTime() - waitingSinceNanos : 0;
-        if (waited >= timeout) {
-            log.debug("[{}] upstream {} timed out after {}", ingress, endpoint, options.readTimeout());
-            fail(Failure.READ_TIMEOUT);
-        } else {
-            readTimer = ctx.executor().schedule(readTimeoutCheck, timeout - waited, TimeUnit.NANOSECONDS);
+        long now = System.nanoTime();
+        long next = Long.MAX_VALUE;
+        if (waitingForUpstream && !upstreamDone) {
+            long left = options.readTimeout().toNanos() - (now - waitingSinceNanos);
+            if (left <= 0) {
+                log.debug("[{}] upstream {} read timed out after {}", ingress, endpoint, options.readTimeout());
+                fail(Failure.READ_TIMEOUT);
+                return;
+            }
+            next = left;
+        }
+        if (upstreamFlushInFlight) {
+            long left = options.sendTimeout().toNanos() - (now - flushStartNanos);
+            if (left <= 0) {
+                log.debug("[{}] upstream {} send timed out after {}", ingress, endpoint, options.sendTimeout());
+                fail(Failure.SEND_TIMEOUT);
+                return;
+            }
+            next = Math.min(next, left);
+        }
+        if (next != Long.MAX_VALUE) {
+            armTimer(next);
         }
     }
 
-    private void cancelReadTimer() {
+    private void cancelTimer() {
         waitingForUpstream = false;
-        if (readTimer != null) {
-            readTimer.cancel(false);
-            readTimer = null;
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
         }
     }
 
@@ -617,16 +708,17 @@ final class ProxyExchange {
         if (finished) {
             return;
         }
-        cancelReadTimer();
+        cancelTimer();
         detachUpstream(false);
         if (responseStarted) {
             endAttempt(upstreamStatus);
             abortResponse();
             return;
         }
-        endAttempt(kind == Failure.READ_TIMEOUT ? 504 : 502);
+        boolean timeout = kind == Failure.READ_TIMEOUT || kind == Failure.SEND_TIMEOUT;
+        endAttempt(timeout ? 504 : 502);
         boolean sent = kind != Failure.CONNECT;
-        if (!bodyForwarded && kind != Failure.READ_TIMEOUT && kind != Failure.BAD_RESPONSE) {
+        if (bodyReplayable() && !timeout && kind != Failure.BAD_RESPONSE) {
             if (sent && reused && !staleRetried) {
                 // a pooled connection the upstream had already closed: once more on a new one
                 staleRetried = true;
@@ -642,7 +734,7 @@ final class ProxyExchange {
         if (!requestComplete) {
             keepAlive = false; // do not read the rest of a body we could not deliver
         }
-        respond(kind == Failure.READ_TIMEOUT ? 504 : 502, null);
+        respond(timeout ? 504 : 502, null);
     }
 
     private static boolean idempotent(HttpMethod m) {
@@ -657,7 +749,7 @@ final class ProxyExchange {
         if (responseStarted) {
             abortResponse();
         } else {
-            cancelReadTimer();
+            cancelTimer();
             if (upstream != null) {
                 endAttempt(502);
                 detachUpstream(false);
@@ -681,6 +773,27 @@ final class ProxyExchange {
         keepAlive = false;
         finish(false);
         client.abort();
+    }
+
+    /**
+     * The client sent nothing for a while. Only matters while the proxy waits for request body
+     * (NGINX's {@code client_body_timeout}): answer 408 and close.
+     */
+    void onClientIdle() {
+        if (finished || requestComplete || upstreamFlushInFlight || upstreamWritePending) {
+            return; // waiting for the upstream, not for the client
+        }
+        if (responseStarted) {
+            abortResponse();
+            return;
+        }
+        cancelTimer();
+        if (upstream != null) {
+            endAttempt(502);
+            detachUpstream(false);
+        }
+        cancelConnect();
+        rejectRequest(408);
     }
 
     /** The client connection closed: stop everything, never pool an upstream mid-response. */
@@ -726,9 +839,10 @@ final class ProxyExchange {
             return;
         }
         finished = true;
-        cancelReadTimer();
+        cancelTimer();
         cancelConnect();
         releasePendingBody();
+        releaseReplay();
         if (upstream != null) {
             endAttempt(responseStarted ? upstreamStatus : 502);
             detachUpstream(false);

@@ -6,7 +6,9 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -78,7 +80,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         SocketAddress remote = ctx.channel().remoteAddress();
         if (remote instanceof InetSocketAddress isa && isa.getAddress() != null) {
-            clientIp = isa.getAddress().getHostAddress();
+            clientIp = NetUtil.toAddressString(isa.getAddress()); // "::1", not "0:0:0:0:0:0:0:1"
         }
         server.metrics().connectionOpened();
         ctx.read();
@@ -218,10 +220,14 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
                 closing = true;
                 ctx.close();
             }
-        } else if (evt instanceof IdleStateEvent) {
-            if (exchange == null) {
+        } else if (evt instanceof IdleStateEvent idle) {
+            if (exchange != null) {
+                if (idle.state() == IdleState.READER_IDLE) {
+                    exchange.onClientIdle(); // a request body that stopped arriving
+                }
+            } else if (idle.state() == IdleState.ALL_IDLE) {
                 closing = true;
-                ctx.close(); // keep-alive timeout, or a client that never sent a request
+                ctx.close(); // keep-alive timeout, or a client that never finished its request head
             }
         } else if (evt instanceof SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
             log.debug("TLS handshake with {} failed: {}", clientIp, hs.cause().toString());
@@ -232,7 +238,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException) {
+        if (cause instanceof IOException || cause instanceof io.netty.handler.codec.DecoderException) {
             log.debug("client {}: {}", clientIp, cause.toString());
         } else {
             log.warn("client {}: unexpected error", clientIp, cause);

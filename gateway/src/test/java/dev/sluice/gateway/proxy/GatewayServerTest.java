@@ -142,6 +142,32 @@ class GatewayServerTest {
     }
 
     @Test
+    void aRequestBodyThatStopsArrivingGets408() throws Exception {
+        try (GatewayServer server = builder().httpsPort(-1).clientBodyTimeout(Duration.ofMillis(300)).build()) {
+            server.start();
+            try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+                c.send("POST / HTTP/1.1\r\nHost: " + HOST + "\r\nContent-Length: 100\r\n\r\nonly a part");
+                RawHttpClient.Response r = c.read();
+                assertThat(r.status()).isEqualTo(408);
+                assertThat(c.closedByServer()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void idleKeepAliveConnectionsAreClosedAfterTheKeepAliveTimeout() throws Exception {
+        try (GatewayServer server = builder().httpsPort(-1).keepAliveTimeout(Duration.ofMillis(300)).build()) {
+            server.start();
+            try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+                // a slow response is not cut by the keep-alive timeout
+                assertThat(c.exchange("GET /?delayMs=600 HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").status())
+                        .isEqualTo(200);
+                assertThat(c.timeout(5000).closedByServer()).isTrue();
+            }
+        }
+    }
+
+    @Test
     void requestsAreCountedAndTimedWithBoundedTags() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (GatewayServer server = builder().httpsPort(-1).meterRegistry(registry).build()) {

@@ -150,6 +150,52 @@ class ProxyErrorsTest {
     }
 
     @Test
+    void anUpstreamThatStopsReadingTheBodyGives504AfterTheSendTimeout() throws Exception {
+        try (ServerSocket stalled = new ServerSocket()) {
+            stalled.bind(new InetSocketAddress("127.0.0.6", 0));
+            serve(RouteOptions.DEFAULTS.withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(300), Duration.ofSeconds(60)),
+                    Endpoint.of("127.0.0.6", stalled.getLocalPort()));
+            try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+                long total = 256L * 1024 * 1024;
+                c.send("PUT / HTTP/1.1\r\nHost: " + HOST + "\r\nContent-Length: " + total + "\r\n\r\n");
+                startDaemon(() -> {
+                    try {
+                        c.sendPatternBody(total, false);
+                    } catch (UncheckedIOException e) {
+                        // the proxy closes the connection after its answer
+                    }
+                });
+                try (Socket upstream = stalled.accept()) {
+                    RawHttpClient.Response r = c.read();
+                    assertThat(r.status()).isEqualTo(504);
+                    assertThat(r.header("Connection")).isEqualTo("close");
+                }
+            }
+        }
+    }
+
+    @Test
+    void requestsWithoutHostWithTwoHostsOrAnUnknownTransferEncodingAreRejected() {
+        serve(live.endpoint());
+        try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+            assertThat(c.exchange("GET / HTTP/1.1\r\n\r\n").status()).isEqualTo(400);
+        }
+        try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+            assertThat(c.exchange("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").status()).isEqualTo(400);
+        }
+        try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+            RawHttpClient.Response r = c.exchange("POST / HTTP/1.1\r\nHost: " + HOST
+                    + "\r\nTransfer-Encoding: gzip\r\n\r\n");
+            assertThat(r.status()).isEqualTo(501);
+            assertThat(c.closedByServer()).isTrue();
+        }
+        // HTTP/1.0 needs no Host: it goes to the catch-all
+        try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+            assertThat(c.exchange("GET / HTTP/1.0\r\n\r\n").status()).isEqualTo(404);
+        }
+    }
+
+    @Test
     void aPooledConnectionClosedWhileIdleIsNotReused() throws Exception {
         // an upstream that answers one request per connection, claims keep-alive, then closes
         try (ServerSocket flaky = new ServerSocket()) {
@@ -190,8 +236,9 @@ class ProxyErrorsTest {
                         accepted.incrementAndGet();
                         startDaemon(() -> {
                             try (s) {
-                                readHead(s.getInputStream());
-                                s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                                int bodyLength = readRequest(s.getInputStream());
+                                s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: "
+                                        + Integer.toString(bodyLength).length() + "\r\n\r\n" + bodyLength)
                                         .getBytes(StandardCharsets.US_ASCII));
                                 readHead(s.getInputStream()); // the second request: close without a word
                             } catch (IOException e) {
@@ -207,11 +254,17 @@ class ProxyErrorsTest {
             serve(RouteOptions.DEFAULTS.withNextUpstreamTries(1), Endpoint.of("127.0.0.5", flaky.getLocalPort()));
 
             String post = "POST / HTTP/1.1\r\nHost: " + HOST + "\r\nContent-Length: 0\r\n\r\n";
+            String put = "PUT / HTTP/1.1\r\nHost: " + HOST + "\r\nContent-Length: 5\r\n\r\nhello";
             try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
                 assertThat(c.exchange(post).status()).isEqualTo(200);
                 assertThat(c.exchange(post).status()).isEqualTo(200);
+                assertThat(accepted.get()).isEqualTo(2);
+                // a small body that already went out on the dead connection is sent again
+                RawHttpClient.Response r = c.exchange(put);
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.text()).isEqualTo("5");
             }
-            assertThat(accepted.get()).isEqualTo(2);
+            assertThat(accepted.get()).isEqualTo(3);
         }
     }
 
@@ -238,6 +291,22 @@ class ProxyErrorsTest {
             }
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> server.metrics().activeConnections() == 0);
+    }
+
+    /** Reads a request head and its Content-Length body; returns the body length. */
+    private static int readRequest(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        int c;
+        while (!head.toString().endsWith("\r\n\r\n") && (c = in.read()) != -1) {
+            head.append((char) c);
+        }
+        int length = 0;
+        for (String line : head.toString().split("\r\n")) {
+            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                length = Integer.parseInt(line.substring(15).trim());
+            }
+        }
+        return in.readNBytes(length).length;
     }
 
     private static void readHead(InputStream in) throws IOException {
