@@ -14,8 +14,18 @@ import dev.sluice.gateway.route.Rewrite;
 import dev.sluice.gateway.route.Route;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTableHolder;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -135,6 +145,33 @@ class ProxyRoutingTest {
         for (int i = 0; i + 3 <= pods.size(); i++) {
             assertThat(pods.subList(i, i + 3)).containsExactlyInAnyOrder("web-1", "web-2", "web-3");
         }
+    }
+
+    @Test
+    void concurrentRequestsFromAStandardClientAreEachAnsweredWithTheirOwnResponse() throws Exception {
+        routes.publish(TestRoutes.tableWithCatchAll(
+                host("", prefix("/", "default/catch-all", backend("default-web-80", web1, web2, web3)))));
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            HttpRequest.Builder req = HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.httpPort() + "/item/" + i + "?n=" + i));
+            futures.add(client.sendAsync(i % 2 == 0 ? req.GET().build()
+                    : req.POST(HttpRequest.BodyPublishers.ofString("body-" + i)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        Map<String, Integer> perPod = new HashMap<>();
+        ObjectMapper json = new ObjectMapper();
+        for (int i = 0; i < futures.size(); i++) {
+            HttpResponse<String> r = futures.get(i).get(30, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            JsonNode echo = json.readTree(r.body());
+            assertThat(echo.get("uri").asText()).isEqualTo("/item/" + i + "?n=" + i);
+            assertThat(echo.get("bodyBytes").asInt()).isEqualTo(i % 2 == 0 ? 0 : ("body-" + i).length());
+            perPod.merge(echo.get("pod").asText(), 1, Integer::sum);
+        }
+        assertThat(perPod).containsOnlyKeys("web-1", "web-2", "web-3");
+        assertThat(perPod.values()).allSatisfy(n -> assertThat(n).isBetween(66, 67));
     }
 
     @Test
