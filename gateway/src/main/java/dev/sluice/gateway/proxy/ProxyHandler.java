@@ -126,6 +126,20 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (exchange != null) {
             exchange.onClientReadComplete();
+            watchForClose();
+        }
+    }
+
+    /**
+     * While a response is on its way and the request is fully read, keeps one read pending so
+     * that a client that goes away is noticed (the NIO transport only sees a close by reading;
+     * NGINX likewise checks for broken client connections). Whatever arrives meanwhile is a
+     * pipelined request: it is queued and no further read is issued until its turn, which keeps
+     * memory bounded.
+     */
+    private void watchForClose() {
+        if (!closing && exchange != null && exchange.requestComplete() && (queued == null || queued.isEmpty())) {
+            ctx.read();
         }
     }
 
@@ -177,6 +191,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         if (exchange != null) {
             exchange.onClientReadComplete(); // flush what was just handed over, as after a socket read
+            watchForClose();
         } else {
             ctx.read();
         }
