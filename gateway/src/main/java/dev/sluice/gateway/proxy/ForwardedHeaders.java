@@ -1,8 +1,9 @@
 package dev.sluice.gateway.proxy;
 
-import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.AsciiString;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -56,6 +57,11 @@ public final class ForwardedHeaders {
     public static final AsciiString X_FORWARDED_PREFIX = AsciiString.cached("X-Forwarded-Prefix");
     public static final AsciiString PROXY = AsciiString.cached("Proxy");
 
+    // not taken from HttpHeaderNames, where they are deprecated (they are not HTTP/2 headers)
+    private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
+    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    private static final HttpHeadersFactory UNVALIDATED = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+
     private static final AsciiString PORT_80 = AsciiString.cached("80");
     private static final AsciiString PORT_443 = AsciiString.cached("443");
     private static final AsciiString HTTP = AsciiString.cached("http");
@@ -63,7 +69,7 @@ public final class ForwardedHeaders {
 
     /** Hop-by-hop headers, never forwarded in either direction. */
     private static final AsciiString[] HOP_BY_HOP = {
-        HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_CONNECTION,
+        HttpHeaderNames.CONNECTION, KEEP_ALIVE, PROXY_CONNECTION,
         HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE, HttpHeaderNames.TRANSFER_ENCODING,
     };
 
@@ -96,7 +102,7 @@ public final class ForwardedHeaders {
         String incomingXff = joined(client, X_FORWARDED_FOR);
         String incomingXfh = joined(client, X_FORWARDED_HOST);
 
-        HttpHeaders out = new DefaultHttpHeaders(false);
+        HttpHeaders out = UNVALIDATED.newHeaders();
         out.add(HttpHeaderNames.HOST, host != null ? host : fallbackHost);
         out.add(X_REQUEST_ID, requestId);
         out.add(X_REAL_IP, clientIp);
@@ -140,7 +146,7 @@ public final class ForwardedHeaders {
      */
     public static HttpHeaders toClient(HttpHeaders upstream) {
         List<CharSequence> connectionTokens = connectionTokens(upstream);
-        HttpHeaders out = new DefaultHttpHeaders(false);
+        HttpHeaders out = UNVALIDATED.newHeaders();
         Iterator<Map.Entry<CharSequence, CharSequence>> it = upstream.iteratorCharSequence();
         while (it.hasNext()) {
             Map.Entry<CharSequence, CharSequence> h = it.next();

@@ -3,11 +3,12 @@ package dev.sluice.gateway.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
@@ -30,6 +31,7 @@ import java.nio.charset.StandardCharsets;
  * Bodies are built once per status and shared read-only between all connections.
  */
 final class LocalResponses {
+    private static final HttpHeadersFactory UNVALIDATED = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
     private static final AsciiString TEXT_HTML = AsciiString.cached("text/html");
     private static final ByteBuf[] BODIES = new ByteBuf[600];
     private static final HttpResponseStatus[] STATUSES = new HttpResponseStatus[600];
@@ -61,7 +63,7 @@ final class LocalResponses {
     static FullHttpResponse response(int status, String location, boolean keepAlive, boolean head) {
         int code = status >= 100 && status < 600 ? status : 500;
         ByteBuf body = BODIES[code].duplicate();
-        HttpHeaders headers = new DefaultHttpHeaders(false);
+        HttpHeaders headers = UNVALIDATED.newHeaders();
         headers.add(HttpHeaderNames.CONTENT_TYPE, TEXT_HTML);
         headers.add(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
         if (location != null) {
@@ -71,7 +73,7 @@ final class LocalResponses {
             headers.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, STATUSES[code],
-                head ? Unpooled.EMPTY_BUFFER : body, headers, new DefaultHttpHeaders(false));
+                head ? Unpooled.EMPTY_BUFFER : body, headers, UNVALIDATED.newHeaders());
     }
 
     static int bodyLength(int status) {

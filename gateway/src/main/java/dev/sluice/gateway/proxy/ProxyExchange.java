@@ -52,11 +52,14 @@ import org.slf4j.LoggerFactory;
  * connect moves to the next endpoint (an untried one while any remain), up to
  * {@code nextUpstreamTries} attempts in total, then 502. A connection that breaks after the
  * request was sent but before any response byte is retried the same way, but only for
- * idempotent methods, and never once a request body byte was forwarded (the body is not
- * buffered for replay). A pooled keep-alive connection that turns out to be dead gets one extra
- * retry on a fresh connection that does not count as an attempt. A read timeout answers 504
- * without retry. Once the response has started, any upstream failure closes the client
- * connection.
+ * idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE). A request whose body was partly
+ * sent can be retried only while all of the body sent so far is at most {@link #REPLAY_LIMIT}
+ * bytes (those bytes are kept for the retry; bodies are never buffered whole). A pooled
+ * keep-alive connection that dies before answering gets one extra retry, for any method, on a
+ * fresh connection to the same endpoint that does not count as an attempt (the upstream closed
+ * an idle connection as the request went out). A read or send timeout answers 504 without
+ * retry; a malformed response answers 502 without retry. Once the response has started, any
+ * upstream failure closes the client connection.
  *
  * <p>Confined to the client channel's event loop, which is also the upstream channel's loop.
  */

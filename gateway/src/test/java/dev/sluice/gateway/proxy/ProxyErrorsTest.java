@@ -166,6 +166,7 @@ class ProxyErrorsTest {
                     }
                 });
                 try (Socket upstream = stalled.accept()) {
+                    assertThat(upstream.isConnected()).isTrue(); // connected, and never reads
                     RawHttpClient.Response r = c.read();
                     assertThat(r.status()).isEqualTo(504);
                     assertThat(r.header("Connection")).isEqualTo("close");
