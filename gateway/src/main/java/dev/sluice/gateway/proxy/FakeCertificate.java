@@ -1,0 +1,113 @@
+package dev.sluice.gateway.proxy;
+
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import javax.net.ssl.SSLException;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * The self-signed default certificate, generated once per process like ingress-nginx's
+ * "Kubernetes Ingress Controller Fake Certificate" (subject {@code CN=Kubernetes Ingress
+ * Controller Fake Certificate, O=Acme Co}, SAN {@code ingress.local}, RSA 2048, one year).
+ *
+ * <p>Generated with BouncyCastle's certificate builder and the JDK's own signature provider
+ * (Netty's {@code SelfSignedCertificate} needs JDK internals that Java 17 no longer exports).
+ */
+public final class FakeCertificate {
+    /** The subject common name ingress-nginx uses; clients and tests recognise the default cert by it. */
+    public static final String COMMON_NAME = "Kubernetes Ingress Controller Fake Certificate";
+
+    private FakeCertificate() {}
+
+    private static final class Holder {
+        static final KeyAndCert INSTANCE = generate();
+        static final SslContext SERVER_CONTEXT = serverContext(INSTANCE.key(), INSTANCE.certificate());
+    }
+
+    /** A private key and its certificate. */
+    public record KeyAndCert(PrivateKey key, X509Certificate certificate) {}
+
+    /** The process-wide fake certificate (generated on first use, about a second of CPU). */
+    public static KeyAndCert get() {
+        return Holder.INSTANCE;
+    }
+
+    /** A server {@link SslContext} for the fake certificate. */
+    public static SslContext serverContext() {
+        return Holder.SERVER_CONTEXT;
+    }
+
+    /**
+     * A server context for any key and certificate chain with Sluice's TLS settings: TLS 1.2 and
+     * 1.3 only (ingress-nginx's default {@code ssl-protocols}), ALPN offering HTTP/1.1.
+     */
+    public static SslContext serverContext(PrivateKey key, X509Certificate... chain) {
+        try {
+            return SslContextBuilder.forServer(key, chain)
+                    .sslProvider(SslProvider.JDK)
+                    .protocols("TLSv1.3", "TLSv1.2")
+                    .applicationProtocolConfig(new ApplicationProtocolConfig(
+                            ApplicationProtocolConfig.Protocol.ALPN,
+                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                            ApplicationProtocolNames.HTTP_1_1))
+                    .build();
+        } catch (SSLException e) {
+            throw new IllegalStateException("cannot build TLS context", e);
+        }
+    }
+
+    private static KeyAndCert generate() {
+        try {
+            KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");
+            gen.initialize(2048, new SecureRandom());
+            KeyPair pair = gen.generateKeyPair();
+            X500Name subject = new X500Name("CN=" + COMMON_NAME + ",O=Acme Co");
+            Instant now = Instant.now();
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
+                    subject,
+                    new BigInteger(127, new SecureRandom()),
+                    Date.from(now.minus(Duration.ofHours(1))),
+                    Date.from(now.plus(Duration.ofDays(365))),
+                    subject,
+                    pair.getPublic());
+            builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            builder.addExtension(Extension.keyUsage, true,
+                    new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+            builder.addExtension(Extension.extendedKeyUsage, false,
+                    new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+            builder.addExtension(Extension.subjectAlternativeName, false,
+                    new GeneralNames(new GeneralName(GeneralName.dNSName, "ingress.local")));
+            X509Certificate cert = new JcaX509CertificateConverter()
+                    .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(pair.getPrivate())));
+            return new KeyAndCert(pair.getPrivate(), cert);
+        } catch (GeneralSecurityException | OperatorCreationException | org.bouncycastle.cert.CertIOException e) {
+            throw new IllegalStateException("cannot generate the default certificate", e);
+        }
+    }
+}

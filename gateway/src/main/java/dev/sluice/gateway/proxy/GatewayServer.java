@@ -1,0 +1,303 @@
+package dev.sluice.gateway.proxy;
+
+import dev.sluice.gateway.observe.AccessLog;
+import dev.sluice.gateway.observe.ProxyMetrics;
+import dev.sluice.gateway.route.RouteTableHolder;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.ChannelGroupFuture;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data plane: an HTTP listener (default port 31234) and an HTTPS listener (default 31235)
+ * that route every request through the live {@link dev.sluice.gateway.route.RouteTable} and
+ * proxy it to an endpoint of the chosen backend.
+ *
+ * <p>One group of {@code eventLoops} Netty event loops (native epoll on Linux, else NIO) accepts
+ * connections and runs them; each upstream connection is opened on the event loop of the client
+ * connection it serves and pooled per loop.
+ *
+ * <pre>{@code
+ * GatewayServer server = GatewayServer.builder().routes(holder).httpPort(0).httpsPort(-1).build();
+ * server.start();
+ * int port = server.httpPort();
+ * ...
+ * server.shutdown(Duration.ofSeconds(30));
+ * }</pre>
+ */
+public final class GatewayServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
+
+    private final RouteTableHolder routes;
+    private final String bindAddress;
+    private final int requestedHttpPort;
+    private final int requestedHttpsPort;
+    private final int eventLoops;
+    private final ProxyMetrics metrics;
+    private final AccessLog accessLog;
+    private final SniCertificates certificates;
+    private final Duration keepAliveTimeout;
+    private final Duration clientBodyTimeout;
+
+    private final Object lifecycle = new Object();
+    private EventLoopGroup group;
+    private ServerContext context;
+    private Channel httpChannel;
+    private Channel httpsChannel;
+    private int httpPort = -1;
+    private int httpsPort = -1;
+    private boolean stopped;
+
+    private GatewayServer(Builder b) {
+        this.routes = Objects.requireNonNull(b.routes, "routes");
+        this.bindAddress = b.bindAddress;
+        this.requestedHttpPort = b.httpPort;
+        this.requestedHttpsPort = b.httpsPort;
+        this.eventLoops = b.eventLoops > 0 ? b.eventLoops : Runtime.getRuntime().availableProcessors();
+        this.metrics = new ProxyMetrics(b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry());
+        this.accessLog = b.accessLog != null ? b.accessLog : AccessLog.off();
+        this.certificates = b.certificates;
+        this.keepAliveTimeout = b.keepAliveTimeout;
+        this.clientBodyTimeout = b.clientBodyTimeout;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Options of a {@link GatewayServer}; only {@link #routes} is required. */
+    public static final class Builder {
+        private RouteTableHolder routes;
+        private String bindAddress = "0.0.0.0";
+        private int httpPort = 31234;
+        private int httpsPort = 31235;
+        private int eventLoops;
+        private MeterRegistry meterRegistry;
+        private AccessLog accessLog;
+        private SniCertificates certificates;
+        private Duration keepAliveTimeout = ProxyChannelInitializer.KEEP_ALIVE_TIMEOUT;
+        private Duration clientBodyTimeout = ProxyChannelInitializer.CLIENT_BODY_TIMEOUT;
+
+        private Builder() {}
+
+        /** The live routing table (required). */
+        public Builder routes(RouteTableHolder holder) {
+            this.routes = Objects.requireNonNull(holder, "holder");
+            return this;
+        }
+
+        /** Address both listeners bind to; default {@code 0.0.0.0} (all interfaces). */
+        public Builder bindAddress(String address) {
+            this.bindAddress = Objects.requireNonNull(address, "address");
+            return this;
+        }
+
+        /** Plain HTTP port; default 31234, 0 picks a free port. */
+        public Builder httpPort(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("http port out of range: " + port);
+            }
+            this.httpPort = port;
+            return this;
+        }
+
+        /** HTTPS port; default 31235, 0 picks a free port, -1 disables the TLS listener. */
+        public Builder httpsPort(int port) {
+            if (port < -1 || port > 65535) {
+                throw new IllegalArgumentException("https port out of range: " + port);
+            }
+            this.httpsPort = port;
+            return this;
+        }
+
+        /** Number of event loops; default (or 0) = available processors. */
+        public Builder eventLoops(int n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("event loops must be >= 0: " + n);
+            }
+            this.eventLoops = n;
+            return this;
+        }
+
+        /** Where the {@code sluice_*} meters go; default a private {@code SimpleMeterRegistry}. */
+        public Builder meterRegistry(MeterRegistry r) {
+            this.meterRegistry = Objects.requireNonNull(r, "registry");
+            return this;
+        }
+
+        /** The JSON access log; default {@link AccessLog#off()}. The server closes it on shutdown. */
+        public Builder accessLog(AccessLog log) {
+            this.accessLog = Objects.requireNonNull(log, "log");
+            return this;
+        }
+
+        /** TLS certificate choice by SNI; default: the generated fake certificate for every name. */
+        public Builder sniCertificates(SniCertificates certificates) {
+            this.certificates = Objects.requireNonNull(certificates, "certificates");
+            return this;
+        }
+
+        /** How long an idle client keep-alive connection stays open; default 75 s ({@code keepalive_timeout}). */
+        public Builder keepAliveTimeout(Duration timeout) {
+            this.keepAliveTimeout = positive(timeout, "keepAliveTimeout");
+            return this;
+        }
+
+        /**
+         * How long a request body may pause before the request gets 408; default 60 s
+         * ({@code client_body_timeout}).
+         */
+        public Builder clientBodyTimeout(Duration timeout) {
+            this.clientBodyTimeout = positive(timeout, "clientBodyTimeout");
+            return this;
+        }
+
+        private static Duration positive(Duration d, String what) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive: " + d);
+            }
+            return d;
+        }
+
+        public GatewayServer build() {
+            return new GatewayServer(this);
+        }
+    }
+
+    /**
+     * Binds the listeners and starts serving.
+     *
+     * @throws IllegalStateException if a port cannot be bound (e.g. already in use) or the server
+     *                               was started before
+     */
+    public void start() throws InterruptedException {
+        synchronized (lifecycle) {
+            if (group != null) {
+                throw new IllegalStateException("already started");
+            }
+            Transport transport = Transport.detect();
+            group = transport.newGroup(eventLoops);
+            Map<EventExecutor, UpstreamPool> pools = new HashMap<>();
+            for (EventExecutor e : group) {
+                pools.put(e, new UpstreamPool((EventLoop) e, transport));
+            }
+            ChannelGroup clients = new DefaultChannelGroup("sluice-clients", GlobalEventExecutor.INSTANCE);
+            context = new ServerContext(routes, pools, metrics, accessLog, clients);
+            try {
+                httpChannel = bind(transport, requestedHttpPort, new ProxyChannelInitializer(context, null, clientBodyTimeout, keepAliveTimeout), "HTTP");
+                httpPort = ((InetSocketAddress) httpChannel.localAddress()).getPort();
+                if (requestedHttpsPort >= 0) {
+                    SniCertificates certs = certificates != null ? certificates : SniCertificates.defaultCertificate();
+                    httpsChannel = bind(transport, requestedHttpsPort, new ProxyChannelInitializer(context, certs, clientBodyTimeout, keepAliveTimeout), "HTTPS");
+                    httpsPort = ((InetSocketAddress) httpsChannel.localAddress()).getPort();
+                }
+            } catch (RuntimeException | InterruptedException e) {
+                if (httpChannel != null) {
+                    httpChannel.close();
+                }
+                group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+                throw e;
+            }
+            log.info("listening on {} HTTP port {}{} ({} event loops, {})", bindAddress, httpPort,
+                    httpsChannel != null ? ", HTTPS port " + httpsPort : "", eventLoops, transport.name());
+        }
+    }
+
+    private Channel bind(Transport transport, int port, ProxyChannelInitializer initializer, String what)
+            throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(initializer);
+        ChannelFuture f = b.bind(bindAddress, port).await();
+        if (!f.isSuccess()) {
+            Throwable cause = f.cause();
+            String reason = cause instanceof BindException || String.valueOf(cause.getMessage()).contains("in use")
+                    ? "already in use" : String.valueOf(cause.getMessage());
+            throw new IllegalStateException("cannot bind the " + what + " listener to " + bindAddress + ":" + port
+                    + ": " + reason, cause);
+        }
+        return f.channel();
+    }
+
+    /** The bound HTTP port (after {@link #start()}). */
+    public int httpPort() {
+        return httpPort;
+    }
+
+    /** The bound HTTPS port, or -1 when the TLS listener is disabled. */
+    public int httpsPort() {
+        return httpsPort;
+    }
+
+    /** The meters this server records into. */
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * Stops accepting connections, lets requests in flight finish for up to {@code grace}, then
+     * closes everything. Responses started after this call carry {@code Connection: close};
+     * idle keep-alive connections are closed at once.
+     */
+    public void shutdown(Duration grace) {
+        Objects.requireNonNull(grace, "grace");
+        synchronized (lifecycle) {
+            if (group == null || stopped) {
+                return;
+            }
+            stopped = true;
+            context.startDraining();
+            if (httpChannel != null) {
+                httpChannel.close().awaitUninterruptibly();
+            }
+            if (httpsChannel != null) {
+                httpsChannel.close().awaitUninterruptibly();
+            }
+            ChannelGroup clients = context.clients();
+            ChannelGroupFuture allClosed = clients.newCloseFuture();
+            for (Channel ch : clients) {
+                ch.pipeline().fireUserEventTriggered(ProxyHandler.DRAIN);
+            }
+            if (!grace.isZero() && !allClosed.awaitUninterruptibly(grace.toMillis())) {
+                log.info("{} connections still open after the {} grace period: closing them", clients.size(), grace);
+            }
+            clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            for (UpstreamPool pool : context.pools()) {
+                pool.loop().execute(pool::close);
+            }
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+            accessLog.close();
+            log.info("stopped");
+        }
+    }
+
+    /** {@link #shutdown(Duration)} without a grace period. */
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
+    }
+}

@@ -1,0 +1,102 @@
+package dev.sluice.gateway.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Responses the proxy writes itself (no route, no endpoints, redirects, upstream failures), with
+ * small HTML bodies shaped like NGINX's built-in error pages and no {@code Server} header:
+ *
+ * <pre>
+ * &lt;html&gt;
+ * &lt;head&gt;&lt;title&gt;404 Not Found&lt;/title&gt;&lt;/head&gt;
+ * &lt;body&gt;
+ * &lt;center&gt;&lt;h1&gt;404 Not Found&lt;/h1&gt;&lt;/center&gt;
+ * &lt;hr&gt;&lt;center&gt;sluice&lt;/center&gt;
+ * &lt;/body&gt;
+ * &lt;/html&gt;
+ * </pre>
+ *
+ * Bodies are built once per status and shared read-only between all connections.
+ */
+final class LocalResponses {
+    private static final HttpHeadersFactory UNVALIDATED = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+    private static final AsciiString TEXT_HTML = AsciiString.cached("text/html");
+    private static final ByteBuf[] BODIES = new ByteBuf[600];
+    private static final HttpResponseStatus[] STATUSES = new HttpResponseStatus[600];
+
+    static {
+        for (int code = 100; code < 600; code++) {
+            STATUSES[code] = new HttpResponseStatus(code, reason(code));
+            BODIES[code] = Unpooled.unreleasableBuffer(
+                    Unpooled.wrappedBuffer(page(code).getBytes(StandardCharsets.US_ASCII)).asReadOnly());
+        }
+    }
+
+    private LocalResponses() {}
+
+    /** The HTML page NGINX shows for {@code status}. */
+    static String page(int status) {
+        String title = status + " " + reason(status);
+        return "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title
+                + "</h1></center>\r\n<hr><center>sluice</center>\r\n</body>\r\n</html>\r\n";
+    }
+
+    /**
+     * A complete response.
+     *
+     * @param location  {@code Location} header for redirects, or {@code null}
+     * @param keepAlive whether the client connection stays open ({@code Connection: close} if not)
+     * @param head      whether the request was HEAD (headers only)
+     */
+    static FullHttpResponse response(int status, String location, boolean keepAlive, boolean head) {
+        int code = status >= 100 && status < 600 ? status : 500;
+        ByteBuf body = BODIES[code].duplicate();
+        HttpHeaders headers = UNVALIDATED.newHeaders();
+        headers.add(HttpHeaderNames.CONTENT_TYPE, TEXT_HTML);
+        headers.add(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        if (location != null) {
+            headers.add(HttpHeaderNames.LOCATION, location);
+        }
+        if (!keepAlive) {
+            headers.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, STATUSES[code],
+                head ? Unpooled.EMPTY_BUFFER : body, headers, UNVALIDATED.newHeaders());
+    }
+
+    static int bodyLength(int status) {
+        return BODIES[status >= 100 && status < 600 ? status : 500].readableBytes();
+    }
+
+    /** NGINX's reason phrases for the codes it answers itself; Netty's for the rest. */
+    static String reason(int status) {
+        return switch (status) {
+            case 301 -> "Moved Permanently";
+            case 302 -> "Found";
+            case 307 -> "Temporary Redirect";
+            case 308 -> "Permanent Redirect";
+            case 400 -> "Bad Request";
+            case 404 -> "Not Found";
+            case 408 -> "Request Time-out";
+            case 413 -> "Request Entity Too Large";
+            case 414 -> "Request-URI Too Large";
+            case 431 -> "Request Header Fields Too Large";
+            case 502 -> "Bad Gateway";
+            case 503 -> "Service Temporarily Unavailable";
+            case 504 -> "Gateway Time-out";
+            default -> HttpResponseStatus.valueOf(status).reasonPhrase();
+        };
+    }
+}

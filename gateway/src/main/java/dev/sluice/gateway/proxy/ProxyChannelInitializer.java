@@ -1,0 +1,77 @@
+package dev.sluice.gateway.proxy;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.Mapping;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds the pipeline of an accepted client connection:
+ * {@code idle → [tls (SNI)] → http (HttpServerCodec) → proxy (ProxyHandler)}.
+ *
+ * <p>Limits follow NGINX's defaults: request line up to 8 KiB (longer → 414), request headers
+ * up to 32 KiB in total ({@code large_client_header_buffers 4 8k}; larger → 431); a
+ * connection with no request in flight is closed after {@link #KEEP_ALIVE_TIMEOUT} without traffic
+ * ({@code keepalive_timeout 75s}); a request body that stops arriving for
+ * {@link #CLIENT_BODY_TIMEOUT} gets 408 ({@code client_body_timeout 60s}).
+ */
+final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
+    static final int MAX_INITIAL_LINE = 8 * 1024;
+    static final int MAX_HEADER_SIZE = 32 * 1024;
+    static final int MAX_CHUNK_SIZE = 64 * 1024;
+    static final Duration KEEP_ALIVE_TIMEOUT = Duration.ofSeconds(75);
+    static final Duration CLIENT_BODY_TIMEOUT = Duration.ofSeconds(60);
+
+    private final ServerContext server;
+    private final SniCertificates certificates; // null on the plain HTTP listener
+    private final long clientBodyTimeoutNanos;
+    private final long keepAliveTimeoutNanos;
+
+    ProxyChannelInitializer(ServerContext server, SniCertificates certificates, Duration clientBodyTimeout,
+            Duration keepAliveTimeout) {
+        this.server = server;
+        this.certificates = certificates;
+        this.clientBodyTimeoutNanos = clientBodyTimeout.toNanos();
+        this.keepAliveTimeoutNanos = keepAliveTimeout.toNanos();
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        server.clients().add(ch);
+        ChannelPipeline p = ch.pipeline();
+        p.addLast("idle", new IdleStateHandler(clientBodyTimeoutNanos, 0, keepAliveTimeoutNanos, TimeUnit.NANOSECONDS));
+        if (certificates != null) {
+            p.addLast("tls", new SniHandler(sniMapping(certificates)));
+        }
+        p.addLast("http", new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(MAX_INITIAL_LINE)
+                .setMaxHeaderSize(MAX_HEADER_SIZE)
+                .setMaxChunkSize(MAX_CHUNK_SIZE)));
+        p.addLast("proxy", new ProxyHandler(server, certificates != null));
+    }
+
+    /** SNI names are matched lower-case without a trailing dot (SPEC §10.2). */
+    static Mapping<String, SslContext> sniMapping(SniCertificates certificates) {
+        return name -> {
+            String n = name;
+            if (n != null) {
+                n = n.toLowerCase(Locale.ROOT);
+                if (n.endsWith(".")) {
+                    n = n.substring(0, n.length() - 1);
+                }
+                if (n.isEmpty()) {
+                    n = null;
+                }
+            }
+            return certificates.forServerName(n);
+        };
+    }
+}

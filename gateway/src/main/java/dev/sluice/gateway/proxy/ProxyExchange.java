@@ -1,0 +1,921 @@
+package dev.sluice.gateway.proxy;
+
+import dev.sluice.gateway.observe.AccessLog;
+import dev.sluice.gateway.observe.AccessLogEntry;
+import dev.sluice.gateway.observe.ProxyMetrics;
+import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.route.HostRoutes;
+import dev.sluice.gateway.route.RouteOptions;
+import dev.sluice.gateway.route.RouteTable;
+import dev.sluice.gateway.route.RoutingDecision;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request from a client, from its head to the last byte of its response: routing, the
+ * upstream attempts (with retries to the next endpoint), and both body streams.
+ *
+ * <p>Flow control follows Netty's proxy idiom in both directions: a chunk read from one side is
+ * written to the other, and the next read is requested only when that write has been flushed.
+ * So at most one read's worth of body is in memory per direction, whatever the body size.
+ *
+ * <p>Retries (SPEC §6.4, NGINX's {@code proxy_next_upstream error timeout}): a failed or timed-out
+ * connect moves to the next endpoint (an untried one while any remain), up to
+ * {@code nextUpstreamTries} attempts in total, then 502. A connection that breaks after the
+ * request was sent but before any response byte is retried the same way, but only for
+ * idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE). A request whose body was partly
+ * sent can be retried only while all of the body sent so far is at most {@link #REPLAY_LIMIT}
+ * bytes (those bytes are kept for the retry; bodies are never buffered whole). A pooled
+ * keep-alive connection that dies before answering gets one extra retry, for any method, on a
+ * fresh connection to the same endpoint that does not count as an attempt (the upstream closed
+ * an idle connection as the request went out). A read or send timeout answers 504 without
+ * retry; a malformed response answers 502 without retry. Once the response has started, any
+ * upstream failure closes the client connection.
+ *
+ * <p>Confined to the client channel's event loop, which is also the upstream channel's loop.
+ */
+final class ProxyExchange {
+    private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
+
+    private enum Failure { CONNECT, WRITE, CLOSED, BAD_RESPONSE, READ_TIMEOUT, SEND_TIMEOUT }
+
+    /**
+     * Request body bytes kept after forwarding so that a retry can send them again; a larger body
+     * is not retried once its first byte went out (NGINX buffers whole bodies instead).
+     */
+    static final int REPLAY_LIMIT = 64 * 1024;
+
+    private final ProxyHandler client;
+    private final ChannelHandlerContext ctx;
+    private final ServerContext server;
+    private final HttpRequest request;
+    private final long startNanos = System.nanoTime();
+    private final long startMillis = System.currentTimeMillis();
+    private final boolean head;
+    private final boolean clientHttp11;
+    private boolean keepAlive;
+    private boolean finished;
+
+    // routing
+    private String metricHost = "_";
+    private String ingress;
+    private String backendName;
+    private RoutingDecision.Forward forward;
+    private RouteOptions options;
+    private String requestId;
+
+    // request body, client -> upstream
+    private boolean requestComplete;
+    private boolean discardBody;
+    private ArrayDeque<HttpContent> pendingBody;
+    private LastHttpContent trailers;
+    private boolean bodyForwarded;
+    private ArrayDeque<HttpContent> replay;
+    private int replayBytes;
+    private boolean replayable = true;
+
+    // upstream connection
+    private HttpRequest upstreamRequest;
+    private Endpoint endpoint;
+    private final List<Endpoint> tried = new ArrayList<>(2);
+    private int attempts;
+    private boolean staleRetried;
+    private Channel upstream;
+    private UpstreamHandler upstreamHandler;
+    private boolean reused;
+    private ChannelFuture connecting;
+    private ChannelFuture lastUpstreamWrite;
+    private ChannelFuture lastContentWrite;
+    private boolean upstreamWritePending;
+    private boolean upstreamFlushInFlight;
+    private boolean requestSent;
+    private long attemptStartNanos;
+    private boolean attemptOpen;
+    private StringBuilder upstreamAddrs;
+    private StringBuilder upstreamStatuses;
+    private StringBuilder upstreamTimes;
+
+    // response, upstream -> client
+    private boolean responseStarted;
+    private boolean responseComplete;
+    private boolean upstreamDone;
+    private boolean upstreamReusable;
+    private boolean skipInformational;
+    private int upstreamStatus;
+    private int status;
+    private long bytesSent;
+    private ChannelFuture lastClientWrite;
+    private boolean clientWritePending;
+    private ScheduledFuture<?> timer;
+    private long timerDeadline;
+    private boolean waitingForUpstream;
+    private long waitingSinceNanos;
+    private long flushStartNanos;
+
+    // listeners allocated once per exchange, not once per chunk
+    private final ChannelFutureListener onConnect = this::connected;
+    private final ChannelFutureListener onUpstreamFlushed = this::upstreamFlushed;
+    private final ChannelFutureListener onClientFlushed = this::clientFlushed;
+    private final ChannelFutureListener onResponseWritten = this::responseWritten;
+    private final Runnable timeoutCheck = this::checkTimeouts;
+
+    ProxyExchange(ProxyHandler client, ChannelHandlerContext ctx, HttpRequest request) {
+        this.client = client;
+        this.ctx = ctx;
+        this.server = client.server();
+        this.request = request;
+        this.head = HttpMethod.HEAD.equals(request.method());
+        this.clientHttp11 = request.protocolVersion().majorVersion() == 1 && request.protocolVersion().minorVersion() >= 1;
+    }
+
+    /** Whether the client's {@code LastHttpContent} has been received. */
+    boolean requestComplete() {
+        return requestComplete;
+    }
+
+    // ---------------------------------------------------------------- start and routing
+
+    void start() {
+        if (request.decoderResult().isFailure()) {
+            Throwable cause = request.decoderResult().cause();
+            int code = cause instanceof TooLongHttpLineException ? 414
+                    : cause instanceof TooLongHttpHeaderException ? 431 : 400;
+            log.debug("bad request from {}: {}", client.clientIp(), cause.toString());
+            rejectRequest(code);
+            return;
+        }
+        keepAlive = HttpUtil.isKeepAlive(request) && !client.draining();
+        HttpHeaders in = request.headers();
+        List<String> hosts = in.getAll(HttpHeaderNames.HOST);
+        if (hosts.size() > 1 || (clientHttp11 && hosts.isEmpty())) {
+            rejectRequest(400); // NGINX: "client sent duplicate host header" / HTTP/1.1 without Host
+            return;
+        }
+        List<String> te = in.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (!te.isEmpty() && (te.size() > 1 || !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(te.get(0).trim()))) {
+            rejectRequest(501); // NGINX: "client sent unknown Transfer-Encoding"
+            return;
+        }
+        String host = hosts.isEmpty() ? null : hosts.get(0);
+        RouteTable table = server.routes().current();
+        RoutingDecision decision;
+        try {
+            decision = table.decide(host, request.uri(), client.https() ? "https" : "http");
+        } catch (RuntimeException e) {
+            log.warn("routing failed for {} {}: {}", host, request.uri(), e.toString());
+            decision = new RoutingDecision.Respond(500, null, "routing error");
+        }
+        if (decision instanceof RoutingDecision.Forward f) {
+            forward(f);
+        } else {
+            RoutingDecision.Respond r = (RoutingDecision.Respond) decision;
+            metricHost = hostTag(table.findHost(host));
+            discardBody = true;
+            if (HttpUtil.is100ContinueExpected(request)) {
+                keepAlive = false; // the client may never send the body it announced
+            }
+            respond(r.status(), r.location());
+        }
+    }
+
+    /** Answers a request that cannot be served and closes the connection after the answer. */
+    private void rejectRequest(int code) {
+        keepAlive = false;
+        discardBody = true;
+        respond(code, null);
+    }
+
+    private void forward(RoutingDecision.Forward f) {
+        forward = f;
+        options = f.route().options();
+        ingress = f.route().source();
+        backendName = f.backend().name();
+        metricHost = hostTag(f.host());
+        requestId = ForwardedHeaders.requestId(request.headers());
+        Endpoint first = pickEndpoint();
+        HttpHeaders headers = ForwardedHeaders.toUpstream(request.headers(), client.clientIp(), client.https(),
+                f.forwardedPrefix(), requestId, first.toString());
+        if (HttpUtil.isTransferEncodingChunked(request)) {
+            headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), f.upstreamUri(), headers);
+        if (clientHttp11 && HttpUtil.is100ContinueExpected(request)) {
+            // NGINX answers Expect itself when it starts reading the body; the upstream never sees it
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER));
+        }
+        attempts = 1;
+        connect(first, false);
+    }
+
+    /** The first endpoint: the backend's round-robin choice. */
+    private Endpoint pickEndpoint() {
+        return forward.backend().pick();
+    }
+
+    /**
+     * The endpoint for a retry: the next one in the list after the one that failed that has not
+     * been tried yet (or simply the next one once all were tried). Retries do not advance the
+     * shared round-robin cursor, so a dead endpoint does not skew the rotation of the others.
+     */
+    private Endpoint nextEndpoint() {
+        List<Endpoint> all = forward.backend().endpoints();
+        int n = all.size();
+        int start = all.indexOf(endpoint);
+        for (int i = 1; i <= n; i++) {
+            Endpoint candidate = all.get(Math.floorMod(start + i, n));
+            if (!tried.contains(candidate)) {
+                return candidate;
+            }
+        }
+        return all.get(Math.floorMod(start + 1, n));
+    }
+
+    private static String hostTag(HostRoutes host) {
+        return host == null || host.host().isEmpty() ? "_" : host.host();
+    }
+
+    // ---------------------------------------------------------------- upstream connection
+
+    private void connect(Endpoint ep, boolean fresh) {
+        endpoint = ep;
+        if (!tried.contains(ep)) {
+            tried.add(ep);
+        }
+        attemptStartNanos = System.nanoTime();
+        attemptOpen = true;
+        requestSent = false;
+        lastContentWrite = null;
+        UpstreamPool pool = server.pool(ctx.channel().eventLoop());
+        Channel pooled = fresh ? null : pool.acquire(ep);
+        if (pooled != null) {
+            attach(pooled, true);
+            return;
+        }
+        ChannelFuture cf = pool.connect(ep, options.connectTimeout());
+        connecting = cf;
+        cf.addListener(onConnect);
+    }
+
+    private void connected(ChannelFuture f) {
+        if (f != connecting) {
+            if (f.isSuccess()) {
+                f.channel().close(); // an attempt this exchange gave up on
+            }
+            return;
+        }
+        connecting = null;
+        if (finished) {
+            f.channel().close();
+            return;
+        }
+        if (f.isSuccess()) {
+            attach(f.channel(), false);
+        } else {
+            log.debug("[{}] connect to {} failed: {}", ingress, endpoint, f.cause().toString());
+            server.metrics().connectError(backendName);
+            fail(Failure.CONNECT);
+        }
+    }
+
+    private void attach(Channel ch, boolean reusedConnection) {
+        upstream = ch;
+        reused = reusedConnection;
+        upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
+        upstreamHandler.attach(this);
+        writeUpstream(upstreamRequest);
+        if (replay != null) {
+            for (HttpContent r : replay) {
+                writeUpstream(r.retainedDuplicate()); // a retry: what the failed attempt already sent
+            }
+        }
+        if (pendingBody != null) {
+            HttpContent c;
+            while ((c = pendingBody.poll()) != null) {
+                forwardBody(c);
+            }
+        }
+        if (requestComplete) {
+            writeLastUpstream();
+        }
+        flushUpstream();
+        ch.read(); // an early response or a close must be seen even while the body is still streaming
+    }
+
+    private void detachUpstream(boolean reuse) {
+        Channel ch = upstream;
+        if (ch == null) {
+            return;
+        }
+        upstreamHandler.detach();
+        upstream = null;
+        upstreamHandler = null;
+        upstreamWritePending = false;
+        upstreamFlushInFlight = false;
+        if (reuse) {
+            server.pool(ctx.channel().eventLoop()).release(endpoint, ch);
+        } else {
+            ch.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- request body, client -> upstream
+
+    void onClientContent(HttpContent c) {
+        if (c.decoderResult().isFailure()) {
+            c.release();
+            clientProtocolError();
+            return;
+        }
+        HttpContent body = c;
+        boolean last = c instanceof LastHttpContent;
+        if (last) {
+            requestComplete = true;
+            LastHttpContent lc = (LastHttpContent) c;
+            if (!lc.trailingHeaders().isEmpty()) {
+                trailers = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, lc.trailingHeaders());
+            }
+            if (lc.content().isReadable()) {
+                body = new DefaultHttpContent(lc.content()); // takes over the buffer
+            } else {
+                lc.release();
+                body = null;
+            }
+        }
+        if (discardBody || finished) {
+            if (body != null) {
+                body.release();
+            }
+            if (last) {
+                maybeFinish();
+            }
+            return;
+        }
+        if (body != null) {
+            if (upstream != null) {
+                forwardBody(body);
+            } else {
+                if (pendingBody == null) {
+                    pendingBody = new ArrayDeque<>(4);
+                }
+                pendingBody.add(body);
+            }
+        }
+        if (last && upstream != null) {
+            writeLastUpstream();
+        }
+    }
+
+    void onClientReadComplete() {
+        if (finished) {
+            return;
+        }
+        if (upstreamWritePending) {
+            flushUpstream();
+        } else if (!requestComplete) {
+            if (discardBody || (upstream != null && !upstreamFlushInFlight)) {
+                client.readMore();
+            }
+        }
+    }
+
+    private void forwardBody(HttpContent c) {
+        if (!c.content().isReadable()) {
+            c.release();
+            return;
+        }
+        bodyForwarded = true;
+        if (replayable) {
+            int n = c.content().readableBytes();
+            if (replayBytes + n <= REPLAY_LIMIT) {
+                if (replay == null) {
+                    replay = new ArrayDeque<>(4);
+                }
+                replay.add(c.retainedDuplicate());
+                replayBytes += n;
+            } else {
+                replayable = false;
+                releaseReplay();
+            }
+        }
+        writeUpstream(c);
+    }
+
+    /** Whether the request could be sent again: no body byte went out, or all of them are kept. */
+    private boolean bodyReplayable() {
+        return !bodyForwarded || replayable;
+    }
+
+    private void releaseReplay() {
+        if (replay != null) {
+            HttpContent c;
+            while ((c = replay.poll()) != null) {
+                c.release();
+            }
+            replay = null;
+        }
+    }
+
+    private void writeLastUpstream() {
+        writeUpstream(trailers != null ? trailers : LastHttpContent.EMPTY_LAST_CONTENT);
+        lastContentWrite = lastUpstreamWrite;
+    }
+
+    private void writeUpstream(Object msg) {
+        lastUpstreamWrite = upstream.write(msg);
+        upstreamWritePending = true;
+    }
+
+    private void flushUpstream() {
+        upstreamWritePending = false;
+        upstreamFlushInFlight = true;
+        flushStartNanos = System.nanoTime();
+        armTimer(options.sendTimeout().toNanos());
+        upstream.flush();
+        lastUpstreamWrite.addListener(onUpstreamFlushed);
+    }
+
+    private void upstreamFlushed(ChannelFuture f) {
+        if (finished || f.channel() != upstream) {
+            return; // an earlier connection
+        }
+        upstreamFlushInFlight = false;
+        if (!f.isSuccess()) {
+            fail(Failure.WRITE);
+            return;
+        }
+        if (!requestSent && lastContentWrite != null && lastContentWrite.isSuccess()) {
+            requestSent = true;
+            if (!upstreamDone) {
+                startWaiting(); // NGINX starts proxy_read_timeout once the request is sent
+            }
+        }
+        if (!requestComplete && !discardBody) {
+            client.readMore();
+        }
+    }
+
+    // ---------------------------------------------------------------- response, upstream -> client
+
+    void onUpstreamMessage(UpstreamHandler from, Object msg) {
+        if (from != upstreamHandler || finished) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        waitingForUpstream = false;
+        if (msg instanceof HttpResponse r) {
+            if (r.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                log.debug("[{}] bad response from {}: {}", ingress, endpoint, r.decoderResult().cause().toString());
+                fail(Failure.BAD_RESPONSE);
+                return;
+            }
+            if (r.status().code() < 200) {
+                // 100 Continue and other interim responses: Expect was answered by the proxy
+                skipInformational = true;
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (responseStarted) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            responseHead(r);
+            if (msg instanceof HttpContent c) {
+                responseContent(c);
+            }
+        } else if (msg instanceof HttpContent c) {
+            if (skipInformational) {
+                skipInformational = !(c instanceof LastHttpContent);
+                c.release();
+            } else if (!responseStarted) {
+                c.release();
+            } else if (c.decoderResult().isFailure()) {
+                c.release();
+                log.debug("[{}] broken response body from {}", ingress, endpoint);
+                fail(Failure.BAD_RESPONSE);
+            } else {
+                responseContent(c);
+            }
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void responseHead(HttpResponse r) {
+        responseStarted = true;
+        replayable = false; // no retry once the response has started
+        releaseReplay();
+        int code = r.status().code();
+        upstreamStatus = code;
+        status = code;
+        upstreamReusable = HttpUtil.isKeepAlive(r);
+        HttpHeaders headers = ForwardedHeaders.toClient(r.headers());
+        boolean bodyless = head || code == 204 || code == 304;
+        boolean chunked = HttpUtil.isTransferEncodingChunked(r);
+        if (!bodyless && (chunked || !r.headers().contains(HttpHeaderNames.CONTENT_LENGTH))) {
+            if (clientHttp11) {
+                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+                headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+            } else {
+                keepAlive = false; // an HTTP/1.0 client learns the end of the body from the close
+            }
+        }
+        if (client.draining()) {
+            keepAlive = false;
+        }
+        if (!keepAlive) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (!clientHttp11) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        writeClient(new DefaultHttpResponse(HttpVersion.HTTP_1_1, r.status(), headers));
+    }
+
+    private void responseContent(HttpContent c) {
+        bytesSent += c.content().readableBytes();
+        if (c instanceof LastHttpContent) {
+            upstreamDone = true;
+            cancelTimer();
+            endAttempt(upstreamStatus);
+            boolean reusable = upstreamReusable && requestSent;
+            if (!requestComplete) {
+                discardBody = true; // the upstream answered before reading the whole body
+                releasePendingBody();
+            }
+            detachUpstream(reusable);
+            writeClient(c);
+            clientWritePending = false;
+            ctx.flush();
+            lastClientWrite.addListener(onResponseWritten);
+        } else {
+            writeClient(c);
+        }
+    }
+
+    private void writeClient(Object msg) {
+        lastClientWrite = ctx.write(msg);
+        clientWritePending = true;
+    }
+
+    void onUpstreamReadComplete(UpstreamHandler from) {
+        if (from != upstreamHandler || finished) {
+            return;
+        }
+        if (clientWritePending) {
+            clientWritePending = false;
+            ctx.flush();
+            lastClientWrite.addListener(onClientFlushed);
+        } else if (!upstreamDone) {
+            readUpstream();
+        }
+    }
+
+    private void clientFlushed(ChannelFuture f) {
+        if (finished) {
+            return;
+        }
+        if (!f.isSuccess()) {
+            clientGone();
+            return;
+        }
+        if (!upstreamDone && upstream != null) {
+            readUpstream();
+        }
+    }
+
+    private void readUpstream() {
+        upstream.read();
+        if (requestSent) {
+            startWaiting();
+        }
+    }
+
+    void onUpstreamClosed(UpstreamHandler from) {
+        if (from != upstreamHandler || finished || upstreamDone) {
+            return;
+        }
+        log.debug("[{}] upstream {} closed before the response ended", ingress, endpoint);
+        fail(Failure.CLOSED);
+    }
+
+    private void responseWritten(ChannelFuture f) {
+        if (finished) {
+            return;
+        }
+        if (!f.isSuccess()) {
+            clientGone();
+            return;
+        }
+        responseComplete = true;
+        maybeFinish();
+    }
+
+    // ---------------------------------------------------------------- read timeout
+
+    private void startWaiting() {
+        waitingForUpstream = true;
+        waitingSinceNanos = System.nanoTime();
+        armTimer(options.readTimeout().toNanos());
+    }
+
+    /** Makes sure the timeout check runs within {@code delayNanos}. */
+    private void armTimer(long delayNanos) {
+        long deadline = System.nanoTime() + delayNanos;
+        if (timer != null) {
+            if (timerDeadline - deadline <= 0) {
+                return; // an earlier check is already scheduled
+            }
+            timer.cancel(false);
+        }
+        timerDeadline = deadline;
+        timer = ctx.executor().schedule(timeoutCheck, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * NGINX's {@code proxy_read_timeout} (between two successive reads, while a read is wanted,
+     * once the request was sent) and {@code proxy_send_timeout} (between two successive writes,
+     * while a write is pending).
+     */
+    private void checkTimeouts() {
+        timer = null;
+        if (finished || upstream == null) {
+            return;
+        }
+        long now = System.nanoTime();
+        long next = Long.MAX_VALUE;
+        if (waitingForUpstream && !upstreamDone) {
+            long left = options.readTimeout().toNanos() - (now - waitingSinceNanos);
+            if (left <= 0) {
+                log.debug("[{}] upstream {} read timed out after {}", ingress, endpoint, options.readTimeout());
+                fail(Failure.READ_TIMEOUT);
+                return;
+            }
+            next = left;
+        }
+        if (upstreamFlushInFlight) {
+            long left = options.sendTimeout().toNanos() - (now - flushStartNanos);
+            if (left <= 0) {
+                log.debug("[{}] upstream {} send timed out after {}", ingress, endpoint, options.sendTimeout());
+                fail(Failure.SEND_TIMEOUT);
+                return;
+            }
+            next = Math.min(next, left);
+        }
+        if (next != Long.MAX_VALUE) {
+            armTimer(next);
+        }
+    }
+
+    private void cancelTimer() {
+        waitingForUpstream = false;
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    // ---------------------------------------------------------------- failures and retries
+
+    private void fail(Failure kind) {
+        if (finished) {
+            return;
+        }
+        cancelTimer();
+        detachUpstream(false);
+        if (responseStarted) {
+            endAttempt(upstreamStatus);
+            abortResponse();
+            return;
+        }
+        boolean timeout = kind == Failure.READ_TIMEOUT || kind == Failure.SEND_TIMEOUT;
+        endAttempt(timeout ? 504 : 502);
+        boolean sent = kind != Failure.CONNECT;
+        if (bodyReplayable() && !timeout && kind != Failure.BAD_RESPONSE) {
+            if (sent && reused && !staleRetried) {
+                // a pooled connection the upstream had already closed: once more on a new one
+                staleRetried = true;
+                connect(endpoint, true);
+                return;
+            }
+            if ((!sent || idempotent(request.method())) && attempts < options.nextUpstreamTries()) {
+                attempts++;
+                connect(nextEndpoint(), false);
+                return;
+            }
+        }
+        if (!requestComplete) {
+            keepAlive = false; // do not read the rest of a body we could not deliver
+        }
+        respond(timeout ? 504 : 502, null);
+    }
+
+    private static boolean idempotent(HttpMethod m) {
+        return HttpMethod.GET.equals(m) || HttpMethod.HEAD.equals(m) || HttpMethod.PUT.equals(m)
+                || HttpMethod.DELETE.equals(m) || HttpMethod.OPTIONS.equals(m) || HttpMethod.TRACE.equals(m);
+    }
+
+    private void clientProtocolError() {
+        keepAlive = false;
+        discardBody = true;
+        releasePendingBody();
+        if (responseStarted) {
+            abortResponse();
+        } else {
+            cancelTimer();
+            if (upstream != null) {
+                endAttempt(502);
+                detachUpstream(false);
+            }
+            cancelConnect();
+            respond(400, null);
+        }
+    }
+
+    /** The response cannot be completed: close the client connection (it sees a truncated body). */
+    private void abortResponse() {
+        keepAlive = false;
+        finish(false);
+        client.abort();
+    }
+
+    private void clientGone() {
+        if (finished) {
+            return;
+        }
+        keepAlive = false;
+        finish(false);
+        client.abort();
+    }
+
+    /**
+     * The client sent nothing for a while. Only matters while the proxy waits for request body
+     * (NGINX's {@code client_body_timeout}): answer 408 and close.
+     */
+    void onClientIdle() {
+        if (finished || requestComplete || upstreamFlushInFlight || upstreamWritePending) {
+            return; // waiting for the upstream, not for the client
+        }
+        if (responseStarted) {
+            abortResponse();
+            return;
+        }
+        cancelTimer();
+        if (upstream != null) {
+            endAttempt(502);
+            detachUpstream(false);
+        }
+        cancelConnect();
+        rejectRequest(408);
+    }
+
+    /** The client connection closed: stop everything, never pool an upstream mid-response. */
+    void onClientClosed() {
+        if (finished) {
+            return;
+        }
+        if (!responseStarted) {
+            status = 499; // NGINX's "client closed request"
+        }
+        keepAlive = false;
+        finish(false);
+    }
+
+    // ---------------------------------------------------------------- local responses and the end
+
+    private void respond(int code, String location) {
+        responseStarted = true;
+        status = code;
+        discardBody = true;
+        releasePendingBody();
+        if (client.draining()) {
+            keepAlive = false;
+        }
+        bytesSent = head ? 0 : LocalResponses.bodyLength(code);
+        ctx.writeAndFlush(LocalResponses.response(code, location, keepAlive, head)).addListener(onResponseWritten);
+    }
+
+    private void maybeFinish() {
+        if (finished || !responseComplete) {
+            return;
+        }
+        if (!requestComplete && keepAlive) {
+            discardBody = true; // read and drop the rest of the body, then serve the next request
+            client.readMore();
+            return;
+        }
+        finish(keepAlive && requestComplete);
+    }
+
+    private void finish(boolean keepConnection) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        cancelTimer();
+        cancelConnect();
+        releasePendingBody();
+        releaseReplay();
+        if (upstream != null) {
+            endAttempt(responseStarted ? upstreamStatus : 502);
+            detachUpstream(false);
+        }
+        record();
+        client.exchangeFinished(this, keepConnection);
+    }
+
+    private void cancelConnect() {
+        ChannelFuture cf = connecting;
+        connecting = null;
+        if (cf != null) {
+            cf.channel().close(); // also ends a connect still in progress
+        }
+    }
+
+    private void releasePendingBody() {
+        if (pendingBody != null) {
+            HttpContent c;
+            while ((c = pendingBody.poll()) != null) {
+                c.release();
+            }
+        }
+    }
+
+    private void endAttempt(int code) {
+        if (!attemptOpen) {
+            return;
+        }
+        attemptOpen = false;
+        if (upstreamAddrs == null) {
+            upstreamAddrs = new StringBuilder(24);
+            upstreamStatuses = new StringBuilder(8);
+            upstreamTimes = new StringBuilder(8);
+        } else {
+            upstreamAddrs.append(", ");
+            upstreamStatuses.append(", ");
+            upstreamTimes.append(", ");
+        }
+        upstreamAddrs.append(endpoint);
+        upstreamStatuses.append(code);
+        upstreamTimes.append(AccessLog.seconds(System.nanoTime() - attemptStartNanos));
+    }
+
+    private void record() {
+        long duration = System.nanoTime() - startNanos;
+        int code = status == 0 ? 499 : status;
+        server.metrics().request(code, metricHost,
+                ingress != null ? ingress : ProxyMetrics.NONE,
+                backendName != null ? backendName : ProxyMetrics.NONE,
+                duration);
+        AccessLog accessLog = server.accessLog();
+        if (accessLog.enabled()) {
+            String host = request.headers().get(HttpHeaderNames.HOST);
+            accessLog.record(new AccessLogEntry(
+                    startMillis,
+                    client.clientIp(),
+                    request.method().name(),
+                    request.uri(),
+                    host != null ? host : "",
+                    code,
+                    bytesSent,
+                    duration,
+                    upstreamAddrs != null ? upstreamAddrs.toString() : null,
+                    upstreamStatuses != null ? upstreamStatuses.toString() : null,
+                    upstreamTimes != null ? upstreamTimes.toString() : null,
+                    requestId,
+                    ingress,
+                    backendName,
+                    false));
+        }
+    }
+}

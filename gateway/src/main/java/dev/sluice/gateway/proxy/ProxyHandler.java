@@ -1,0 +1,264 @@
+package dev.sluice.gateway.proxy;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.NetUtil;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The per-connection handler of the client side: runs one {@link ProxyExchange} per request,
+ * in order, over a keep-alive connection.
+ *
+ * <p>The channel has {@code AUTO_READ} off; this handler reads the next request only when the
+ * previous exchange is finished, and the exchange reads request body only as fast as the
+ * upstream accepts it. Requests a client pipelines arrive while an exchange is still running;
+ * they wait in a small queue (at most what one read returned) and are served in order.
+ *
+ * <p>Every field is confined to the channel's event loop.
+ */
+final class ProxyHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
+
+    /** User event: the server is draining; finish the current request, then close. */
+    static final Object DRAIN = new Object() {
+        @Override
+        public String toString() {
+            return "DRAIN";
+        }
+    };
+
+    private final ServerContext server;
+    private final boolean https;
+    private ChannelHandlerContext ctx;
+    private String clientIp = "";
+    private ProxyExchange exchange;
+    private ArrayDeque<HttpObject> queued;
+    private boolean draining;
+    private boolean closing;
+
+    ProxyHandler(ServerContext server, boolean https) {
+        this.server = server;
+        this.https = https;
+    }
+
+    ServerContext server() {
+        return server;
+    }
+
+    boolean https() {
+        return https;
+    }
+
+    String clientIp() {
+        return clientIp;
+    }
+
+    /** Whether responses must close the connection (the server is shutting down). */
+    boolean draining() {
+        return draining;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.draining = server.draining();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        SocketAddress remote = ctx.channel().remoteAddress();
+        if (remote instanceof InetSocketAddress isa && isa.getAddress() != null) {
+            clientIp = NetUtil.toAddressString(isa.getAddress()); // "::1", not "0:0:0:0:0:0:0:1"
+        }
+        server.metrics().connectionOpened();
+        ctx.read();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closing = true;
+        server.metrics().connectionClosed();
+        ProxyExchange ex = exchange;
+        exchange = null;
+        if (ex != null) {
+            ex.onClientClosed();
+        }
+        if (queued != null) {
+            for (HttpObject o : queued) {
+                ReferenceCountUtil.release(o);
+            }
+            queued.clear();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof HttpObject obj) || closing) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if ((queued != null && !queued.isEmpty()) || (exchange != null && exchange.requestComplete())) {
+            // a pipelined request: it waits for the running exchange
+            if (queued == null) {
+                queued = new ArrayDeque<>(4);
+            }
+            queued.add(obj);
+            return;
+        }
+        dispatch(obj);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (exchange != null) {
+            exchange.onClientReadComplete();
+            watchForClose();
+        }
+    }
+
+    /**
+     * While a response is on its way and the request is fully read, keeps one read pending so
+     * that a client that goes away is noticed (the NIO transport only sees a close by reading;
+     * NGINX likewise checks for broken client connections). Whatever arrives meanwhile is a
+     * pipelined request: it is queued and no further read is issued until its turn, which keeps
+     * memory bounded.
+     */
+    private void watchForClose() {
+        if (!closing && exchange != null && exchange.requestComplete() && (queued == null || queued.isEmpty())) {
+            ctx.read();
+        }
+    }
+
+    private void dispatch(HttpObject obj) {
+        if (obj instanceof HttpRequest req) {
+            if (exchange != null) {
+                // cannot happen: the decoder ends every request with a LastHttpContent
+                ReferenceCountUtil.release(obj);
+                return;
+            }
+            ProxyExchange ex = new ProxyExchange(this, ctx, req);
+            exchange = ex;
+            ex.start();
+            if (obj instanceof HttpContent c) {
+                ex.onClientContent(c); // a full request (not produced by the decoder, but allowed)
+            }
+        } else if (obj instanceof HttpContent c) {
+            if (exchange != null) {
+                exchange.onClientContent(c);
+            } else {
+                c.release(); // the rest of a request that was already answered and closed
+            }
+        } else {
+            ReferenceCountUtil.release(obj);
+        }
+    }
+
+    /** The exchange wants more request body: from the pipelining queue, else from the socket. */
+    void readMore() {
+        if (closing) {
+            return;
+        }
+        if (queued != null && !queued.isEmpty()) {
+            drainQueued();
+        } else {
+            ctx.read();
+        }
+    }
+
+    private void drainQueued() {
+        while (queued != null && !queued.isEmpty() && !closing) {
+            if (exchange != null && exchange.requestComplete()) {
+                break; // the next request waits until this one is finished
+            }
+            dispatch(queued.poll());
+        }
+        if (closing) {
+            return;
+        }
+        if (exchange != null) {
+            exchange.onClientReadComplete(); // flush what was just handed over, as after a socket read
+            watchForClose();
+        } else {
+            ctx.read();
+        }
+    }
+
+    /**
+     * Called by the running exchange when its response is complete and its request fully read
+     * (or abandoned): start the next request, or close.
+     */
+    void exchangeFinished(ProxyExchange ex, boolean keepConnection) {
+        if (exchange != ex) {
+            return;
+        }
+        exchange = null;
+        if (closing) {
+            return;
+        }
+        if (!keepConnection || draining) {
+            closing = true;
+            ctx.close();
+            return;
+        }
+        if (queued != null && !queued.isEmpty()) {
+            drainQueued();
+        } else {
+            ctx.read();
+        }
+    }
+
+    /** Closes the client connection now (an aborted response). */
+    void abort() {
+        closing = true;
+        ctx.close();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == DRAIN) {
+            draining = true;
+            if (exchange == null) {
+                closing = true;
+                ctx.close();
+            }
+        } else if (evt instanceof IdleStateEvent idle) {
+            if (exchange != null) {
+                if (idle.state() == IdleState.READER_IDLE) {
+                    exchange.onClientIdle(); // a request body that stopped arriving
+                }
+            } else if (idle.state() == IdleState.ALL_IDLE) {
+                closing = true;
+                ctx.close(); // keep-alive timeout, or a client that never finished its request head
+            }
+        } else if (evt instanceof SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
+            log.debug("TLS handshake with {} failed: {}", clientIp, hs.cause().toString());
+            ctx.close();
+        }
+        ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException || cause instanceof io.netty.handler.codec.DecoderException) {
+            log.debug("client {}: {}", clientIp, cause.toString());
+        } else {
+            log.warn("client {}: unexpected error", clientIp, cause);
+        }
+        closing = true;
+        ctx.close();
+    }
+}

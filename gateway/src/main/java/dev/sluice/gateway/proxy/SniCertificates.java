@@ -1,0 +1,38 @@
+package dev.sluice.gateway.proxy;
+
+import io.netty.handler.ssl.SslContext;
+import java.util.Objects;
+
+/**
+ * Chooses the server certificate of a TLS connection from the SNI name in the ClientHello, as
+ * ingress-nginx's {@code certificate.lua} does (SPEC §10.2).
+ *
+ * <p>The name passed in is already lower-cased with any trailing dot removed, or {@code null}
+ * when the client sent no SNI. An implementation looks up the exact host, then the wildcard form
+ * ({@code *.} + everything after the first label), and otherwise returns the default
+ * certificate; it must never return {@code null}. It runs on the event loop during the
+ * handshake: it must not block (look up a prebuilt immutable map).
+ *
+ * <p>Today only {@link #defaultCertificate()} exists; per-host certificates from TLS Secrets plug
+ * in here later.
+ */
+@FunctionalInterface
+public interface SniCertificates {
+
+    /** The context for a connection whose ClientHello named {@code serverName} ({@code null}: no SNI). */
+    SslContext forServerName(String serverName);
+
+    /** Every name gets {@code context}. */
+    static SniCertificates fixed(SslContext context) {
+        Objects.requireNonNull(context, "context");
+        return name -> context;
+    }
+
+    /**
+     * Every name gets the generated "Kubernetes Ingress Controller Fake Certificate", as
+     * ingress-nginx serves when no {@code --default-ssl-certificate} is configured.
+     */
+    static SniCertificates defaultCertificate() {
+        return fixed(FakeCertificate.serverContext());
+    }
+}

@@ -1,0 +1,92 @@
+package dev.sluice.gateway.proxy;
+
+import dev.sluice.gateway.route.Endpoint;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last handler of an upstream connection: hands the decoded response to the
+ * {@link ProxyExchange} that owns the connection, or, while the connection sits idle in its
+ * {@link UpstreamPool}, closes it on anything unexpected.
+ *
+ * <p>All fields are confined to the connection's event loop, which is also the loop of the
+ * client connection using it, so none needs to be volatile.
+ */
+final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(UpstreamHandler.class);
+
+    private final UpstreamPool pool;
+    private final Endpoint endpoint;
+    private ProxyExchange owner;
+    private Throwable lastError;
+
+    UpstreamHandler(UpstreamPool pool, Endpoint endpoint) {
+        this.pool = pool;
+        this.endpoint = endpoint;
+    }
+
+    Endpoint endpoint() {
+        return endpoint;
+    }
+
+    void attach(ProxyExchange exchange) {
+        owner = exchange;
+    }
+
+    void detach() {
+        owner = null;
+    }
+
+    /** The last exception seen on this connection, for log messages. */
+    Throwable lastError() {
+        return lastError;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ProxyExchange o = owner;
+        if (o != null) {
+            o.onUpstreamMessage(this, msg);
+        } else {
+            // an idle keep-alive connection must not send anything
+            ReferenceCountUtil.release(msg);
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ProxyExchange o = owner;
+        if (o != null) {
+            o.onUpstreamReadComplete(this);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        ProxyExchange o = owner;
+        if (o != null) {
+            o.onUpstreamClosed(this);
+        } else {
+            pool.remove(endpoint, ctx.channel());
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent && owner == null) {
+            ctx.close(); // idle in the pool for too long
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        lastError = cause;
+        log.debug("upstream {}: {}", endpoint, cause.toString());
+        ctx.close();
+    }
+}
