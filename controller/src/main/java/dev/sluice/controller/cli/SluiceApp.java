@@ -13,6 +13,8 @@ import dev.sluice.controller.translate.IngressTranslator;
 import dev.sluice.controller.translate.Problem;
 import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.admin.AdminServer;
+import dev.sluice.gateway.observe.AccessLog;
+import dev.sluice.gateway.proxy.GatewayServer;
 import dev.sluice.gateway.route.RouteTableHolder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -81,6 +83,7 @@ public final class SluiceApp implements AutoCloseable {
     private volatile Thread clusterStarter;
     private volatile boolean statusStarted;
     private volatile SyncLoop sync;
+    private volatile GatewayServer gateway;
     private volatile AdminServer admin;
 
     /**
@@ -166,10 +169,27 @@ public final class SluiceApp implements AutoCloseable {
             startWhenSynced();
         }
 
-        // the HTTP/HTTPS gateway is wired here once the proxy branch is on main
-        if (options.mode() == SluiceOptions.Mode.DEMO) {
-            throw new StartupException("--demo needs the gateway, which is not wired yet");
+        GatewayServer.Builder builder = GatewayServer.builder()
+                .routes(holder)
+                .httpPort(options.httpPort())
+                .httpsPort(options.httpsPort())
+                .eventLoops(options.eventLoops())
+                .meterRegistry(registry)
+                .accessLog(accessLog(options.accessLog()));
+        if (options.bindAddress() != null) {
+            builder.bindAddress(options.bindAddress());
         }
+        GatewayServer server = builder.build();
+        try {
+            server.start();
+        } catch (IllegalStateException e) {
+            // a failed start has released what it took; closing it again would fail
+            throw new StartupException(e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StartupException("interrupted while starting", e);
+        }
+        gateway = server;
 
         admin = new AdminServer(options.bindAddress(), options.healthzPort(), holder, registry, synced);
         try {
@@ -178,9 +198,12 @@ public final class SluiceApp implements AutoCloseable {
             throw new StartupException(e.getMessage(), e);
         }
 
-        log.info("sluice started ({} mode): admin port {} on {} (no gateway yet)",
-                options.mode().name().toLowerCase(java.util.Locale.ROOT),
+        log.info("sluice started ({} mode): HTTP port {}, HTTPS port {}, admin port {} on {}",
+                options.mode().name().toLowerCase(java.util.Locale.ROOT), gateway.httpPort(), gateway.httpsPort(),
                 admin.port(), options.bindAddress() == null ? "all interfaces" : options.bindAddress());
+        if (demo != null) {
+            demo.printInstructions(out, gateway.httpPort(), admin.port());
+        }
     }
 
     /**
@@ -217,6 +240,20 @@ public final class SluiceApp implements AutoCloseable {
         }
     }
 
+    private static AccessLog accessLog(String value) {
+        return switch (value) {
+            case "off" -> AccessLog.off();
+            case "stdout" -> AccessLog.stdout();
+            default -> {
+                try {
+                    yield AccessLog.file(Path.of(value));
+                } catch (RuntimeException e) {
+                    throw new StartupException("--access-log: " + e.getMessage(), e);
+                }
+            }
+        };
+    }
+
     /** The live route table. */
     public RouteTableHolder routes() {
         return holder;
@@ -225,6 +262,16 @@ public final class SluiceApp implements AutoCloseable {
     /** The registry scraped on {@code /metrics}. */
     public PrometheusMeterRegistry registry() {
         return registry;
+    }
+
+    /** The bound HTTP port (after {@link #start()}). */
+    public int httpPort() {
+        return gateway.httpPort();
+    }
+
+    /** The bound HTTPS port (after {@link #start()}). */
+    public int httpsPort() {
+        return gateway.httpsPort();
     }
 
     /** The bound admin port (after {@link #start()}). */
@@ -247,12 +294,20 @@ public final class SluiceApp implements AutoCloseable {
         if (a != null) {
             a.setDraining(true);
         }
+        GatewayServer g = gateway;
+        if (g != null) {
+            g.shutdown(grace);
+        }
         close();
     }
 
     /** Stops everything at once (in-flight requests are cut). Idempotent. */
     @Override
     public void close() {
+        GatewayServer g = gateway;
+        if (g != null) {
+            g.close();
+        }
         Thread starter = clusterStarter;
         if (starter != null) {
             starter.interrupt();

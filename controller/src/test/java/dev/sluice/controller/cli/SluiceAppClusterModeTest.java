@@ -11,10 +11,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.controller.testing.MockApiServer;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +51,10 @@ class SluiceAppClusterModeTest {
                 assertThat(route.get("endpoints")).extracting(JsonNode::asText)
                         .containsExactly(pod.ip() + ":" + pod.port());
 
+                HttpResponse<String> proxied = get(app.httpPort(), "/web/x");
+                assertThat(proxied.statusCode()).isEqualTo(200);
+                assertThat(proxied.body()).startsWith(pod.app() + " pod " + pod.name()).contains("path=/web/x");
+
                 // the leader writes the status address of the Ingresses it serves
                 await().atMost(Duration.ofSeconds(10)).until(() -> {
                     Ingress web = kubectl.network().v1().ingresses().inNamespace("default").withName("web").get();
@@ -62,6 +68,8 @@ class SluiceAppClusterModeTest {
                 kubectl.resource(shop).create();
                 await().atMost(Duration.ofSeconds(5))
                         .until(() -> routes(app).at("/hosts/shop.example.com/routes/0/source").asText().equals("default/shop"));
+                assertThat(getWithHost(app.httpPort(), "shop.example.com", "/"))
+                        .startsWith("HTTP/1.1 200").contains(pod.app() + " pod " + pod.name());
             } finally {
                 app.shutdown(Duration.ZERO);
             }
@@ -75,6 +83,16 @@ class SluiceAppClusterModeTest {
     private HttpResponse<String> get(int port, String path) throws Exception {
         return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A GET with a Host header of our choosing (java.net.http refuses to set one). */
+    static String getWithHost(int port, String host, String path) throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(5000);
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 
     static Path kubeconfig(Path dir, int apiPort) throws Exception {
