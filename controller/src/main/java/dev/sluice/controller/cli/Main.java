@@ -69,7 +69,7 @@ public final class Main implements Callable<Integer> {
                     + " (*.yaml, *.yml, *.json, recursively; watched for changes) instead of a cluster. Repeatable.")
     private List<Path> manifests = new ArrayList<>();
 
-    @Option(names = "--demo", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+    @Option(names = "--demo", arity = "0..1", fallbackValue = "true", defaultValue = "false", paramLabel = "true|false",
             description = "Serve the seed tutorial (deploy/examples) on in-process demo backends and print curl commands.")
     private boolean demo;
 
@@ -81,7 +81,7 @@ public final class Main implements Callable<Integer> {
             description = "spec.controller of the IngressClasses this controller serves (default: ${DEFAULT-VALUE}).")
     private String controllerClass;
 
-    @Option(names = "--watch-ingress-without-class", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+    @Option(names = "--watch-ingress-without-class", arity = "0..1", fallbackValue = "true", defaultValue = "false", paramLabel = "true|false",
             description = "Also serve Ingresses with neither ingressClassName nor the class annotation (default: ${DEFAULT-VALUE}).")
     private boolean watchIngressWithoutClass;
 
@@ -123,7 +123,7 @@ public final class Main implements Callable<Integer> {
             description = "Cluster mode: name of the leader-election Lease in the Pod's namespace (default: ${DEFAULT-VALUE}).")
     private String electionId;
 
-    @Option(names = "--update-status-on-shutdown", arity = "0..1", fallbackValue = "true", defaultValue = "true",
+    @Option(names = "--update-status-on-shutdown", arity = "0..1", fallbackValue = "true", defaultValue = "true", paramLabel = "true|false",
             description = "Cluster mode: clear the Ingress status addresses when the leader shuts down (default: ${DEFAULT-VALUE}).")
     private boolean updateStatusOnShutdown;
 
