@@ -728,7 +728,7 @@ final class ProxyExchange {
                 connect(endpoint, true);
                 return;
             }
-            if ((!sent || idempotent(request.method())) && attempts < options.nextUpstreamTries()) {
+            if ((!sent || idempotent(request.method())) && attempts < maxAttempts()) {
                 attempts++;
                 connect(nextEndpoint(), false);
                 return;
@@ -738,6 +738,12 @@ final class ProxyExchange {
             keepAlive = false; // do not read the rest of a body we could not deliver
         }
         respond(timeout ? 504 : 502, null);
+    }
+
+    /** proxy-next-upstream-tries, where "unlimited" (0 in the annotation) means each endpoint once. */
+    private int maxAttempts() {
+        int tries = options.nextUpstreamTries();
+        return tries == Integer.MAX_VALUE ? forward.backend().endpoints().size() : tries;
     }
 
     private static boolean idempotent(HttpMethod m) {

@@ -98,6 +98,12 @@ class ProxyErrorsTest {
         errorsBefore = connectErrors();
         assertThat(get("/").status()).isEqualTo(502);
         assertThat(connectErrors() - errorsBefore).isEqualTo(1);
+
+        // proxy-next-upstream-tries: 0 (unlimited) tries each endpoint once, then gives up
+        serve(RouteOptions.DEFAULTS.withNextUpstreamTries(Integer.MAX_VALUE), dead1, dead2);
+        errorsBefore = connectErrors();
+        assertThat(get("/").status()).isEqualTo(502);
+        assertThat(connectErrors() - errorsBefore).isEqualTo(2);
     }
 
     @Test
