@@ -17,7 +17,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -36,7 +35,7 @@ class SluiceAppClusterModeTest {
             kubectl.resource(slice("default", "web-abc", "web", pod.port(), pod.ip())).create();
             kubectl.resource(ingress("default", "web", "", "/web", "web", pod.port())).create();
 
-            SluiceApp app = new SluiceApp(Main.parse("--kubeconfig", kubeconfig(dir, api.port()).toString(),
+            SluiceApp app = new SluiceApp(Main.parse("--kubeconfig", api.writeKubeconfig(dir).toString(),
                     "--http-port=0", "--https-port=0", "--healthz-port=0", "--bind-address=127.0.0.1",
                     "--event-loops=1", "--access-log=off", "--shutdown-grace-period=0",
                     "--publish-status-address=192.0.2.10", "--update-status-on-shutdown=false"));
@@ -93,24 +92,5 @@ class SluiceAppClusterModeTest {
                     + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         }
-    }
-
-    static Path kubeconfig(Path dir, int apiPort) throws Exception {
-        return Files.writeString(dir.resolve("kubeconfig"), """
-                apiVersion: v1
-                kind: Config
-                clusters:
-                - name: mock
-                  cluster:
-                    server: http://127.0.0.1:%d
-                users:
-                - name: sluice
-                  user:
-                    token: not-checked
-                contexts:
-                - name: mock
-                  context: {cluster: mock, user: sluice, namespace: default}
-                current-context: mock
-                """.formatted(apiPort));
     }
 }
