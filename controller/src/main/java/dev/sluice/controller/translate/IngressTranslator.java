@@ -11,6 +11,7 @@ import dev.sluice.gateway.route.Rewrite;
 import dev.sluice.gateway.route.Route;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTable;
+import dev.sluice.gateway.route.TlsCertificates;
 import io.fabric8.kubernetes.api.model.networking.v1.HTTPIngressPath;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressBackend;
@@ -151,7 +152,10 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                 }
             }
             attachCanaries(canaries);
-            return new Translation(buildTable(), List.copyOf(problems));
+            // SPEC §10.1: canary Ingresses contribute no certificates
+            TlsCertificates tls = new TlsSelection(state.secrets(), this::report)
+                    .select(mainline.stream().map(Parsed::ingress).toList());
+            return new Translation(buildTable().withTls(tls), List.copyOf(problems));
         }
 
         /**

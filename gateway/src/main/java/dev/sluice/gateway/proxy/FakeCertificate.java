@@ -68,18 +68,22 @@ public final class FakeCertificate {
      */
     public static SslContext serverContext(PrivateKey key, X509Certificate... chain) {
         try {
-            return SslContextBuilder.forServer(key, chain)
-                    .sslProvider(SslProvider.JDK)
-                    .protocols("TLSv1.3", "TLSv1.2")
-                    .applicationProtocolConfig(new ApplicationProtocolConfig(
-                            ApplicationProtocolConfig.Protocol.ALPN,
-                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            ApplicationProtocolNames.HTTP_1_1))
-                    .build();
+            return withSluiceSettings(SslContextBuilder.forServer(key, chain)).build();
         } catch (SSLException e) {
             throw new IllegalStateException("cannot build TLS context", e);
         }
+    }
+
+    /** Sluice's server TLS settings: TLS 1.2 and 1.3 only, ALPN offering HTTP/1.1. */
+    static SslContextBuilder withSluiceSettings(SslContextBuilder builder) {
+        return builder
+                .sslProvider(SslProvider.JDK)
+                .protocols("TLSv1.3", "TLSv1.2")
+                .applicationProtocolConfig(new ApplicationProtocolConfig(
+                        ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        ApplicationProtocolNames.HTTP_1_1));
     }
 
     private static KeyAndCert generate() {

@@ -149,7 +149,10 @@ public final class GatewayServer implements AutoCloseable {
             return this;
         }
 
-        /** TLS certificate choice by SNI; default: the generated fake certificate for every name. */
+        /**
+         * TLS certificate choice by SNI; default: {@link PublishedCertificates} (the certificates of
+         * the live table, else the generated fake certificate).
+         */
         public Builder sniCertificates(SniCertificates certificates) {
             this.certificates = Objects.requireNonNull(certificates, "certificates");
             return this;
@@ -205,7 +208,8 @@ public final class GatewayServer implements AutoCloseable {
                 httpChannel = bind(transport, requestedHttpPort, new ProxyChannelInitializer(context, null, clientBodyTimeout, keepAliveTimeout), "HTTP");
                 httpPort = ((InetSocketAddress) httpChannel.localAddress()).getPort();
                 if (requestedHttpsPort >= 0) {
-                    SniCertificates certs = certificates != null ? certificates : SniCertificates.defaultCertificate();
+                    SniCertificates certs = certificates != null ? certificates
+                            : new PublishedCertificates(routes, FakeCertificate.serverContext());
                     httpsChannel = bind(transport, requestedHttpsPort, new ProxyChannelInitializer(context, certs, clientBodyTimeout, keepAliveTimeout), "HTTPS");
                     httpsPort = ((InetSocketAddress) httpsChannel.localAddress()).getPort();
                 }

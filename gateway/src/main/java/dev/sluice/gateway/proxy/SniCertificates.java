@@ -13,8 +13,8 @@ import java.util.Objects;
  * certificate; it must never return {@code null}. It runs on the event loop during the
  * handshake: it must not block (look up a prebuilt immutable map).
  *
- * <p>Today only {@link #defaultCertificate()} exists; per-host certificates from TLS Secrets plug
- * in here later.
+ * <p>{@link PublishedCertificates} (the GatewayServer's default) serves the certificates of the
+ * live route table (TLS Secrets); {@link #defaultCertificate()} serves only the fake certificate.
  */
 @FunctionalInterface
 public interface SniCertificates {

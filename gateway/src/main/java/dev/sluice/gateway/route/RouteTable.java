@@ -18,8 +18,10 @@ import java.util.Objects;
  * @param hosts     exact hosts, keyed by lower-case name
  * @param wildcards wildcard hosts, keyed by the suffix after {@code *.} (lower-case)
  * @param catchAll  host-less rules and unknown hosts
+ * @param tls       server certificates by SNI name, published together with the routes
  */
-public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> wildcards, HostRoutes catchAll) {
+public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> wildcards, HostRoutes catchAll,
+        TlsCertificates tls) {
 
     /** A table with no routes: everything answers 404. */
     public static final RouteTable EMPTY =
@@ -29,6 +31,17 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         hosts = Map.copyOf(hosts);
         wildcards = Map.copyOf(wildcards);
         Objects.requireNonNull(catchAll, "catchAll");
+        tls = tls == null ? TlsCertificates.EMPTY : tls;
+    }
+
+    /** A table without certificates of its own (every TLS connection gets the default certificate). */
+    public RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> wildcards, HostRoutes catchAll) {
+        this(hosts, wildcards, catchAll, TlsCertificates.EMPTY);
+    }
+
+    /** This table with {@code certificates} instead of its own. */
+    public RouteTable withTls(TlsCertificates certificates) {
+        return new RouteTable(hosts, wildcards, catchAll, certificates);
     }
 
     /** The virtual host serving a {@code Host} header value (which may be {@code null}). */

@@ -1,6 +1,9 @@
 package dev.sluice.gateway.route;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * The one owner of "which {@link RouteTable} is live". The sync loop publishes; request handling
@@ -10,6 +13,7 @@ public final class RouteTableHolder {
     private final AtomicReference<RouteTable> current = new AtomicReference<>(RouteTable.EMPTY);
     private volatile boolean published;
     private volatile long generation;
+    private final List<Consumer<RouteTable>> beforePublish = new CopyOnWriteArrayList<>();
 
     public RouteTable current() {
         return current.get();
@@ -17,9 +21,21 @@ public final class RouteTableHolder {
 
     /** Makes {@code table} live for every request that starts from now on. */
     public void publish(RouteTable table) {
+        for (Consumer<RouteTable> l : beforePublish) {
+            l.accept(table);
+        }
         current.set(java.util.Objects.requireNonNull(table, "table"));
         generation++; // single writer: the sync loop
         published = true;
+    }
+
+    /**
+     * Runs {@code listener} on the publishing thread with every table just before it becomes live
+     * (e.g. to build the TLS contexts of its certificates off the event loops). A listener must
+     * not throw.
+     */
+    public void beforePublish(Consumer<RouteTable> listener) {
+        beforePublish.add(java.util.Objects.requireNonNull(listener, "listener"));
     }
 
     /** Whether a table has been published since start (readiness). */

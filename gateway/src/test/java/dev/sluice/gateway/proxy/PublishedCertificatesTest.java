@@ -1,0 +1,120 @@
+package dev.sluice.gateway.proxy;
+
+import static dev.sluice.gateway.proxy.TestRoutes.backend;
+import static dev.sluice.gateway.proxy.TestRoutes.host;
+import static dev.sluice.gateway.proxy.TestRoutes.prefix;
+import static dev.sluice.gateway.proxy.TestRoutes.table;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.gateway.route.RouteTable;
+import dev.sluice.gateway.route.RouteTableHolder;
+import dev.sluice.gateway.route.TlsCertificate;
+import dev.sluice.gateway.route.TlsCertificates;
+import java.security.cert.X509Certificate;
+import java.util.Map;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The certificate a TLS client is shown, by SNI, from the published table (SPEC §10.2). */
+class PublishedCertificatesTest {
+    private static final TestCertificates.Issued A = TestCertificates.issue("a.example.com", "a.example.com");
+    private static final TestCertificates.Issued B = TestCertificates.issue("*.b.example.com", "*.b.example.com");
+    private static TestBackend pod;
+    private final RouteTableHolder holder = new RouteTableHolder();
+
+    @BeforeAll
+    static void startPod() {
+        pod = TestBackend.start("pod-1", "127.0.0.2");
+    }
+
+    @AfterAll
+    static void stopPod() {
+        pod.close();
+    }
+
+    private RouteTable tableWith(TestCertificates.Issued a, TestCertificates.Issued b) {
+        return table(host("a.example.com", prefix("/", "default/a", backend("a", pod))),
+                host("other.example.com", prefix("/", "default/other", backend("other", pod))))
+                .withTls(new TlsCertificates(Map.of(
+                        "a.example.com", new TlsCertificate("default/a-tls", a.certificatePem(), a.pkcs8KeyPem()),
+                        "*.b.example.com", new TlsCertificate("default/b-tls", b.certificatePem(), b.pkcs1KeyPem()))));
+    }
+
+    @Test
+    void certificateBySniExactThenWildcardElseDefault() throws Exception {
+        holder.publish(tableWith(A, B));
+        try (GatewayServer server = GatewayServer.builder().routes(holder).bindAddress("127.0.0.1").httpPort(0)
+                .httpsPort(0).eventLoops(1).build()) {
+            server.start();
+            assertThat(presented(server, "a.example.com")).isEqualTo(A.certificate());
+            assertThat(presented(server, "A.Example.COM")).isEqualTo(A.certificate());
+            assertThat(presented(server, "x.b.example.com")).isEqualTo(B.certificate()); // PKCS#1 key
+            assertThat(subject(presented(server, "x.y.b.example.com"))).contains(FakeCertificate.COMMON_NAME);
+            assertThat(subject(presented(server, "b.example.com"))).contains(FakeCertificate.COMMON_NAME);
+            assertThat(subject(presented(server, "unknown.example.com"))).contains(FakeCertificate.COMMON_NAME);
+            assertThat(subject(presented(server, null))).contains(FakeCertificate.COMMON_NAME);
+
+            // routing uses the Host header, not the SNI name
+            try (RawHttpClient c = RawHttpClient.connectTls(server.httpsPort(), "a.example.com")) {
+                RawHttpClient.Response r = c.exchange("GET /x HTTP/1.1\r\nHost: other.example.com\r\n\r\n");
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.echoedHeader("host")).isEqualTo("other.example.com");
+                RawHttpClient.Response nowhere = c.exchange("GET /x HTTP/1.1\r\nHost: nowhere.example.com\r\n\r\n");
+                assertThat(nowhere.status()).isEqualTo(404);
+            }
+        }
+    }
+
+    @Test
+    void aRotatedCertificateIsPresentedFromTheNextHandshake() throws Exception {
+        holder.publish(tableWith(A, B));
+        try (GatewayServer server = GatewayServer.builder().routes(holder).bindAddress("127.0.0.1").httpPort(0)
+                .httpsPort(0).eventLoops(1).build()) {
+            server.start();
+            assertThat(presented(server, "a.example.com")).isEqualTo(A.certificate());
+            TestCertificates.Issued renewed = TestCertificates.issue("a.example.com", "a.example.com");
+            holder.publish(tableWith(renewed, B));
+            assertThat(presented(server, "a.example.com")).isEqualTo(renewed.certificate());
+        }
+    }
+
+    @Test
+    void contextsAreBuiltOncePerCertificateContentAndDroppedWhenUnused() {
+        holder.publish(tableWith(A, B));
+        PublishedCertificates certs = new PublishedCertificates(holder, FakeCertificate.serverContext());
+        var first = certs.forServerName("a.example.com");
+        assertThat(certs.cachedContexts()).isEqualTo(2);
+
+        holder.publish(tableWith(A, B)); // an equal table built anew: same contexts
+        assertThat(certs.forServerName("a.example.com")).isSameAs(first);
+        assertThat(certs.forServerName("x.b.example.com")).isNotSameAs(first);
+
+        holder.publish(tableWith(TestCertificates.issue("a.example.com", "a.example.com"), B));
+        assertThat(certs.forServerName("a.example.com")).isNotSameAs(first);
+        assertThat(certs.cachedContexts()).isEqualTo(2);
+
+        holder.publish(table(host("a.example.com")));
+        assertThat(certs.cachedContexts()).isZero();
+        assertThat(certs.forServerName("a.example.com")).isSameAs(FakeCertificate.serverContext());
+    }
+
+    @Test
+    void aCertificateNettyCannotLoadIsServedAsTheDefault() {
+        holder.publish(table(host("a.example.com")).withTls(new TlsCertificates(Map.of(
+                "a.example.com", new TlsCertificate("default/bad", "not a pem", "nope")))));
+        PublishedCertificates certs = new PublishedCertificates(holder, FakeCertificate.serverContext());
+        assertThat(certs.forServerName("a.example.com")).isSameAs(FakeCertificate.serverContext());
+    }
+
+    private static X509Certificate presented(GatewayServer server, String sni) throws Exception {
+        try (RawHttpClient c = RawHttpClient.connectTls(server.httpsPort(), sni)) {
+            return (X509Certificate) ((SSLSocket) c.socket()).getSession().getPeerCertificates()[0];
+        }
+    }
+
+    private static String subject(X509Certificate c) {
+        return c.getSubjectX500Principal().getName();
+    }
+}
