@@ -177,6 +177,39 @@ final class TlsSelection {
         if (certPem == null || keyPem == null) {
             return failed("tls.crt or tls.key missing or empty");
         }
+        Content content = new Content(key, certPem, keyPem);
+        synchronized (PARSED) {
+            Loaded cached = PARSED.get(content);
+            if (cached != null) {
+                return cached;
+            }
+        }
+        Loaded l = parse(content);
+        synchronized (PARSED) {
+            PARSED.put(content, l);
+        }
+        return l;
+    }
+
+    /** A Secret's name and PEM texts: what the parse result depends on. */
+    private record Content(String secret, String certPem, String keyPem) {}
+
+    /**
+     * Parse results by content, shared by all translations: every rebuild (an endpoint change is
+     * enough) reads every TLS Secret, and parsing plus the key check cost milliseconds each.
+     * Least recently used entries go first.
+     */
+    private static final Map<Content, Loaded> PARSED = new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Content, Loaded> eldest) {
+            return size() > 4096;
+        }
+    };
+
+    private static Loaded parse(Content content) {
+        String key = content.secret();
+        String certPem = content.certPem();
+        String keyPem = content.keyPem();
         List<X509Certificate> chain;
         try {
             chain = new ArrayList<>();
