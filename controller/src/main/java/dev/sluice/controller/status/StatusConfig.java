@@ -63,7 +63,9 @@ public record StatusConfig(
     /**
      * The configuration from flags and the Pod's environment ({@code POD_NAMESPACE}, default
      * {@code default}; {@code POD_NAME}, else the host name), with ingress-nginx's election timings
-     * (lease 30 s, renew deadline 15 s, retry 7.5 s) and its 60 s status re-check.
+     * (lease 30 s, renew deadline 15 s) and its 60 s status re-check. The retry period is 6 s, not
+     * ingress-nginx's 7.5 s: fabric8 requires renewDeadline &gt; retryPeriod × 2.2 (client-go only
+     * × 1.2), and refuses to start the election otherwise.
      *
      * @param electionId             {@code --election-id}, or {@code null} for {@link #DEFAULT_ELECTION_ID}
      * @param publishService         {@code --publish-service}, or {@code null}
@@ -79,7 +81,7 @@ public record StatusConfig(
         }
         return new StatusConfig(electionId == null ? DEFAULT_ELECTION_ID : electionId, ns, identity,
                 publishService, splitAddresses(publishStatusAddress), null, updateStatusOnShutdown,
-                Duration.ofSeconds(30), Duration.ofSeconds(15), Duration.ofMillis(7500), Duration.ofSeconds(60));
+                Duration.ofSeconds(30), Duration.ofSeconds(15), Duration.ofSeconds(6), Duration.ofSeconds(60));
     }
 
     /** {@code "10.0.0.1, lb.example.com"} → {@code [10.0.0.1, lb.example.com]}; {@code null} → empty. */

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.sluice.controller.testing.MockApiServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -21,23 +20,7 @@ class KubernetesClientsTest {
         try (MockApiServer api = new MockApiServer(); KubernetesClient admin = api.adminClient()) {
             admin.resource(service("default", "web", 8080)).create();
             // the admin server shares the store: a kubeconfig pointing at the controller's server sees it
-            Path kubeconfig = dir.resolve("config");
-            Files.writeString(kubeconfig, """
-                    apiVersion: v1
-                    kind: Config
-                    clusters:
-                    - name: mock
-                      cluster:
-                        server: http://127.0.0.1:%d
-                    users:
-                    - name: sluice
-                      user:
-                        token: not-checked
-                    contexts:
-                    - name: mock
-                      context: {cluster: mock, user: sluice, namespace: default}
-                    current-context: mock
-                    """.formatted(api.port()));
+            Path kubeconfig = api.writeKubeconfig(dir);
             try (KubernetesClient client = KubernetesClients.create(kubeconfig.toString())) {
                 assertThat(client.getMasterUrl().getPort()).isEqualTo(api.port());
                 assertThat(client.getHttpClient().getClass().getName()).contains("jdkhttp");

@@ -132,6 +132,29 @@ public final class MockApiServer implements AutoCloseable {
         return port;
     }
 
+    /**
+     * Writes a kubeconfig file for this server (current context {@code mock}, namespace
+     * {@code default}, a token nobody checks) into {@code dir}, for {@code --kubeconfig}.
+     */
+    public java.nio.file.Path writeKubeconfig(java.nio.file.Path dir) throws java.io.IOException {
+        return java.nio.file.Files.writeString(dir.resolve("kubeconfig"), """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: mock
+                  cluster:
+                    server: http://127.0.0.1:%d
+                users:
+                - name: sluice
+                  user:
+                    token: not-checked
+                contexts:
+                - name: mock
+                  context: {cluster: mock, user: sluice, namespace: default}
+                current-context: mock
+                """.formatted(port));
+    }
+
     @Override
     public synchronized void close() {
         server.destroy();

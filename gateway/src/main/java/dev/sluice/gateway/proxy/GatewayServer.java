@@ -214,6 +214,8 @@ public final class GatewayServer implements AutoCloseable {
                     httpChannel.close();
                 }
                 group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+                stopped = true; // nothing left for shutdown() to do
+                accessLog.close();
                 throw e;
             }
             log.info("listening on {} HTTP port {}{} ({} event loops, {})", bindAddress, httpPort,

@@ -99,6 +99,7 @@ class GatewayServerTest {
                     .hasMessageContaining("HTTP listener")
                     .hasMessageContaining(":" + first.httpPort())
                     .hasMessageContaining("in use");
+            second.close(); // a server whose start failed can still be closed (callers use try-with-resources)
         }
     }
 

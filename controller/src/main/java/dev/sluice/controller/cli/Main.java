@@ -1,0 +1,268 @@
+package dev.sluice.controller.cli;
+
+import dev.sluice.controller.status.StatusConfig;
+import dev.sluice.controller.translate.TranslatorConfig;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code sluice} command: parses the flags (named as ingress-nginx names them), starts
+ * {@link SluiceApp}, and on SIGTERM / SIGINT drains gracefully and exits 0.
+ *
+ * <p>Exit codes: 0 after a graceful stop (or {@code --help}/{@code --version}), 1 when the process
+ * cannot start (port taken, no cluster, unreadable files), 2 for invalid flags.
+ */
+@Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+        usageHelpAutoWidth = true,
+        description = {
+            "Kubernetes ingress controller on Netty: a drop-in replacement for ingress-nginx.",
+            "Modes: --demo (seed tutorial on in-process backends), --manifests PATH (files, no cluster),"
+                    + " otherwise cluster mode (watches the Kubernetes API)."
+        })
+public final class Main implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+    /** Flags that mean nothing without a cluster. */
+    private static final List<String> CLUSTER_ONLY = List.of("--kubeconfig", "--watch-namespace",
+            "--publish-status-address", "--publish-service", "--election-id", "--update-status-on-shutdown");
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--http-port", defaultValue = "31234", paramLabel = "PORT",
+            description = "HTTP port (default: ${DEFAULT-VALUE}; 0 = a free port, logged).")
+    private int httpPort;
+
+    @Option(names = "--https-port", defaultValue = "31235", paramLabel = "PORT",
+            description = "HTTPS port (default: ${DEFAULT-VALUE}; 0 = a free port, logged).")
+    private int httpsPort;
+
+    @Option(names = "--healthz-port", defaultValue = "10254", paramLabel = "PORT",
+            description = "Admin port for /healthz /readyz /metrics /routes (default: ${DEFAULT-VALUE}; 0 = a free port, logged).")
+    private int healthzPort;
+
+    @Option(names = "--bind-address", paramLabel = "IP",
+            description = "Address the HTTP, HTTPS and admin ports listen on (default: all interfaces).")
+    private String bindAddress;
+
+    @Option(names = "--event-loops", paramLabel = "N",
+            description = "Netty event-loop threads of the proxy (default: available processors).")
+    private Integer eventLoops;
+
+    @Option(names = "--manifests", paramLabel = "PATH", split = ",",
+            description = "Manifest mode: read Kubernetes objects from these files or directories"
+                    + " (*.yaml, *.yml, *.json, recursively; watched for changes) instead of a cluster. Repeatable.")
+    private List<Path> manifests = new ArrayList<>();
+
+    @Option(names = "--demo", arity = "0..1", fallbackValue = "true", defaultValue = "false", paramLabel = "true|false",
+            description = "Serve the seed tutorial (deploy/examples) on in-process demo backends and print curl commands.")
+    private boolean demo;
+
+    @Option(names = "--ingress-class", defaultValue = TranslatorConfig.DEFAULT_INGRESS_CLASS, paramLabel = "NAME",
+            description = "Value of the kubernetes.io/ingress.class annotation this controller serves (default: ${DEFAULT-VALUE}).")
+    private String ingressClass;
+
+    @Option(names = "--controller-class", defaultValue = TranslatorConfig.DEFAULT_CONTROLLER_CLASS, paramLabel = "NAME",
+            description = "spec.controller of the IngressClasses this controller serves (default: ${DEFAULT-VALUE}).")
+    private String controllerClass;
+
+    @Option(names = "--watch-ingress-without-class", arity = "0..1", fallbackValue = "true", defaultValue = "false", paramLabel = "true|false",
+            description = "Also serve Ingresses with neither ingressClassName nor the class annotation (default: ${DEFAULT-VALUE}).")
+    private boolean watchIngressWithoutClass;
+
+    @Option(names = "--default-backend-service", paramLabel = "NS/NAME", converter = NamespacedNameConverter.class,
+            description = "Service (first port) that answers requests no rule matches, instead of the built-in 404.")
+    private String defaultBackendService;
+
+    @Option(names = "--annotations-prefix", defaultValue = TranslatorConfig.DEFAULT_ANNOTATIONS_PREFIX, paramLabel = "PREFIX",
+            description = "Prefix of the Ingress annotations (default: ${DEFAULT-VALUE}).")
+    private String annotationsPrefix;
+
+    @Option(names = "--access-log", defaultValue = "stdout", paramLabel = "stdout|off|FILE",
+            description = "Access log, one JSON object per request and line: stdout, off, or a file to append to (default: ${DEFAULT-VALUE}).")
+    private String accessLog;
+
+    @Option(names = "--shutdown-grace-period", defaultValue = "10s", paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            description = "After SIGTERM: /readyz answers 503 and in-flight requests get this long to finish"
+                    + " (500ms, 30s, 5m; a bare number is seconds; default: ${DEFAULT-VALUE}).")
+    private Duration shutdownGracePeriod;
+
+    @Option(names = "--kubeconfig", paramLabel = "FILE",
+            description = "Cluster mode: kubeconfig file (default: in-cluster service account, KUBECONFIG, ~/.kube/config).")
+    private Path kubeconfig;
+
+    @Option(names = "--watch-namespace", paramLabel = "NAMESPACE",
+            description = "Cluster mode: watch only this namespace (default: all namespaces).")
+    private String watchNamespace;
+
+    @Option(names = "--publish-status-address", paramLabel = "ADDRESSES",
+            description = "Cluster mode: address(es, comma separated) written to the status of served Ingresses.")
+    private String publishStatusAddress;
+
+    @Option(names = "--publish-service", paramLabel = "NS/NAME", converter = NamespacedNameConverter.class,
+            description = "Cluster mode: Service whose addresses are written to the status of served Ingresses.")
+    private String publishService;
+
+    @Option(names = "--election-id", defaultValue = StatusConfig.DEFAULT_ELECTION_ID, paramLabel = "NAME",
+            description = "Cluster mode: name of the leader-election Lease in the Pod's namespace (default: ${DEFAULT-VALUE}).")
+    private String electionId;
+
+    @Option(names = "--update-status-on-shutdown", arity = "0..1", fallbackValue = "true", defaultValue = "true", paramLabel = "true|false",
+            description = "Cluster mode: clear the Ingress status addresses when the leader shuts down (default: ${DEFAULT-VALUE}).")
+    private boolean updateStatusOnShutdown;
+
+    @Option(names = "--configmap", paramLabel = "NS/NAME", converter = NamespacedNameConverter.class,
+            description = "ingress-nginx's global ConfigMap. Accepted for compatibility; not read yet (a warning is logged).")
+    private String configMap;
+
+    /** Runs the command and exits with its code (see the class comment). */
+    public static void main(String[] args) {
+        int code = commandLine(new Main()).execute(args);
+        System.exit(code);
+    }
+
+    /**
+     * Parses and validates {@code args} into options without running anything.
+     *
+     * @throws ParameterException when a flag is unknown or its value is invalid
+     */
+    public static SluiceOptions parse(String... args) {
+        Main main = new Main();
+        commandLine(main).parseArgs(args);
+        return main.options();
+    }
+
+    static CommandLine commandLine(Main main) {
+        return new CommandLine(main).setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    @Override
+    public Integer call() {
+        SluiceOptions options = options();
+        if (options.configMap() != null) {
+            log.warn("--configmap {}: global ConfigMap settings are not implemented yet; the ConfigMap is ignored",
+                    options.configMap());
+        }
+        if (options.mode() != SluiceOptions.Mode.CLUSTER) {
+            for (String flag : CLUSTER_ONLY) {
+                if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
+                    log.warn("{} only applies in cluster mode; ignored with --manifests / --demo", flag);
+                }
+            }
+        }
+        SluiceApp app = new SluiceApp(options);
+        try {
+            app.start();
+        } catch (SluiceApp.StartupException e) {
+            log.error("{}", e.getMessage());
+            app.close();
+            return 1;
+        } catch (RuntimeException e) {
+            log.error("cannot start", e);
+            app.close();
+            return 1;
+        }
+        CountDownLatch forever = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopGracefully(app, options.shutdownGracePeriod()),
+                "sluice-shutdown"));
+        try {
+            forever.await(); // the shutdown hook ends the process
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    private static void stopGracefully(SluiceApp app, Duration grace) {
+        log.info("shutting down: /readyz answers 503, in-flight requests get up to {} to finish",
+                grace.toMillis() % 1000 == 0 ? grace.toSeconds() + "s" : grace.toMillis() + "ms");
+        try {
+            app.shutdown(grace);
+            log.info("stopped");
+        } catch (RuntimeException e) {
+            log.error("error while shutting down", e);
+        }
+        // A signal makes the JVM exit with 128+signal; a graceful stop is a success, as in
+        // ingress-nginx. Nothing else in this process calls System.exit once running.
+        Runtime.getRuntime().halt(0);
+    }
+
+    /** The validated options; throws {@link ParameterException} (exit code 2) for bad values. */
+    SluiceOptions options() {
+        checkPort("--http-port", httpPort);
+        checkPort("--https-port", httpsPort);
+        checkPort("--healthz-port", healthzPort);
+        int loops = eventLoops == null ? Runtime.getRuntime().availableProcessors() : eventLoops;
+        if (loops < 1) {
+            throw usage("--event-loops must be at least 1, not " + loops);
+        }
+        if (bindAddress != null) {
+            try {
+                InetAddress.getByName(bindAddress);
+            } catch (UnknownHostException e) {
+                throw usage("--bind-address: unknown address '" + bindAddress + "'");
+            }
+        }
+        for (Path p : manifests) {
+            if (!Files.exists(p)) {
+                throw usage("--manifests: " + p + " does not exist");
+            }
+        }
+        String accessLogValue = accessLog.trim();
+        if (accessLogValue.isEmpty()) {
+            throw usage("--access-log must be stdout, off or a file path");
+        }
+        if (!accessLogValue.equals("stdout") && !accessLogValue.equals("off")) {
+            Path file = Path.of(accessLogValue).toAbsolutePath();
+            if (Files.isDirectory(file) || !Files.isDirectory(file.getParent())) {
+                throw usage("--access-log: cannot write to " + accessLogValue + " (a file in an existing directory, stdout or off)");
+            }
+        }
+        if (shutdownGracePeriod.isNegative()) {
+            throw usage("--shutdown-grace-period must not be negative");
+        }
+        return new SluiceOptions(emptyToNull(bindAddress), httpPort, httpsPort, healthzPort, loops, manifests, demo,
+                ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
+                accessLogValue, shutdownGracePeriod, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
+                publishService, electionId, updateStatusOnShutdown, configMap);
+    }
+
+    private void checkPort(String flag, int port) {
+        if (port < 0 || port > 65535) {
+            throw usage(flag + " must be 0..65535, not " + port);
+        }
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    private static String emptyToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+
+    /** {@code --version}: the jar's Implementation-Version. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"sluice " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

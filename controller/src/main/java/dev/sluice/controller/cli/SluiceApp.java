@@ -1,0 +1,350 @@
+package dev.sluice.controller.cli;
+
+import dev.sluice.controller.source.ClusterSource;
+import dev.sluice.controller.source.KubernetesClients;
+import dev.sluice.controller.source.ManifestSource;
+import dev.sluice.controller.status.IngressEvents;
+import dev.sluice.controller.status.StatusConfig;
+import dev.sluice.controller.status.StatusUpdater;
+import dev.sluice.controller.sync.SyncLoop;
+import dev.sluice.controller.translate.ClusterState;
+import dev.sluice.controller.translate.IngressClassFilter;
+import dev.sluice.controller.translate.IngressTranslator;
+import dev.sluice.controller.translate.Problem;
+import dev.sluice.controller.translate.TranslatorConfig;
+import dev.sluice.gateway.admin.AdminServer;
+import dev.sluice.gateway.observe.AccessLog;
+import dev.sluice.gateway.proxy.GatewayServer;
+import dev.sluice.gateway.route.RouteTableHolder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running process, wired from {@link SluiceOptions}:
+ *
+ * <pre>
+ *  source (ManifestSource | ClusterSource) ──onChange──► SyncLoop ──publish──► RouteTableHolder
+ *                                                          (IngressTranslator)        │
+ *                                              GatewayServer (HTTP/HTTPS) ◄───────────┤
+ *                                              AdminServer (/healthz /readyz /metrics /routes)
+ * </pre>
+ *
+ * <p>Cluster mode adds the leader-elected {@link StatusUpdater} (Ingress status) and
+ * {@link IngressEvents} (translator problems as Kubernetes Events), and starts the sync loop only
+ * once every informer has listed its objects, so the first table is built from complete caches;
+ * {@code /readyz} waits for that too. Manifest files are read synchronously at start.
+ *
+ * <p>{@link Main} runs one until SIGTERM; tests run it inside the JVM with ports 0.
+ */
+public final class SluiceApp implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SluiceApp.class);
+
+    /** How long the sync loop waits after the first change of a burst. */
+    static final Duration SYNC_DEBOUNCE = Duration.ofMillis(100);
+
+    /** The process cannot start; the message says why, for the user. */
+    public static final class StartupException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public StartupException(String message, Throwable cause) {
+            super(message, cause);
+        }
+
+        public StartupException(String message) {
+            super(message);
+        }
+    }
+
+    private final SluiceOptions options;
+    private final PrintStream out;
+    private final RouteTableHolder holder = new RouteTableHolder();
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    // written by start(), read by close() and the accessors (same thread in practice; volatile
+    // because close() may run on the shutdown-hook thread)
+    private volatile DemoMode demo;
+    private volatile ManifestSource manifests;
+    private volatile KubernetesClient client;
+    private volatile ClusterSource cluster;
+    private volatile StatusUpdater status;
+    private volatile IngressEvents events;
+    private volatile Thread clusterStarter;
+    private volatile boolean statusStarted;
+    private volatile SyncLoop sync;
+    private volatile GatewayServer gateway;
+    private volatile AdminServer admin;
+
+    /**
+     * @param options what to run
+     * @param out     where {@code --demo} prints its instructions (the console)
+     */
+    public SluiceApp(SluiceOptions options, PrintStream out) {
+        this.options = options;
+        this.out = out;
+    }
+
+    public SluiceApp(SluiceOptions options) {
+        this(options, System.out);
+    }
+
+    /**
+     * Starts the source, the sync loop, the gateway and the admin server, and logs the bound
+     * ports. The first table is published in the background; {@code /readyz} says when.
+     *
+     * @throws StartupException when something cannot start (call {@link #close()} then)
+     */
+    public void start() {
+        TranslatorConfig translatorConfig = options.translatorConfig();
+        Supplier<ClusterState> snapshot;
+        BooleanSupplier synced;
+        Consumer<List<Problem>> problemSink = problems -> { }; // SyncLoop logs new problems itself
+        switch (options.mode()) {
+            case DEMO, MANIFESTS -> {
+                List<Path> paths = new ArrayList<>();
+                if (options.mode() == SluiceOptions.Mode.DEMO) {
+                    try {
+                        demo = DemoMode.start();
+                    } catch (IOException e) {
+                        throw new StartupException("cannot start the demo backends: " + e.getMessage(), e);
+                    }
+                    paths.addAll(demo.manifests());
+                }
+                paths.addAll(options.manifests());
+                ManifestSource source = new ManifestSource(paths, this::markDirty);
+                manifests = source;
+                snapshot = source::snapshot;
+                synced = () -> true; // start() reads every file before returning
+                registry.gauge("sluice_manifest_file_problems", source, s -> s.fileProblems().size());
+            }
+            case CLUSTER -> {
+                try {
+                    client = KubernetesClients.create(
+                            options.kubeconfig() == null ? null : options.kubeconfig().toString());
+                } catch (RuntimeException e) {
+                    throw new StartupException("cannot configure the Kubernetes client: " + e.getMessage(), e);
+                }
+                log.info("cluster mode: API server {}", client.getMasterUrl());
+                ClusterSource source = new ClusterSource(client, options.watchNamespace(), this::markDirty);
+                cluster = source;
+                snapshot = source::snapshot;
+                synced = source::hasSynced;
+                StatusConfig statusConfig = StatusConfig.fromEnvironment(options.electionId(),
+                        options.publishService(), options.publishStatusAddress(), options.updateStatusOnShutdown());
+                status = new StatusUpdater(client, statusConfig,
+                        () -> IngressClassFilter.served(source.snapshot(), translatorConfig));
+                events = new IngressEvents(client, source::snapshot, statusConfig.identity());
+                IngressEvents ev = events;
+                StatusUpdater st = status;
+                problemSink = problems -> {
+                    ev.accept(problems);
+                    st.requestSync(); // served Ingresses may have changed
+                };
+            }
+            default -> throw new IllegalStateException("unknown mode " + options.mode());
+        }
+
+        sync = new SyncLoop(snapshot, new IngressTranslator(translatorConfig), holder, problemSink,
+                SYNC_DEBOUNCE, registry);
+        if (manifests != null) {
+            try {
+                manifests.start();
+            } catch (IOException e) {
+                throw new StartupException("cannot watch the manifests: " + e.getMessage(), e);
+            }
+            sync.start();
+        } else {
+            cluster.start();
+            startWhenSynced();
+        }
+
+        GatewayServer.Builder builder = GatewayServer.builder()
+                .routes(holder)
+                .httpPort(options.httpPort())
+                .httpsPort(options.httpsPort())
+                .eventLoops(options.eventLoops())
+                .meterRegistry(registry)
+                .accessLog(accessLog(options.accessLog()));
+        if (options.bindAddress() != null) {
+            builder.bindAddress(options.bindAddress());
+        }
+        GatewayServer server = builder.build();
+        try {
+            server.start();
+        } catch (IllegalStateException e) {
+            // a failed start has released what it took; closing it again would fail
+            throw new StartupException(e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StartupException("interrupted while starting", e);
+        }
+        gateway = server;
+
+        admin = new AdminServer(options.bindAddress(), options.healthzPort(), holder, registry, synced);
+        try {
+            admin.start();
+        } catch (IllegalStateException e) {
+            throw new StartupException(e.getMessage(), e);
+        }
+
+        log.info("sluice started ({} mode): HTTP port {}, HTTPS port {}, admin port {} on {}",
+                options.mode().name().toLowerCase(java.util.Locale.ROOT), gateway.httpPort(), gateway.httpsPort(),
+                admin.port(), options.bindAddress() == null ? "all interfaces" : options.bindAddress());
+        if (demo != null) {
+            demo.printInstructions(out, gateway.httpPort(), admin.port());
+        }
+    }
+
+    /**
+     * Cluster mode: the sync loop and the status writer start once every informer has listed its
+     * objects; meanwhile the gateway serves the empty table and {@code /readyz} answers 503.
+     */
+    private void startWhenSynced() {
+        Thread t = new Thread(() -> {
+            try {
+                while (!cluster.awaitSynced(Duration.ofSeconds(30))) {
+                    log.warn("still waiting for the informer caches to sync (is the API server reachable?)");
+                }
+            } catch (InterruptedException e) {
+                return; // closed before the caches synced
+            }
+            log.info("informer caches synced; building the first route table");
+            sync.start();
+            try {
+                status.start();
+                statusStarted = true;
+            } catch (RuntimeException e) {
+                log.error("leader election cannot start; Ingress status will not be written", e);
+            }
+        }, "sluice-cluster-start");
+        t.setDaemon(true);
+        clusterStarter = t;
+        t.start();
+    }
+
+    private void markDirty() {
+        SyncLoop s = sync;
+        if (s != null) {
+            s.markDirty();
+        }
+    }
+
+    private static AccessLog accessLog(String value) {
+        return switch (value) {
+            case "off" -> AccessLog.off();
+            case "stdout" -> AccessLog.stdout();
+            default -> {
+                try {
+                    yield AccessLog.file(Path.of(value));
+                } catch (RuntimeException e) {
+                    throw new StartupException("--access-log: " + e.getMessage(), e);
+                }
+            }
+        };
+    }
+
+    /** The live route table. */
+    public RouteTableHolder routes() {
+        return holder;
+    }
+
+    /** The registry scraped on {@code /metrics}. */
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** The bound HTTP port (after {@link #start()}). */
+    public int httpPort() {
+        return gateway.httpPort();
+    }
+
+    /** The bound HTTPS port (after {@link #start()}). */
+    public int httpsPort() {
+        return gateway.httpsPort();
+    }
+
+    /** The bound admin port (after {@link #start()}). */
+    public int adminPort() {
+        return admin.port();
+    }
+
+    /** Manifest parse problems ({@code file:line: message}); empty in cluster mode. */
+    public List<String> fileProblems() {
+        ManifestSource m = manifests;
+        return m == null ? List.of() : m.fileProblems();
+    }
+
+    /**
+     * Stops gracefully: {@code /readyz} answers 503 at once, the listeners close, requests in
+     * flight get up to {@code grace} to finish, then everything stops.
+     */
+    public void shutdown(Duration grace) {
+        AdminServer a = admin;
+        if (a != null) {
+            a.setDraining(true);
+        }
+        GatewayServer g = gateway;
+        if (g != null) {
+            g.shutdown(grace);
+        }
+        close();
+    }
+
+    /** Stops everything at once (in-flight requests are cut). Idempotent. */
+    @Override
+    public void close() {
+        GatewayServer g = gateway;
+        if (g != null) {
+            g.close();
+        }
+        Thread starter = clusterStarter;
+        if (starter != null) {
+            starter.interrupt();
+        }
+        SyncLoop s = sync;
+        if (s != null) {
+            s.close();
+        }
+        StatusUpdater st = status;
+        if (st != null && statusStarted) {
+            // releases the lease and clears the Ingress status when this is the last replica; a
+            // replica that never got past the informer sync has written nothing to clear
+            st.close();
+        }
+        IngressEvents ev = events;
+        if (ev != null) {
+            ev.close();
+        }
+        ClusterSource c = cluster;
+        if (c != null) {
+            c.close();
+        }
+        KubernetesClient k = client;
+        if (k != null) {
+            k.close();
+        }
+        ManifestSource m = manifests;
+        if (m != null) {
+            m.close();
+        }
+        AdminServer a = admin;
+        if (a != null) {
+            a.close();
+        }
+        DemoMode d = demo;
+        if (d != null) {
+            d.close();
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.sluice.controller.cli;
+
+import dev.sluice.controller.translate.TranslatorConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything the command line decides, already validated; {@link Main} builds it and
+ * {@link SluiceApp} runs it. Flag names are ingress-nginx's wherever ingress-nginx has the flag.
+ *
+ * @param bindAddress              {@code --bind-address}: listen address of all ports; {@code null}
+ *                                 = all interfaces
+ * @param httpPort                 {@code --http-port} (31234; 0 = a free port)
+ * @param httpsPort                {@code --https-port} (31235; 0 = a free port)
+ * @param healthzPort              {@code --healthz-port} (10254; 0 = a free port)
+ * @param eventLoops               {@code --event-loops} (available processors)
+ * @param manifests                {@code --manifests}: files or directories; non-empty = manifest
+ *                                 mode
+ * @param demo                     {@code --demo}: in-process backends and the seed tutorial
+ * @param ingressClass             {@code --ingress-class}
+ * @param controllerClass          {@code --controller-class}
+ * @param watchIngressWithoutClass {@code --watch-ingress-without-class}
+ * @param defaultBackendService    {@code --default-backend-service} ({@code ns/name}) or {@code null}
+ * @param annotationsPrefix        {@code --annotations-prefix}
+ * @param accessLog                {@code --access-log}: {@code stdout}, {@code off} or a file path
+ * @param shutdownGracePeriod      {@code --shutdown-grace-period}: how long in-flight requests may
+ *                                 take to finish after SIGTERM
+ * @param kubeconfig               {@code --kubeconfig} or {@code null} (fabric8's usual lookup)
+ * @param watchNamespace           {@code --watch-namespace} or {@code null} (all namespaces)
+ * @param publishStatusAddress     {@code --publish-status-address} or {@code null}
+ * @param publishService           {@code --publish-service} ({@code ns/name}) or {@code null}
+ * @param electionId               {@code --election-id}: name of the leader-election Lease
+ * @param updateStatusOnShutdown   {@code --update-status-on-shutdown}
+ * @param configMap                {@code --configmap} ({@code ns/name}) or {@code null}; not read yet
+ */
+public record SluiceOptions(
+        String bindAddress,
+        int httpPort,
+        int httpsPort,
+        int healthzPort,
+        int eventLoops,
+        List<Path> manifests,
+        boolean demo,
+        String ingressClass,
+        String controllerClass,
+        boolean watchIngressWithoutClass,
+        String defaultBackendService,
+        String annotationsPrefix,
+        String accessLog,
+        Duration shutdownGracePeriod,
+        Path kubeconfig,
+        String watchNamespace,
+        String publishStatusAddress,
+        String publishService,
+        String electionId,
+        boolean updateStatusOnShutdown,
+        String configMap) {
+
+    /** How the process gets its Kubernetes objects. */
+    public enum Mode {
+        /** {@code --demo}: the seed tutorial on in-process backends (plus any {@code --manifests}). */
+        DEMO,
+        /** {@code --manifests}: files, no cluster. */
+        MANIFESTS,
+        /** neither: watch the Kubernetes API. */
+        CLUSTER
+    }
+
+    public SluiceOptions {
+        manifests = List.copyOf(manifests);
+        Objects.requireNonNull(ingressClass, "ingressClass");
+        Objects.requireNonNull(controllerClass, "controllerClass");
+        Objects.requireNonNull(annotationsPrefix, "annotationsPrefix");
+        Objects.requireNonNull(accessLog, "accessLog");
+        Objects.requireNonNull(shutdownGracePeriod, "shutdownGracePeriod");
+        Objects.requireNonNull(electionId, "electionId");
+    }
+
+    public Mode mode() {
+        if (demo) {
+            return Mode.DEMO;
+        }
+        return manifests.isEmpty() ? Mode.CLUSTER : Mode.MANIFESTS;
+    }
+
+    /** The flags that change translation. */
+    public TranslatorConfig translatorConfig() {
+        return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
+                annotationsPrefix);
+    }
+}

@@ -1,0 +1,123 @@
+package dev.sluice.gateway.admin;
+
+import dev.sluice.gateway.route.RouteTable;
+import dev.sluice.gateway.route.RouteTableHolder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Answers the admin endpoints of {@link AdminServer}; stateless, so one instance serves all channels. */
+@Sharable
+final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
+
+    static final String TEXT = "text/plain; charset=utf-8";
+    static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+    static final String JSON = "application/json";
+
+    private final AdminServer server;
+
+    AdminHandler(AdminServer server) {
+        this.server = server;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        FullHttpResponse response;
+        if (!request.decoderResult().isSuccess()) {
+            response = text(HttpResponseStatus.BAD_REQUEST, "bad request\n");
+            HttpUtil.setKeepAlive(response, false);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        boolean head = HttpMethod.HEAD.equals(request.method());
+        if (!head && !HttpMethod.GET.equals(request.method())) {
+            response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed\n");
+            response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+        } else {
+            response = route(new QueryStringDecoder(request.uri()).path());
+        }
+        if (head) {
+            // keep Content-Length of the GET answer, drop the body
+            FullHttpResponse full = response;
+            response = full.replace(Unpooled.EMPTY_BUFFER);
+            full.release();
+        }
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        HttpUtil.setKeepAlive(response, keepAlive);
+        if (keepAlive) {
+            ctx.writeAndFlush(response, ctx.voidPromise());
+        } else {
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private FullHttpResponse route(String path) {
+        try {
+            return answer(path);
+        } catch (RuntimeException e) {
+            log.warn("admin endpoint {} failed", path, e);
+            return text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + e + "\n");
+        }
+    }
+
+    private FullHttpResponse answer(String path) {
+        switch (path) {
+            case "/healthz":
+                return text(HttpResponseStatus.OK, "ok");
+            case "/readyz": {
+                String reason = server.notReadyReason();
+                return reason == null
+                        ? text(HttpResponseStatus.OK, "ok")
+                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready: " + reason + "\n");
+            }
+            case "/metrics":
+                return response(HttpResponseStatus.OK, PROMETHEUS_TEXT, server.registry().scrape());
+            case "/routes": {
+                RouteTableHolder holder = server.holder();
+                // read the generation first: a publish in between shows the newer table with the
+                // older number, never a number ahead of its table
+                long generation = holder.generation();
+                RouteTable table = holder.current();
+                return response(HttpResponseStatus.OK, JSON, RoutesJson.renderText(table, generation));
+            }
+            default:
+                return text(HttpResponseStatus.NOT_FOUND, "not found; try /healthz /readyz /metrics /routes\n");
+        }
+    }
+
+    private static FullHttpResponse text(HttpResponseStatus status, String body) {
+        return response(status, TEXT, body);
+    }
+
+    private static FullHttpResponse response(HttpResponseStatus status, String contentType, String body) {
+        ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+        r.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+        return r;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("admin connection {} failed", ctx.channel().remoteAddress(), cause);
+        ctx.close();
+    }
+}

@@ -1,0 +1,107 @@
+package dev.sluice.gateway.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.gateway.route.Backend;
+import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.route.HostRoutes;
+import dev.sluice.gateway.route.PathMatcher;
+import dev.sluice.gateway.route.Route;
+import dev.sluice.gateway.route.RouteTable;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The JSON view of a {@link RouteTable} served on {@code /routes}. The model classes are not
+ * Jackson beans, so the mapping is written out here and is the documented shape:
+ *
+ * <pre>{@code
+ * {
+ *   "generation": 3,
+ *   "hosts": {
+ *     "shop.example.com": { ...host... },      exact hosts, sorted by name
+ *     "*.example.com":    { ...host... },      wildcard hosts, sorted by suffix
+ *     "_":                { ...host... }       the catch-all (host-less rules, unknown hosts)
+ *   }
+ * }
+ * host  = { "regexMode": false, "appRoot": null, "routes": [ route... ] (match order), "fallback": route }
+ * route = { "path": "/user", "match": "Prefix" | "Exact" | "Regex", "source": "default/web",
+ *           "rewriteTarget": "/" | null, "backend": "default-user-service-v1-80" | null,
+ *           "endpoints": ["10.1.0.7:80", ...], "problem": "..." | null }
+ * }</pre>
+ *
+ * A {@code null} backend is the built-in 404 default backend (source {@code <default>}); a
+ * backend with no endpoints answers 503 and usually carries a {@code problem}.
+ */
+public final class RoutesJson {
+    /** Host key of the catch-all server, as ingress-nginx names it. */
+    public static final String CATCH_ALL = "_";
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private RoutesJson() {}
+
+    /** The view of {@code table}, published as generation {@code generation}. */
+    public static ObjectNode render(RouteTable table, long generation) {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.put("generation", generation);
+        ObjectNode hosts = root.putObject("hosts");
+        for (Map.Entry<String, HostRoutes> e : new TreeMap<>(table.hosts()).entrySet()) {
+            hosts.set(e.getKey(), host(e.getValue()));
+        }
+        for (Map.Entry<String, HostRoutes> e : new TreeMap<>(table.wildcards()).entrySet()) {
+            hosts.set("*." + e.getKey(), host(e.getValue()));
+        }
+        hosts.set(CATCH_ALL, host(table.catchAll()));
+        return root;
+    }
+
+    /** {@link #render} as pretty-printed text (people read it with curl). */
+    public static String renderText(RouteTable table, long generation) {
+        try {
+            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(render(table, generation)) + "\n";
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise a JSON tree", e); // cannot happen
+        }
+    }
+
+    private static JsonNode host(HostRoutes h) {
+        ObjectNode node = MAPPER.createObjectNode();
+        node.put("regexMode", h.regexMode());
+        node.put("appRoot", h.appRoot());
+        ArrayNode routes = node.putArray("routes");
+        for (Route r : h.routes()) {
+            routes.add(route(r));
+        }
+        node.set("fallback", route(h.fallback()));
+        return node;
+    }
+
+    private static JsonNode route(Route r) {
+        ObjectNode node = MAPPER.createObjectNode();
+        node.put("path", r.matcher().path());
+        node.put("match", matchKind(r.matcher()));
+        node.put("source", r.source());
+        node.put("rewriteTarget", r.options().rewrite() == null ? null : r.options().rewrite().target());
+        Backend b = r.backend();
+        node.put("backend", b == null ? null : b.name());
+        ArrayNode endpoints = node.putArray("endpoints");
+        if (b != null) {
+            for (Endpoint ep : b.endpoints()) {
+                endpoints.add(ep.toString());
+            }
+        }
+        node.put("problem", b == null ? null : b.problem());
+        return node;
+    }
+
+    private static String matchKind(PathMatcher m) {
+        // pattern-matching switch is not final in Java 17
+        if (m instanceof PathMatcher.Exact) {
+            return "Exact";
+        }
+        return m instanceof PathMatcher.Regex ? "Regex" : "Prefix";
+    }
+}

@@ -1,0 +1,219 @@
+package dev.sluice.gateway.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.gateway.route.Backend;
+import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.route.HostRoutes;
+import dev.sluice.gateway.route.PathMatcher;
+import dev.sluice.gateway.route.Rewrite;
+import dev.sluice.gateway.route.Route;
+import dev.sluice.gateway.route.RouteOptions;
+import dev.sluice.gateway.route.RouteTable;
+import dev.sluice.gateway.route.RouteTableHolder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class AdminServerTest {
+    private final HttpClient client = HttpClient.newHttpClient();
+    private final RouteTableHolder holder = new RouteTableHolder();
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AtomicBoolean synced = new AtomicBoolean(true);
+    private AdminServer server;
+
+    @BeforeEach
+    void start() {
+        server = new AdminServer("127.0.0.1", 0, holder, registry, synced::get);
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void listensOnAFreePortWhenZeroIsAsked() {
+        assertThat(server.port()).isPositive();
+    }
+
+    @Test
+    void healthzAnswersOkEvenBeforeTheFirstTable() throws Exception {
+        HttpResponse<String> r = get("/healthz");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("ok");
+    }
+
+    @Test
+    void readyzWaitsForTheFirstPublishedTable() throws Exception {
+        assertThat(get("/readyz").statusCode()).isEqualTo(503);
+        assertThat(get("/readyz").body()).contains("no route table published yet");
+
+        holder.publish(RouteTable.EMPTY);
+
+        HttpResponse<String> r = get("/readyz");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("ok");
+    }
+
+    @Test
+    void readyzNeedsTheExtraCondition() throws Exception {
+        holder.publish(RouteTable.EMPTY);
+        synced.set(false);
+        assertThat(get("/readyz").statusCode()).isEqualTo(503);
+        assertThat(get("/readyz").body()).contains("not synced");
+
+        synced.set(true);
+        assertThat(get("/readyz").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void readyzAnswers503WhileDrainingButHealthzStaysOk() throws Exception {
+        holder.publish(RouteTable.EMPTY);
+        server.setDraining(true);
+
+        assertThat(get("/readyz").statusCode()).isEqualTo(503);
+        assertThat(get("/readyz").body()).contains("draining");
+        assertThat(get("/healthz").statusCode()).isEqualTo(200);
+
+        server.setDraining(false);
+        assertThat(get("/readyz").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void metricsArePrometheusTextWithJvmAndApplicationMeters() throws Exception {
+        registry.counter("sluice_test_things").increment(3);
+
+        HttpResponse<String> r = get("/metrics");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("content-type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+        assertThat(r.body())
+                .contains("sluice_test_things_total 3.0")
+                .contains("jvm_memory_used_bytes")
+                .contains("jvm_gc_")
+                .contains("process_uptime_seconds")
+                .contains("system_cpu_count");
+    }
+
+    @Test
+    void routesShowsTheLiveTableInMatchOrder() throws Exception {
+        Backend users = Backend.of("default-user-service-v1-80",
+                List.of(Endpoint.of("10.1.0.7", 80), Endpoint.of("10.1.0.8", 80)));
+        Backend missing = Backend.unavailable("default-pay-service-v1-80", "service default/pay-service-v1 not found");
+        Route exact = new Route(new PathMatcher.Exact("/login"), "shop/login", users, RouteOptions.DEFAULTS);
+        Route prefix = new Route(new PathMatcher.Prefix("/user"), "shop/web", users, RouteOptions.DEFAULTS);
+        Route longer = new Route(new PathMatcher.Prefix("/user/admin"), "shop/web", missing, RouteOptions.DEFAULTS);
+        Route regex = new Route(PathMatcher.Regex.compile("/pay(/|$)(.*)"), "default/nginx-ingress", missing,
+                RouteOptions.DEFAULTS.withRewrite(Rewrite.of("/pay(/|$)(.*)", "/$2"), null));
+        Route catchAllFallback = new Route(new PathMatcher.Prefix("/"), "default/nginx-ingress", users, RouteOptions.DEFAULTS);
+        RouteTable table = new RouteTable(
+                Map.of("shop.example.com", HostRoutes.of("shop.example.com", List.of(prefix, exact, longer), false,
+                        Route.notFound(), "/app")),
+                Map.of("example.org", HostRoutes.of("*.example.org", List.of(), false, Route.notFound(), null)),
+                HostRoutes.of("", List.of(regex), true, catchAllFallback, null));
+        holder.publish(RouteTable.EMPTY);
+        holder.publish(table);
+
+        HttpResponse<String> r = get("/routes");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
+        JsonNode json = new ObjectMapper().readTree(r.body());
+        assertThat(json.get("generation").asLong()).isEqualTo(2);
+        assertThat(json.get("hosts").fieldNames()).toIterable()
+                .containsExactly("shop.example.com", "*.example.org", "_");
+
+        JsonNode shop = json.get("hosts").get("shop.example.com");
+        assertThat(shop.get("regexMode").asBoolean()).isFalse();
+        assertThat(shop.get("appRoot").asText()).isEqualTo("/app");
+        assertThat(shop.get("routes")).extracting(n -> n.get("path").asText())
+                .containsExactly("/user/admin", "/login", "/user"); // HostRoutes' order, longest first
+        JsonNode login = shop.get("routes").get(1);
+        assertThat(login.get("match").asText()).isEqualTo("Exact");
+        assertThat(login.get("source").asText()).isEqualTo("shop/login");
+        assertThat(login.get("backend").asText()).isEqualTo("default-user-service-v1-80");
+        assertThat(login.get("endpoints")).extracting(JsonNode::asText).containsExactly("10.1.0.7:80", "10.1.0.8:80");
+        assertThat(login.get("rewriteTarget").isNull()).isTrue();
+        assertThat(login.get("problem").isNull()).isTrue();
+        JsonNode admin = shop.get("routes").get(0);
+        assertThat(admin.get("match").asText()).isEqualTo("Prefix");
+        assertThat(admin.get("endpoints")).isEmpty();
+        assertThat(admin.get("problem").asText()).isEqualTo("service default/pay-service-v1 not found");
+        JsonNode builtIn = shop.get("fallback");
+        assertThat(builtIn.get("source").asText()).isEqualTo(Route.BUILT_IN);
+        assertThat(builtIn.get("backend").isNull()).isTrue();
+
+        JsonNode catchAll = json.get("hosts").get("_");
+        assertThat(catchAll.get("regexMode").asBoolean()).isTrue();
+        assertThat(catchAll.get("appRoot").isNull()).isTrue();
+        JsonNode pay = catchAll.get("routes").get(0);
+        assertThat(pay.get("match").asText()).isEqualTo("Regex");
+        assertThat(pay.get("path").asText()).isEqualTo("/pay(/|$)(.*)");
+        assertThat(pay.get("rewriteTarget").asText()).isEqualTo("/$2");
+        assertThat(catchAll.get("fallback").get("backend").asText()).isEqualTo("default-user-service-v1-80");
+        assertThat(catchAll.get("fallback").get("source").asText()).isEqualTo("default/nginx-ingress");
+    }
+
+    @Test
+    void headAnswersLikeGetWithoutABody() throws Exception {
+        HttpResponse<String> r = client.send(
+                HttpRequest.newBuilder(uri("/healthz")).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("content-length")).hasValue("2");
+        assertThat(r.body()).isEmpty();
+    }
+
+    @Test
+    void otherMethodsAndPathsAreRefused() throws Exception {
+        HttpResponse<String> post = client.send(
+                HttpRequest.newBuilder(uri("/healthz")).POST(HttpRequest.BodyPublishers.ofString("x")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).isEqualTo(405);
+        assertThat(post.headers().firstValue("allow")).hasValue("GET, HEAD");
+
+        assertThat(get("/nope").statusCode()).isEqualTo(404);
+        assertThat(get("/healthz?verbose=1").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void keepsTheConnectionOpenForSeveralRequests() throws Exception {
+        // the JDK client reuses the connection; every answer on it must be complete
+        for (int i = 0; i < 5; i++) {
+            assertThat(get("/healthz").body()).isEqualTo("ok");
+            assertThat(get("/routes").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void closeReleasesThePort() throws Exception {
+        int port = server.port();
+        server.close();
+        try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+            assertThat(s.getLocalPort()).isEqualTo(port);
+        }
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + server.port() + path);
+    }
+}
