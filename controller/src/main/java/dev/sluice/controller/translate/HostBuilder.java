@@ -1,7 +1,7 @@
 package dev.sluice.controller.translate;
 
 import com.google.re2j.PatternSyntaxException;
-import dev.sluice.gateway.route.Backend;
+import dev.sluice.gateway.balance.TrafficSplit;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.PathMatcher;
 import dev.sluice.gateway.route.Route;
@@ -24,13 +24,20 @@ final class HostBuilder {
     /**
      * One declared path, before the host's mode is known.
      *
+     * @param split        the mainline upstream and, once attached, the canary
+     * @param affinityPath the sticky cookie's default path when the Ingress declared affinity
      * @param regexTrigger this path's Ingress uses {@code use-regex}, or a {@code rewrite-target}
      *                     that differs from this path, which puts the whole host into regex mode
+     * @param canarySource {@code namespace/name} of the attached canary Ingress, or {@code null}
      */
-    record PendingPath(String path, PathKind kind, String namespace, String name, Backend backend,
-            RouteOptions options, boolean regexTrigger) {
+    record PendingPath(String path, PathKind kind, String namespace, String name, TrafficSplit split,
+            RouteOptions options, String affinityPath, boolean regexTrigger, String canarySource) {
         String source() {
             return namespace + "/" + name;
+        }
+
+        PendingPath withCanary(TrafficSplit s, String canary) {
+            return new PendingPath(path, kind, namespace, name, s, options, affinityPath, regexTrigger, canary);
         }
     }
 
@@ -65,6 +72,20 @@ final class HostBuilder {
 
     void fallback(Route route) {
         this.fallback = route;
+    }
+
+    Route fallback() {
+        return fallback;
+    }
+
+    /** The location declared with exactly this path string and type, or {@code null}. */
+    PendingPath find(String path, PathKind kind) {
+        return paths.get(new PathKey(path, kind));
+    }
+
+    /** Replaces the location with the same path and type (a canary was attached to it). */
+    void replace(PendingPath p) {
+        paths.replace(new PathKey(p.path(), p.kind()), p);
     }
 
     /** Sets {@code app-root} unless an older Ingress on this host already did. */
@@ -107,7 +128,7 @@ final class HostBuilder {
             } else {
                 matcher = new PathMatcher.Prefix(p.path());
             }
-            routes.add(new Route(matcher, p.source(), p.backend(), p.options()));
+            routes.add(new Route(matcher, p.source(), p.split(), p.options(), p.affinityPath()));
         }
         return HostRoutes.of(host, routes, regexMode, fallback, appRoot);
     }

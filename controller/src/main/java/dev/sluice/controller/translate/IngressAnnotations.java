@@ -1,5 +1,11 @@
 package dev.sluice.controller.translate;
 
+import com.google.re2j.PatternSyntaxException;
+import dev.sluice.gateway.balance.AffinityCanaryBehavior;
+import dev.sluice.gateway.balance.AffinityConfig;
+import dev.sluice.gateway.balance.BalancerSpec;
+import dev.sluice.gateway.balance.ConsistentHashSubset;
+import dev.sluice.gateway.route.CanaryRule;
 import dev.sluice.gateway.route.RouteOptions;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import java.time.Duration;
@@ -19,6 +25,13 @@ import java.util.regex.Pattern;
  * prefix that Sluice does not implement are reported once per Ingress ("not supported, ignored"),
  * {@code *-snippet} annotations as "not supported, ever".
  *
+ * <p>Canary Ingresses (SPEC §5.1) read only the {@code canary-*} annotations, the per-upstream
+ * balancing annotations ({@code load-balance}, {@code upstream-hash-by*}) and
+ * {@code affinity-canary-behavior}; every other annotation of theirs is reported as ignored,
+ * because the mainline location's settings apply to canary traffic. On a normal Ingress the
+ * {@code canary-*} annotations are ignored ({@link #canaryConfigured}) and
+ * {@code affinity-canary-behavior} has no effect.
+ *
  * @param canary           {@code canary: "true"}
  * @param canaryConfigured some {@code canary-*} annotation is present (meaningless without
  *                         {@code canary: "true"})
@@ -27,6 +40,10 @@ import java.util.regex.Pattern;
  * @param xForwardedPrefix {@code x-forwarded-prefix}, or {@code null}
  * @param appRoot          {@code app-root} (a relative path), or {@code null}
  * @param routeOptions     timeouts and retries (no rewrite)
+ * @param balancer         {@code load-balance}, {@code upstream-hash-by*}, {@code affinity} and
+ *                         {@code session-cookie-*}: how the upstreams this Ingress creates balance
+ * @param canaryRule       the {@code canary-*} traffic policy; {@code null} unless {@link #canary}
+ * @param affinityCanaryBehavior {@code affinity-canary-behavior} (canary Ingresses only)
  */
 public record IngressAnnotations(
         boolean canary,
@@ -35,12 +52,42 @@ public record IngressAnnotations(
         String rewriteTarget,
         String xForwardedPrefix,
         String appRoot,
-        RouteOptions routeOptions) {
+        RouteOptions routeOptions,
+        BalancerSpec balancer,
+        CanaryRule canaryRule,
+        AffinityCanaryBehavior affinityCanaryBehavior) {
 
     /** Suffixes (after {@code <prefix>/}) Sluice implements, apart from {@code canary*}. */
     public static final Set<String> SUPPORTED = Set.of(
             "use-regex", "rewrite-target", "x-forwarded-prefix", "app-root",
-            "proxy-connect-timeout", "proxy-send-timeout", "proxy-read-timeout", "proxy-next-upstream-tries");
+            "proxy-connect-timeout", "proxy-send-timeout", "proxy-read-timeout", "proxy-next-upstream-tries",
+            "load-balance", "upstream-hash-by", "upstream-hash-by-subset", "upstream-hash-by-subset-size",
+            "affinity", "affinity-mode", "affinity-canary-behavior",
+            "session-cookie-name", "session-cookie-path", "session-cookie-domain", "session-cookie-expires",
+            "session-cookie-max-age", "session-cookie-samesite", "session-cookie-conditional-samesite-none",
+            "session-cookie-secure", "session-cookie-partitioned", "session-cookie-change-on-failure");
+
+    /** What a canary Ingress reads of its own annotations (the rest comes from the mainline). */
+    private static final Set<String> CANARY_OWN = Set.of(
+            "canary", "canary-by-header", "canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie",
+            "canary-weight", "canary-weight-total", "load-balance", "upstream-hash-by", "upstream-hash-by-subset",
+            "upstream-hash-by-subset-size", "affinity-canary-behavior");
+
+    /** The {@code canary-*} annotations ingress-nginx knows. */
+    private static final Set<String> CANARY_KEYS = Set.of(
+            "canary-by-header", "canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie",
+            "canary-weight", "canary-weight-total");
+
+    /** ingress-nginx's charset for canary header/cookie names and header values. */
+    private static final Pattern CANARY_NAME = Pattern.compile("^[-._~a-zA-Z0-9/:]+$");
+    /** A header value list {@code a||b||c} (Sluice's extension, #4467). */
+    private static final Pattern CANARY_VALUES = Pattern.compile("^[-._~a-zA-Z0-9/:|]+$");
+    private static final Pattern COOKIE_NAME = Pattern.compile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$");
+    private static final Pattern COOKIE_ATTRIBUTE = Pattern.compile("^[\\x21-\\x3a\\x3c-\\x7e]+$");
+
+    /** No annotations: a normal Ingress with every default. */
+    private static final IngressAnnotations NONE = new IngressAnnotations(false, false, false, null, null, null,
+            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY);
 
     /** ingress-nginx's {@code RegexPathWithCapture} validator for {@code rewrite-target}. */
     private static final Pattern REWRITE_TARGET = Pattern.compile("^/?[-._~a-zA-Z0-9/:$]*$");
@@ -57,7 +104,7 @@ public record IngressAnnotations(
     public static IngressAnnotations parse(Ingress ingress, String prefix, Consumer<String> problems) {
         Map<String, String> all = ingress.getMetadata() == null ? null : ingress.getMetadata().getAnnotations();
         if (all == null || all.isEmpty()) {
-            return new IngressAnnotations(false, false, false, null, null, null, RouteOptions.DEFAULTS);
+            return NONE;
         }
         String p = prefix + "/";
         // sorted, so problems list the keys in a stable order
@@ -68,7 +115,7 @@ public record IngressAnnotations(
             }
         }
         if (own.isEmpty()) {
-            return new IngressAnnotations(false, false, false, null, null, null, RouteOptions.DEFAULTS);
+            return NONE;
         }
         Reader r = new Reader(p, own, problems);
 
@@ -76,13 +123,16 @@ public record IngressAnnotations(
         boolean canaryConfigured = false;
         List<String> unsupported = new ArrayList<>();
         List<String> snippets = new ArrayList<>();
+        List<String> inherited = new ArrayList<>();
         for (String key : own.keySet()) {
             if (key.endsWith("-snippet")) {
                 snippets.add(p + key);
-            } else if (key.startsWith("canary-")) {
+            } else if (CANARY_KEYS.contains(key)) {
                 canaryConfigured = true;
             } else if (!key.equals("canary") && !SUPPORTED.contains(key)) {
                 unsupported.add(p + key);
+            } else if (canary && !CANARY_OWN.contains(key)) {
+                inherited.add(p + key);
             }
         }
         if (!snippets.isEmpty()) {
@@ -90,6 +140,14 @@ public record IngressAnnotations(
         }
         if (!unsupported.isEmpty()) {
             problems.accept("annotations not supported, ignored: " + String.join(", ", unsupported));
+        }
+        if (canary) {
+            if (!inherited.isEmpty()) {
+                problems.accept("annotations of a canary Ingress are ignored, the mainline location's apply: "
+                        + String.join(", ", inherited));
+            }
+            return new IngressAnnotations(true, canaryConfigured, false, null, null, null, RouteOptions.DEFAULTS,
+                    balancer(r, false), canaryRule(r), AffinityCanaryBehavior.parse(r.string("affinity-canary-behavior")));
         }
 
         boolean useRegex = r.bool("use-regex", false);
@@ -123,8 +181,99 @@ public record IngressAnnotations(
         Duration read = r.duration("proxy-read-timeout", RouteOptions.DEFAULT_READ_TIMEOUT);
         int tries = r.tries("proxy-next-upstream-tries", RouteOptions.DEFAULT_NEXT_UPSTREAM_TRIES);
         RouteOptions options = RouteOptions.DEFAULTS.withTimeouts(connect, send, read).withNextUpstreamTries(tries);
-        return new IngressAnnotations(canary, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
-                options);
+        return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
+                options, balancer(r, true), null, AffinityCanaryBehavior.STICKY);
+    }
+
+    /** Whether this Ingress declared {@code affinity: cookie} (its locations set sticky cookies). */
+    public boolean affinity() {
+        return balancer.affinity() != null;
+    }
+
+    /**
+     * The {@code canary-*} policy (SPEC §5.1). Bad names are reported and ignored; a bad
+     * {@code canary-by-header-pattern} is reported and ignored; a bad weight is reported and 0; a
+     * bad total is reported and {@value CanaryRule#DEFAULT_WEIGHT_TOTAL}.
+     */
+    private static CanaryRule canaryRule(Reader r) {
+        String header = r.matching("canary-by-header", CANARY_NAME, "the header is not used");
+        String values = r.matching("canary-by-header-value", CANARY_VALUES, "no header value selects the canary");
+        com.google.re2j.Pattern pattern = null;
+        String patternText = r.string("canary-by-header-pattern");
+        if (patternText != null && !patternText.isEmpty()) {
+            try {
+                pattern = com.google.re2j.Pattern.compile(patternText);
+            } catch (PatternSyntaxException e) {
+                r.problems().accept(r.invalid("canary-by-header-pattern", patternText,
+                        "not a valid re2j regex (" + e.getDescription() + "); the pattern is ignored"));
+            }
+        }
+        String cookie = r.matching("canary-by-cookie", CANARY_NAME, "the cookie is not used");
+        int weight = r.integer("canary-weight", 0, 0);
+        int total = r.integer("canary-weight-total", CanaryRule.DEFAULT_WEIGHT_TOTAL, 1);
+        return new CanaryRule(header, CanaryRule.splitHeaderValues(values), pattern, cookie, weight, total);
+    }
+
+    /**
+     * The balancing of the upstreams this Ingress creates (SPEC §6.2, §6.3). A canary Ingress
+     * reads no affinity: its backend copies the mainline's (or none, with
+     * {@code affinity-canary-behavior: legacy}).
+     */
+    private static BalancerSpec balancer(Reader r, boolean withAffinity) {
+        String lb = r.string("load-balance");
+        BalancerSpec.Algorithm algorithm = BalancerSpec.Algorithm.parse(lb);
+        if (lb != null && !lb.equalsIgnoreCase("ewma") && !lb.equalsIgnoreCase("round_robin")) {
+            r.problems().accept(r.invalid("load-balance", lb, "expected round_robin or ewma; using round_robin"));
+        }
+        BalancerSpec spec = BalancerSpec.of(algorithm);
+        String hashBy = r.string("upstream-hash-by");
+        if (hashBy != null && !hashBy.isBlank()) {
+            boolean subset = r.bool("upstream-hash-by-subset", false);
+            int size = r.integer("upstream-hash-by-subset-size", ConsistentHashSubset.DEFAULT_SUBSET_SIZE, 1);
+            try {
+                spec = (subset ? BalancerSpec.hashBySubset(hashBy, size) : BalancerSpec.hashBy(hashBy))
+                        .withAlgorithm(algorithm);
+            } catch (IllegalArgumentException e) {
+                r.problems().accept(r.invalid("upstream-hash-by", hashBy, e.getMessage() + "; not hashing"));
+            }
+        }
+        if (!withAffinity) {
+            return spec;
+        }
+        String affinity = r.string("affinity");
+        if (affinity == null || affinity.isEmpty()) {
+            return spec;
+        }
+        if (!affinity.equals("cookie")) {
+            r.problems().accept(r.invalid("affinity", affinity, "only \"cookie\" is supported; no session affinity"));
+            return spec;
+        }
+        AffinityConfig.Builder b = AffinityConfig.builder();
+        String mode = r.string("affinity-mode");
+        if (mode != null && !mode.equals("balanced") && !mode.equals("persistent")) {
+            r.problems().accept(r.invalid("affinity-mode", mode, "expected balanced or persistent; using balanced"));
+        } else {
+            b.mode(AffinityConfig.Mode.parse(mode));
+        }
+        b.cookieName(r.matching("session-cookie-name", COOKIE_NAME, "using " + AffinityConfig.DEFAULT_COOKIE_NAME));
+        b.path(r.matching("session-cookie-path", COOKIE_ATTRIBUTE, "using the location path"));
+        b.domain(r.matching("session-cookie-domain", COOKIE_ATTRIBUTE, "no Domain attribute"));
+        b.expiresSeconds(r.seconds("session-cookie-expires"));
+        b.maxAgeSeconds(r.seconds("session-cookie-max-age"));
+        String sameSite = r.string("session-cookie-samesite");
+        if (sameSite != null && !sameSite.isEmpty()) {
+            AffinityConfig.SameSite ss = AffinityConfig.SameSite.parse(sameSite);
+            if (ss == null) {
+                r.problems().accept(r.invalid("session-cookie-samesite", sameSite,
+                        "expected None, Lax or Strict; no SameSite attribute"));
+            }
+            b.sameSite(ss);
+        }
+        b.conditionalSameSiteNone(r.bool("session-cookie-conditional-samesite-none", false));
+        b.secure(r.bool("session-cookie-secure", false));
+        b.partitioned(r.bool("session-cookie-partitioned", false));
+        b.changeOnFailure(r.bool("session-cookie-change-on-failure", false));
+        return spec.withAffinity(b.build());
     }
 
     /** Typed access to the annotations under the prefix, reporting bad values. */
@@ -132,6 +281,55 @@ public record IngressAnnotations(
 
         String string(String key) {
             return values.get(key);
+        }
+
+        /** The value when it matches {@code valid}; otherwise reported and {@code null}. */
+        String matching(String key, Pattern valid, String consequence) {
+            String v = values.get(key);
+            if (v == null || v.isEmpty()) {
+                return null;
+            }
+            if (!valid.matcher(v).matches()) {
+                problems.accept(invalid(key, v, consequence));
+                return null;
+            }
+            return v;
+        }
+
+        /** A decimal integer of at least {@code min}; otherwise reported and {@code fallback}. */
+        int integer(String key, int fallback, int min) {
+            String v = values.get(key);
+            if (v == null) {
+                return fallback;
+            }
+            try {
+                int n = Integer.parseInt(v.trim());
+                if (n >= min) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            problems.accept(invalid(key, v, "expected an integer >= " + min + "; using " + fallback));
+            return fallback;
+        }
+
+        /** Whole seconds ({@code session-cookie-expires}, {@code -max-age}); otherwise reported and {@code null}. */
+        Long seconds(String key) {
+            String v = values.get(key);
+            if (v == null || v.isEmpty()) {
+                return null;
+            }
+            try {
+                long n = Long.parseLong(v.trim());
+                if (n >= 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            problems.accept(invalid(key, v, "expected whole seconds; attribute not set"));
+            return null;
         }
 
         /** Go's {@code strconv.ParseBool}, as ingress-nginx uses. */

@@ -4,6 +4,8 @@ import com.google.re2j.PatternSyntaxException;
 import dev.sluice.controller.translate.HostBuilder.PathKind;
 import dev.sluice.controller.translate.HostBuilder.PendingPath;
 import dev.sluice.controller.translate.IngressOrder.Keyed;
+import dev.sluice.gateway.balance.TrafficSplit;
+import dev.sluice.gateway.balance.Upstream;
 import dev.sluice.gateway.route.Backend;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.PathMatcher;
@@ -45,7 +47,14 @@ import org.slf4j.LoggerFactory;
  *       host's unmatched paths); each path becomes a location unless an older Ingress already
  *       declared the same path with the same type on that host; backends are resolved to ready
  *       endpoints ({@link BackendResolver});
- *   <li>canary Ingresses (not supported yet: reported and left out);
+ *   <li>canary Ingresses, oldest first (SPEC §5.2 with Sluice's decisions): each canary path
+ *       attaches on its own to the mainline location with the same host (string equality), the
+ *       same path string and the same pathType; a path without such a location is reported and
+ *       skipped (requests for it get whatever the mainline host answers, 404 when nothing), the
+ *       other paths still attach; a location takes at most one canary (the oldest); a canary
+ *       whose Service is the location's own is reported and not attached. The canary is bound to
+ *       that location, not to the mainline Service: other hosts using the same Service are not
+ *       canaried. Canary Ingresses create no hosts and no locations;
  *   <li>hosts are built: a host is in regex mode when any of its Ingresses uses
  *       {@code use-regex} or a {@code rewrite-target} that differs from the path; then every
  *       non-Exact path of the host is a case-insensitive regex anchored at the start.
@@ -54,7 +63,14 @@ import org.slf4j.LoggerFactory;
  * <p>The catch-all (host-less rules and unknown hosts) answers unmatched requests with the
  * {@code defaultBackend} of the oldest Ingress that has host-less rules or no rules and a
  * {@code defaultBackend} (Sluice's decision, see SPEC), else with {@code --default-backend-service},
- * else with the built-in 404. One bad Ingress never takes the others down: whatever goes wrong
+ * else with the built-in 404.
+ *
+ * <p>Upstreams: one {@link Upstream} per backend name per table, shared by every location that
+ * uses it, balanced as the annotations of the oldest Ingress that references it say
+ * ({@code load-balance}, {@code upstream-hash-by*}, {@code affinity}, SPEC §6.2). The balancer
+ * state (round-robin position, EWMA latencies) starts afresh with every table.
+ *
+ * <p>One bad Ingress never takes the others down: whatever goes wrong
  * while translating it becomes a {@link Problem} and that Ingress is left out.
  */
 public final class IngressTranslator implements Function<ClusterState, Translation> {
@@ -98,6 +114,8 @@ public final class IngressTranslator implements Function<ClusterState, Translati
         private final BackendResolver backends;
         private final Set<Problem> problems = new LinkedHashSet<>();
         private final Map<String, HostBuilder> hosts = new HashMap<>();
+        private final Map<String, Upstream> upstreams = new HashMap<>();
+        private String catchAllCanarySource;
         private final Route controllerDefault;
         private final HostBuilder catchAll;
         private boolean catchAllFallbackSet;
@@ -130,11 +148,11 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                     IngressAnnotations a = IngressAnnotations.parse(k.ingress(), config.annotationsPrefix(),
                             annotationProblems::add);
                     Parsed p = new Parsed(k, a);
+                    annotationProblems.forEach(m -> report(k.namespace(), k.name(), m));
                     if (a.canary()) {
                         canaries.add(p);
                         continue;
                     }
-                    annotationProblems.forEach(m -> report(k.namespace(), k.name(), m));
                     if (a.canaryConfigured()) {
                         report(k.namespace(), k.name(), "canary-* annotations without " + config.annotationsPrefix()
                                 + "/canary: \"true\" are ignored; served as a normal Ingress");
@@ -151,7 +169,13 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                     failed(p.namespace(), p.name(), e);
                 }
             }
-            attachCanaries(canaries);
+            for (Parsed c : canaries) {
+                try {
+                    attachCanary(c);
+                } catch (RuntimeException e) {
+                    failed(c.namespace(), c.name(), e);
+                }
+            }
             // SPEC §10.1: canary Ingresses contribute no certificates
             TlsCertificates tls = new TlsSelection(state.secrets(), this::report)
                     .select(mainline.stream().map(Parsed::ingress).toList());
@@ -159,14 +183,103 @@ public final class IngressTranslator implements Function<ClusterState, Translati
         }
 
         /**
-         * Canary Ingresses (SPEC §5) attach to mainline locations; until that is implemented they
-         * are reported and create no routes. They are kept apart from the mainline list so this
-         * pass can later match them against the built hosts.
+         * Attaches the paths of one canary Ingress to the mainline locations declared with the same
+         * host, path string and pathType (see the class comment). Called oldest canary first, after
+         * every mainline Ingress, so the order in which canary and mainline were created does not
+         * matter.
          */
-        private void attachCanaries(List<Parsed> canaries) {
-            for (Parsed c : canaries) {
-                report(c.namespace(), c.name(), "canary Ingresses are not supported yet; this Ingress is ignored");
+        private void attachCanary(Parsed c) {
+            IngressSpec spec = c.ingress().getSpec();
+            String source = c.namespace() + "/" + c.name();
+            if (spec != null && spec.getDefaultBackend() != null) {
+                attachCanaryDefaultBackend(c, spec.getDefaultBackend(), source);
             }
+            List<IngressRule> rules = spec == null || spec.getRules() == null ? List.of() : spec.getRules();
+            for (IngressRule rule : rules) {
+                String host = hostKey(rule.getHost());
+                if (host == null) {
+                    report(c.namespace(), c.name(), "invalid host \"" + rule.getHost() + "\"; rule skipped");
+                    continue;
+                }
+                if (rule.getHttp() == null || rule.getHttp().getPaths() == null) {
+                    continue;
+                }
+                HostBuilder hb = host.isEmpty() ? catchAll : hosts.get(host);
+                for (HTTPIngressPath hp : rule.getHttp().getPaths()) {
+                    String path = hp.getPath() == null || hp.getPath().isEmpty() ? "/" : hp.getPath();
+                    PathKind kind = pathKind(hp.getPathType());
+                    if (kind == null) {
+                        report(c.namespace(), c.name(), "unknown pathType \"" + hp.getPathType() + "\" for path "
+                                + path + "; path skipped");
+                        continue;
+                    }
+                    String where = "canary path " + path + " (" + typeName(kind) + ") on host "
+                            + HostBuilder.display(host);
+                    PendingPath main = hb == null ? null : hb.find(path, kind);
+                    if (main == null) {
+                        report(c.namespace(), c.name(), where + " has no mainline Ingress with the same host, path "
+                                + "and pathType; not attached (a canary alone answers 404)");
+                        continue;
+                    }
+                    if (main.canarySource() != null) {
+                        report(c.namespace(), c.name(), where + " already has the canary " + main.canarySource()
+                                + " (the oldest wins); ignored");
+                        continue;
+                    }
+                    TrafficSplit split = canarySplit(c, main.split(), hp.getBackend(), where);
+                    if (split != null) {
+                        hb.replace(main.withCanary(split, source));
+                    }
+                }
+            }
+        }
+
+        /**
+         * A canary's {@code defaultBackend} becomes the canary of the catch-all's fallback when
+         * that fallback is an Ingress's {@code defaultBackend} (ingress-nginx merges it into the
+         * mergeable locations of the {@code _} server; its paths get canaries through their rules).
+         */
+        private void attachCanaryDefaultBackend(Parsed c, IngressBackend b, String source) {
+            String where = "canary defaultBackend";
+            Route fallback = catchAll.fallback();
+            if (!catchAllFallbackSet || fallback.split() == null) {
+                report(c.namespace(), c.name(), where + " has no mainline defaultBackend to attach to; not attached");
+                return;
+            }
+            if (catchAllCanarySource != null) {
+                report(c.namespace(), c.name(), where + ": the catch-all already has the canary "
+                        + catchAllCanarySource + " (the oldest wins); ignored");
+                return;
+            }
+            TrafficSplit split = canarySplit(c, fallback.split(), b, where);
+            if (split != null) {
+                catchAll.fallback(fallback.withSplit(split));
+                catchAllCanarySource = source;
+            }
+        }
+
+        /** The mainline split with this canary's backend and policy, or {@code null} (reported). */
+        private TrafficSplit canarySplit(Parsed c, TrafficSplit mainline, IngressBackend b, String where) {
+            Backend canary = backend(c, b, where);
+            if (canary == null) {
+                return null;
+            }
+            if (canary.name().equals(mainline.mainline().name())) {
+                report(c.namespace(), c.name(), where + " uses the mainline's own Service " + canary.name()
+                        + "; not attached");
+                return null;
+            }
+            IngressAnnotations a = c.annotations();
+            return TrafficSplit.of(mainline.mainline(), canary, a.balancer(), a.canaryRule(),
+                    a.affinityCanaryBehavior());
+        }
+
+        /**
+         * The shared upstream of a backend: created once per table, balanced as the oldest Ingress
+         * that references it says (mainline Ingresses are processed oldest first).
+         */
+        private Upstream upstream(Parsed p, Backend b) {
+            return upstreams.computeIfAbsent(b.name(), n -> Upstream.of(b, p.annotations().balancer()));
         }
 
         private void addMainline(Parsed p) {
@@ -185,7 +298,8 @@ public final class IngressTranslator implements Function<ClusterState, Translati
             // the catch-all takes the annotations except rewrite (ingress-nginx: "Redirect and
             // rewrite can affect the catch all behavior, skip for now")
             Route catchAllRoute = defaultBackend == null ? null
-                    : new Route(new PathMatcher.Prefix("/"), source, defaultBackend, a.routeOptions());
+                    : new Route(new PathMatcher.Prefix("/"), source, TrafficSplit.of(upstream(p, defaultBackend)),
+                            a.routeOptions(), null);
             Route hostFallback = hostFallback(p, defaultBackend);
             List<String> ruleHosts = new ArrayList<>();
             List<HostedPath> paths = new ArrayList<>();
@@ -242,8 +356,9 @@ public final class IngressTranslator implements Function<ClusterState, Translati
          * applies all location annotations to it).
          */
         private Route hostFallback(Parsed p, Backend defaultBackend) {
-            Backend b = defaultBackend != null ? defaultBackend : controllerDefault.backend();
-            if (b == null) {
+            TrafficSplit split = defaultBackend != null ? TrafficSplit.of(upstream(p, defaultBackend))
+                    : controllerDefault.split();
+            if (split == null) {
                 return Route.notFound();
             }
             IngressAnnotations a = p.annotations();
@@ -252,7 +367,7 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                 options = options.withRewrite(Rewrite.of("/", a.rewriteTarget()), a.xForwardedPrefix());
             }
             return new Route(new PathMatcher.Prefix("/"), defaultBackend != null ? p.namespace() + "/" + p.name()
-                    : Route.BUILT_IN, b, options);
+                    : Route.BUILT_IN, split, options, null);
         }
 
         private record HostedPath(String host, PendingPath path) {}
@@ -261,12 +376,8 @@ public final class IngressTranslator implements Function<ClusterState, Translati
         private PendingPath pendingPath(Parsed p, String host, HTTPIngressPath hp) {
             String path = hp.getPath() == null || hp.getPath().isEmpty() ? "/" : hp.getPath();
             String type = hp.getPathType();
-            PathKind kind;
-            if ("Exact".equals(type)) {
-                kind = PathKind.EXACT;
-            } else if (type == null || type.isEmpty() || "Prefix".equals(type) || "ImplementationSpecific".equals(type)) {
-                kind = PathKind.PREFIX; // ingress-nginx's SetDefaultNGINXPathType
-            } else {
+            PathKind kind = pathKind(type);
+            if (kind == null) {
                 report(p.namespace(), p.name(), "unknown pathType \"" + type + "\" for path " + path + "; path skipped");
                 return null;
             }
@@ -286,7 +397,8 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                     return null;
                 }
             }
-            return new PendingPath(path, kind, p.namespace(), p.name(), backend, options, a.useRegex() || rewriteActive);
+            return new PendingPath(path, kind, p.namespace(), p.name(), TrafficSplit.of(upstream(p, backend)), options,
+                    a.affinity() ? path : null, a.useRegex() || rewriteActive, null);
         }
 
         /** The backend of an Ingress path or default backend, or {@code null} when it is skipped. */
@@ -384,6 +496,17 @@ public final class IngressTranslator implements Function<ClusterState, Translati
         }
         if (star == 0 && h.startsWith("*.") && h.length() > 2 && h.indexOf('*', 1) < 0) {
             return h;
+        }
+        return null;
+    }
+
+    /** ingress-nginx's SetDefaultNGINXPathType: ImplementationSpecific (or none) is Prefix; {@code null} if unknown. */
+    private static PathKind pathKind(String type) {
+        if ("Exact".equals(type)) {
+            return PathKind.EXACT;
+        }
+        if (type == null || type.isEmpty() || "Prefix".equals(type) || "ImplementationSpecific".equals(type)) {
+            return PathKind.PREFIX;
         }
         return null;
     }

@@ -36,11 +36,14 @@ import java.util.List;
  *   - {host: foo.com, uri: /, status: 302, location: http://foo.com/app}
  *   - {host: foo.com, uri: /y, route: default/ing-a, endpoints: [127.0.0.1:8080]}
  *   - {host: foo.com, uri: /t, connectTimeout: 10s, readTimeout: 2m, nextUpstreamTries: 5}
+ *   - {host: foo.com, uri: /, headers: {X-Canary: always}, cookies: {beta: never},
+ *      canary: true, backend: default-foo-v2-80}     # request headers/cookies; canary side expected
  * </pre>
  *
  * A line {@code #include common/services-abcd.yaml} pulls in shared objects (Services a–d with
  * one endpoint each). A case with {@code backend}, {@code route}, {@code endpoints}, {@code upstreamUri} or
- * {@code forwardedPrefix} expects the request to be forwarded; a case with {@code status}
+ * {@code forwardedPrefix} or {@code canary} expects the request to be forwarded ({@code backend}
+ * is then the side that serves: the canary's backend when {@code canary: true}); a case with {@code status}
  * expects a local answer. Objects without {@code creationTimestamp} are older than everything
  * below them, as in manifest mode.
  */
@@ -72,7 +75,8 @@ record Fixture(String name, ClusterState state, List<Expect> expectations) {
     /** One request and what must happen to it. */
     record Case(String host, String uri, String scheme, String backend, String route, List<String> endpoints,
             String upstreamUri, String forwardedPrefix, Integer status, String location, String connectTimeout,
-            String sendTimeout, String readTimeout, Integer nextUpstreamTries) {
+            String sendTimeout, String readTimeout, Integer nextUpstreamTries, java.util.Map<String, String> headers,
+            java.util.Map<String, String> cookies, Boolean canary) {
         boolean expectsForward() {
             return status == null;
         }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 import dev.sluice.gateway.route.Endpoint;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RoutingDecision;
+import dev.sluice.gateway.route.SimpleRequestView;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -71,12 +72,25 @@ class FixtureTest {
     }
 
     private static void checkCase(Translation t, Fixture.Case c) {
-        RoutingDecision d = t.table().decide(c.host(), c.uri(), c.scheme() == null ? "http" : c.scheme());
+        SimpleRequestView.Builder req = SimpleRequestView.builder().requestUri(c.uri());
+        if (c.host() != null) {
+            req.host(c.host());
+        }
+        if (c.headers() != null) {
+            c.headers().forEach(req::header);
+        }
+        if (c.cookies() != null) {
+            c.cookies().forEach(req::cookie);
+        }
+        RoutingDecision d = t.table().decide(c.host(), c.uri(), c.scheme() == null ? "http" : c.scheme(), req.build());
         if (c.expectsForward()) {
             assertThat(d).as("decision for %s", c).isInstanceOf(RoutingDecision.Forward.class);
             RoutingDecision.Forward fwd = (RoutingDecision.Forward) d;
             if (c.backend() != null) {
                 assertThat(fwd.backend().name()).as("backend").isEqualTo(c.backend());
+            }
+            if (c.canary() != null) {
+                assertThat(fwd.isCanary()).as("served by the canary (%s)", fwd.canary()).isEqualTo(c.canary());
             }
             if (c.route() != null) {
                 assertThat(fwd.route().source()).as("route source").isEqualTo(c.route());

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.gateway.balance.TrafficSplit;
 import dev.sluice.gateway.route.Backend;
+import dev.sluice.gateway.route.CanaryRule;
 import dev.sluice.gateway.route.Endpoint;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.PathMatcher;
@@ -29,7 +31,12 @@ import java.util.TreeMap;
  * host  = { "regexMode": false, "appRoot": null, "routes": [ route... ] (match order), "fallback": route }
  * route = { "path": "/user", "match": "Prefix" | "Exact" | "Regex", "source": "default/web",
  *           "rewriteTarget": "/" | null, "backend": "default-user-service-v1-80" | null,
- *           "endpoints": ["10.1.0.7:80", ...], "problem": "..." | null }
+ *           "endpoints": ["10.1.0.7:80", ...], "problem": "..." | null,
+ *           "balancer": "RoundRobin" | ..., "canary": canary | null }
+ * canary = { "backend": "default-user-service-v2-80", "endpoints": [...], "problem": ... | null,
+ *            "header": "x-canary" | null, "headerValues": [...], "headerPattern": "..." | null,
+ *            "cookie": "canary" | null, "weight": 20, "weightTotal": 100,
+ *            "affinityCanaryBehavior": "STICKY" | "LEGACY" }
  * }</pre>
  *
  * A {@code null} backend is the built-in 404 default backend (source {@code <default>}); a
@@ -85,7 +92,28 @@ public final class RoutesJson {
         node.put("match", matchKind(r.matcher()));
         node.put("source", r.source());
         node.put("rewriteTarget", r.options().rewrite() == null ? null : r.options().rewrite().target());
-        Backend b = r.backend();
+        backend(node, r.backend());
+        TrafficSplit split = r.split();
+        node.put("balancer", split == null ? null : split.mainline().spec().kind().toString());
+        if (split == null || !split.hasCanary()) {
+            node.putNull("canary");
+            return node;
+        }
+        ObjectNode canary = node.putObject("canary");
+        backend(canary, split.canary().backend());
+        CanaryRule rule = split.rule();
+        canary.put("header", rule.header());
+        ArrayNode values = canary.putArray("headerValues");
+        rule.headerValues().forEach(values::add);
+        canary.put("headerPattern", rule.headerPattern() == null ? null : rule.headerPattern().pattern());
+        canary.put("cookie", rule.cookie());
+        canary.put("weight", rule.weight());
+        canary.put("weightTotal", rule.weightTotal());
+        canary.put("affinityCanaryBehavior", split.affinityCanaryBehavior().toString());
+        return node;
+    }
+
+    private static void backend(ObjectNode node, Backend b) {
         node.put("backend", b == null ? null : b.name());
         ArrayNode endpoints = node.putArray("endpoints");
         if (b != null) {
@@ -94,7 +122,6 @@ public final class RoutesJson {
             }
         }
         node.put("problem", b == null ? null : b.problem());
-        return node;
     }
 
     private static String matchKind(PathMatcher m) {

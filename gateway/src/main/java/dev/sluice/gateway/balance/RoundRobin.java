@@ -10,7 +10,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Strict rotation over the endpoints ({@code load-balance: round_robin}, the default): sequential
  * picks visit every endpoint once before repeating one, so 600 requests over 3 endpoints give
- * exactly 200 each. A retry skips endpoints already tried by the request.
+ * exactly 200 each. A retry skips endpoints already tried by the request and does not advance
+ * the shared rotation, so a dead endpoint does not make every request that hits it also push the
+ * live endpoints' turn forward (with one dead of two, half of the requests meet the dead one, not
+ * all of them).
  *
  * <p>The rotation starts at a random offset so that frequent table rebuilds do not favour the
  * first endpoint; {@link #continuing} keeps the cursor of the balancer it replaces.
@@ -49,9 +52,10 @@ public final class RoundRobin implements LoadBalancer {
         if (n == 0) {
             return null;
         }
-        final int start = Math.floorMod(cursor.getAndIncrement(), n);
+        final boolean retry = !exclude.isEmpty();
+        final int start = Math.floorMod(retry ? cursor.get() : cursor.getAndIncrement(), n);
         final Endpoint first = eps.get(start);
-        if (exclude.isEmpty() || !exclude.contains(first)) {
+        if (!retry || !exclude.contains(first)) {
             return first;
         }
         for (int i = 1; i < n; i++) {

@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       {@code *.example.com}, or {@code _} for the catch-all — never the raw {@code Host}
  *       header, so cardinality stays bounded by the configuration), {@code ingress}
  *       ({@code namespace/name} or {@code none}), {@code backend} ({@code <ns>-<svc>-<port>} or
- *       {@code none}).</li>
+ *       {@code none}), {@code canary} ({@code true} when the location's canary backend served the
+ *       request, else {@code false}).</li>
  *   <li>{@code sluice_request_duration} (timer; {@code _seconds}): same tags, with
  *       {@code status} reduced to its class ({@code 2xx} … {@code 5xx}).</li>
  *   <li>{@code sluice_upstream_connect_errors} (counter): tag {@code backend}; failed or timed-out
@@ -76,8 +77,9 @@ public final class ProxyMetrics {
     }
 
     /** Counts and times one finished request. Tag values must come from the route table. */
-    public void request(int status, String host, String ingress, String backend, long durationNanos) {
-        RequestKey key = new RequestKey(status, host, ingress, backend);
+    public void request(int status, String host, String ingress, String backend, boolean canary,
+            long durationNanos) {
+        RequestKey key = new RequestKey(status, host, ingress, backend, canary);
         Map<RequestKey, RequestMeters> cache = requestMeters.get();
         RequestMeters m = cache.get(key);
         if (m == null) {
@@ -103,7 +105,8 @@ public final class ProxyMetrics {
     }
 
     private RequestMeters register(RequestKey k) {
-        Tags tags = Tags.of("host", k.host, "ingress", k.ingress, "backend", k.backend);
+        Tags tags = Tags.of("host", k.host, "ingress", k.ingress, "backend", k.backend,
+                "canary", k.canary ? "true" : "false");
         Counter count = Counter.builder("sluice_requests")
                 .description("requests answered, by status")
                 .tags(tags)
@@ -117,7 +120,7 @@ public final class ProxyMetrics {
         return new RequestMeters(count, duration);
     }
 
-    private record RequestKey(int status, String host, String ingress, String backend) {}
+    private record RequestKey(int status, String host, String ingress, String backend, boolean canary) {}
 
     private record RequestMeters(Counter count, Timer duration) {}
 }

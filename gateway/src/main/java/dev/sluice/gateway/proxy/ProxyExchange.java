@@ -1,10 +1,13 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.balance.LoadBalancer;
+import dev.sluice.gateway.balance.Pick;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.AccessLogEntry;
 import dev.sluice.gateway.observe.ProxyMetrics;
 import dev.sluice.gateway.route.Endpoint;
 import dev.sluice.gateway.route.HostRoutes;
+import dev.sluice.gateway.route.NettyRequestView;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.RoutingDecision;
@@ -33,8 +36,9 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -60,6 +64,11 @@ import org.slf4j.LoggerFactory;
  * an idle connection as the request went out). A read or send timeout answers 504 without
  * retry; a malformed response answers 502 without retry. Once the response has started, any
  * upstream failure closes the client connection.
+ *
+ * <p>Canary and load balancing: the route table chooses the side of the location's split (mainline
+ * or canary) once per request; the first attempt and every retry pick from that side's balancer,
+ * which avoids the endpoints this request already tried, and each attempt reports its latency
+ * back to the balancer exactly once. A sticky cookie from the pick is added to the response.
  *
  * <p>Confined to the client channel's event loop, which is also the upstream channel's loop.
  */
@@ -89,6 +98,10 @@ final class ProxyExchange {
     private String metricHost = "_";
     private String ingress;
     private String backendName;
+    private boolean canary;
+    private LoadBalancer balancer;
+    private NettyRequestView view;
+    private String setCookie;
     private RoutingDecision.Forward forward;
     private RouteOptions options;
     private String requestId;
@@ -106,7 +119,8 @@ final class ProxyExchange {
     // upstream connection
     private HttpRequest upstreamRequest;
     private Endpoint endpoint;
-    private final List<Endpoint> tried = new ArrayList<>(2);
+    private Set<Endpoint> tried = Set.of();
+    private boolean attemptPicked;
     private int attempts;
     private boolean staleRetried;
     private Channel upstream;
@@ -189,7 +203,8 @@ final class ProxyExchange {
         RouteTable table = server.routes().current();
         RoutingDecision decision;
         try {
-            decision = table.decide(host, request.uri(), client.https() ? "https" : "http");
+            view = NettyRequestView.of(request, client.clientIp(), client.https());
+            decision = table.decide(host, request.uri(), client.https() ? "https" : "http", view);
         } catch (RuntimeException e) {
             log.warn("routing failed for {} {}: {}", host, request.uri(), e.toString());
             decision = new RoutingDecision.Respond(500, null, "routing error");
@@ -218,10 +233,18 @@ final class ProxyExchange {
         forward = f;
         options = f.route().options();
         ingress = f.route().source();
-        backendName = f.backend().name();
+        backendName = f.upstream().name();
+        canary = f.isCanary();
+        balancer = f.upstream().balancer();
         metricHost = hostTag(f.host());
         requestId = ForwardedHeaders.requestId(request.headers());
         Endpoint first = pickEndpoint();
+        if (first == null) {
+            // cannot happen: the table forwards only to a side with endpoints
+            discardBody = true;
+            respond(503, null);
+            return;
+        }
         HttpHeaders headers = ForwardedHeaders.toUpstream(request.headers(), client.clientIp(), client.https(),
                 f.forwardedPrefix(), requestId, first.toString());
         if (HttpUtil.isTransferEncodingChunked(request)) {
@@ -235,30 +258,21 @@ final class ProxyExchange {
                     Unpooled.EMPTY_BUFFER));
         }
         attempts = 1;
+        attemptPicked = true;
         connect(first, false);
     }
 
-    /** The first endpoint: the backend's round-robin choice. */
-    private Endpoint pickEndpoint() {
-        return forward.backend().pick();
-    }
-
     /**
-     * The endpoint for a retry: the next one in the list after the one that failed that has not
-     * been tried yet (or simply the next one once all were tried). Retries do not advance the
-     * shared round-robin cursor, so a dead endpoint does not skew the rotation of the others.
+     * An endpoint from the chosen side's balancer, avoiding the endpoints this request already
+     * tried while any other is left (every balancer honours the exclusion, see
+     * {@link LoadBalancer}). Keeps the sticky cookie the pick asks for.
      */
-    private Endpoint nextEndpoint() {
-        List<Endpoint> all = forward.backend().endpoints();
-        int n = all.size();
-        int start = all.indexOf(endpoint);
-        for (int i = 1; i <= n; i++) {
-            Endpoint candidate = all.get(Math.floorMod(start + i, n));
-            if (!tried.contains(candidate)) {
-                return candidate;
-            }
+    private Endpoint pickEndpoint() {
+        Pick p = balancer.pick(view, tried, forward.route().affinityPath());
+        if (p.setCookie() != null) {
+            setCookie = p.setCookie();
         }
-        return all.get(Math.floorMod(start + 1, n));
+        return p.endpoint();
     }
 
     private static String hostTag(HostRoutes host) {
@@ -270,7 +284,13 @@ final class ProxyExchange {
     private void connect(Endpoint ep, boolean fresh) {
         endpoint = ep;
         if (!tried.contains(ep)) {
-            tried.add(ep);
+            if (tried.isEmpty()) {
+                tried = Set.of(ep); // the common case: one attempt, no mutable set
+            } else {
+                Set<Endpoint> more = new HashSet<>(tried);
+                more.add(ep);
+                tried = more;
+            }
         }
         attemptStartNanos = System.nanoTime();
         attemptOpen = true;
@@ -541,6 +561,9 @@ final class ProxyExchange {
         status = code;
         upstreamReusable = HttpUtil.isKeepAlive(r);
         HttpHeaders headers = ForwardedHeaders.toClient(r.headers());
+        if (setCookie != null) {
+            headers.add(HttpHeaderNames.SET_COOKIE, setCookie);
+        }
         boolean bodyless = head || code == 204 || code == 304;
         boolean chunked = HttpUtil.isTransferEncodingChunked(r);
         if (!bodyless && (chunked || !r.headers().contains(HttpHeaderNames.CONTENT_LENGTH))) {
@@ -725,12 +748,14 @@ final class ProxyExchange {
             if (sent && reused && !staleRetried) {
                 // a pooled connection the upstream had already closed: once more on a new one
                 staleRetried = true;
+                attemptPicked = false; // same endpoint again, not a new pick
                 connect(endpoint, true);
                 return;
             }
             if ((!sent || idempotent(request.method())) && attempts < maxAttempts()) {
                 attempts++;
-                connect(nextEndpoint(), false);
+                attemptPicked = true;
+                connect(pickEndpoint(), false);
                 return;
             }
         }
@@ -743,7 +768,7 @@ final class ProxyExchange {
     /** proxy-next-upstream-tries, where "unlimited" (0 in the annotation) means each endpoint once. */
     private int maxAttempts() {
         int tries = options.nextUpstreamTries();
-        return tries == Integer.MAX_VALUE ? forward.backend().endpoints().size() : tries;
+        return tries == Integer.MAX_VALUE ? forward.upstream().backend().endpoints().size() : tries;
     }
 
     private static boolean idempotent(HttpMethod m) {
@@ -882,6 +907,11 @@ final class ProxyExchange {
             return;
         }
         attemptOpen = false;
+        long took = System.nanoTime() - attemptStartNanos;
+        if (attemptPicked) {
+            attemptPicked = false;
+            balancer.onResponse(endpoint, took); // once per pick (EWMA latency, in-flight count)
+        }
         if (upstreamAddrs == null) {
             upstreamAddrs = new StringBuilder(24);
             upstreamStatuses = new StringBuilder(8);
@@ -893,7 +923,7 @@ final class ProxyExchange {
         }
         upstreamAddrs.append(endpoint);
         upstreamStatuses.append(code);
-        upstreamTimes.append(AccessLog.seconds(System.nanoTime() - attemptStartNanos));
+        upstreamTimes.append(AccessLog.seconds(took));
     }
 
     private void record() {
@@ -902,6 +932,7 @@ final class ProxyExchange {
         server.metrics().request(code, metricHost,
                 ingress != null ? ingress : ProxyMetrics.NONE,
                 backendName != null ? backendName : ProxyMetrics.NONE,
+                canary,
                 duration);
         AccessLog accessLog = server.accessLog();
         if (accessLog.enabled()) {
@@ -921,7 +952,7 @@ final class ProxyExchange {
                     requestId,
                     ingress,
                     backendName,
-                    false));
+                    canary));
         }
     }
 }

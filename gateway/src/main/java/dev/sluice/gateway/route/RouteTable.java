@@ -1,5 +1,7 @@
 package dev.sluice.gateway.route;
 
+import dev.sluice.gateway.balance.Selection;
+import dev.sluice.gateway.balance.TrafficSplit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -74,6 +76,19 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
      * @param scheme     {@code http} or {@code https}, for redirects
      */
     public RoutingDecision decide(String hostHeader, String rawUri, String scheme) {
+        return decide(hostHeader, rawUri, scheme, SimpleRequestView.empty());
+    }
+
+    /**
+     * Decides what to do with a request, including the canary split of the matched location
+     * (SPEC §5.3): the side is chosen here, once per request, and the proxy keeps it for every
+     * retry. The mainline's lack of endpoints does not stop a request routed to the canary
+     * (Sluice's decision, ingress-nginx #9635); the chosen side without endpoints answers 503.
+     *
+     * @param request the headers, cookies and client address the canary rule and the balancers
+     *                read
+     */
+    public RoutingDecision decide(String hostHeader, String rawUri, String scheme, RequestView request) {
         if (rawUri.startsWith("http://") || rawUri.startsWith("https://")) {
             int start = rawUri.indexOf("//") + 2;
             int slash = rawUri.indexOf('/', start);
@@ -107,8 +122,8 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
                     "trailing slash");
         }
         route = ((HostRoutes.Matched) match).route();
-        Backend backend = route.backend();
-        if (backend == null) {
+        TrafficSplit split = route.split();
+        if (split == null) {
             return new RoutingDecision.Respond(404, null, "no route");
         }
         String upstreamUri = rawUri;
@@ -124,11 +139,11 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
                 forwardedPrefix = route.options().xForwardedPrefix();
             }
         }
-        if (!backend.hasEndpoints()) {
-            return new RoutingDecision.Respond(503, null,
-                    backend.problem() != null ? backend.problem() : "no ready endpoints for " + backend.name());
+        Selection sel = split.select(request);
+        if (sel instanceof Selection.Unavailable u) {
+            return new RoutingDecision.Respond(u.status(), null, u.reason());
         }
-        return new RoutingDecision.Forward(host, route, backend, upstreamUri, forwardedPrefix);
+        return new RoutingDecision.Forward(host, route, sel.upstream(), sel.decision(), upstreamUri, forwardedPrefix);
     }
 
     /** Lower-case, without port and trailing dot; {@code ""} for a missing header. */

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.route;
 
+import dev.sluice.gateway.balance.Upstream;
 import java.util.Objects;
 
 /**
@@ -13,17 +14,31 @@ public sealed interface RoutingDecision permits RoutingDecision.Forward, Routing
      *
      * @param host            the virtual host that matched
      * @param route           the location that matched
-     * @param backend         the upstream to pick endpoints from (has at least one endpoint)
+     * @param upstream        the side of the location's split chosen for this request (mainline
+     *                        or canary; has at least one endpoint): every attempt of the request,
+     *                        retries included, picks from its balancer
+     * @param canary          why that side was chosen ({@code canary.canary()}: the canary serves)
      * @param upstreamUri     the request-target to send: the raw client URI when nothing rewrote
      *                        it, else the re-escaped rewritten path plus the original query
      * @param forwardedPrefix value for {@code X-Forwarded-Prefix}, or {@code null}
      */
-    record Forward(HostRoutes host, Route route, Backend backend, String upstreamUri, String forwardedPrefix)
-            implements RoutingDecision {
+    record Forward(HostRoutes host, Route route, Upstream upstream, CanaryDecision canary, String upstreamUri,
+            String forwardedPrefix) implements RoutingDecision {
         public Forward {
             Objects.requireNonNull(route, "route");
-            Objects.requireNonNull(backend, "backend");
+            Objects.requireNonNull(upstream, "upstream");
+            Objects.requireNonNull(canary, "canary");
             Objects.requireNonNull(upstreamUri, "upstreamUri");
+        }
+
+        /** The backend of the chosen side. */
+        public Backend backend() {
+            return upstream.backend();
+        }
+
+        /** Whether the canary serves this request. */
+        public boolean isCanary() {
+            return canary.canary();
         }
     }
 

@@ -4,7 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.gateway.balance.AffinityCanaryBehavior;
+import dev.sluice.gateway.balance.BalancerSpec;
+import dev.sluice.gateway.balance.TrafficSplit;
+import dev.sluice.gateway.balance.Upstream;
 import dev.sluice.gateway.route.Backend;
+import dev.sluice.gateway.route.CanaryRule;
 import dev.sluice.gateway.route.Endpoint;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.PathMatcher;
@@ -165,6 +170,33 @@ class AdminServerTest {
         assertThat(pay.get("rewriteTarget").asText()).isEqualTo("/$2");
         assertThat(catchAll.get("fallback").get("backend").asText()).isEqualTo("default-user-service-v1-80");
         assertThat(catchAll.get("fallback").get("source").asText()).isEqualTo("default/nginx-ingress");
+    }
+
+    @Test
+    void routesShowsTheCanaryAttachedToALocation() throws Exception {
+        Backend v1 = Backend.of("default-user-service-v1-80", List.of(Endpoint.of("10.1.0.7", 80)));
+        Backend v2 = Backend.of("default-user-service-v2-80", List.of(Endpoint.of("10.1.0.9", 80)));
+        CanaryRule rule = new CanaryRule("x-canary", List.of("v2", "beta"), null, "canary", 20, 1000);
+        TrafficSplit split = TrafficSplit.of(Upstream.of(v1, BalancerSpec.DEFAULT), v2, BalancerSpec.DEFAULT, rule,
+                AffinityCanaryBehavior.LEGACY);
+        Route user = new Route(new PathMatcher.Prefix("/user"), "default/web", v1, RouteOptions.DEFAULTS).withSplit(split);
+        holder.publish(new RouteTable(Map.of(), Map.of(),
+                HostRoutes.of("", List.of(user), false, Route.notFound(), null)));
+
+        JsonNode route = new ObjectMapper().readTree(get("/routes").body()).get("hosts").get("_").get("routes").get(0);
+
+        assertThat(route.get("backend").asText()).isEqualTo("default-user-service-v1-80");
+        JsonNode canary = route.get("canary");
+        assertThat(canary.get("backend").asText()).isEqualTo("default-user-service-v2-80");
+        assertThat(canary.get("endpoints")).extracting(JsonNode::asText).containsExactly("10.1.0.9:80");
+        assertThat(canary.get("header").asText()).isEqualTo("x-canary");
+        assertThat(canary.get("headerValues")).extracting(JsonNode::asText).containsExactly("v2", "beta");
+        assertThat(canary.get("cookie").asText()).isEqualTo("canary");
+        assertThat(canary.get("weight").asInt()).isEqualTo(20);
+        assertThat(canary.get("weightTotal").asInt()).isEqualTo(1000);
+        assertThat(canary.get("affinityCanaryBehavior").asText()).isEqualTo("LEGACY");
+        assertThat(new ObjectMapper().readTree(get("/routes").body()).get("hosts").get("_").get("fallback")
+                .get("canary").isNull()).isTrue();
     }
 
     @Test

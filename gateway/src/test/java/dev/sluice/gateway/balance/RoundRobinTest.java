@@ -46,6 +46,22 @@ class RoundRobinTest {
     }
 
     @Test
+    void retriesDoNotAdvanceTheRotation() {
+        // [dead, live]: each request that starts on the dead one retries on the live one; the
+        // retry must not push the next request back onto the dead one
+        RoundRobin rr = RoundRobin.of(List.of(A, B));
+        int startsOnA = 0;
+        for (int i = 0; i < 10; i++) {
+            Endpoint first = rr.pick(REQ, Set.of());
+            if (first.equals(A)) {
+                startsOnA++;
+                assertThat(rr.pick(REQ, Set.of(A))).isEqualTo(B);
+            }
+        }
+        assertThat(startsOnA).isEqualTo(5);
+    }
+
+    @Test
     void allExcludedStillAnswers() {
         RoundRobin rr = RoundRobin.of(List.of(A));
         assertThat(rr.pick(REQ, Set.of(A))).isEqualTo(A);

@@ -1,0 +1,169 @@
+package dev.sluice.controller.translate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.sluice.controller.source.ManifestParser;
+import dev.sluice.controller.source.ManifestSource;
+import dev.sluice.controller.sync.SyncLoop;
+import dev.sluice.gateway.route.RouteTable;
+import dev.sluice.gateway.route.RouteTableHolder;
+import dev.sluice.gateway.route.RoutingDecision;
+import dev.sluice.gateway.route.SimpleRequestView;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The gray-release examples of {@code deploy/examples/canary/} (docs/canary.md) through the real
+ * parser and translator, attached to the seed's mainline Ingress; and a canary edited live in a
+ * watched manifest directory (ManifestSource → SyncLoop → translator → holder).
+ */
+class CanaryExamplesTest {
+    static final Path EXAMPLES = Path.of(System.getProperty("basedir", ".")).resolve("../deploy/examples").normalize();
+
+    /** Ready endpoints for both versions, as a cluster would have them. */
+    static final String SLICES = """
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: user-v1, labels: {kubernetes.io/service-name: user-service-v1}}
+            addressType: IPv4
+            ports: [{port: 80}]
+            endpoints: [{addresses: [10.0.0.1]}]
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: user-v2, labels: {kubernetes.io/service-name: user-service-v2}}
+            addressType: IPv4
+            ports: [{port: 80}]
+            endpoints: [{addresses: [10.0.0.2]}]
+            """;
+
+    static Translation translate(String canaryFile) throws Exception {
+        StringBuilder all = new StringBuilder();
+        for (String f : List.of("ingressclass.yaml", "user-service-v1.yaml", "pay-service-v1.yaml", "ingress.yaml", "canary/user-v2.yaml",
+                "canary/" + canaryFile)) {
+            all.append(Files.readString(EXAMPLES.resolve(f))).append("\n---\n");
+        }
+        all.append(SLICES);
+        return new IngressTranslator(TranslatorConfig.DEFAULTS)
+                .translate(ManifestParser.parse(canaryFile, all.toString()).toClusterState());
+    }
+
+    static boolean canary(RouteTable t, SimpleRequestView.Builder req) {
+        RoutingDecision d = t.decide("node", "/user/profile", "http", req.build());
+        assertThat(d).isInstanceOf(RoutingDecision.Forward.class);
+        RoutingDecision.Forward f = (RoutingDecision.Forward) d;
+        assertThat(f.upstreamUri()).as("the mainline's rewrite-target applies").isEqualTo("/");
+        assertThat(f.backend().name()).isEqualTo(f.isCanary() ? "default-user-service-v2-80" : "default-user-service-v1-80");
+        return f.isCanary();
+    }
+
+    static SimpleRequestView.Builder req() {
+        return SimpleRequestView.builder().requestUri("/user/profile");
+    }
+
+    @Test
+    void header() throws Exception {
+        Translation t = translate("header.yaml");
+        assertThat(t.problems()).isEmpty();
+        assertThat(canary(t.table(), req().header("X-Canary", "always"))).isTrue();
+        assertThat(canary(t.table(), req().header("X-Canary", "never"))).isFalse();
+        assertThat(canary(t.table(), req())).isFalse();
+        // /pay has no canary: its Service has no endpoints here, and the header does not help
+        RoutingDecision pay = t.table().decide("node", "/pay", "http", req().header("X-Canary", "always").build());
+        assertThat(pay).isInstanceOfSatisfying(RoutingDecision.Respond.class, r -> assertThat(r.status()).isEqualTo(503));
+    }
+
+    @Test
+    void headerValue() throws Exception {
+        Translation t = translate("header-value.yaml");
+        assertThat(t.problems()).isEmpty();
+        assertThat(canary(t.table(), req().header("X-Version", "v2"))).isTrue();
+        assertThat(canary(t.table(), req().header("X-Version", "beta"))).isTrue();
+        assertThat(canary(t.table(), req().header("X-Version", "v1"))).isFalse();
+    }
+
+    @Test
+    void headerPattern() throws Exception {
+        Translation t = translate("header-pattern.yaml");
+        assertThat(t.problems()).isEmpty();
+        assertThat(canary(t.table(), req().header("X-User", "qa-7"))).isTrue();
+        assertThat(canary(t.table(), req().header("X-User", "alice"))).isTrue();
+        assertThat(canary(t.table(), req().header("X-User", "carol"))).isFalse();
+    }
+
+    @Test
+    void cookie() throws Exception {
+        Translation t = translate("cookie.yaml");
+        assertThat(t.problems()).isEmpty();
+        assertThat(canary(t.table(), req().cookie("canary", "always"))).isTrue();
+        assertThat(canary(t.table(), req().cookie("canary", "never"))).isFalse();
+        assertThat(canary(t.table(), req())).isFalse();
+    }
+
+    @Test
+    void weights() throws Exception {
+        assertThat(share(translate("weight.yaml"))).isBetween(0.17, 0.23);
+        assertThat(share(translate("weight-total.yaml"))).isBetween(0.002, 0.008);
+    }
+
+    /** The canary share over 20000 decisions of the split, with a seeded random source. */
+    private static double share(Translation t) {
+        assertThat(t.problems()).isEmpty();
+        RoutingDecision.Forward f = (RoutingDecision.Forward) t.table().decide("node", "/user", "http");
+        var split = f.route().split();
+        SplittableRandom rnd = new SplittableRandom(42);
+        SimpleRequestView empty = SimpleRequestView.empty();
+        int canary = 0;
+        for (int i = 0; i < 20000; i++) {
+            if (split.select(empty, rnd).canary()) {
+                canary++;
+            }
+        }
+        return canary / 20000.0;
+    }
+
+    @Test
+    void aCanaryEditedInAWatchedDirectoryTakesEffect(@TempDir Path dir) throws Exception {
+        for (String f : List.of("ingressclass.yaml", "user-service-v1.yaml", "pay-service-v1.yaml", "ingress.yaml",
+                "canary/user-v2.yaml")) {
+            Files.copy(EXAMPLES.resolve(f), dir.resolve(Path.of(f).getFileName()));
+        }
+        Files.writeString(dir.resolve("slices.yaml"), SLICES);
+        Path canary = dir.resolve("weight.yaml");
+        String weight = Files.readString(EXAMPLES.resolve("canary/weight.yaml"));
+        Files.writeString(canary, weight.replace("canary-weight: \"20\"", "canary-weight: \"0\""));
+
+        RouteTableHolder holder = new RouteTableHolder();
+        SyncLoop[] loop = new SyncLoop[1];
+        try (ManifestSource source = new ManifestSource(List.of(dir), () -> loop[0].markDirty())) {
+            loop[0] = new SyncLoop(source::snapshot, new IngressTranslator(TranslatorConfig.DEFAULTS), holder,
+                    problems -> {}, Duration.ofMillis(20), new SimpleMeterRegistry());
+            source.start();
+            try (SyncLoop l = loop[0]) {
+                l.start();
+                await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(canaryCount(holder)).isZero());
+                Files.writeString(canary, weight.replace("canary-weight: \"20\"", "canary-weight: \"100\""));
+                await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(canaryCount(holder)).isEqualTo(20));
+                Files.delete(canary); // roll back: delete the canary
+                await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(canaryCount(holder)).isZero());
+            }
+        }
+    }
+
+    private static int canaryCount(RouteTableHolder holder) {
+        int n = 0;
+        for (int i = 0; i < 20; i++) {
+            if (holder.current().decide("node", "/user", "http") instanceof RoutingDecision.Forward f && f.isCanary()) {
+                n++;
+            }
+        }
+        return n;
+    }
+}
