@@ -89,6 +89,11 @@ public final class Main implements Callable<Integer> {
             description = "Service (first port) that answers requests no rule matches, instead of the built-in 404.")
     private String defaultBackendService;
 
+    @Option(names = "--default-ssl-certificate", paramLabel = "NS/NAME", converter = NamespacedNameConverter.class,
+            description = "TLS Secret (kubernetes.io/tls) served for unknown or missing SNI names and for hosts whose "
+                    + "Secret is missing or invalid, instead of the generated fake certificate.")
+    private String defaultSslCertificate;
+
     @Option(names = "--annotations-prefix", defaultValue = TranslatorConfig.DEFAULT_ANNOTATIONS_PREFIX, paramLabel = "PREFIX",
             description = "Prefix of the Ingress annotations (default: ${DEFAULT-VALUE}).")
     private String annotationsPrefix;
@@ -240,7 +245,7 @@ public final class Main implements Callable<Integer> {
         return new SluiceOptions(emptyToNull(bindAddress), httpPort, httpsPort, healthzPort, loops, manifests, demo,
                 ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
                 accessLogValue, shutdownGracePeriod, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
-                publishService, electionId, updateStatusOnShutdown, configMap);
+                publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate);
     }
 
     private void checkPort(String flag, int port) {

@@ -34,6 +34,8 @@ import java.util.Objects;
  * @param electionId               {@code --election-id}: name of the leader-election Lease
  * @param updateStatusOnShutdown   {@code --update-status-on-shutdown}
  * @param configMap                {@code --configmap} ({@code ns/name}) or {@code null}; not read yet
+ * @param defaultSslCertificate    {@code --default-ssl-certificate} ({@code ns/name} of a TLS Secret)
+ *                                 or {@code null} (the generated fake certificate)
  */
 public record SluiceOptions(
         String bindAddress,
@@ -56,7 +58,8 @@ public record SluiceOptions(
         String publishService,
         String electionId,
         boolean updateStatusOnShutdown,
-        String configMap) {
+        String configMap,
+        String defaultSslCertificate) {
 
     /** How the process gets its Kubernetes objects. */
     public enum Mode {
@@ -88,6 +91,6 @@ public record SluiceOptions(
     /** The flags that change translation. */
     public TranslatorConfig translatorConfig() {
         return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
-                annotationsPrefix);
+                annotationsPrefix, defaultSslCertificate);
     }
 }

@@ -39,7 +39,8 @@ import java.util.regex.Pattern;
  * @param rewriteTarget    {@code rewrite-target}, validated, or {@code null}
  * @param xForwardedPrefix {@code x-forwarded-prefix}, or {@code null}
  * @param appRoot          {@code app-root} (a relative path), or {@code null}
- * @param routeOptions     timeouts and retries (no rewrite)
+ * @param routeOptions     timeouts, retries and the HTTPS redirect ({@code ssl-redirect},
+ *                         {@code force-ssl-redirect}, {@code preserve-trailing-slash}); no rewrite
  * @param balancer         {@code load-balance}, {@code upstream-hash-by*}, {@code affinity} and
  *                         {@code session-cookie-*}: how the upstreams this Ingress creates balance
  * @param canaryRule       the {@code canary-*} traffic policy; {@code null} unless {@link #canary}
@@ -60,6 +61,7 @@ public record IngressAnnotations(
     /** Suffixes (after {@code <prefix>/}) Sluice implements, apart from {@code canary*}. */
     public static final Set<String> SUPPORTED = Set.of(
             "use-regex", "rewrite-target", "x-forwarded-prefix", "app-root",
+            "ssl-redirect", "force-ssl-redirect", "preserve-trailing-slash",
             "proxy-connect-timeout", "proxy-send-timeout", "proxy-read-timeout", "proxy-next-upstream-tries",
             "load-balance", "upstream-hash-by", "upstream-hash-by-subset", "upstream-hash-by-subset-size",
             "affinity", "affinity-mode", "affinity-canary-behavior",
@@ -180,7 +182,10 @@ public record IngressAnnotations(
         Duration send = r.duration("proxy-send-timeout", RouteOptions.DEFAULT_SEND_TIMEOUT);
         Duration read = r.duration("proxy-read-timeout", RouteOptions.DEFAULT_READ_TIMEOUT);
         int tries = r.tries("proxy-next-upstream-tries", RouteOptions.DEFAULT_NEXT_UPSTREAM_TRIES);
-        RouteOptions options = RouteOptions.DEFAULTS.withTimeouts(connect, send, read).withNextUpstreamTries(tries);
+        RouteOptions options = RouteOptions.DEFAULTS.withTimeouts(connect, send, read).withNextUpstreamTries(tries)
+                .withHttpsRedirect(r.bool("ssl-redirect", RouteOptions.DEFAULTS.sslRedirect()),
+                        r.bool("force-ssl-redirect", RouteOptions.DEFAULTS.forceSslRedirect()),
+                        r.bool("preserve-trailing-slash", RouteOptions.DEFAULTS.preserveTrailingSlash()));
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 options, balancer(r, true), null, AffinityCanaryBehavior.STICKY);
     }

@@ -13,6 +13,7 @@ import dev.sluice.gateway.route.Rewrite;
 import dev.sluice.gateway.route.Route;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTable;
+import dev.sluice.gateway.route.TlsCertificate;
 import dev.sluice.gateway.route.TlsCertificates;
 import io.fabric8.kubernetes.api.model.networking.v1.HTTPIngressPath;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
@@ -177,8 +178,9 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                 }
             }
             // SPEC §10.1: canary Ingresses contribute no certificates
-            TlsCertificates tls = new TlsSelection(state.secrets(), this::report)
-                    .select(mainline.stream().map(Parsed::ingress).toList());
+            TlsSelection selection = new TlsSelection(state.secrets(), this::report);
+            TlsCertificates tls = selection.select(mainline.stream().map(Parsed::ingress).toList(),
+                    defaultCertificate(selection));
             return new Translation(buildTable().withTls(tls), List.copyOf(problems));
         }
 
@@ -351,18 +353,20 @@ public final class IngressTranslator implements Function<ClusterState, Translati
 
         /**
          * The fallback location {@code /} of a host this Ingress creates (SPEC §4.2): its
-         * {@code defaultBackend}, else the controller's default backend; with this Ingress's
-         * annotations, including a {@code rewrite-target} other than {@code /} (ingress-nginx
+         * {@code defaultBackend}, else the controller's default backend (else the built-in 404);
+         * with this Ingress's annotations (the HTTPS redirect ones apply to the built-in 404 too),
+         * including a {@code rewrite-target} other than {@code /} (ingress-nginx
          * applies all location annotations to it).
          */
         private Route hostFallback(Parsed p, Backend defaultBackend) {
             TrafficSplit split = defaultBackend != null ? TrafficSplit.of(upstream(p, defaultBackend))
                     : controllerDefault.split();
-            if (split == null) {
-                return Route.notFound();
-            }
             IngressAnnotations a = p.annotations();
             RouteOptions options = a.routeOptions();
+            if (split == null) {
+                // the built-in 404, still with the creator's HTTPS redirect settings
+                return new Route(new PathMatcher.Prefix("/"), Route.BUILT_IN, (TrafficSplit) null, options, null);
+            }
             if (a.rewriteTarget() != null && !a.rewriteTarget().equals("/")) {
                 options = options.withRewrite(Rewrite.of("/", a.rewriteTarget()), a.xForwardedPrefix());
             }
@@ -423,6 +427,28 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                 log.debug("[{}/{}] backend {} has no ready endpoints", p.namespace(), p.name(), r.backend().name());
             }
             return r.backend();
+        }
+
+        /**
+         * {@code --default-ssl-certificate}'s certificate, or {@code null} (the proxy's fake
+         * certificate) when the flag is not set or the Secret is missing or invalid (a
+         * {@link Problem} of kind Secret).
+         */
+        private TlsCertificate defaultCertificate(TlsSelection selection) {
+            String secret = config.defaultSslCertificate();
+            if (secret == null || secret.isBlank()) {
+                return null;
+            }
+            int slash = secret.indexOf('/');
+            if (slash <= 0 || slash == secret.length() - 1 || secret.indexOf('/', slash + 1) >= 0) {
+                problems.add(new Problem("Secret", "", secret,
+                        "--default-ssl-certificate must be namespace/name; the generated fake certificate is served "
+                                + "as the default"));
+                return null;
+            }
+            String ns = secret.substring(0, slash);
+            String name = secret.substring(slash + 1);
+            return selection.defaultCertificate(ns, name, m -> problems.add(new Problem("Secret", ns, name, m)));
         }
 
         /** {@code --default-backend-service}'s first port, or the built-in 404 (SPEC §4.1). */

@@ -49,9 +49,11 @@ import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
  *       the certificate has no DNS SAN);
  *   <li>otherwise, or when the {@code secretName} is empty, or the Secret is missing or invalid
  *       (not {@code kubernetes.io/tls}, no {@code tls.crt}/{@code tls.key}, unparsable PEM, key
- *       not matching the certificate), or its certificate does not cover the host → no entry: the
- *       proxy serves its default certificate. Each of these except the empty name is a
- *       {@link Problem} on the Ingress naming the Secret.
+ *       not matching the certificate), or its certificate does not cover the host → the default
+ *       certificate ({@code --default-ssl-certificate}, else the proxy's fake one): the host is
+ *       listed in {@link TlsCertificates#defaultHosts}, so it still has TLS configured and is
+ *       redirected to HTTPS. Each of these except the empty name is a {@link Problem} on the
+ *       Ingress naming the Secret.
  * </ul>
  * Expired certificates are still served, with a Problem as a warning. Wildcard rule hosts
  * ({@code *.foo.com}) get a wildcard entry. Keys are stored PKCS#8 (PKCS#1 RSA and SEC1 EC keys
@@ -81,9 +83,15 @@ final class TlsSelection {
         this.reporter = reporter;
     }
 
-    /** The certificates of all hosts, from mainline Ingresses sorted oldest first. */
-    TlsCertificates select(List<Ingress> oldestFirst) {
+    /**
+     * The certificates of all hosts, from mainline Ingresses sorted oldest first.
+     *
+     * @param defaultCertificate the default certificate ({@link #defaultCertificate}), or
+     *                           {@code null} for the proxy's fake one
+     */
+    TlsCertificates select(List<Ingress> oldestFirst, TlsCertificate defaultCertificate) {
         Map<String, TlsCertificate> byHost = new LinkedHashMap<>();
+        java.util.Set<String> defaultHosts = new java.util.HashSet<>();
         java.util.Set<String> decided = new java.util.HashSet<>();
         for (Ingress ing : oldestFirst) {
             List<IngressTLS> tls = ing.getSpec() == null ? null : ing.getSpec().getTls();
@@ -98,10 +106,28 @@ final class TlsSelection {
                 TlsCertificate c = choose(ing, tls, host);
                 if (c != null) {
                     byHost.put(host, c);
+                } else {
+                    // still a TLS host: served the default certificate, and redirected to HTTPS
+                    defaultHosts.add(host);
                 }
             }
         }
-        return new TlsCertificates(byHost);
+        return new TlsCertificates(byHost, defaultHosts, defaultCertificate);
+    }
+
+    /**
+     * The certificate of {@code --default-ssl-certificate} (a {@code kubernetes.io/tls} Secret), or
+     * {@code null} with the reason given to {@code problem} when it is missing or invalid (the
+     * proxy then keeps its generated fake certificate).
+     */
+    TlsCertificate defaultCertificate(String namespace, String name, java.util.function.Consumer<String> problem) {
+        Loaded l = load(namespace, name);
+        if (l.error() != null) {
+            problem.accept("--default-ssl-certificate " + namespace + "/" + name + ": " + l.error()
+                    + "; the generated fake certificate is served as the default");
+            return null;
+        }
+        return l.certificate();
     }
 
     private TlsCertificate choose(Ingress ing, List<IngressTLS> tls, String host) {

@@ -12,24 +12,34 @@ import java.util.Objects;
  *                                 {@code null}
  * @param annotationsPrefix        {@code --annotations-prefix} (default
  *                                 {@code nginx.ingress.kubernetes.io})
+ * @param defaultSslCertificate    {@code --default-ssl-certificate} as {@code namespace/name} of a
+ *                                 {@code kubernetes.io/tls} Secret, or {@code null} (the proxy's
+ *                                 generated fake certificate is the default)
  */
 public record TranslatorConfig(
         String ingressClass,
         String controllerClass,
         boolean watchIngressWithoutClass,
         String defaultBackendService,
-        String annotationsPrefix) {
+        String annotationsPrefix,
+        String defaultSslCertificate) {
 
     public static final String DEFAULT_INGRESS_CLASS = "nginx";
     public static final String DEFAULT_CONTROLLER_CLASS = "k8s.io/ingress-nginx";
     public static final String DEFAULT_ANNOTATIONS_PREFIX = "nginx.ingress.kubernetes.io";
 
     public static final TranslatorConfig DEFAULTS = new TranslatorConfig(
-            DEFAULT_INGRESS_CLASS, DEFAULT_CONTROLLER_CLASS, false, null, DEFAULT_ANNOTATIONS_PREFIX);
+            DEFAULT_INGRESS_CLASS, DEFAULT_CONTROLLER_CLASS, false, null, DEFAULT_ANNOTATIONS_PREFIX, null);
 
     public TranslatorConfig {
         Objects.requireNonNull(ingressClass, "ingressClass");
         Objects.requireNonNull(controllerClass, "controllerClass");
         Objects.requireNonNull(annotationsPrefix, "annotationsPrefix");
+    }
+
+    /** Without {@code --default-ssl-certificate}. */
+    public TranslatorConfig(String ingressClass, String controllerClass, boolean watchIngressWithoutClass,
+            String defaultBackendService, String annotationsPrefix) {
+        this(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix, null);
     }
 }

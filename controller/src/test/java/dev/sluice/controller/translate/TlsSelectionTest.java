@@ -98,7 +98,9 @@ class TlsSelectionTest {
         ingresses.add(withTls(ingress("default", "web", "a.example.com", "/", "web", 80), 0,
                 tlsEntry("", "a.example.com")));
 
-        assertThat(tls().isEmpty()).isTrue();
+        assertThat(tls().byHost()).isEmpty();
+        assertThat(tls().defaultHosts()).containsExactly("a.example.com"); // default cert, still TLS
+        assertThat(tls().configured("a.example.com")).isTrue();
         assertThat(problems()).isEmpty();
     }
 
@@ -107,7 +109,9 @@ class TlsSelectionTest {
         ingresses.add(withTls(ingress("default", "web", "a.example.com", "/", "web", 80), 0,
                 tlsEntry("gone-tls", "a.example.com")));
 
-        assertThat(tls().isEmpty()).isTrue();
+        assertThat(tls().byHost()).isEmpty();
+        assertThat(tls().defaultHosts()).containsExactly("a.example.com"); // default cert, still TLS
+        assertThat(tls().configured("a.example.com")).isTrue();
         assertThat(problems()).singleElement().asString()
                 .startsWith("default/web: ").contains("default/gone-tls", "not found", "default certificate");
     }
@@ -132,7 +136,8 @@ class TlsSelectionTest {
                     tlsEntry(name, name + ".example.com")));
         }
 
-        assertThat(tls().isEmpty()).isTrue();
+        assertThat(tls().byHost()).isEmpty();
+        assertThat(tls().defaultHosts()).hasSize(reasons.size()); // still TLS hosts (redirected)
         List<String> problems = problems();
         assertThat(problems).hasSize(reasons.size());
         reasons.forEach((name, why) -> assertThat(problems).anySatisfy(p -> assertThat(p)
@@ -145,7 +150,9 @@ class TlsSelectionTest {
         ingresses.add(withTls(ingress("default", "web", "a.example.com", "/", "web", 80), 0,
                 tlsEntry("other-tls", "a.example.com")));
 
-        assertThat(tls().isEmpty()).isTrue();
+        assertThat(tls().byHost()).isEmpty();
+        assertThat(tls().defaultHosts()).containsExactly("a.example.com"); // default cert, still TLS
+        assertThat(tls().configured("a.example.com")).isTrue();
         assertThat(problems()).singleElement().asString().contains("default/other-tls", "does not cover host a.example.com");
     }
 
@@ -172,7 +179,9 @@ class TlsSelectionTest {
         ingresses.add(withTls(ingress("default", "newer", "a.example.com", "/y", "web", 80), 1,
                 tlsEntry("a-tls", "a.example.com")));
 
-        assertThat(tls().isEmpty()).isTrue();
+        assertThat(tls().byHost()).isEmpty();
+        assertThat(tls().defaultHosts()).containsExactly("a.example.com"); // default cert, still TLS
+        assertThat(tls().configured("a.example.com")).isTrue();
     }
 
     @Test
@@ -185,6 +194,65 @@ class TlsSelectionTest {
         ingresses.add(canary);
 
         assertThat(tls().isEmpty()).isTrue();
+    }
+
+    @Test
+    void everyHostOfAnIngressWithTlsHasTlsConfiguredAndWildcardHostsCoverOneLabel() {
+        ingresses.add(withTls(ingress("default", "web", "*.c.example.com", "/", "web", 80), 0, tlsEntry("")));
+
+        assertThat(tls().configured("x.c.example.com")).isTrue();
+        assertThat(tls().configured("c.example.com")).isFalse();
+        assertThat(tls().configured("x.y.c.example.com")).isFalse();
+        assertThat(tls().find("x.c.example.com")).isNull(); // the proxy's fake certificate
+    }
+
+    @Test
+    void defaultSslCertificateIsTheDefaultForUnknownNamesAndHostsWithoutAUsableSecret() {
+        secrets.add(secret("default-tls", OTHER));
+        secrets.add(secret("a-tls", A));
+        ingresses.add(withTls(ingress("default", "web", "a.example.com", "/", "web", 80), 0,
+                tlsEntry("a-tls", "a.example.com")));
+        ingresses.add(withTls(ingress("default", "gone", "b.example.com", "/", "web", 80), 1,
+                tlsEntry("gone-tls", "b.example.com")));
+
+        TlsCertificates tls = translate(withDefaultCertificate("default/default-tls")).table().tls();
+
+        assertThat(tls.defaultCertificate().secret()).isEqualTo("default/default-tls");
+        assertThat(tls.find("a.example.com").secret()).isEqualTo("default/a-tls");
+        assertThat(tls.find("b.example.com").secret()).isEqualTo("default/default-tls");
+        assertThat(tls.find("unknown.example.com").secret()).isEqualTo("default/default-tls");
+        assertThat(tls.find(null).secret()).isEqualTo("default/default-tls");
+    }
+
+    @Test
+    void aMissingOrInvalidDefaultSslCertificateIsAProblemOfTheSecretAndTheFakeOneIsServed() {
+        secrets.add(secret("bad", Map.of("tls.crt", "garbage", "tls.key", key(A))));
+
+        Translation missing = translate(withDefaultCertificate("default/nope"));
+        Translation invalid = translate(withDefaultCertificate("default/bad"));
+
+        assertThat(missing.table().tls().defaultCertificate()).isNull();
+        assertThat(missing.problems()).singleElement().satisfies(p -> {
+            assertThat(p.kind()).isEqualTo("Secret");
+            assertThat(p.namespace() + "/" + p.name()).isEqualTo("default/nope");
+            assertThat(p.message()).contains("--default-ssl-certificate default/nope: not found");
+        });
+        assertThat(invalid.table().tls().defaultCertificate()).isNull();
+        assertThat(invalid.problems()).singleElement().satisfies(p -> {
+            assertThat(p.kind()).isEqualTo("Secret");
+            assertThat(p.message()).contains("tls.crt is not a PEM certificate");
+        });
+    }
+
+    private static TranslatorConfig withDefaultCertificate(String secret) {
+        TranslatorConfig d = TranslatorConfig.DEFAULTS;
+        return new TranslatorConfig(d.ingressClass(), d.controllerClass(), d.watchIngressWithoutClass(),
+                d.defaultBackendService(), d.annotationsPrefix(), secret);
+    }
+
+    private Translation translate(TranslatorConfig config) {
+        return new IngressTranslator(config).translate(new ClusterState(ingresses, List.of(),
+                List.of(service("default", "web", 80)), List.of(), List.of(), secrets));
     }
 
     @Test

@@ -33,6 +33,15 @@ import java.nio.charset.StandardCharsets;
 final class LocalResponses {
     private static final HttpHeadersFactory UNVALIDATED = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
     private static final AsciiString TEXT_HTML = AsciiString.cached("text/html");
+
+    /**
+     * {@code Strict-Transport-Security}, sent on every HTTPS response (proxied and local) with
+     * ingress-nginx's ConfigMap defaults ({@code hsts: true}, {@code hsts-max-age: 31536000},
+     * {@code hsts-include-subdomains: true}, {@code hsts-preload: false}; SPEC §10.3). Sluice reads
+     * no ConfigMap, so the value is fixed.
+     */
+    static final AsciiString STRICT_TRANSPORT_SECURITY = AsciiString.cached("strict-transport-security");
+    static final AsciiString HSTS_VALUE = AsciiString.cached("max-age=31536000; includeSubDomains");
     private static final ByteBuf[] BODIES = new ByteBuf[600];
     private static final HttpResponseStatus[] STATUSES = new HttpResponseStatus[600];
 
@@ -59,8 +68,9 @@ final class LocalResponses {
      * @param location  {@code Location} header for redirects, or {@code null}
      * @param keepAlive whether the client connection stays open ({@code Connection: close} if not)
      * @param head      whether the request was HEAD (headers only)
+     * @param https     whether the client connection is HTTPS (adds HSTS)
      */
-    static FullHttpResponse response(int status, String location, boolean keepAlive, boolean head) {
+    static FullHttpResponse response(int status, String location, boolean keepAlive, boolean head, boolean https) {
         int code = status >= 100 && status < 600 ? status : 500;
         ByteBuf body = BODIES[code].duplicate();
         HttpHeaders headers = UNVALIDATED.newHeaders();
@@ -68,6 +78,9 @@ final class LocalResponses {
         headers.add(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
         if (location != null) {
             headers.add(HttpHeaderNames.LOCATION, location);
+        }
+        if (https) {
+            headers.add(STRICT_TRANSPORT_SECURITY, HSTS_VALUE);
         }
         if (!keepAlive) {
             headers.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

@@ -561,6 +561,10 @@ final class ProxyExchange {
         status = code;
         upstreamReusable = HttpUtil.isKeepAlive(r);
         HttpHeaders headers = ForwardedHeaders.toClient(r.headers());
+        if (client.https()) {
+            // replaces the upstream's own HSTS header: exactly one, Sluice's (SPEC §10.3)
+            headers.set(LocalResponses.STRICT_TRANSPORT_SECURITY, LocalResponses.HSTS_VALUE);
+        }
         if (setCookie != null) {
             headers.add(HttpHeaderNames.SET_COOKIE, setCookie);
         }
@@ -853,7 +857,7 @@ final class ProxyExchange {
             keepAlive = false;
         }
         bytesSent = head ? 0 : LocalResponses.bodyLength(code);
-        ctx.writeAndFlush(LocalResponses.response(code, location, keepAlive, head)).addListener(onResponseWritten);
+        ctx.writeAndFlush(LocalResponses.response(code, location, keepAlive, head, client.https())).addListener(onResponseWritten);
     }
 
     private void maybeFinish() {

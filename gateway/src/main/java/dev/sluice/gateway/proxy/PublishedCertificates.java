@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The server certificate by SNI from the live {@link RouteTable}'s {@link TlsCertificates}
  * (SPEC §10.2): exact host, then the wildcard form, else the default certificate; no SNI → the
- * default certificate. Each handshake reads the table current at that moment, so a rotated Secret
+ * default certificate. The default certificate is the table's
+ * ({@code --default-ssl-certificate}, {@link TlsCertificates#defaultCertificate}) when it has one,
+ * else the proxy's own (the generated fake certificate). Each handshake reads the table current at that moment, so a rotated Secret
  * is served from the next handshake on.
  *
  * <p>The Netty {@link SslContext} of a certificate is built once, on the publishing thread just
@@ -60,10 +62,14 @@ public final class PublishedCertificates implements SniCertificates {
     }
 
     private void prepare(TlsCertificates certificates) {
-        for (TlsCertificate c : certificates.byHost().values()) {
+        java.util.Set<TlsCertificate> live = new java.util.HashSet<>(certificates.byHost().values());
+        if (certificates.defaultCertificate() != null) {
+            live.add(certificates.defaultCertificate());
+        }
+        for (TlsCertificate c : live) {
             contexts.computeIfAbsent(c, this::build);
         }
-        contexts.keySet().retainAll(java.util.Set.copyOf(certificates.byHost().values()));
+        contexts.keySet().retainAll(live);
     }
 
     private SslContext build(TlsCertificate c) {

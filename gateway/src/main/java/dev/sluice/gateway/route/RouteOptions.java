@@ -15,6 +15,12 @@ import java.util.Objects;
  * @param readTimeout        {@code proxy-read-timeout} (default 60 s)
  * @param nextUpstreamTries  {@code proxy-next-upstream-tries} (default 3): endpoints tried on a
  *                           connect error or timeout before answering 502/504
+ * @param sslRedirect        {@code ssl-redirect} (default true): an {@code http} request for a host
+ *                           with TLS configured is redirected (308) to {@code https}
+ * @param forceSslRedirect   {@code force-ssl-redirect} (default false): every {@code http} request
+ *                           is redirected, certificate or not; wins over {@code sslRedirect}
+ * @param preserveTrailingSlash {@code preserve-trailing-slash} (default false): the HTTPS redirect
+ *                           keeps a trailing {@code /} of the request path
  */
 public record RouteOptions(
         Rewrite rewrite,
@@ -22,17 +28,23 @@ public record RouteOptions(
         Duration connectTimeout,
         Duration sendTimeout,
         Duration readTimeout,
-        int nextUpstreamTries) {
+        int nextUpstreamTries,
+        boolean sslRedirect,
+        boolean forceSslRedirect,
+        boolean preserveTrailingSlash) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(60);
     public static final int DEFAULT_NEXT_UPSTREAM_TRIES = 3;
 
-    /** ingress-nginx's defaults: no rewrite, 5 s / 60 s / 60 s, 3 tries. */
+    /**
+     * ingress-nginx's defaults: no rewrite, 5 s / 60 s / 60 s, 3 tries, {@code ssl-redirect} on,
+     * {@code force-ssl-redirect} and {@code preserve-trailing-slash} off.
+     */
     public static final RouteOptions DEFAULTS = new RouteOptions(
             null, null, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SEND_TIMEOUT, DEFAULT_READ_TIMEOUT,
-            DEFAULT_NEXT_UPSTREAM_TRIES);
+            DEFAULT_NEXT_UPSTREAM_TRIES, true, false, false);
 
     public RouteOptions {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -44,14 +56,23 @@ public record RouteOptions(
     }
 
     public RouteOptions withRewrite(Rewrite r, String prefix) {
-        return new RouteOptions(r, prefix, connectTimeout, sendTimeout, readTimeout, nextUpstreamTries);
+        return new RouteOptions(r, prefix, connectTimeout, sendTimeout, readTimeout, nextUpstreamTries,
+                sslRedirect, forceSslRedirect, preserveTrailingSlash);
     }
 
     public RouteOptions withTimeouts(Duration connect, Duration send, Duration read) {
-        return new RouteOptions(rewrite, xForwardedPrefix, connect, send, read, nextUpstreamTries);
+        return new RouteOptions(rewrite, xForwardedPrefix, connect, send, read, nextUpstreamTries,
+                sslRedirect, forceSslRedirect, preserveTrailingSlash);
     }
 
     public RouteOptions withNextUpstreamTries(int tries) {
-        return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout, tries);
+        return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout, tries,
+                sslRedirect, forceSslRedirect, preserveTrailingSlash);
+    }
+
+    /** These options with the HTTPS redirect annotations. */
+    public RouteOptions withHttpsRedirect(boolean ssl, boolean force, boolean preserveSlash) {
+        return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
+                nextUpstreamTries, ssl, force, preserveSlash);
     }
 }

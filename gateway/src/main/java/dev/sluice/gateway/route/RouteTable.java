@@ -25,6 +25,18 @@ import java.util.Objects;
 public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> wildcards, HostRoutes catchAll,
         TlsCertificates tls) {
 
+    /**
+     * The status of the HTTPS redirect: ingress-nginx's ConfigMap {@code http-redirect-code}
+     * default (Sluice reads no ConfigMap).
+     */
+    public static final int HTTPS_REDIRECT_STATUS = 308;
+
+    /**
+     * Locations whose path starts with this are never redirected to HTTPS (ingress-nginx's
+     * ConfigMap {@code no-tls-redirect-locations} default), so ACME HTTP-01 challenges work.
+     */
+    public static final String NO_TLS_REDIRECT_LOCATION = "/.well-known/acme-challenge";
+
     /** A table with no routes: everything answers 404. */
     public static final RouteTable EMPTY =
             new RouteTable(Map.of(), Map.of(), HostRoutes.of("", java.util.List.of(), false, Route.notFound(), null));
@@ -85,6 +97,12 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
      * retry. The mainline's lack of endpoints does not stop a request routed to the canary
      * (Sluice's decision, ingress-nginx #9635); the chosen side without endpoints answers 503.
      *
+     * <p>Order, as ingress-nginx's request phases (SPEC §0.1): {@code app-root} (server level);
+     * location selection (NGINX's trailing-slash 301); a {@code rewrite-target} to an absolute URL
+     * (302); the HTTPS redirect (308, {@code ssl-redirect}/{@code force-ssl-redirect}, before any
+     * backend is looked at, so it also answers for a location without endpoints or a built-in
+     * 404); then the backend and canary selection.
+     *
      * @param request the headers, cookies and client address the canary rule and the balancers
      *                read
      */
@@ -123,12 +141,9 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         }
         route = ((HostRoutes.Matched) match).route();
         TrafficSplit split = route.split();
-        if (split == null) {
-            return new RoutingDecision.Respond(404, null, "no route");
-        }
         String upstreamUri = rawUri;
         String forwardedPrefix = null;
-        Rewrite rewrite = route.options().rewrite();
+        Rewrite rewrite = split == null ? null : route.options().rewrite();
         if (rewrite != null) {
             String rewritten = rewrite.apply(path);
             if (rewritten != null) {
@@ -139,11 +154,54 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
                 forwardedPrefix = route.options().xForwardedPrefix();
             }
         }
+        if ("http".equals(scheme) && redirectsToHttps(route, hostHeader)) {
+            return new RoutingDecision.Respond(HTTPS_REDIRECT_STATUS,
+                    httpsLocation(authority, rawUri, route.options().preserveTrailingSlash()), "https redirect");
+        }
+        if (split == null) {
+            return new RoutingDecision.Respond(404, null, "no route");
+        }
         Selection sel = split.select(request);
         if (sel instanceof Selection.Unavailable u) {
             return new RoutingDecision.Respond(u.status(), null, u.reason());
         }
         return new RoutingDecision.Forward(host, route, sel.upstream(), sel.decision(), upstreamUri, forwardedPrefix);
+    }
+
+    /**
+     * ingress-nginx's {@code redirect_to_https} (SPEC §7, §10.3): the location is not exempt (its
+     * path does not start with {@value #NO_TLS_REDIRECT_LOCATION}), and either
+     * {@code force-ssl-redirect} is on, or {@code ssl-redirect} is on and the request's host has TLS
+     * configured (exactly or through a wildcard TLS host, even one of another Ingress).
+     */
+    private boolean redirectsToHttps(Route route, String hostHeader) {
+        RouteOptions o = route.options();
+        if (!o.forceSslRedirect() && !o.sslRedirect()) {
+            return false;
+        }
+        if (route.matcher().path().startsWith(NO_TLS_REDIRECT_LOCATION)) {
+            return false;
+        }
+        return o.forceSslRedirect() || tls.configured(normalizeHost(hostHeader));
+    }
+
+    /**
+     * {@code https://<Host header without port><request URI>}: the request URI (path and query, as
+     * received) loses one trailing {@code /} unless {@code preserve-trailing-slash}, so
+     * {@code GET /} goes to {@code https://host}. No port: {@code use-port-in-redirects} is off.
+     */
+    static String httpsLocation(String hostHeader, String requestUri, boolean preserveTrailingSlash) {
+        String host = hostHeader.trim();
+        if (host.startsWith("[")) {
+            int close = host.indexOf(']');
+            host = close > 0 ? host.substring(0, close + 1) : host;
+        } else {
+            int colon = host.indexOf(':');
+            host = colon >= 0 ? host.substring(0, colon) : host;
+        }
+        String uri = !preserveTrailingSlash && requestUri.endsWith("/")
+                ? requestUri.substring(0, requestUri.length() - 1) : requestUri;
+        return "https://" + host + uri;
     }
 
     /** Lower-case, without port and trailing dot; {@code ""} for a missing header. */
