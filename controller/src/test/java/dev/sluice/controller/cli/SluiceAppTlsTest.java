@@ -36,7 +36,7 @@ class SluiceAppTlsTest {
                       paths:
                       - {path: /, pathType: Prefix, backend: {service: {name: shop, port: {number: 80}}}}
                 """);
-        Files.writeString(dir.resolve("secret.yaml"), secretYaml(first));
+        Files.writeString(dir.resolve("secret.yaml"), secretYaml("shop-tls", first));
 
         try (SluiceApp app = new SluiceApp(Main.parse("--manifests", dir.toString(), "--http-port=0",
                 "--https-port=0", "--healthz-port=0", "--bind-address=127.0.0.1", "--event-loops=1",
@@ -48,22 +48,79 @@ class SluiceAppTlsTest {
                     .contains(FakeCertificate.COMMON_NAME);
 
             TestCertificates.Issued renewed = TestCertificates.issue("shop.example.com", "shop.example.com");
-            Files.writeString(dir.resolve("secret.yaml"), secretYaml(renewed));
+            Files.writeString(dir.resolve("secret.yaml"), secretYaml("shop-tls", renewed));
             await().atMost(Duration.ofSeconds(10)).until(() -> presented(app, "shop.example.com")
                     .equals(renewed.certificate()));
         }
     }
 
-    private static String secretYaml(TestCertificates.Issued c) {
+    @Test
+    void defaultSslCertificateIsServedForUnknownAndMissingSniAndTlsHostsRedirectHttp(@TempDir Path dir)
+            throws Exception {
+        TestCertificates.Issued shop = TestCertificates.issue("shop.example.com", "shop.example.com");
+        TestCertificates.Issued fallback = TestCertificates.issue("fallback.example.com", "fallback.example.com");
+        Files.writeString(dir.resolve("ingress.yaml"), """
+                apiVersion: networking.k8s.io/v1
+                kind: Ingress
+                metadata: {name: shop, namespace: default, annotations: {kubernetes.io/ingress.class: nginx}}
+                spec:
+                  tls:
+                  - hosts: [shop.example.com]
+                    secretName: shop-tls
+                  - hosts: [lost.example.com]
+                    secretName: lost-tls
+                  rules:
+                  - host: shop.example.com
+                    http:
+                      paths:
+                      - {path: /, pathType: Prefix, backend: {service: {name: shop, port: {number: 80}}}}
+                  - host: lost.example.com
+                    http:
+                      paths:
+                      - {path: /, pathType: Prefix, backend: {service: {name: shop, port: {number: 80}}}}
+                """);
+        Files.writeString(dir.resolve("secret.yaml"), secretYaml("shop-tls", shop));
+        Files.writeString(dir.resolve("fallback.yaml"), secretYaml("fallback-tls", fallback));
+
+        try (SluiceApp app = new SluiceApp(Main.parse("--manifests", dir.toString(), "--http-port=0",
+                "--https-port=0", "--healthz-port=0", "--bind-address=127.0.0.1", "--event-loops=1",
+                "--access-log=off", "--default-ssl-certificate=default/fallback-tls"))) {
+            app.start();
+            await().atMost(Duration.ofSeconds(5)).until(() -> app.routes().isPublished());
+            assertThat(presented(app, "shop.example.com")).isEqualTo(shop.certificate());
+            assertThat(presented(app, "unknown.example.com")).isEqualTo(fallback.certificate());
+            assertThat(presented(app, null)).isEqualTo(fallback.certificate());
+            assertThat(presented(app, "lost.example.com")).isEqualTo(fallback.certificate()); // Secret missing
+
+            try (RawHttpClient c = RawHttpClient.connect(app.httpPort())) {
+                RawHttpClient.Response r = c.exchange("GET /cart/?id=7 HTTP/1.1\r\nHost: shop.example.com:"
+                        + app.httpPort() + "\r\n\r\n");
+                assertThat(r.status()).isEqualTo(308);
+                assertThat(r.header("location")).isEqualTo("https://shop.example.com/cart/?id=7");
+                RawHttpClient.Response lost = c.exchange("GET / HTTP/1.1\r\nHost: lost.example.com\r\n\r\n");
+                assertThat(lost.status()).isEqualTo(308);
+                assertThat(lost.header("location")).isEqualTo("https://lost.example.com");
+            }
+            try (RawHttpClient c = RawHttpClient.connectTls(app.httpsPort(), "shop.example.com")) {
+                // the Service does not exist: 503, with HSTS as every HTTPS response
+                RawHttpClient.Response r = c.exchange("GET / HTTP/1.1\r\nHost: shop.example.com\r\n\r\n");
+                assertThat(r.status()).isEqualTo(503);
+                assertThat(r.headers("strict-transport-security"))
+                        .containsExactly("max-age=31536000; includeSubDomains");
+            }
+        }
+    }
+
+    private static String secretYaml(String name, TestCertificates.Issued c) {
         return """
                 apiVersion: v1
                 kind: Secret
-                metadata: {name: shop-tls, namespace: default}
+                metadata: {name: %s, namespace: default}
                 type: kubernetes.io/tls
                 data:
                   tls.crt: %s
                   tls.key: %s
-                """.formatted(base64(c.certificatePem()), base64(c.pkcs1KeyPem()));
+                """.formatted(name, base64(c.certificatePem()), base64(c.pkcs1KeyPem()));
     }
 
     private static String base64(String s) {

@@ -71,6 +71,7 @@ import java.util.zip.CRC32;
  *   <li>{@code hang=1}: never answer.</li>
  *   <li>{@code abort=N}: announce N bytes, send half of them, then close the connection.</li>
  *   <li>{@code close=1}: answer with {@code Connection: close} and close.</li>
+ *   <li>{@code hsts=V}: add {@code Strict-Transport-Security: V} to the JSON echo.</li>
  * </ul>
  */
 public final class TestBackend implements AutoCloseable {
@@ -283,6 +284,9 @@ public final class TestBackend implements AutoCloseable {
             FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
                     Unpooled.wrappedBuffer(body));
             decorate(resp);
+            if (q.containsKey("hsts")) {
+                resp.headers().add("Strict-Transport-Security", q.get("hsts").get(0));
+            }
             resp.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
             HttpUtil.setContentLength(resp, body.length);
             if (close) {
