@@ -12,6 +12,7 @@ import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.PathMatcher;
 import dev.sluice.gateway.route.Route;
 import dev.sluice.gateway.route.RouteTable;
+import dev.sluice.gateway.route.TlsCertificate;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -28,9 +29,13 @@ import java.util.TreeMap;
  *     "_":                { ...host... }       the catch-all (host-less rules, unknown hosts)
  *   }
  * }
- * host  = { "regexMode": false, "appRoot": null, "routes": [ route... ] (match order), "fallback": route }
+ * host  = { "regexMode": false, "appRoot": null, "tls": "default/shop-tls" | "default" | null,
+ *           "routes": [ route... ] (match order), "fallback": route }
+ *           ("tls": the host's certificate Secret; "default": TLS configured, default certificate;
+ *           null: no TLS of its own)
  * route = { "path": "/user", "match": "Prefix" | "Exact" | "Regex", "source": "default/web",
- *           "rewriteTarget": "/" | null, "backend": "default-user-service-v1-80" | null,
+ *           "rewriteTarget": "/" | null, "sslRedirect": true, "forceSslRedirect": false,
+ *           "backend": "default-user-service-v1-80" | null,
  *           "endpoints": ["10.1.0.7:80", ...], "problem": "..." | null,
  *           "balancer": "RoundRobin" | ..., "canary": canary | null }
  * canary = { "backend": "default-user-service-v2-80", "endpoints": [...], "problem": ... | null,
@@ -56,12 +61,12 @@ public final class RoutesJson {
         root.put("generation", generation);
         ObjectNode hosts = root.putObject("hosts");
         for (Map.Entry<String, HostRoutes> e : new TreeMap<>(table.hosts()).entrySet()) {
-            hosts.set(e.getKey(), host(e.getValue()));
+            hosts.set(e.getKey(), host(e.getValue(), tls(table, e.getKey())));
         }
         for (Map.Entry<String, HostRoutes> e : new TreeMap<>(table.wildcards()).entrySet()) {
-            hosts.set("*." + e.getKey(), host(e.getValue()));
+            hosts.set("*." + e.getKey(), host(e.getValue(), tls(table, "*." + e.getKey())));
         }
-        hosts.set(CATCH_ALL, host(table.catchAll()));
+        hosts.set(CATCH_ALL, host(table.catchAll(), null));
         return root;
     }
 
@@ -74,10 +79,20 @@ public final class RoutesJson {
         }
     }
 
-    private static JsonNode host(HostRoutes h) {
+    /** The certificate Secret of a host key, {@code "default"}, or {@code null} (no TLS entry). */
+    private static String tls(RouteTable table, String key) {
+        TlsCertificate c = table.tls().byHost().get(key);
+        if (c != null) {
+            return c.secret();
+        }
+        return table.tls().defaultHosts().contains(key) ? "default" : null;
+    }
+
+    private static JsonNode host(HostRoutes h, String tls) {
         ObjectNode node = MAPPER.createObjectNode();
         node.put("regexMode", h.regexMode());
         node.put("appRoot", h.appRoot());
+        node.put("tls", tls);
         ArrayNode routes = node.putArray("routes");
         for (Route r : h.routes()) {
             routes.add(route(r));
@@ -92,6 +107,8 @@ public final class RoutesJson {
         node.put("match", matchKind(r.matcher()));
         node.put("source", r.source());
         node.put("rewriteTarget", r.options().rewrite() == null ? null : r.options().rewrite().target());
+        node.put("sslRedirect", r.options().sslRedirect());
+        node.put("forceSslRedirect", r.options().forceSslRedirect());
         backend(node, r.backend());
         TrafficSplit split = r.split();
         node.put("balancer", split == null ? null : split.mainline().spec().kind().toString());

@@ -128,7 +128,10 @@ class AdminServerTest {
                 Map.of("shop.example.com", HostRoutes.of("shop.example.com", List.of(prefix, exact, longer), false,
                         Route.notFound(), "/app")),
                 Map.of("example.org", HostRoutes.of("*.example.org", List.of(), false, Route.notFound(), null)),
-                HostRoutes.of("", List.of(regex), true, catchAllFallback, null));
+                HostRoutes.of("", List.of(regex), true, catchAllFallback, null))
+                .withTls(new dev.sluice.gateway.route.TlsCertificates(Map.of("shop.example.com",
+                        new dev.sluice.gateway.route.TlsCertificate("shop/shop-tls", "pem", "key")),
+                        java.util.Set.of("*.example.org"), null));
         holder.publish(RouteTable.EMPTY);
         holder.publish(table);
 
@@ -152,6 +155,10 @@ class AdminServerTest {
         assertThat(login.get("backend").asText()).isEqualTo("default-user-service-v1-80");
         assertThat(login.get("endpoints")).extracting(JsonNode::asText).containsExactly("10.1.0.7:80", "10.1.0.8:80");
         assertThat(login.get("rewriteTarget").isNull()).isTrue();
+        assertThat(login.get("sslRedirect").asBoolean()).isTrue();
+        assertThat(login.get("forceSslRedirect").asBoolean()).isFalse();
+        assertThat(shop.get("tls").asText()).isEqualTo("shop/shop-tls");
+        assertThat(json.get("hosts").get("*.example.org").get("tls").asText()).isEqualTo("default");
         assertThat(login.get("problem").isNull()).isTrue();
         JsonNode admin = shop.get("routes").get(0);
         assertThat(admin.get("match").asText()).isEqualTo("Prefix");
@@ -164,6 +171,7 @@ class AdminServerTest {
         JsonNode catchAll = json.get("hosts").get("_");
         assertThat(catchAll.get("regexMode").asBoolean()).isTrue();
         assertThat(catchAll.get("appRoot").isNull()).isTrue();
+        assertThat(catchAll.get("tls").isNull()).isTrue();
         JsonNode pay = catchAll.get("routes").get(0);
         assertThat(pay.get("match").asText()).isEqualTo("Regex");
         assertThat(pay.get("path").asText()).isEqualTo("/pay(/|$)(.*)");

@@ -101,6 +101,26 @@ class PublishedCertificatesTest {
     }
 
     @Test
+    void theTablesDefaultCertificateServesUnknownNamesNoSniAndHostsWithoutTheirOwn() throws Exception {
+        TestCertificates.Issued fallback = TestCertificates.issue("fallback.example.com", "fallback.example.com");
+        holder.publish(table(host("a.example.com"), host("lost.example.com")).withTls(new TlsCertificates(
+                Map.of("a.example.com", new TlsCertificate("default/a-tls", A.certificatePem(), A.pkcs8KeyPem())),
+                java.util.Set.of("lost.example.com"),
+                new TlsCertificate("default/fallback", fallback.certificatePem(), fallback.pkcs8KeyPem()))));
+        try (GatewayServer server = GatewayServer.builder().routes(holder).bindAddress("127.0.0.1").httpPort(0)
+                .httpsPort(0).eventLoops(1).build()) {
+            server.start();
+            assertThat(presented(server, "a.example.com")).isEqualTo(A.certificate());
+            assertThat(presented(server, "lost.example.com")).isEqualTo(fallback.certificate());
+            assertThat(presented(server, "unknown.example.com")).isEqualTo(fallback.certificate());
+            assertThat(presented(server, null)).isEqualTo(fallback.certificate());
+
+            holder.publish(table(host("a.example.com"))); // no default certificate any more: the fake one
+            assertThat(subject(presented(server, "unknown.example.com"))).contains(FakeCertificate.COMMON_NAME);
+        }
+    }
+
+    @Test
     void aCertificateNettyCannotLoadIsServedAsTheDefault() {
         holder.publish(table(host("a.example.com")).withTls(new TlsCertificates(Map.of(
                 "a.example.com", new TlsCertificate("default/bad", "not a pem", "nope")))));
