@@ -27,6 +27,7 @@ import java.util.List;
  * config:                               # optional TranslatorConfig (defaults otherwise)
  *   watchIngressWithoutClass: true
  *   defaultBackendService: default/fallback
+ *   defaultSslCertificate: default/fallback-tls
  * problems:                             # each entry must be a substring of one Problem
  *   - "default/bad: invalid regex"      # ("Ingress ns/name: message"); the count must match.
  *                                       # Absent: no problems at all.
@@ -34,6 +35,7 @@ import java.util.List;
  *   - {host: foo.com, uri: /foo, backend: default-foo-80, upstreamUri: /foo}
  *   - {host: foo.com, uri: /bar, status: 404}
  *   - {host: foo.com, uri: /, status: 302, location: http://foo.com/app}
+ *   - {host: foo.com, uri: /, scheme: https, backend: default-foo-80}   # scheme: http (default) | https
  *   - {host: foo.com, uri: /y, route: default/ing-a, endpoints: [127.0.0.1:8080]}
  *   - {host: foo.com, uri: /t, connectTimeout: 10s, readTimeout: 2m, nextUpstreamTries: 5}
  *   - {host: foo.com, uri: /, headers: {X-Canary: always}, cookies: {beta: never},
@@ -65,12 +67,13 @@ record Fixture(String name, ClusterState state, List<Expect> expectations) {
                     config.controllerClass != null ? config.controllerClass : d.controllerClass(),
                     config.watchIngressWithoutClass != null ? config.watchIngressWithoutClass : d.watchIngressWithoutClass(),
                     config.defaultBackendService,
-                    config.annotationsPrefix != null ? config.annotationsPrefix : d.annotationsPrefix());
+                    config.annotationsPrefix != null ? config.annotationsPrefix : d.annotationsPrefix(),
+                    config.defaultSslCertificate);
         }
     }
 
     record Config(String ingressClass, String controllerClass, Boolean watchIngressWithoutClass,
-            String defaultBackendService, String annotationsPrefix) {}
+            String defaultBackendService, String annotationsPrefix, String defaultSslCertificate) {}
 
     /** One request and what must happen to it. */
     record Case(String host, String uri, String scheme, String backend, String route, List<String> endpoints,
