@@ -14,7 +14,8 @@
 # the backend process itself on CPU 1 (the load side's own ceiling) and a second backend on CPU 0
 # (the limit of one keep-alive hop). At the end it prints a Markdown table of medians and ratios.
 #
-# Knobs (environment): ROUNDS, DURATION (s per run), WARMUP (s per proxy, same for all),
+# Knobs (environment): NGINX_BUFFERED=1 adds nginx with proxy_buffering on (its default; ingress-nginx
+# turns it off) as a fourth target, ROUNDS, DURATION (s per run), WARMUP (s per proxy, same for all),
 # CONNS ("16 64"), QUIET_BUSY (max % busy per CPU before a point, else wait; default 15),
 # JAVA (java binary), OUT (directory for raw results; default a new /tmp/sluice-bench.*).
 # Installs and builds nothing; every process it starts is stopped by PID on exit.
@@ -132,12 +133,13 @@ declare -A URL=(
     [sluice]=http://127.0.0.1:$SLUICE_PORT/
     [nginx]=http://127.0.0.1:$NGINX_PORT/
     [haproxy]=http://127.0.0.1:$HAPROXY_PORT/
+    [nginx-buffered]=http://127.0.0.1:18004/
 )
 declare -A PID_OF=(
     [backend-cpu1]=$BACKEND_PID [backend-cpu0]=$SOLO_PID
-    [sluice]=$SLUICE_PID [nginx]=$NGINX_PID [haproxy]=$HAPROXY_PID
+    [sluice]=$SLUICE_PID [nginx]=$NGINX_PID [haproxy]=$HAPROXY_PID [nginx-buffered]=$NGINX_PID
 )
-for t in backend-cpu1 backend-cpu0 sluice nginx haproxy; do
+for t in backend-cpu1 backend-cpu0 sluice nginx haproxy nginx-buffered; do
     await "${URL[$t]}" "$t"
     check_body "${URL[$t]}" "$t"
 done
@@ -209,9 +211,10 @@ for t in sluice nginx haproxy backend-cpu0; do
 done
 
 PROXIES=(sluice nginx haproxy)
+[[ ${NGINX_BUFFERED:-0} == 1 ]] && PROXIES+=(nginx-buffered)
 for round in $(seq 1 "$ROUNDS"); do
     # rotate the proxies' order each round: S N H, N H S, H S N
-    k=$(((round - 1) % 3))
+    k=$(((round - 1) % ${#PROXIES[@]}))
     order=("${PROXIES[@]:k}" "${PROXIES[@]:0:k}")
     for conns in $CONNS; do
         for t in backend-cpu1 backend-cpu0 "${order[@]}"; do
@@ -221,6 +224,12 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 {
+    echo
+    echo "Machine: $(nproc) CPUs, $(LC_ALL=C lscpu | awk -F': *' '/^Model name/ { print $2 }'), $(uname -r)"
+    echo "Versions: $(nginx -v 2>&1); $(haproxy -v 2>&1 | head -1); $("$JAVA" -version 2>&1 | head -1);" \
+        "Sluice $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (modified)')"
+    echo "Command: ${0##*/} with ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONNS=\"$CONNS\" NGINX_BUFFERED=${NGINX_BUFFERED:-0}"
+    echo "Sluice: ${SLUICE_CMD[*]}"
     echo
     echo "## Results ($(date -u +%FT%TZ), $ROUNDS rounds x ${DURATION} s, warm-up ${WARMUP} s per target)"
     echo
@@ -237,7 +246,9 @@ conns = sorted({r["conns"] for r in rows}, key=int)
 print("| target | conns | req/s (median) | req/s range | p50 ms | p99 ms | proxy CPU µs/req | CPU0 / CPU1 busy % | errors |")
 print("|---|---|---|---|---|---|---|---|---|")
 for c in conns:
-    for t in ["sluice", "nginx", "haproxy", "backend-cpu0", "backend-cpu1"]:
+    for t in ["sluice", "nginx", "haproxy", "nginx-buffered", "backend-cpu0", "backend-cpu1"]:
+        if not any(r["target"] == t for r in rows):
+            continue
         errs = sum(int(r["errors"]) + int(r["non2xx"]) for r in rows if r["target"] == t and r["conns"] == c)
         cpu = med(t, c, "cpu_us_per_req")
         cpu_s = f"{cpu:.1f}" if t not in ("backend-cpu1",) else f"({cpu:.1f})"
