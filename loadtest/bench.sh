@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# Data-plane benchmark: Sluice vs nginx vs haproxy on this machine, side by side, as ratios.
+#
+#   mvn -q -DskipTests package      # once: builds controller/target/sluice.jar and loadtest classes
+#   loadtest/bench.sh               # ~11 min: 3 interleaved rounds x {16,64} connections x 15 s
+#   QUICK=1 loadtest/bench.sh       # smoke run (~1.5 min): numbers mean nothing
+#
+# Layout (see the benchmarking guide): every proxy runs on CPU 0 with one worker / thread /
+# event loop; wrk and the four backends (BenchBackend on 127.0.0.11-14:18080) share CPU 1.
+# All three proxies stay up for the whole run (idle ones cost nothing measurable) and are
+# measured in turn, rotating the order each round. Per run it records wrk's req/s, p50, p99 and
+# errors, the proxy's CPU time per request (utime+stime from /proc/PID/stat over the run divided
+# by the requests wrk counted) and mpstat's busy % of CPU 0 and CPU 1. Two baselines each round:
+# the backend process itself on CPU 1 (the load side's own ceiling) and a second backend on CPU 0
+# (the limit of one keep-alive hop). At the end it prints a Markdown table of medians and ratios.
+#
+# Knobs (environment): NGINX_BUFFERED=1 adds nginx with proxy_buffering on (its default; ingress-nginx
+# turns it off) as a fourth target, ROUNDS, DURATION (s per run), WARMUP (s per proxy, same for all),
+# CONNS ("16 64"), QUIET_BUSY (max % busy per CPU before a point, else wait; default 15),
+# JAVA (java binary), OUT (directory for raw results; default a new /tmp/sluice-bench.*).
+# Installs and builds nothing; every process it starts is stopped by PID on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+JAR=$ROOT/controller/target/sluice.jar
+CLASSES=$ROOT/loadtest/target/classes
+JAVA=${JAVA:-java}
+
+if [[ ${QUICK:-0} == 1 ]]; then
+    ROUNDS=${ROUNDS:-1}; DURATION=${DURATION:-3}; WARMUP=${WARMUP:-4}; QUIET_BUSY=${QUIET_BUSY:-100}
+else
+    ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-15}; WARMUP=${WARMUP:-30}
+fi
+CONNS=${CONNS:-"16 64"}
+QUIET_BUSY=${QUIET_BUSY:-15}
+HOST=bench.example.com
+BACKEND_PORT=18080
+NGINX_PORT=18001
+HAPROXY_PORT=18002
+SLUICE_PORT=18003
+SOLO_ADDR=127.0.0.15          # the baseline backend on CPU 0
+
+export PATH=$PATH:/usr/sbin
+missing=()
+for tool in nginx haproxy wrk mpstat taskset curl python3 "$JAVA"; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+    echo "missing: ${missing[*]}" >&2
+    echo "install with: sudo apt-get install -y nginx haproxy wrk sysstat curl python3 openjdk-17-jre-headless" >&2
+    exit 1
+fi
+if [[ ! -f $JAR || ! -d $CLASSES/dev/sluice/loadtest ]]; then
+    echo "build first: (cd $ROOT && mvn -q -DskipTests package)" >&2
+    exit 1
+fi
+if (($(nproc) < 2)); then
+    echo "needs 2 CPUs (proxy on CPU 0, load and backends on CPU 1)" >&2
+    exit 1
+fi
+
+OUT=${OUT:-$(mktemp -d /tmp/sluice-bench.XXXXXX)}
+mkdir -p "$OUT/nginx/logs" "$OUT/nginx/tmp"
+RESULTS=$OUT/results.tsv
+printf 'round\ttarget\tconns\treq_s\tp50_ms\tp99_ms\tcpu_us_per_req\terrors\tnon2xx\tcpu0_busy\tcpu1_busy\tbusy_before\n' >"$RESULTS"
+
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+# waits until URL answers 200 (with the bench Host header)
+await() {
+    local url=$1 name=$2
+    for _ in $(seq 1 300); do
+        if [[ $(curl -s -o /dev/null -w '%{http_code}' -H "Host: $HOST" "$url" || true) == 200 ]]; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "$name did not answer 200 at $url; logs in $OUT" >&2
+    exit 1
+}
+
+# checks that URL answers 200 with the backend's 128-byte body
+check_body() {
+    local url=$1 name=$2 size
+    size=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' -H "Host: $HOST" "$url")
+    [[ $size == "200 128" ]] || { echo "$name answered '$size' (want '200 128')" >&2; exit 1; }
+}
+
+BACKEND_JVM=(-Xms256m -Xmx256m -XX:+UseSerialGC -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled
+    -cp "$JAR:$CLASSES" dev.sluice.loadtest.BenchBackend)
+
+log "raw results in $OUT"
+taskset -c 1 "$JAVA" "${BACKEND_JVM[@]}" $BACKEND_PORT 127.0.0.11 127.0.0.12 127.0.0.13 127.0.0.14 \
+    >"$OUT/backend.log" 2>&1 &
+PIDS+=($!); BACKEND_PID=$!
+taskset -c 0 "$JAVA" "${BACKEND_JVM[@]}" $BACKEND_PORT $SOLO_ADDR >"$OUT/backend-cpu0.log" 2>&1 &
+PIDS+=($!); SOLO_PID=$!
+
+# Sluice: one event loop on one CPU. SerialGC: under taskset -c 0 the JVM sees one CPU, where
+# Parallel GC would run one GC thread anyway (plus its coordination); Serial is also what the
+# JVM picks by itself for one CPU. Fixed heap, pre-touched, so no resizing or page faults mid-run.
+SLUICE_CMD=(taskset -c 0 "$JAVA" -Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:+UseSerialGC
+    -jar "$JAR" --manifests "$ROOT/loadtest/manifests" --event-loops 1 --access-log off
+    --http-port $SLUICE_PORT --https-port 0 --healthz-port 0)
+"${SLUICE_CMD[@]}" >"$OUT/sluice.out" 2>"$OUT/sluice.err" &
+PIDS+=($!); SLUICE_PID=$!
+
+NGINX_CMD=(taskset -c 0 nginx -p "$OUT/nginx/" -c "$ROOT/loadtest/peers/nginx.conf" -e "$OUT/nginx/logs/error.log"
+    -g "pid $OUT/nginx/nginx.pid;")
+"${NGINX_CMD[@]}" >"$OUT/nginx/stdout" 2>&1 &
+PIDS+=($!); NGINX_PID=$!
+
+HAPROXY_CMD=(taskset -c 0 haproxy -db -f "$ROOT/loadtest/peers/haproxy.cfg")
+"${HAPROXY_CMD[@]}" >"$OUT/haproxy.log" 2>&1 &
+PIDS+=($!); HAPROXY_PID=$!
+
+declare -A URL=(
+    [backend-cpu1]=http://127.0.0.11:$BACKEND_PORT/
+    [backend-cpu0]=http://$SOLO_ADDR:$BACKEND_PORT/
+    [sluice]=http://127.0.0.1:$SLUICE_PORT/
+    [nginx]=http://127.0.0.1:$NGINX_PORT/
+    [haproxy]=http://127.0.0.1:$HAPROXY_PORT/
+    [nginx-buffered]=http://127.0.0.1:18004/
+)
+declare -A PID_OF=(
+    [backend-cpu1]=$BACKEND_PID [backend-cpu0]=$SOLO_PID
+    [sluice]=$SLUICE_PID [nginx]=$NGINX_PID [haproxy]=$HAPROXY_PID [nginx-buffered]=$NGINX_PID
+)
+for t in backend-cpu1 backend-cpu0 sluice nginx haproxy nginx-buffered; do
+    await "${URL[$t]}" "$t"
+    check_body "${URL[$t]}" "$t"
+done
+log "all targets answer 200 with 128 bytes"
+
+# utime+stime of PID in clock ticks
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+CLK_TCK=$(getconf CLK_TCK)
+
+# busy % of CPU 0 and CPU 1 over N seconds: "b0 b1"
+busy() {
+    LC_ALL=C mpstat -P 0,1 "$1" 1 | awk '/^Average:/ && ($2 == "0" || $2 == "1") { printf "%.0f ", 100 - $NF }'
+}
+
+# waits (a little) for a quiet machine; prints the busy % seen
+await_quiet() {
+    local b
+    for _ in 1 2 3 4 5 6; do
+        b=$(busy 1)
+        # shellcheck disable=SC2086
+        set -- $b
+        if (($1 <= QUIET_BUSY && $2 <= QUIET_BUSY)); then
+            echo "$1/$2"; return 0
+        fi
+        log "machine busy (cpu0 $1%, cpu1 $2%) before a point; waiting"
+        sleep 5
+    done
+    echo "$1/$2!"   # measured anyway, flagged
+}
+
+# wrk's latency value (e.g. 812.00us, 1.20ms, 1.01s) in ms
+to_ms() {
+    awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000;
+        printf "%.3f", n }'
+}
+
+# run ROUND TARGET CONNS DURATION [record]
+run() {
+    local round=$1 target=$2 conns=$3 secs=$4 record=${5:-yes}
+    local pid=${PID_OF[$target]} quiet t0 t1 out busy_during reqs rps p50 p99 errors non2xx cpu_us
+    quiet=$(await_quiet)
+    busy "$secs" >"$OUT/busy.tmp" &
+    local mp=$!
+    t0=$(cpu_ticks "$pid")
+    out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency -H "Host: $HOST" "${URL[$target]}")
+    t1=$(cpu_ticks "$pid")
+    wait $mp || true
+    busy_during=$(cat "$OUT/busy.tmp")
+    [[ $record == yes ]] || return 0
+    echo "$out" >"$OUT/wrk-$round-$target-$conns.txt"
+    reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
+    rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
+    p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
+    p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+    errors=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' <<<"$out")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $5 }' <<<"$out")
+    cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0) }')
+    # shellcheck disable=SC2086
+    set -- $busy_during
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$conns" "$rps" "$p50" "$p99" \
+        "$cpu_us" "${errors:-0}" "${non2xx:-0}" "${1:-?}" "${2:-?}" "$quiet" >>"$RESULTS"
+    log "round $round $target c=$conns: $rps req/s p50 ${p50} ms p99 ${p99} ms ${cpu_us} us/req cpu0 ${1:-?}% cpu1 ${2:-?}% (before: $quiet) errors ${errors:-0} non2xx ${non2xx:-0}"
+}
+
+log "warm-up: ${WARMUP} s of 64 connections per target (same for all)"
+for t in sluice nginx haproxy backend-cpu0; do
+    run 0 "$t" 64 "$WARMUP" no
+done
+
+PROXIES=(sluice nginx haproxy)
+[[ ${NGINX_BUFFERED:-0} == 1 ]] && PROXIES+=(nginx-buffered)
+for round in $(seq 1 "$ROUNDS"); do
+    # rotate the proxies' order each round: S N H, N H S, H S N
+    k=$(((round - 1) % ${#PROXIES[@]}))
+    order=("${PROXIES[@]:k}" "${PROXIES[@]:0:k}")
+    for conns in $CONNS; do
+        for t in backend-cpu1 backend-cpu0 "${order[@]}"; do
+            run "$round" "$t" "$conns" "$DURATION"
+        done
+    done
+done
+
+{
+    echo
+    echo "Machine: $(nproc) CPUs, $(LC_ALL=C lscpu | awk -F': *' '/^Model name/ { print $2 }'), $(uname -r)"
+    echo "Versions: $(nginx -v 2>&1); $(haproxy -v 2>&1 | head -1); $("$JAVA" -version 2>&1 | head -1);" \
+        "Sluice $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (modified)')"
+    echo "Command: ${0##*/} with ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONNS=\"$CONNS\" NGINX_BUFFERED=${NGINX_BUFFERED:-0}"
+    echo "Sluice: ${SLUICE_CMD[*]}"
+    echo
+    echo "## Results ($(date -u +%FT%TZ), $ROUNDS rounds x ${DURATION} s, warm-up ${WARMUP} s per target)"
+    echo
+    python3 - "$RESULTS" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+def med(t, c, k):
+    v = [float(r[k]) for r in rows if r["target"] == t and r["conns"] == c]
+    return statistics.median(v) if v else float("nan")
+def spread(t, c, k):
+    v = [float(r[k]) for r in rows if r["target"] == t and r["conns"] == c]
+    return f"{min(v):.0f}–{max(v):.0f}" if v else "?"
+conns = sorted({r["conns"] for r in rows}, key=int)
+print("| target | conns | req/s (median) | req/s range | p50 ms | p99 ms | proxy CPU µs/req | CPU0 / CPU1 busy % | errors |")
+print("|---|---|---|---|---|---|---|---|---|")
+for c in conns:
+    for t in ["sluice", "nginx", "haproxy", "nginx-buffered", "backend-cpu0", "backend-cpu1"]:
+        if not any(r["target"] == t for r in rows):
+            continue
+        errs = sum(int(r["errors"]) + int(r["non2xx"]) for r in rows if r["target"] == t and r["conns"] == c)
+        cpu = med(t, c, "cpu_us_per_req")
+        cpu_s = f"{cpu:.1f}" if t not in ("backend-cpu1",) else f"({cpu:.1f})"
+        print(f"| {t} | {c} | {med(t, c, 'req_s'):.0f} | {spread(t, c, 'req_s')} | {med(t, c, 'p50_ms'):.2f} | "
+              f"{med(t, c, 'p99_ms'):.2f} | {cpu_s} | {med(t, c, 'cpu0_busy'):.0f} / {med(t, c, 'cpu1_busy'):.0f} | {errs} |")
+print()
+print("| conns | Sluice/nginx req/s | Sluice/haproxy req/s | Sluice/nginx p99 | Sluice/haproxy p99 | Sluice/nginx CPU per req | Sluice/haproxy CPU per req |")
+print("|---|---|---|---|---|---|---|")
+for c in conns:
+    r = lambda k, p: med("sluice", c, k) / med(p, c, k)
+    print(f"| {c} | {r('req_s', 'nginx'):.2f} | {r('req_s', 'haproxy'):.2f} | {r('p99_ms', 'nginx'):.2f} | "
+          f"{r('p99_ms', 'haproxy'):.2f} | {r('cpu_us_per_req', 'nginx'):.2f} | {r('cpu_us_per_req', 'haproxy'):.2f} |")
+print()
+print("(req/s and p99: higher/lower is better; CPU per request: lower is better. backend-cpu1's CPU figure is")
+print(" the backend shared with wrk, shown in parentheses for reference.)")
+PY
+} | tee "$OUT/summary.md"
+log "raw results: $RESULTS"
