@@ -916,6 +916,9 @@ final class ProxyExchange {
             attemptPicked = false;
             balancer.onResponse(endpoint, took); // once per pick (EWMA latency, in-flight count)
         }
+        if (!server.accessLog().enabled()) {
+            return; // the upstream_* fields only feed the access log: no strings per request without it
+        }
         if (upstreamAddrs == null) {
             upstreamAddrs = new StringBuilder(24);
             upstreamStatuses = new StringBuilder(8);
