@@ -6,6 +6,7 @@ import dev.sluice.gateway.balance.AffinityConfig;
 import dev.sluice.gateway.balance.BalancerSpec;
 import dev.sluice.gateway.balance.ConsistentHashSubset;
 import dev.sluice.gateway.route.CanaryRule;
+import dev.sluice.gateway.route.LocationRedirect;
 import dev.sluice.gateway.route.RouteOptions;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import java.time.Duration;
@@ -39,8 +40,9 @@ import java.util.regex.Pattern;
  * @param rewriteTarget    {@code rewrite-target}, validated, or {@code null}
  * @param xForwardedPrefix {@code x-forwarded-prefix}, or {@code null}
  * @param appRoot          {@code app-root} (a relative path), or {@code null}
- * @param routeOptions     timeouts, retries and the HTTPS redirect ({@code ssl-redirect},
- *                         {@code force-ssl-redirect}, {@code preserve-trailing-slash}); no rewrite
+ * @param routeOptions     timeouts, retries, the HTTPS redirect ({@code ssl-redirect},
+ *                         {@code force-ssl-redirect}, {@code preserve-trailing-slash}) and the fixed
+ *                         redirect ({@code permanent-redirect}, {@code temporal-redirect}); no rewrite
  * @param balancer         {@code load-balance}, {@code upstream-hash-by*}, {@code affinity} and
  *                         {@code session-cookie-*}: how the upstreams this Ingress creates balance
  * @param canaryRule       the {@code canary-*} traffic policy; {@code null} unless {@link #canary}
@@ -62,6 +64,7 @@ public record IngressAnnotations(
     public static final Set<String> SUPPORTED = Set.of(
             "use-regex", "rewrite-target", "x-forwarded-prefix", "app-root",
             "ssl-redirect", "force-ssl-redirect", "preserve-trailing-slash",
+            "permanent-redirect", "permanent-redirect-code", "temporal-redirect", "temporal-redirect-code",
             "proxy-connect-timeout", "proxy-send-timeout", "proxy-read-timeout", "proxy-next-upstream-tries",
             "load-balance", "upstream-hash-by", "upstream-hash-by-subset", "upstream-hash-by-subset-size",
             "affinity", "affinity-mode", "affinity-canary-behavior",
@@ -185,9 +188,48 @@ public record IngressAnnotations(
         RouteOptions options = RouteOptions.DEFAULTS.withTimeouts(connect, send, read).withNextUpstreamTries(tries)
                 .withHttpsRedirect(r.bool("ssl-redirect", RouteOptions.DEFAULTS.sslRedirect()),
                         r.bool("force-ssl-redirect", RouteOptions.DEFAULTS.forceSslRedirect()),
-                        r.bool("preserve-trailing-slash", RouteOptions.DEFAULTS.preserveTrailingSlash()));
+                        r.bool("preserve-trailing-slash", RouteOptions.DEFAULTS.preserveTrailingSlash()))
+                .withRedirect(locationRedirect(r));
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 options, balancer(r, true), null, AffinityCanaryBehavior.STICKY);
+    }
+
+    /**
+     * {@code temporal-redirect} (code 300–307, default 302) if set and valid, else
+     * {@code permanent-redirect} (code 300–308, default 301), else {@code null} (SPEC §7). The URL
+     * must be an absolute http(s) URL without {@code $} (ingress-nginx's validator); a bad URL is
+     * reported and the annotation ignored, a bad code is reported and the default used.
+     */
+    private static LocationRedirect locationRedirect(Reader r) {
+        LocationRedirect temporal = redirect(r, "temporal-redirect", 302, 307);
+        LocationRedirect permanent = redirect(r, "permanent-redirect", 301, 308);
+        return temporal != null ? temporal : permanent;
+    }
+
+    private static LocationRedirect redirect(Reader r, String key, int defaultCode, int maxCode) {
+        String url = r.string(key);
+        if (url == null || url.isEmpty()) {
+            return null;
+        }
+        if (!ABSOLUTE_URL.matcher(url).matches() || url.indexOf('$') >= 0) {
+            r.problems().accept(r.invalid(key, url, "expected an absolute http(s) URL without $; no redirect"));
+            return null;
+        }
+        int code = defaultCode;
+        String codeText = r.string(key + "-code");
+        if (codeText != null) {
+            try {
+                code = Integer.parseInt(codeText.trim());
+            } catch (NumberFormatException e) {
+                code = -1;
+            }
+            if (code < 300 || code > maxCode) {
+                r.problems().accept(r.invalid(key + "-code", codeText,
+                        "expected 300-" + maxCode + "; using " + defaultCode));
+                code = defaultCode;
+            }
+        }
+        return new LocationRedirect(code, url);
     }
 
     /** Whether this Ingress declared {@code affinity: cookie} (its locations set sticky cookies). */

@@ -297,11 +297,11 @@ public final class IngressTranslator implements Function<ClusterState, Translati
             if (spec != null && spec.getDefaultBackend() != null) {
                 defaultBackend = backend(p, spec.getDefaultBackend(), "defaultBackend");
             }
-            // the catch-all takes the annotations except rewrite (ingress-nginx: "Redirect and
-            // rewrite can affect the catch all behavior, skip for now")
+            // the catch-all takes the annotations except redirect and rewrite (ingress-nginx:
+            // "Redirect and rewrite can affect the catch all behavior, skip for now")
             Route catchAllRoute = defaultBackend == null ? null
                     : new Route(new PathMatcher.Prefix("/"), source, TrafficSplit.of(upstream(p, defaultBackend)),
-                            a.routeOptions(), null);
+                            a.routeOptions().withRedirect(null), null);
             Route hostFallback = hostFallback(p, defaultBackend);
             List<String> ruleHosts = new ArrayList<>();
             List<HostedPath> paths = new ArrayList<>();
@@ -364,7 +364,7 @@ public final class IngressTranslator implements Function<ClusterState, Translati
             IngressAnnotations a = p.annotations();
             RouteOptions options = a.routeOptions();
             if (split == null) {
-                // the built-in 404, still with the creator's HTTPS redirect settings
+                // the built-in 404, still with the creator's HTTPS and fixed redirect settings
                 return new Route(new PathMatcher.Prefix("/"), Route.BUILT_IN, (TrafficSplit) null, options, null);
             }
             if (a.rewriteTarget() != null && !a.rewriteTarget().equals("/")) {

@@ -21,6 +21,8 @@ import java.util.Objects;
  *                           is redirected, certificate or not; wins over {@code sslRedirect}
  * @param preserveTrailingSlash {@code preserve-trailing-slash} (default false): the HTTPS redirect
  *                           keeps a trailing {@code /} of the request path
+ * @param redirect           {@code permanent-redirect} / {@code temporal-redirect}: every request of
+ *                           the location answers this redirect, or {@code null}
  */
 public record RouteOptions(
         Rewrite rewrite,
@@ -31,7 +33,8 @@ public record RouteOptions(
         int nextUpstreamTries,
         boolean sslRedirect,
         boolean forceSslRedirect,
-        boolean preserveTrailingSlash) {
+        boolean preserveTrailingSlash,
+        LocationRedirect redirect) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(60);
@@ -44,7 +47,7 @@ public record RouteOptions(
      */
     public static final RouteOptions DEFAULTS = new RouteOptions(
             null, null, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SEND_TIMEOUT, DEFAULT_READ_TIMEOUT,
-            DEFAULT_NEXT_UPSTREAM_TRIES, true, false, false);
+            DEFAULT_NEXT_UPSTREAM_TRIES, true, false, false, null);
 
     public RouteOptions {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -57,22 +60,28 @@ public record RouteOptions(
 
     public RouteOptions withRewrite(Rewrite r, String prefix) {
         return new RouteOptions(r, prefix, connectTimeout, sendTimeout, readTimeout, nextUpstreamTries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect);
     }
 
     public RouteOptions withTimeouts(Duration connect, Duration send, Duration read) {
         return new RouteOptions(rewrite, xForwardedPrefix, connect, send, read, nextUpstreamTries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect);
     }
 
     public RouteOptions withNextUpstreamTries(int tries) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout, tries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect);
     }
 
     /** These options with the HTTPS redirect annotations. */
     public RouteOptions withHttpsRedirect(boolean ssl, boolean force, boolean preserveSlash) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, ssl, force, preserveSlash);
+                nextUpstreamTries, ssl, force, preserveSlash, redirect);
+    }
+
+    /** These options with a fixed redirect ({@code permanent-redirect}/{@code temporal-redirect}), or none. */
+    public RouteOptions withRedirect(LocationRedirect r) {
+        return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, r);
     }
 }

@@ -98,7 +98,8 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
      * (Sluice's decision, ingress-nginx #9635); the chosen side without endpoints answers 503.
      *
      * <p>Order, as ingress-nginx's request phases (SPEC §0.1): {@code app-root} (server level);
-     * location selection (NGINX's trailing-slash 301); a {@code rewrite-target} to an absolute URL
+     * location selection (NGINX's trailing-slash 301); {@code permanent-redirect} /
+     * {@code temporal-redirect} (the location's fixed redirect); a {@code rewrite-target} to an absolute URL
      * (302); the HTTPS redirect (308, {@code ssl-redirect}/{@code force-ssl-redirect}, before any
      * backend is looked at, so it also answers for a location without endpoints or a built-in
      * 404); then the backend and canary selection.
@@ -140,6 +141,10 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
                     "trailing slash");
         }
         route = ((HostRoutes.Matched) match).route();
+        LocationRedirect fixed = route.options().redirect();
+        if (fixed != null) {
+            return new RoutingDecision.Respond(fixed.status(), fixed.url(), "location redirect");
+        }
         TrafficSplit split = route.split();
         String upstreamUri = rawUri;
         String forwardedPrefix = null;
