@@ -47,6 +47,8 @@ import java.util.regex.Pattern;
  *                         {@code session-cookie-*}: how the upstreams this Ingress creates balance
  * @param canaryRule       the {@code canary-*} traffic policy; {@code null} unless {@link #canary}
  * @param affinityCanaryBehavior {@code affinity-canary-behavior} (canary Ingresses only)
+ * @param fromToWwwRedirect {@code from-to-www-redirect}: this Ingress's hosts get a redirecting
+ *                         {@code www.} twin (or the reverse)
  */
 public record IngressAnnotations(
         boolean canary,
@@ -58,13 +60,14 @@ public record IngressAnnotations(
         RouteOptions routeOptions,
         BalancerSpec balancer,
         CanaryRule canaryRule,
-        AffinityCanaryBehavior affinityCanaryBehavior) {
+        AffinityCanaryBehavior affinityCanaryBehavior,
+        boolean fromToWwwRedirect) {
 
     /** Suffixes (after {@code <prefix>/}) Sluice implements, apart from {@code canary*}. */
     public static final Set<String> SUPPORTED = Set.of(
             "use-regex", "rewrite-target", "x-forwarded-prefix", "app-root",
             "ssl-redirect", "force-ssl-redirect", "preserve-trailing-slash",
-            "permanent-redirect", "permanent-redirect-code", "temporal-redirect", "temporal-redirect-code",
+            "permanent-redirect", "permanent-redirect-code", "from-to-www-redirect", "temporal-redirect", "temporal-redirect-code",
             "proxy-connect-timeout", "proxy-send-timeout", "proxy-read-timeout", "proxy-next-upstream-tries",
             "load-balance", "upstream-hash-by", "upstream-hash-by-subset", "upstream-hash-by-subset-size",
             "affinity", "affinity-mode", "affinity-canary-behavior",
@@ -92,7 +95,7 @@ public record IngressAnnotations(
 
     /** No annotations: a normal Ingress with every default. */
     private static final IngressAnnotations NONE = new IngressAnnotations(false, false, false, null, null, null,
-            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY);
+            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false);
 
     /** ingress-nginx's {@code RegexPathWithCapture} validator for {@code rewrite-target}. */
     private static final Pattern REWRITE_TARGET = Pattern.compile("^/?[-._~a-zA-Z0-9/:$]*$");
@@ -152,7 +155,8 @@ public record IngressAnnotations(
                         + String.join(", ", inherited));
             }
             return new IngressAnnotations(true, canaryConfigured, false, null, null, null, RouteOptions.DEFAULTS,
-                    balancer(r, false), canaryRule(r), AffinityCanaryBehavior.parse(r.string("affinity-canary-behavior")));
+                    balancer(r, false), canaryRule(r), AffinityCanaryBehavior.parse(r.string("affinity-canary-behavior")),
+                    false);
         }
 
         boolean useRegex = r.bool("use-regex", false);
@@ -191,7 +195,7 @@ public record IngressAnnotations(
                         r.bool("preserve-trailing-slash", RouteOptions.DEFAULTS.preserveTrailingSlash()))
                 .withRedirect(locationRedirect(r));
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
-                options, balancer(r, true), null, AffinityCanaryBehavior.STICKY);
+                options, balancer(r, true), null, AffinityCanaryBehavior.STICKY, r.bool("from-to-www-redirect", false));
     }
 
     /**

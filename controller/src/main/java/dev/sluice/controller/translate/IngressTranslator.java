@@ -119,6 +119,8 @@ public final class IngressTranslator implements Function<ClusterState, Translati
         private String catchAllCanarySource;
         private final Route controllerDefault;
         private final HostBuilder catchAll;
+        /** Hosts of Ingresses with {@code from-to-www-redirect}, oldest first. */
+        private final Set<String> wwwRedirectHosts = new LinkedHashSet<>();
         private boolean catchAllFallbackSet;
 
         Run(ClusterState state) {
@@ -335,6 +337,9 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                 if (a.appRoot() != null) {
                     hb.offerAppRoot(a.appRoot());
                 }
+                if (a.fromToWwwRedirect() && !host.isEmpty() && !host.startsWith("*.")) {
+                    wwwRedirectHosts.add(host);
+                }
             }
             for (HostedPath hp : paths) {
                 HostBuilder hb = hp.host().isEmpty() ? catchAll : hosts.get(hp.host());
@@ -489,6 +494,13 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                     wildcards.put(hb.host().substring(2), hr);
                 } else {
                     exact.put(hb.host(), hr);
+                }
+            }
+            // from-to-www-redirect: the twin name redirects unless it is a configured host itself
+            for (String target : wwwRedirectHosts) {
+                String twin = target.startsWith("www.") ? target.substring(4) : "www." + target;
+                if (!twin.isEmpty() && !exact.containsKey(twin)) {
+                    exact.put(twin, HostRoutes.wwwRedirect(twin, target));
                 }
             }
             return new RouteTable(exact, wildcards, catchAll.build(sink));
