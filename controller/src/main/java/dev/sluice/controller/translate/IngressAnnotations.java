@@ -6,6 +6,7 @@ import dev.sluice.gateway.balance.AffinityConfig;
 import dev.sluice.gateway.balance.BalancerSpec;
 import dev.sluice.gateway.balance.ConsistentHashSubset;
 import dev.sluice.gateway.route.CanaryRule;
+import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.route.LocationRedirect;
 import dev.sluice.gateway.route.RouteOptions;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
@@ -42,7 +43,8 @@ import java.util.regex.Pattern;
  * @param appRoot          {@code app-root} (a relative path), or {@code null}
  * @param routeOptions     timeouts, retries, the HTTPS redirect ({@code ssl-redirect},
  *                         {@code force-ssl-redirect}, {@code preserve-trailing-slash}) and the fixed
- *                         redirect ({@code permanent-redirect}, {@code temporal-redirect}); no rewrite
+ *                         redirect ({@code permanent-redirect}, {@code temporal-redirect}), CORS
+ *                         ({@code enable-cors}, {@code cors-*}); no rewrite
  * @param balancer         {@code load-balance}, {@code upstream-hash-by*}, {@code affinity} and
  *                         {@code session-cookie-*}: how the upstreams this Ingress creates balance
  * @param canaryRule       the {@code canary-*} traffic policy; {@code null} unless {@link #canary}
@@ -67,7 +69,9 @@ public record IngressAnnotations(
     public static final Set<String> SUPPORTED = Set.of(
             "use-regex", "rewrite-target", "x-forwarded-prefix", "app-root",
             "ssl-redirect", "force-ssl-redirect", "preserve-trailing-slash",
-            "permanent-redirect", "permanent-redirect-code", "from-to-www-redirect", "temporal-redirect", "temporal-redirect-code",
+            "permanent-redirect", "permanent-redirect-code", "from-to-www-redirect",
+            "enable-cors", "cors-allow-origin", "cors-allow-methods", "cors-allow-headers", "cors-expose-headers",
+            "cors-allow-credentials", "cors-max-age", "temporal-redirect", "temporal-redirect-code",
             "proxy-connect-timeout", "proxy-send-timeout", "proxy-read-timeout", "proxy-next-upstream-tries",
             "load-balance", "upstream-hash-by", "upstream-hash-by-subset", "upstream-hash-by-subset-size",
             "affinity", "affinity-mode", "affinity-canary-behavior",
@@ -101,6 +105,11 @@ public record IngressAnnotations(
     private static final Pattern REWRITE_TARGET = Pattern.compile("^/?[-._~a-zA-Z0-9/:$]*$");
     private static final Pattern ABSOLUTE_URL = Pattern.compile("^https?://[^\\s/?#]+[^\\s]*$");
     private static final Pattern APP_ROOT = Pattern.compile("^/(?!/)[^\\s]*$");
+    // ingress-nginx's cors validators (annotations/cors/main.go)
+    private static final Pattern CORS_ORIGIN = Pattern.compile("^https?://(\\*\\.)?[A-Za-z0-9\\-.]*(:\\d+)?$");
+    private static final Pattern CORS_METHODS = Pattern.compile("^([A-Za-z]+,?\\s?)+$");
+    private static final Pattern CORS_HEADERS = Pattern.compile("^([A-Za-z0-9\\-_]+,?\\s?)+$");
+    private static final Pattern CORS_EXPOSE = Pattern.compile("^(([A-Za-z0-9\\-_]+|\\*),?\\s?)+$");
     private static final Pattern HEADER_VALUE = Pattern.compile("^[\\x21-\\x7e]+$");
 
     /**
@@ -193,7 +202,8 @@ public record IngressAnnotations(
                 .withHttpsRedirect(r.bool("ssl-redirect", RouteOptions.DEFAULTS.sslRedirect()),
                         r.bool("force-ssl-redirect", RouteOptions.DEFAULTS.forceSslRedirect()),
                         r.bool("preserve-trailing-slash", RouteOptions.DEFAULTS.preserveTrailingSlash()))
-                .withRedirect(locationRedirect(r));
+                .withRedirect(locationRedirect(r))
+                .withCors(r.bool("enable-cors", false) ? cors(r) : null);
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 options, balancer(r, true), null, AffinityCanaryBehavior.STICKY, r.bool("from-to-www-redirect", false));
     }
@@ -234,6 +244,57 @@ public record IngressAnnotations(
             }
         }
         return new LocationRedirect(code, url);
+    }
+
+    /**
+     * The {@code cors-*} settings of an Ingress with {@code enable-cors} (SPEC §7), validated as
+     * ingress-nginx does: an origin entry that is not {@code *} or {@code http(s)://[*.]host[:port]}
+     * is reported and dropped ({@code *} anywhere allows every origin); a bad method, header or
+     * expose list, credentials flag or max age is reported and the default used.
+     */
+    private static CorsPolicy cors(Reader r) {
+        List<String> origins = new ArrayList<>();
+        String originText = r.string("cors-allow-origin");
+        if (originText == null) {
+            origins.add("*");
+        } else {
+            List<String> dropped = new ArrayList<>();
+            for (String o : originText.split(",")) {
+                String origin = o.trim();
+                if (origin.equals("*")) {
+                    origins = new ArrayList<>(List.of("*"));
+                    dropped.clear();
+                    break;
+                }
+                if (CORS_ORIGIN.matcher(origin).matches()) {
+                    origins.add(origin);
+                } else {
+                    dropped.add(origin);
+                }
+            }
+            if (!dropped.isEmpty()) {
+                r.problems().accept(r.invalid("cors-allow-origin", originText, "entries must be * or "
+                        + "http(s)://[*.]host[:port]; ignored: " + String.join(", ", dropped)));
+            }
+        }
+        String methods = corsList(r, "cors-allow-methods", CORS_METHODS, CorsPolicy.DEFAULT_ALLOW_METHODS);
+        String headers = corsList(r, "cors-allow-headers", CORS_HEADERS, CorsPolicy.DEFAULT_ALLOW_HEADERS);
+        String expose = corsList(r, "cors-expose-headers", CORS_EXPOSE, null);
+        boolean credentials = r.bool("cors-allow-credentials", true);
+        long maxAge = r.integer("cors-max-age", (int) CorsPolicy.DEFAULT_MAX_AGE, 0);
+        return new CorsPolicy(origins, methods, headers, expose, credentials, maxAge);
+    }
+
+    private static String corsList(Reader r, String key, Pattern valid, String fallback) {
+        String v = r.string(key);
+        if (v == null || v.isEmpty()) {
+            return fallback;
+        }
+        if (!valid.matcher(v).matches()) {
+            r.problems().accept(r.invalid(key, v, fallback == null ? "not sent" : "using the default " + fallback));
+            return fallback;
+        }
+        return v;
     }
 
     /** Whether this Ingress declared {@code affinity: cookie} (its locations set sticky cookies). */

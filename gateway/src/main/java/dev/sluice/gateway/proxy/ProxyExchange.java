@@ -5,6 +5,7 @@ import dev.sluice.gateway.balance.Pick;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.AccessLogEntry;
 import dev.sluice.gateway.observe.ProxyMetrics;
+import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.route.Endpoint;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.NettyRequestView;
@@ -21,6 +22,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -105,6 +107,8 @@ final class ProxyExchange {
     private RoutingDecision.Forward forward;
     private RouteOptions options;
     private String requestId;
+    private CorsPolicy cors;
+    private String corsOrigin;
 
     // request body, client -> upstream
     private boolean requestComplete;
@@ -213,6 +217,8 @@ final class ProxyExchange {
             forward(f);
         } else {
             RoutingDecision.Respond r = (RoutingDecision.Respond) decision;
+            cors = r.cors();
+            corsOrigin = r.corsOrigin();
             metricHost = hostTag(table.findHost(host));
             discardBody = true;
             if (HttpUtil.is100ContinueExpected(request)) {
@@ -232,6 +238,10 @@ final class ProxyExchange {
     private void forward(RoutingDecision.Forward f) {
         forward = f;
         options = f.route().options();
+        if (f.corsOrigin() != null) {
+            cors = options.cors();
+            corsOrigin = f.corsOrigin();
+        }
         ingress = f.route().source();
         backendName = f.upstream().name();
         canary = f.isCanary();
@@ -568,6 +578,9 @@ final class ProxyExchange {
         if (setCookie != null) {
             headers.add(HttpHeaderNames.SET_COOKIE, setCookie);
         }
+        if (corsOrigin != null) {
+            LocalResponses.addCors(headers, cors, corsOrigin);
+        }
         boolean bodyless = head || code == 204 || code == 304;
         boolean chunked = HttpUtil.isTransferEncodingChunked(r);
         if (!bodyless && (chunked || !r.headers().contains(HttpHeaderNames.CONTENT_LENGTH))) {
@@ -856,8 +869,18 @@ final class ProxyExchange {
         if (client.draining()) {
             keepAlive = false;
         }
+        if (code == 204 && corsOrigin != null) {
+            bytesSent = 0;
+            ctx.writeAndFlush(LocalResponses.preflight(cors, corsOrigin, keepAlive, client.https()))
+                    .addListener(onResponseWritten);
+            return;
+        }
         bytesSent = head ? 0 : LocalResponses.bodyLength(code);
-        ctx.writeAndFlush(LocalResponses.response(code, location, keepAlive, head, client.https())).addListener(onResponseWritten);
+        FullHttpResponse response = LocalResponses.response(code, location, keepAlive, head, client.https());
+        if (corsOrigin != null) {
+            LocalResponses.addCors(response.headers(), cors, corsOrigin);
+        }
+        ctx.writeAndFlush(response).addListener(onResponseWritten);
     }
 
     private void maybeFinish() {

@@ -77,6 +77,11 @@ public final class NettyRequestView implements RequestView {
         return https;
     }
 
+    @Override
+    public String method() {
+        return request.method().name();
+    }
+
     private static Map<String, String> decodeCookies(HttpHeaders headers) {
         // HTTP/2 clients may send one Cookie header per cookie; NGINX reads them all in order.
         java.util.List<String> all = headers.getAll(HttpHeaderNames.COOKIE);

@@ -35,4 +35,7 @@ public interface RequestView {
 
     /** Whether the request arrived over TLS (NGINX {@code $https = "on"}). */
     boolean https();
+
+    /** The request method as sent ({@code "GET"}, {@code "OPTIONS"}): {@code $request_method}. */
+    String method();
 }

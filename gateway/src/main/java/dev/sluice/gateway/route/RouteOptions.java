@@ -23,6 +23,8 @@ import java.util.Objects;
  *                           keeps a trailing {@code /} of the request path
  * @param redirect           {@code permanent-redirect} / {@code temporal-redirect}: every request of
  *                           the location answers this redirect, or {@code null}
+ * @param cors               {@code enable-cors} and the {@code cors-*} settings, or {@code null}
+ *                           (CORS off)
  */
 public record RouteOptions(
         Rewrite rewrite,
@@ -34,7 +36,8 @@ public record RouteOptions(
         boolean sslRedirect,
         boolean forceSslRedirect,
         boolean preserveTrailingSlash,
-        LocationRedirect redirect) {
+        LocationRedirect redirect,
+        CorsPolicy cors) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(60);
@@ -47,7 +50,7 @@ public record RouteOptions(
      */
     public static final RouteOptions DEFAULTS = new RouteOptions(
             null, null, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SEND_TIMEOUT, DEFAULT_READ_TIMEOUT,
-            DEFAULT_NEXT_UPSTREAM_TRIES, true, false, false, null);
+            DEFAULT_NEXT_UPSTREAM_TRIES, true, false, false, null, null);
 
     public RouteOptions {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -60,28 +63,34 @@ public record RouteOptions(
 
     public RouteOptions withRewrite(Rewrite r, String prefix) {
         return new RouteOptions(r, prefix, connectTimeout, sendTimeout, readTimeout, nextUpstreamTries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors);
     }
 
     public RouteOptions withTimeouts(Duration connect, Duration send, Duration read) {
         return new RouteOptions(rewrite, xForwardedPrefix, connect, send, read, nextUpstreamTries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors);
     }
 
     public RouteOptions withNextUpstreamTries(int tries) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout, tries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors);
     }
 
     /** These options with the HTTPS redirect annotations. */
     public RouteOptions withHttpsRedirect(boolean ssl, boolean force, boolean preserveSlash) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, ssl, force, preserveSlash, redirect);
+                nextUpstreamTries, ssl, force, preserveSlash, redirect, cors);
     }
 
     /** These options with a fixed redirect ({@code permanent-redirect}/{@code temporal-redirect}), or none. */
     public RouteOptions withRedirect(LocationRedirect r) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, r);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, r, cors);
+    }
+
+    /** These options with CORS ({@code enable-cors}), or without ({@code null}). */
+    public RouteOptions withCors(CorsPolicy c) {
+        return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, c);
     }
 }

@@ -102,7 +102,8 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
      *
      * <p>Order, as ingress-nginx's request phases (SPEC §0.1): the {@code from-to-www-redirect}
      * server (308, every request); {@code app-root} (server level);
-     * location selection (NGINX's trailing-slash 301); {@code permanent-redirect} /
+     * location selection (NGINX's trailing-slash 301); an accepted CORS preflight ({@code OPTIONS}
+     * with an origin the location's {@code enable-cors} accepts: 204); {@code permanent-redirect} /
      * {@code temporal-redirect} (the location's fixed redirect); a {@code rewrite-target} to an absolute URL
      * (302); the HTTPS redirect (308, {@code ssl-redirect}/{@code force-ssl-redirect}, before any
      * backend is looked at, so it also answers for a location without endpoints or a built-in
@@ -149,9 +150,16 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
                     "trailing slash");
         }
         route = ((HostRoutes.Matched) match).route();
+        CorsPolicy cors = route.options().cors();
+        String corsOrigin = cors == null ? null : cors.allowOrigin(request.header("origin"));
+        if (corsOrigin == null) {
+            cors = null;
+        } else if ("OPTIONS".equals(request.method())) {
+            return new RoutingDecision.Respond(204, null, "cors preflight", cors, corsOrigin);
+        }
         LocationRedirect fixed = route.options().redirect();
         if (fixed != null) {
-            return new RoutingDecision.Respond(fixed.status(), fixed.url(), "location redirect");
+            return new RoutingDecision.Respond(fixed.status(), fixed.url(), "location redirect", cors, corsOrigin);
         }
         TrafficSplit split = route.split();
         String upstreamUri = rawUri;
@@ -161,7 +169,8 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
             String rewritten = rewrite.apply(path);
             if (rewritten != null) {
                 if (rewrite.isRedirect()) {
-                    return new RoutingDecision.Respond(302, rewritten + query, "rewrite-target redirect");
+                    return new RoutingDecision.Respond(302, rewritten + query, "rewrite-target redirect", cors,
+                            corsOrigin);
                 }
                 upstreamUri = PathNormalizer.escape(rewritten) + query;
                 forwardedPrefix = route.options().xForwardedPrefix();
@@ -169,16 +178,18 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         }
         if ("http".equals(scheme) && redirectsToHttps(route, hostHeader)) {
             return new RoutingDecision.Respond(HTTPS_REDIRECT_STATUS,
-                    httpsLocation(authority, rawUri, route.options().preserveTrailingSlash()), "https redirect");
+                    httpsLocation(authority, rawUri, route.options().preserveTrailingSlash()), "https redirect", cors,
+                    corsOrigin);
         }
         if (split == null) {
-            return new RoutingDecision.Respond(404, null, "no route");
+            return new RoutingDecision.Respond(404, null, "no route", cors, corsOrigin);
         }
         Selection sel = split.select(request);
         if (sel instanceof Selection.Unavailable u) {
-            return new RoutingDecision.Respond(u.status(), null, u.reason());
+            return new RoutingDecision.Respond(u.status(), null, u.reason(), cors, corsOrigin);
         }
-        return new RoutingDecision.Forward(host, route, sel.upstream(), sel.decision(), upstreamUri, forwardedPrefix);
+        return new RoutingDecision.Forward(host, route, sel.upstream(), sel.decision(), upstreamUri, forwardedPrefix,
+                corsOrigin);
     }
 
     /**
