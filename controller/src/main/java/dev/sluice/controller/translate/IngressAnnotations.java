@@ -44,7 +44,7 @@ import java.util.regex.Pattern;
  * @param routeOptions     timeouts, retries, the HTTPS redirect ({@code ssl-redirect},
  *                         {@code force-ssl-redirect}, {@code preserve-trailing-slash}) and the fixed
  *                         redirect ({@code permanent-redirect}, {@code temporal-redirect}), CORS
- *                         ({@code enable-cors}, {@code cors-*}); no rewrite
+ *                         ({@code enable-cors}, {@code cors-*}), {@code proxy-body-size}; no rewrite
  * @param balancer         {@code load-balance}, {@code upstream-hash-by*}, {@code affinity} and
  *                         {@code session-cookie-*}: how the upstreams this Ingress creates balance
  * @param canaryRule       the {@code canary-*} traffic policy; {@code null} unless {@link #canary}
@@ -71,7 +71,7 @@ public record IngressAnnotations(
             "ssl-redirect", "force-ssl-redirect", "preserve-trailing-slash",
             "permanent-redirect", "permanent-redirect-code", "from-to-www-redirect",
             "enable-cors", "cors-allow-origin", "cors-allow-methods", "cors-allow-headers", "cors-expose-headers",
-            "cors-allow-credentials", "cors-max-age", "temporal-redirect", "temporal-redirect-code",
+            "cors-allow-credentials", "cors-max-age", "proxy-body-size", "temporal-redirect", "temporal-redirect-code",
             "proxy-connect-timeout", "proxy-send-timeout", "proxy-read-timeout", "proxy-next-upstream-tries",
             "load-balance", "upstream-hash-by", "upstream-hash-by-subset", "upstream-hash-by-subset-size",
             "affinity", "affinity-mode", "affinity-canary-behavior",
@@ -110,6 +110,7 @@ public record IngressAnnotations(
     private static final Pattern CORS_METHODS = Pattern.compile("^([A-Za-z]+,?\\s?)+$");
     private static final Pattern CORS_HEADERS = Pattern.compile("^([A-Za-z0-9\\-_]+,?\\s?)+$");
     private static final Pattern CORS_EXPOSE = Pattern.compile("^(([A-Za-z0-9\\-_]+|\\*),?\\s?)+$");
+    private static final Pattern BODY_SIZE = Pattern.compile("^(\\d+)([kKmMgG]?)$");
     private static final Pattern HEADER_VALUE = Pattern.compile("^[\\x21-\\x7e]+$");
 
     /**
@@ -203,7 +204,8 @@ public record IngressAnnotations(
                         r.bool("force-ssl-redirect", RouteOptions.DEFAULTS.forceSslRedirect()),
                         r.bool("preserve-trailing-slash", RouteOptions.DEFAULTS.preserveTrailingSlash()))
                 .withRedirect(locationRedirect(r))
-                .withCors(r.bool("enable-cors", false) ? cors(r) : null);
+                .withCors(r.bool("enable-cors", false) ? cors(r) : null)
+                .withMaxBodySize(bodySize(r));
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 options, balancer(r, true), null, AffinityCanaryBehavior.STICKY, r.bool("from-to-www-redirect", false));
     }
@@ -295,6 +297,38 @@ public record IngressAnnotations(
             return fallback;
         }
         return v;
+    }
+
+    /**
+     * {@code proxy-body-size} as NGINX's size syntax: a number of bytes with an optional unit
+     * {@code k}, {@code m} or {@code g} (either case, powers of 1024): {@code 8m} = 8388608;
+     * {@code 0} = unlimited. Anything else is reported and the default 1m used.
+     */
+    private static long bodySize(Reader r) {
+        String v = r.string("proxy-body-size");
+        if (v == null) {
+            return RouteOptions.DEFAULT_MAX_BODY_SIZE;
+        }
+        java.util.regex.Matcher m = BODY_SIZE.matcher(v.trim());
+        if (m.matches()) {
+            int shift = switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
+                case "k" -> 10;
+                case "m" -> 20;
+                case "g" -> 30;
+                default -> 0;
+            };
+            try {
+                long n = Long.parseLong(m.group(1));
+                if (n <= (Long.MAX_VALUE >> shift)) {
+                    return n << shift;
+                }
+            } catch (NumberFormatException e) {
+                // too many digits: reported below
+            }
+        }
+        r.problems().accept(r.invalid("proxy-body-size", v, "expected a size such as 8m, 512k or 0 (unlimited); "
+                + "using the default 1m"));
+        return RouteOptions.DEFAULT_MAX_BODY_SIZE;
     }
 
     /** Whether this Ingress declared {@code affinity: cookie} (its locations set sticky cookies). */

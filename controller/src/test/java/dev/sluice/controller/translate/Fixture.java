@@ -43,6 +43,7 @@ import java.util.List;
  *   - {host: foo.com, uri: /, method: OPTIONS, headers: {Origin: "http://a.test"}, status: 204,
  *      corsOrigin: "http://a.test"}     # method (default GET); Access-Control-Allow-Origin expected
  *                                       # ("-": no CORS headers; absent: not checked)
+ *   - {host: foo.com, uri: /, method: POST, contentLength: 2000000, status: 413}   # announced body size
  * </pre>
  *
  * A line {@code #include common/services-abcd.yaml} pulls in shared objects (Services a–d with
@@ -82,7 +83,8 @@ record Fixture(String name, ClusterState state, List<Expect> expectations) {
     record Case(String host, String uri, String scheme, String backend, String route, List<String> endpoints,
             String upstreamUri, String forwardedPrefix, Integer status, String location, String connectTimeout,
             String sendTimeout, String readTimeout, Integer nextUpstreamTries, java.util.Map<String, String> headers,
-            java.util.Map<String, String> cookies, Boolean canary, String method, String corsOrigin) {
+            java.util.Map<String, String> cookies, Boolean canary, String method, String corsOrigin,
+            Long contentLength) {
         boolean expectsForward() {
             return status == null;
         }

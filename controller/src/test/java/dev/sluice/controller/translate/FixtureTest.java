@@ -85,6 +85,9 @@ class FixtureTest {
         if (c.method() != null) {
             req.method(c.method());
         }
+        if (c.contentLength() != null) {
+            req.contentLength(c.contentLength());
+        }
         RoutingDecision d = t.table().decide(c.host(), c.uri(), c.scheme() == null ? "http" : c.scheme(), req.build());
         if (c.expectsForward()) {
             assertThat(d).as("decision for %s", c).isInstanceOf(RoutingDecision.Forward.class);

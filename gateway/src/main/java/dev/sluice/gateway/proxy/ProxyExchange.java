@@ -116,6 +116,7 @@ final class ProxyExchange {
     private ArrayDeque<HttpContent> pendingBody;
     private LastHttpContent trailers;
     private boolean bodyForwarded;
+    private long bodyBytes;
     private ArrayDeque<HttpContent> replay;
     private int replayBytes;
     private boolean replayable = true;
@@ -412,6 +413,13 @@ final class ProxyExchange {
             return;
         }
         if (body != null) {
+            bodyBytes += body.content().readableBytes();
+            long max = options.maxBodySize();
+            if (max > 0 && bodyBytes > max) {
+                body.release();
+                bodyTooLarge();
+                return;
+            }
             if (upstream != null) {
                 forwardBody(body);
             } else {
@@ -845,6 +853,27 @@ final class ProxyExchange {
         }
         cancelConnect();
         rejectRequest(408);
+    }
+
+    /**
+     * A body without {@code Content-Length} (chunked) grew past {@code proxy-body-size} while
+     * streaming: answer 413 and close if the upstream has not started answering, else close the
+     * connection (the client sees a truncated response). The upstream attempt is abandoned.
+     */
+    private void bodyTooLarge() {
+        keepAlive = false;
+        discardBody = true;
+        if (responseStarted) {
+            abortResponse();
+            return;
+        }
+        cancelTimer();
+        if (upstream != null) {
+            endAttempt(502);
+            detachUpstream(false);
+        }
+        cancelConnect();
+        respond(413, null);
     }
 
     /** The client connection closed: stop everything, never pool an upstream mid-response. */

@@ -38,4 +38,7 @@ public interface RequestView {
 
     /** The request method as sent ({@code "GET"}, {@code "OPTIONS"}): {@code $request_method}. */
     String method();
+
+    /** The {@code Content-Length} the request announced, or {@code -1} when it has none (chunked or no body). */
+    long contentLength();
 }

@@ -102,7 +102,8 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
      *
      * <p>Order, as ingress-nginx's request phases (SPEC §0.1): the {@code from-to-www-redirect}
      * server (308, every request); {@code app-root} (server level);
-     * location selection (NGINX's trailing-slash 301); an accepted CORS preflight ({@code OPTIONS}
+     * location selection (NGINX's trailing-slash 301); a {@code Content-Length} above the location's
+     * {@code proxy-body-size} (413); an accepted CORS preflight ({@code OPTIONS}
      * with an origin the location's {@code enable-cors} accepts: 204); {@code permanent-redirect} /
      * {@code temporal-redirect} (the location's fixed redirect); a {@code rewrite-target} to an absolute URL
      * (302); the HTTPS redirect (308, {@code ssl-redirect}/{@code force-ssl-redirect}, before any
@@ -150,6 +151,10 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
                     "trailing slash");
         }
         route = ((HostRoutes.Matched) match).route();
+        long maxBody = route.options().maxBodySize();
+        if (maxBody > 0 && request.contentLength() > maxBody) {
+            return new RoutingDecision.Respond(413, null, "request body too large");
+        }
         CorsPolicy cors = route.options().cors();
         String corsOrigin = cors == null ? null : cors.allowOrigin(request.header("origin"));
         if (corsOrigin == null) {

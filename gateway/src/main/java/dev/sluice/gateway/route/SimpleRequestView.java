@@ -28,6 +28,7 @@ public final class SimpleRequestView implements RequestView {
     private final String host;
     private final boolean https;
     private final String method;
+    private final long contentLength;
     private Map<String, String> cookies;
 
     private SimpleRequestView(Builder b) {
@@ -37,6 +38,7 @@ public final class SimpleRequestView implements RequestView {
         this.host = b.host != null ? b.host : RouteTable.normalizeHost(b.headers.get("host"));
         this.https = b.https;
         this.method = b.method;
+        this.contentLength = b.contentLength;
     }
 
     /** An empty request: {@code GET /} from {@code 127.0.0.1}, no headers. */
@@ -87,6 +89,11 @@ public final class SimpleRequestView implements RequestView {
     }
 
     @Override
+    public long contentLength() {
+        return contentLength;
+    }
+
+    @Override
     public String toString() {
         return (https ? "https " : "http ") + host + requestUri + " from " + remoteAddress + " " + headers;
     }
@@ -111,6 +118,13 @@ public final class SimpleRequestView implements RequestView {
         private String host;
         private boolean https;
         private String method = "GET";
+        private long contentLength = -1;
+
+        /** The announced {@code Content-Length} (default {@code -1}: none). */
+        public Builder contentLength(long length) {
+            this.contentLength = length;
+            return this;
+        }
 
         private Builder() {}
 

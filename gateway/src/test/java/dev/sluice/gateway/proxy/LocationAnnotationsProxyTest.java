@@ -40,6 +40,8 @@ class LocationAnnotationsProxyTest {
                                 600)))),
                 host("any-cors.test", prefix("/", "default/any-cors", backend("any-cors", pod),
                         RouteOptions.DEFAULTS.withCors(CorsPolicy.DEFAULTS))),
+                host("small.test", prefix("/", "default/small", backend("small", pod),
+                        RouteOptions.DEFAULTS.withMaxBodySize(2048))),
                 host("cors-empty.test", prefix("/", "default/cors-empty", backend("cors-empty", new Endpoint[0]),
                         RouteOptions.DEFAULTS.withCors(CorsPolicy.DEFAULTS)))));
         server = GatewayServer.builder().routes(holder).bindAddress("127.0.0.1").httpPort(0).httpsPort(0)
@@ -133,6 +135,60 @@ class LocationAnnotationsProxyTest {
             RawHttpClient.Response unavailable = c.exchange("GET /x HTTP/1.1\r\nHost: cors-empty.test\r\n\r\n");
             assertThat(unavailable.status()).isEqualTo(503);
             assertThat(unavailable.headers("access-control-allow-origin")).containsExactly("*");
+        }
+    }
+
+    @Test
+    void aContentLengthAboveProxyBodySizeAnswers413WithoutAskingTheBackend() {
+        int before = pod.requestsReceived();
+        try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+            RawHttpClient.Response r = c.exchange("POST /up HTTP/1.1\r\nHost: small.test\r\nContent-Length: 2049\r\n\r\n"
+                    + "x".repeat(2049));
+            assertThat(r.status()).isEqualTo(413);
+            assertThat(r.reason()).isEqualTo("Request Entity Too Large");
+            // exactly the limit is proxied, on the same connection
+            RawHttpClient.Response ok = c.exchange("POST /up HTTP/1.1\r\nHost: small.test\r\nContent-Length: 2048\r\n\r\n"
+                    + "x".repeat(2048));
+            assertThat(ok.status()).isEqualTo(200);
+            assertThat(ok.json().get("bodyBytes").asLong()).isEqualTo(2048);
+        }
+        assertThat(pod.requestsReceived()).isEqualTo(before + 1);
+    }
+
+    @Test
+    void aChunkedBodyGrowingPastTheLimitAnswers413AndClosesBeforeTheResponseStarted() {
+        try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+            c.send("POST /up HTTP/1.1\r\nHost: small.test\r\nTransfer-Encoding: chunked\r\n\r\n");
+            c.sendPatternBody(4096, true);
+            RawHttpClient.Response r = c.read();
+            assertThat(r.status()).isEqualTo(413);
+            assertThat(r.header("connection")).isEqualTo("close");
+            assertThat(c.closedByServer()).isTrue();
+        }
+        // a chunked body within the limit is proxied whole
+        try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+            c.send("POST /up HTTP/1.1\r\nHost: small.test\r\nTransfer-Encoding: chunked\r\n\r\n");
+            c.sendPatternBody(2048, true);
+            RawHttpClient.Response r = c.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.json().get("bodyBytes").asLong()).isEqualTo(2048);
+        }
+    }
+
+    @Test
+    void aChunkedBodyGrowingPastTheLimitAfterTheResponseStartedClosesTheConnection() {
+        try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+            c.send("POST /up?early=1 HTTP/1.1\r\nHost: small.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "10\r\n0123456789abcdef\r\n");
+            RawHttpClient.Response head = c.readHead();
+            assertThat(head.status()).isEqualTo(200);
+            c.sendPatternBody(4096, true);
+            // the "early" chunk may still be unread; then EOF, without the response's last chunk
+            boolean closed = false;
+            for (int i = 0; i < 64 && !closed; i++) {
+                closed = c.closedByServer();
+            }
+            assertThat(closed).isTrue();
         }
     }
 }
