@@ -6,6 +6,8 @@ import dev.sluice.gateway.balance.AffinityConfig;
 import dev.sluice.gateway.balance.BalancerSpec;
 import dev.sluice.gateway.balance.ConsistentHashSubset;
 import dev.sluice.gateway.route.CanaryRule;
+import dev.sluice.gateway.route.CorsPolicy;
+import dev.sluice.gateway.route.LocationRedirect;
 import dev.sluice.gateway.route.RouteOptions;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import java.time.Duration;
@@ -39,12 +41,16 @@ import java.util.regex.Pattern;
  * @param rewriteTarget    {@code rewrite-target}, validated, or {@code null}
  * @param xForwardedPrefix {@code x-forwarded-prefix}, or {@code null}
  * @param appRoot          {@code app-root} (a relative path), or {@code null}
- * @param routeOptions     timeouts, retries and the HTTPS redirect ({@code ssl-redirect},
- *                         {@code force-ssl-redirect}, {@code preserve-trailing-slash}); no rewrite
+ * @param routeOptions     timeouts, retries, the HTTPS redirect ({@code ssl-redirect},
+ *                         {@code force-ssl-redirect}, {@code preserve-trailing-slash}) and the fixed
+ *                         redirect ({@code permanent-redirect}, {@code temporal-redirect}), CORS
+ *                         ({@code enable-cors}, {@code cors-*}), {@code proxy-body-size}; no rewrite
  * @param balancer         {@code load-balance}, {@code upstream-hash-by*}, {@code affinity} and
  *                         {@code session-cookie-*}: how the upstreams this Ingress creates balance
  * @param canaryRule       the {@code canary-*} traffic policy; {@code null} unless {@link #canary}
  * @param affinityCanaryBehavior {@code affinity-canary-behavior} (canary Ingresses only)
+ * @param fromToWwwRedirect {@code from-to-www-redirect}: this Ingress's hosts get a redirecting
+ *                         {@code www.} twin (or the reverse)
  */
 public record IngressAnnotations(
         boolean canary,
@@ -56,12 +62,16 @@ public record IngressAnnotations(
         RouteOptions routeOptions,
         BalancerSpec balancer,
         CanaryRule canaryRule,
-        AffinityCanaryBehavior affinityCanaryBehavior) {
+        AffinityCanaryBehavior affinityCanaryBehavior,
+        boolean fromToWwwRedirect) {
 
     /** Suffixes (after {@code <prefix>/}) Sluice implements, apart from {@code canary*}. */
     public static final Set<String> SUPPORTED = Set.of(
             "use-regex", "rewrite-target", "x-forwarded-prefix", "app-root",
             "ssl-redirect", "force-ssl-redirect", "preserve-trailing-slash",
+            "permanent-redirect", "permanent-redirect-code", "from-to-www-redirect",
+            "enable-cors", "cors-allow-origin", "cors-allow-methods", "cors-allow-headers", "cors-expose-headers",
+            "cors-allow-credentials", "cors-max-age", "proxy-body-size", "temporal-redirect", "temporal-redirect-code",
             "proxy-connect-timeout", "proxy-send-timeout", "proxy-read-timeout", "proxy-next-upstream-tries",
             "load-balance", "upstream-hash-by", "upstream-hash-by-subset", "upstream-hash-by-subset-size",
             "affinity", "affinity-mode", "affinity-canary-behavior",
@@ -89,12 +99,18 @@ public record IngressAnnotations(
 
     /** No annotations: a normal Ingress with every default. */
     private static final IngressAnnotations NONE = new IngressAnnotations(false, false, false, null, null, null,
-            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY);
+            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false);
 
     /** ingress-nginx's {@code RegexPathWithCapture} validator for {@code rewrite-target}. */
     private static final Pattern REWRITE_TARGET = Pattern.compile("^/?[-._~a-zA-Z0-9/:$]*$");
     private static final Pattern ABSOLUTE_URL = Pattern.compile("^https?://[^\\s/?#]+[^\\s]*$");
     private static final Pattern APP_ROOT = Pattern.compile("^/(?!/)[^\\s]*$");
+    // ingress-nginx's cors validators (annotations/cors/main.go)
+    private static final Pattern CORS_ORIGIN = Pattern.compile("^https?://(\\*\\.)?[A-Za-z0-9\\-.]*(:\\d+)?$");
+    private static final Pattern CORS_METHODS = Pattern.compile("^([A-Za-z]+,?\\s?)+$");
+    private static final Pattern CORS_HEADERS = Pattern.compile("^([A-Za-z0-9\\-_]+,?\\s?)+$");
+    private static final Pattern CORS_EXPOSE = Pattern.compile("^(([A-Za-z0-9\\-_]+|\\*),?\\s?)+$");
+    private static final Pattern BODY_SIZE = Pattern.compile("^(\\d+)([kKmMgG]?)$");
     private static final Pattern HEADER_VALUE = Pattern.compile("^[\\x21-\\x7e]+$");
 
     /**
@@ -149,7 +165,8 @@ public record IngressAnnotations(
                         + String.join(", ", inherited));
             }
             return new IngressAnnotations(true, canaryConfigured, false, null, null, null, RouteOptions.DEFAULTS,
-                    balancer(r, false), canaryRule(r), AffinityCanaryBehavior.parse(r.string("affinity-canary-behavior")));
+                    balancer(r, false), canaryRule(r), AffinityCanaryBehavior.parse(r.string("affinity-canary-behavior")),
+                    false);
         }
 
         boolean useRegex = r.bool("use-regex", false);
@@ -185,9 +202,133 @@ public record IngressAnnotations(
         RouteOptions options = RouteOptions.DEFAULTS.withTimeouts(connect, send, read).withNextUpstreamTries(tries)
                 .withHttpsRedirect(r.bool("ssl-redirect", RouteOptions.DEFAULTS.sslRedirect()),
                         r.bool("force-ssl-redirect", RouteOptions.DEFAULTS.forceSslRedirect()),
-                        r.bool("preserve-trailing-slash", RouteOptions.DEFAULTS.preserveTrailingSlash()));
+                        r.bool("preserve-trailing-slash", RouteOptions.DEFAULTS.preserveTrailingSlash()))
+                .withRedirect(locationRedirect(r))
+                .withCors(r.bool("enable-cors", false) ? cors(r) : null)
+                .withMaxBodySize(bodySize(r));
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
-                options, balancer(r, true), null, AffinityCanaryBehavior.STICKY);
+                options, balancer(r, true), null, AffinityCanaryBehavior.STICKY, r.bool("from-to-www-redirect", false));
+    }
+
+    /**
+     * {@code temporal-redirect} (code 300–307, default 302) if set and valid, else
+     * {@code permanent-redirect} (code 300–308, default 301), else {@code null} (SPEC §7). The URL
+     * must be an absolute http(s) URL without {@code $} (ingress-nginx's validator); a bad URL is
+     * reported and the annotation ignored, a bad code is reported and the default used.
+     */
+    private static LocationRedirect locationRedirect(Reader r) {
+        LocationRedirect temporal = redirect(r, "temporal-redirect", 302, 307);
+        LocationRedirect permanent = redirect(r, "permanent-redirect", 301, 308);
+        return temporal != null ? temporal : permanent;
+    }
+
+    private static LocationRedirect redirect(Reader r, String key, int defaultCode, int maxCode) {
+        String url = r.string(key);
+        if (url == null || url.isEmpty()) {
+            return null;
+        }
+        if (!ABSOLUTE_URL.matcher(url).matches() || url.indexOf('$') >= 0) {
+            r.problems().accept(r.invalid(key, url, "expected an absolute http(s) URL without $; no redirect"));
+            return null;
+        }
+        int code = defaultCode;
+        String codeText = r.string(key + "-code");
+        if (codeText != null) {
+            try {
+                code = Integer.parseInt(codeText.trim());
+            } catch (NumberFormatException e) {
+                code = -1;
+            }
+            if (code < 300 || code > maxCode) {
+                r.problems().accept(r.invalid(key + "-code", codeText,
+                        "expected 300-" + maxCode + "; using " + defaultCode));
+                code = defaultCode;
+            }
+        }
+        return new LocationRedirect(code, url);
+    }
+
+    /**
+     * The {@code cors-*} settings of an Ingress with {@code enable-cors} (SPEC §7), validated as
+     * ingress-nginx does: an origin entry that is not {@code *} or {@code http(s)://[*.]host[:port]}
+     * is reported and dropped ({@code *} anywhere allows every origin); a bad method, header or
+     * expose list, credentials flag or max age is reported and the default used.
+     */
+    private static CorsPolicy cors(Reader r) {
+        List<String> origins = new ArrayList<>();
+        String originText = r.string("cors-allow-origin");
+        if (originText == null) {
+            origins.add("*");
+        } else {
+            List<String> dropped = new ArrayList<>();
+            for (String o : originText.split(",")) {
+                String origin = o.trim();
+                if (origin.equals("*")) {
+                    origins = new ArrayList<>(List.of("*"));
+                    dropped.clear();
+                    break;
+                }
+                if (CORS_ORIGIN.matcher(origin).matches()) {
+                    origins.add(origin);
+                } else {
+                    dropped.add(origin);
+                }
+            }
+            if (!dropped.isEmpty()) {
+                r.problems().accept(r.invalid("cors-allow-origin", originText, "entries must be * or "
+                        + "http(s)://[*.]host[:port]; ignored: " + String.join(", ", dropped)));
+            }
+        }
+        String methods = corsList(r, "cors-allow-methods", CORS_METHODS, CorsPolicy.DEFAULT_ALLOW_METHODS);
+        String headers = corsList(r, "cors-allow-headers", CORS_HEADERS, CorsPolicy.DEFAULT_ALLOW_HEADERS);
+        String expose = corsList(r, "cors-expose-headers", CORS_EXPOSE, null);
+        boolean credentials = r.bool("cors-allow-credentials", true);
+        long maxAge = r.integer("cors-max-age", (int) CorsPolicy.DEFAULT_MAX_AGE, 0);
+        return new CorsPolicy(origins, methods, headers, expose, credentials, maxAge);
+    }
+
+    private static String corsList(Reader r, String key, Pattern valid, String fallback) {
+        String v = r.string(key);
+        if (v == null || v.isEmpty()) {
+            return fallback;
+        }
+        if (!valid.matcher(v).matches()) {
+            r.problems().accept(r.invalid(key, v, fallback == null ? "not sent" : "using the default " + fallback));
+            return fallback;
+        }
+        return v;
+    }
+
+    /**
+     * {@code proxy-body-size} as NGINX's size syntax: a number of bytes with an optional unit
+     * {@code k}, {@code m} or {@code g} (either case, powers of 1024): {@code 8m} = 8388608;
+     * {@code 0} = unlimited. Anything else is reported and the default 1m used.
+     */
+    private static long bodySize(Reader r) {
+        String v = r.string("proxy-body-size");
+        if (v == null) {
+            return RouteOptions.DEFAULT_MAX_BODY_SIZE;
+        }
+        java.util.regex.Matcher m = BODY_SIZE.matcher(v.trim());
+        if (m.matches()) {
+            int shift = switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
+                case "k" -> 10;
+                case "m" -> 20;
+                case "g" -> 30;
+                default -> 0;
+            };
+            try {
+                long n = Long.parseLong(m.group(1));
+                if (n <= (Long.MAX_VALUE >> shift)) {
+                    return n << shift;
+                }
+            } catch (NumberFormatException e) {
+                // too many digits: reported below
+            }
+        }
+        r.problems().accept(r.invalid("proxy-body-size", v, "expected a size such as 8m, 512k or 0 (unlimited); "
+                + "using the default 1m"));
+        return RouteOptions.DEFAULT_MAX_BODY_SIZE;
     }
 
     /** Whether this Ingress declared {@code affinity: cookie} (its locations set sticky cookies). */

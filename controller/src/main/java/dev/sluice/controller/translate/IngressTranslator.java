@@ -119,6 +119,8 @@ public final class IngressTranslator implements Function<ClusterState, Translati
         private String catchAllCanarySource;
         private final Route controllerDefault;
         private final HostBuilder catchAll;
+        /** Hosts of Ingresses with {@code from-to-www-redirect}, oldest first. */
+        private final Set<String> wwwRedirectHosts = new LinkedHashSet<>();
         private boolean catchAllFallbackSet;
 
         Run(ClusterState state) {
@@ -297,11 +299,11 @@ public final class IngressTranslator implements Function<ClusterState, Translati
             if (spec != null && spec.getDefaultBackend() != null) {
                 defaultBackend = backend(p, spec.getDefaultBackend(), "defaultBackend");
             }
-            // the catch-all takes the annotations except rewrite (ingress-nginx: "Redirect and
-            // rewrite can affect the catch all behavior, skip for now")
+            // the catch-all takes the annotations except redirect and rewrite (ingress-nginx:
+            // "Redirect and rewrite can affect the catch all behavior, skip for now")
             Route catchAllRoute = defaultBackend == null ? null
                     : new Route(new PathMatcher.Prefix("/"), source, TrafficSplit.of(upstream(p, defaultBackend)),
-                            a.routeOptions(), null);
+                            a.routeOptions().withRedirect(null), null);
             Route hostFallback = hostFallback(p, defaultBackend);
             List<String> ruleHosts = new ArrayList<>();
             List<HostedPath> paths = new ArrayList<>();
@@ -335,6 +337,9 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                 if (a.appRoot() != null) {
                     hb.offerAppRoot(a.appRoot());
                 }
+                if (a.fromToWwwRedirect() && !host.isEmpty() && !host.startsWith("*.")) {
+                    wwwRedirectHosts.add(host);
+                }
             }
             for (HostedPath hp : paths) {
                 HostBuilder hb = hp.host().isEmpty() ? catchAll : hosts.get(hp.host());
@@ -364,7 +369,7 @@ public final class IngressTranslator implements Function<ClusterState, Translati
             IngressAnnotations a = p.annotations();
             RouteOptions options = a.routeOptions();
             if (split == null) {
-                // the built-in 404, still with the creator's HTTPS redirect settings
+                // the built-in 404, still with the creator's HTTPS and fixed redirect settings
                 return new Route(new PathMatcher.Prefix("/"), Route.BUILT_IN, (TrafficSplit) null, options, null);
             }
             if (a.rewriteTarget() != null && !a.rewriteTarget().equals("/")) {
@@ -489,6 +494,13 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                     wildcards.put(hb.host().substring(2), hr);
                 } else {
                     exact.put(hb.host(), hr);
+                }
+            }
+            // from-to-www-redirect: the twin name redirects unless it is a configured host itself
+            for (String target : wwwRedirectHosts) {
+                String twin = target.startsWith("www.") ? target.substring(4) : "www." + target;
+                if (!twin.isEmpty() && !exact.containsKey(twin)) {
+                    exact.put(twin, HostRoutes.wwwRedirect(twin, target));
                 }
             }
             return new RouteTable(exact, wildcards, catchAll.build(sink));

@@ -40,6 +40,10 @@ import java.util.List;
  *   - {host: foo.com, uri: /t, connectTimeout: 10s, readTimeout: 2m, nextUpstreamTries: 5}
  *   - {host: foo.com, uri: /, headers: {X-Canary: always}, cookies: {beta: never},
  *      canary: true, backend: default-foo-v2-80}     # request headers/cookies; canary side expected
+ *   - {host: foo.com, uri: /, method: OPTIONS, headers: {Origin: "http://a.test"}, status: 204,
+ *      corsOrigin: "http://a.test"}     # method (default GET); Access-Control-Allow-Origin expected
+ *                                       # ("-": no CORS headers; absent: not checked)
+ *   - {host: foo.com, uri: /, method: POST, contentLength: 2000000, status: 413}   # announced body size
  * </pre>
  *
  * A line {@code #include common/services-abcd.yaml} pulls in shared objects (Services a–d with
@@ -79,7 +83,8 @@ record Fixture(String name, ClusterState state, List<Expect> expectations) {
     record Case(String host, String uri, String scheme, String backend, String route, List<String> endpoints,
             String upstreamUri, String forwardedPrefix, Integer status, String location, String connectTimeout,
             String sendTimeout, String readTimeout, Integer nextUpstreamTries, java.util.Map<String, String> headers,
-            java.util.Map<String, String> cookies, Boolean canary) {
+            java.util.Map<String, String> cookies, Boolean canary, String method, String corsOrigin,
+            Long contentLength) {
         boolean expectsForward() {
             return status == null;
         }

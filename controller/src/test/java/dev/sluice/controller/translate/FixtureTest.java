@@ -82,6 +82,12 @@ class FixtureTest {
         if (c.cookies() != null) {
             c.cookies().forEach(req::cookie);
         }
+        if (c.method() != null) {
+            req.method(c.method());
+        }
+        if (c.contentLength() != null) {
+            req.contentLength(c.contentLength());
+        }
         RoutingDecision d = t.table().decide(c.host(), c.uri(), c.scheme() == null ? "http" : c.scheme(), req.build());
         if (c.expectsForward()) {
             assertThat(d).as("decision for %s", c).isInstanceOf(RoutingDecision.Forward.class);
@@ -102,6 +108,7 @@ class FixtureTest {
             assertThat(fwd.upstreamUri()).as("upstream URI")
                     .isEqualTo(c.upstreamUri() != null ? c.upstreamUri() : c.uri());
             assertThat(fwd.forwardedPrefix()).as("X-Forwarded-Prefix").isEqualTo(c.forwardedPrefix());
+            checkCors(c, fwd.corsOrigin());
             RouteOptions o = fwd.route().options();
             if (c.connectTimeout() != null) {
                 assertThat(o.connectTimeout()).as("connect timeout").isEqualTo(Durations.parse(c.connectTimeout()));
@@ -120,6 +127,14 @@ class FixtureTest {
             RoutingDecision.Respond r = (RoutingDecision.Respond) d;
             assertThat(r.status()).as("status (%s)", r.reason()).isEqualTo(c.status());
             assertThat(r.location()).as("Location").isEqualTo(c.location());
+            checkCors(c, r.corsOrigin());
+        }
+    }
+
+    private static void checkCors(Fixture.Case c, String actual) {
+        if (c.corsOrigin() != null) {
+            assertThat(actual).as("Access-Control-Allow-Origin")
+                    .isEqualTo(c.corsOrigin().equals("-") ? null : c.corsOrigin());
         }
     }
 }

@@ -92,6 +92,9 @@ public final class RoutesJson {
         ObjectNode node = MAPPER.createObjectNode();
         node.put("regexMode", h.regexMode());
         node.put("appRoot", h.appRoot());
+        if (h.wwwRedirectTarget() != null) {
+            node.put("wwwRedirectTarget", h.wwwRedirectTarget());
+        }
         node.put("tls", tls);
         ArrayNode routes = node.putArray("routes");
         for (Route r : h.routes()) {

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.route.CorsPolicy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -42,6 +43,9 @@ final class LocalResponses {
      */
     static final AsciiString STRICT_TRANSPORT_SECURITY = AsciiString.cached("strict-transport-security");
     static final AsciiString HSTS_VALUE = AsciiString.cached("max-age=31536000; includeSubDomains");
+    private static final AsciiString PREFLIGHT_CONTENT_TYPE = AsciiString.cached("text/plain charset=UTF-8");
+    private static final AsciiString TRUE = AsciiString.cached("true");
+    private static final HttpResponseStatus NO_CONTENT = new HttpResponseStatus(204, "No Content");
     private static final ByteBuf[] BODIES = new ByteBuf[600];
     private static final HttpResponseStatus[] STATUSES = new HttpResponseStatus[600];
 
@@ -87,6 +91,43 @@ final class LocalResponses {
         }
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, STATUSES[code],
                 head ? Unpooled.EMPTY_BUFFER : body, headers, UNVALIDATED.newHeaders());
+    }
+
+    /**
+     * The local answer to an accepted CORS preflight (SPEC §7): 204 with the CORS headers and
+     * {@code Content-Type: text/plain charset=UTF-8}, as ingress-nginx's template writes it. Its
+     * {@code Content-Length: 0} is not sent: a 204 must not carry one (RFC 9110 §8.6) and Netty's
+     * encoder removes it.
+     */
+    static FullHttpResponse preflight(CorsPolicy cors, String allowOrigin, boolean keepAlive, boolean https) {
+        HttpHeaders headers = UNVALIDATED.newHeaders();
+        addCors(headers, cors, allowOrigin);
+        headers.add(HttpHeaderNames.CONTENT_TYPE, PREFLIGHT_CONTENT_TYPE);
+        if (https) {
+            headers.add(STRICT_TRANSPORT_SECURITY, HSTS_VALUE);
+        }
+        if (!keepAlive) {
+            headers.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, NO_CONTENT, Unpooled.EMPTY_BUFFER, headers,
+                UNVALIDATED.newHeaders());
+    }
+
+    /**
+     * Sets the CORS response headers of a location that accepted the request's origin (replacing
+     * the upstream's, as NGINX's {@code more_set_headers} does).
+     */
+    static void addCors(HttpHeaders headers, CorsPolicy cors, String allowOrigin) {
+        headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, allowOrigin);
+        if (cors.allowCredentials()) {
+            headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_CREDENTIALS, TRUE);
+        }
+        headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, cors.allowMethods());
+        headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, cors.allowHeaders());
+        if (cors.exposeHeaders() != null) {
+            headers.set(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, cors.exposeHeaders());
+        }
+        headers.set(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, cors.maxAge());
     }
 
     static int bodyLength(int status) {

@@ -5,6 +5,7 @@ import dev.sluice.gateway.balance.Pick;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.AccessLogEntry;
 import dev.sluice.gateway.observe.ProxyMetrics;
+import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.route.Endpoint;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.NettyRequestView;
@@ -21,6 +22,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -105,6 +107,8 @@ final class ProxyExchange {
     private RoutingDecision.Forward forward;
     private RouteOptions options;
     private String requestId;
+    private CorsPolicy cors;
+    private String corsOrigin;
 
     // request body, client -> upstream
     private boolean requestComplete;
@@ -112,6 +116,7 @@ final class ProxyExchange {
     private ArrayDeque<HttpContent> pendingBody;
     private LastHttpContent trailers;
     private boolean bodyForwarded;
+    private long bodyBytes;
     private ArrayDeque<HttpContent> replay;
     private int replayBytes;
     private boolean replayable = true;
@@ -213,6 +218,8 @@ final class ProxyExchange {
             forward(f);
         } else {
             RoutingDecision.Respond r = (RoutingDecision.Respond) decision;
+            cors = r.cors();
+            corsOrigin = r.corsOrigin();
             metricHost = hostTag(table.findHost(host));
             discardBody = true;
             if (HttpUtil.is100ContinueExpected(request)) {
@@ -232,6 +239,10 @@ final class ProxyExchange {
     private void forward(RoutingDecision.Forward f) {
         forward = f;
         options = f.route().options();
+        if (f.corsOrigin() != null) {
+            cors = options.cors();
+            corsOrigin = f.corsOrigin();
+        }
         ingress = f.route().source();
         backendName = f.upstream().name();
         canary = f.isCanary();
@@ -402,6 +413,13 @@ final class ProxyExchange {
             return;
         }
         if (body != null) {
+            bodyBytes += body.content().readableBytes();
+            long max = options.maxBodySize();
+            if (max > 0 && bodyBytes > max) {
+                body.release();
+                bodyTooLarge();
+                return;
+            }
             if (upstream != null) {
                 forwardBody(body);
             } else {
@@ -567,6 +585,9 @@ final class ProxyExchange {
         }
         if (setCookie != null) {
             headers.add(HttpHeaderNames.SET_COOKIE, setCookie);
+        }
+        if (corsOrigin != null) {
+            LocalResponses.addCors(headers, cors, corsOrigin);
         }
         boolean bodyless = head || code == 204 || code == 304;
         boolean chunked = HttpUtil.isTransferEncodingChunked(r);
@@ -834,6 +855,27 @@ final class ProxyExchange {
         rejectRequest(408);
     }
 
+    /**
+     * A body without {@code Content-Length} (chunked) grew past {@code proxy-body-size} while
+     * streaming: answer 413 and close if the upstream has not started answering, else close the
+     * connection (the client sees a truncated response). The upstream attempt is abandoned.
+     */
+    private void bodyTooLarge() {
+        keepAlive = false;
+        discardBody = true;
+        if (responseStarted) {
+            abortResponse();
+            return;
+        }
+        cancelTimer();
+        if (upstream != null) {
+            endAttempt(502);
+            detachUpstream(false);
+        }
+        cancelConnect();
+        respond(413, null);
+    }
+
     /** The client connection closed: stop everything, never pool an upstream mid-response. */
     void onClientClosed() {
         if (finished) {
@@ -856,8 +898,18 @@ final class ProxyExchange {
         if (client.draining()) {
             keepAlive = false;
         }
+        if (code == 204 && corsOrigin != null) {
+            bytesSent = 0;
+            ctx.writeAndFlush(LocalResponses.preflight(cors, corsOrigin, keepAlive, client.https()))
+                    .addListener(onResponseWritten);
+            return;
+        }
         bytesSent = head ? 0 : LocalResponses.bodyLength(code);
-        ctx.writeAndFlush(LocalResponses.response(code, location, keepAlive, head, client.https())).addListener(onResponseWritten);
+        FullHttpResponse response = LocalResponses.response(code, location, keepAlive, head, client.https());
+        if (corsOrigin != null) {
+            LocalResponses.addCors(response.headers(), cors, corsOrigin);
+        }
+        ctx.writeAndFlush(response).addListener(onResponseWritten);
     }
 
     private void maybeFinish() {

@@ -34,14 +34,17 @@ public final class HostRoutes {
     private final boolean regexMode;
     private final Route fallback;
     private final String appRoot;
+    private final String wwwRedirectTarget;
 
     // derived lookup structures (not part of equality)
     private final Map<String, Route> exact = new HashMap<>();
     private final Route[] ordered;
     private final Map<String, Route> slashPrefixes = new HashMap<>();
 
-    private HostRoutes(String host, List<Route> routes, boolean regexMode, Route fallback, String appRoot) {
+    private HostRoutes(String host, List<Route> routes, boolean regexMode, Route fallback, String appRoot,
+            String wwwRedirectTarget) {
         this.host = Objects.requireNonNull(host, "host");
+        this.wwwRedirectTarget = wwwRedirectTarget;
         this.routes = List.copyOf(routes);
         this.regexMode = regexMode;
         this.fallback = Objects.requireNonNull(fallback, "fallback");
@@ -88,7 +91,21 @@ public final class HostRoutes {
             // longest prefix first; order among equal lengths does not change the result
             sorted.sort(BY_LENGTH_DESC.thenComparing(r -> r.matcher().path()));
         }
-        return new HostRoutes(host, sorted, regexMode, fallback, appRoot);
+        return new HostRoutes(host, sorted, regexMode, fallback, appRoot, null);
+    }
+
+    /**
+     * The extra virtual host of {@code from-to-www-redirect} (SPEC §7): every request for
+     * {@code host} answers 308 to the same URI on {@code target}, e.g. {@code www.example.com} →
+     * {@code example.com} (or the reverse).
+     */
+    public static HostRoutes wwwRedirect(String host, String target) {
+        return new HostRoutes(host, List.of(), false, Route.notFound(), null, Objects.requireNonNull(target, "target"));
+    }
+
+    /** The host every request is redirected to ({@code from-to-www-redirect}), or {@code null}. */
+    public String wwwRedirectTarget() {
+        return wwwRedirectTarget;
     }
 
     public String host() {
@@ -146,17 +163,19 @@ public final class HostRoutes {
                 && routes.equals(h.routes)
                 && regexMode == h.regexMode
                 && fallback.equals(h.fallback)
-                && Objects.equals(appRoot, h.appRoot);
+                && Objects.equals(appRoot, h.appRoot)
+                && Objects.equals(wwwRedirectTarget, h.wwwRedirectTarget);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(host, routes, regexMode, fallback, appRoot);
+        return Objects.hash(host, routes, regexMode, fallback, appRoot, wwwRedirectTarget);
     }
 
     @Override
     public String toString() {
-        return "HostRoutes[" + (host.isEmpty() ? "_" : host) + (regexMode ? " regex" : "") + " " + routes
+        return "HostRoutes[" + (host.isEmpty() ? "_" : host) + (regexMode ? " regex" : "")
+                + (wwwRedirectTarget != null ? " -> " + wwwRedirectTarget : "") + " " + routes
                 + " fallback=" + fallback + "]";
     }
 }

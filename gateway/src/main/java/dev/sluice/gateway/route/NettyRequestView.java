@@ -3,6 +3,7 @@ package dev.sluice.gateway.route;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -75,6 +76,24 @@ public final class NettyRequestView implements RequestView {
     @Override
     public boolean https() {
         return https;
+    }
+
+    @Override
+    public long contentLength() {
+        String v = request.headers().get(HttpHeaderNames.CONTENT_LENGTH);
+        if (v == null || HttpUtil.isTransferEncodingChunked(request)) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            return -1; // the decoder rejects such requests before routing
+        }
+    }
+
+    @Override
+    public String method() {
+        return request.method().name();
     }
 
     private static Map<String, String> decodeCookies(HttpHeaders headers) {

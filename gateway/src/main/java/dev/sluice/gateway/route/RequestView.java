@@ -35,4 +35,10 @@ public interface RequestView {
 
     /** Whether the request arrived over TLS (NGINX {@code $https = "on"}). */
     boolean https();
+
+    /** The request method as sent ({@code "GET"}, {@code "OPTIONS"}): {@code $request_method}. */
+    String method();
+
+    /** The {@code Content-Length} the request announced, or {@code -1} when it has none (chunked or no body). */
+    long contentLength();
 }

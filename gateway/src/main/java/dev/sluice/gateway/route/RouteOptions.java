@@ -21,6 +21,12 @@ import java.util.Objects;
  *                           is redirected, certificate or not; wins over {@code sslRedirect}
  * @param preserveTrailingSlash {@code preserve-trailing-slash} (default false): the HTTPS redirect
  *                           keeps a trailing {@code /} of the request path
+ * @param redirect           {@code permanent-redirect} / {@code temporal-redirect}: every request of
+ *                           the location answers this redirect, or {@code null}
+ * @param cors               {@code enable-cors} and the {@code cors-*} settings, or {@code null}
+ *                           (CORS off)
+ * @param maxBodySize        {@code proxy-body-size} in bytes (default 1 MiB; {@code 0} = unlimited):
+ *                           a larger request body answers 413
  */
 public record RouteOptions(
         Rewrite rewrite,
@@ -31,12 +37,17 @@ public record RouteOptions(
         int nextUpstreamTries,
         boolean sslRedirect,
         boolean forceSslRedirect,
-        boolean preserveTrailingSlash) {
+        boolean preserveTrailingSlash,
+        LocationRedirect redirect,
+        CorsPolicy cors,
+        long maxBodySize) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(60);
     public static final int DEFAULT_NEXT_UPSTREAM_TRIES = 3;
+    /** {@code proxy-body-size} default: NGINX's {@code client_max_body_size 1m}. */
+    public static final long DEFAULT_MAX_BODY_SIZE = 1024 * 1024;
 
     /**
      * ingress-nginx's defaults: no rewrite, 5 s / 60 s / 60 s, 3 tries, {@code ssl-redirect} on,
@@ -44,12 +55,15 @@ public record RouteOptions(
      */
     public static final RouteOptions DEFAULTS = new RouteOptions(
             null, null, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SEND_TIMEOUT, DEFAULT_READ_TIMEOUT,
-            DEFAULT_NEXT_UPSTREAM_TRIES, true, false, false);
+            DEFAULT_NEXT_UPSTREAM_TRIES, true, false, false, null, null, DEFAULT_MAX_BODY_SIZE);
 
     public RouteOptions {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(sendTimeout, "sendTimeout");
         Objects.requireNonNull(readTimeout, "readTimeout");
+        if (maxBodySize < 0) {
+            throw new IllegalArgumentException("maxBodySize must be >= 0");
+        }
         if (nextUpstreamTries < 1) {
             throw new IllegalArgumentException("nextUpstreamTries must be >= 1");
         }
@@ -57,22 +71,40 @@ public record RouteOptions(
 
     public RouteOptions withRewrite(Rewrite r, String prefix) {
         return new RouteOptions(r, prefix, connectTimeout, sendTimeout, readTimeout, nextUpstreamTries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize);
     }
 
     public RouteOptions withTimeouts(Duration connect, Duration send, Duration read) {
         return new RouteOptions(rewrite, xForwardedPrefix, connect, send, read, nextUpstreamTries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize);
     }
 
     public RouteOptions withNextUpstreamTries(int tries) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout, tries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize);
     }
 
     /** These options with the HTTPS redirect annotations. */
     public RouteOptions withHttpsRedirect(boolean ssl, boolean force, boolean preserveSlash) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, ssl, force, preserveSlash);
+                nextUpstreamTries, ssl, force, preserveSlash, redirect, cors, maxBodySize);
+    }
+
+    /** These options with a fixed redirect ({@code permanent-redirect}/{@code temporal-redirect}), or none. */
+    public RouteOptions withRedirect(LocationRedirect r) {
+        return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, r, cors, maxBodySize);
+    }
+
+    /** These options with CORS ({@code enable-cors}), or without ({@code null}). */
+    public RouteOptions withCors(CorsPolicy c) {
+        return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, c, maxBodySize);
+    }
+
+    /** These options with {@code proxy-body-size} ({@code 0} = unlimited). */
+    public RouteOptions withMaxBodySize(long bytes) {
+        return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, bytes);
     }
 }

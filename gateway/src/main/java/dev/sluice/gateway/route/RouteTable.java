@@ -31,6 +31,9 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
      */
     public static final int HTTPS_REDIRECT_STATUS = 308;
 
+    /** The status of the {@code from-to-www-redirect} redirect ({@code http-redirect-code} default). */
+    public static final int WWW_REDIRECT_STATUS = 308;
+
     /**
      * Locations whose path starts with this are never redirected to HTTPS (ingress-nginx's
      * ConfigMap {@code no-tls-redirect-locations} default), so ACME HTTP-01 challenges work.
@@ -97,8 +100,12 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
      * retry. The mainline's lack of endpoints does not stop a request routed to the canary
      * (Sluice's decision, ingress-nginx #9635); the chosen side without endpoints answers 503.
      *
-     * <p>Order, as ingress-nginx's request phases (SPEC §0.1): {@code app-root} (server level);
-     * location selection (NGINX's trailing-slash 301); a {@code rewrite-target} to an absolute URL
+     * <p>Order, as ingress-nginx's request phases (SPEC §0.1): the {@code from-to-www-redirect}
+     * server (308, every request); {@code app-root} (server level);
+     * location selection (NGINX's trailing-slash 301); a {@code Content-Length} above the location's
+     * {@code proxy-body-size} (413); an accepted CORS preflight ({@code OPTIONS}
+     * with an origin the location's {@code enable-cors} accepts: 204); {@code permanent-redirect} /
+     * {@code temporal-redirect} (the location's fixed redirect); a {@code rewrite-target} to an absolute URL
      * (302); the HTTPS redirect (308, {@code ssl-redirect}/{@code force-ssl-redirect}, before any
      * backend is looked at, so it also answers for a location without endpoints or a built-in
      * 404); then the backend and canary selection.
@@ -129,6 +136,10 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
             return new RoutingDecision.Respond(400, null, "bad request path");
         }
         HostRoutes host = findHost(hostHeader);
+        if (host.wwwRedirectTarget() != null) {
+            return new RoutingDecision.Respond(WWW_REDIRECT_STATUS,
+                    wwwLocation(scheme, host.wwwRedirectTarget(), rawUri), "from-to-www redirect");
+        }
         String authority = hostHeader == null ? "" : hostHeader;
         if (host.appRoot() != null && path.equals("/")) {
             return new RoutingDecision.Respond(302, scheme + "://" + authority + host.appRoot(), "app-root");
@@ -140,6 +151,21 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
                     "trailing slash");
         }
         route = ((HostRoutes.Matched) match).route();
+        long maxBody = route.options().maxBodySize();
+        if (maxBody > 0 && request.contentLength() > maxBody) {
+            return new RoutingDecision.Respond(413, null, "request body too large");
+        }
+        CorsPolicy cors = route.options().cors();
+        String corsOrigin = cors == null ? null : cors.allowOrigin(request.header("origin"));
+        if (corsOrigin == null) {
+            cors = null;
+        } else if ("OPTIONS".equals(request.method())) {
+            return new RoutingDecision.Respond(204, null, "cors preflight", cors, corsOrigin);
+        }
+        LocationRedirect fixed = route.options().redirect();
+        if (fixed != null) {
+            return new RoutingDecision.Respond(fixed.status(), fixed.url(), "location redirect", cors, corsOrigin);
+        }
         TrafficSplit split = route.split();
         String upstreamUri = rawUri;
         String forwardedPrefix = null;
@@ -148,7 +174,8 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
             String rewritten = rewrite.apply(path);
             if (rewritten != null) {
                 if (rewrite.isRedirect()) {
-                    return new RoutingDecision.Respond(302, rewritten + query, "rewrite-target redirect");
+                    return new RoutingDecision.Respond(302, rewritten + query, "rewrite-target redirect", cors,
+                            corsOrigin);
                 }
                 upstreamUri = PathNormalizer.escape(rewritten) + query;
                 forwardedPrefix = route.options().xForwardedPrefix();
@@ -156,16 +183,18 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         }
         if ("http".equals(scheme) && redirectsToHttps(route, hostHeader)) {
             return new RoutingDecision.Respond(HTTPS_REDIRECT_STATUS,
-                    httpsLocation(authority, rawUri, route.options().preserveTrailingSlash()), "https redirect");
+                    httpsLocation(authority, rawUri, route.options().preserveTrailingSlash()), "https redirect", cors,
+                    corsOrigin);
         }
         if (split == null) {
-            return new RoutingDecision.Respond(404, null, "no route");
+            return new RoutingDecision.Respond(404, null, "no route", cors, corsOrigin);
         }
         Selection sel = split.select(request);
         if (sel instanceof Selection.Unavailable u) {
-            return new RoutingDecision.Respond(u.status(), null, u.reason());
+            return new RoutingDecision.Respond(u.status(), null, u.reason(), cors, corsOrigin);
         }
-        return new RoutingDecision.Forward(host, route, sel.upstream(), sel.decision(), upstreamUri, forwardedPrefix);
+        return new RoutingDecision.Forward(host, route, sel.upstream(), sel.decision(), upstreamUri, forwardedPrefix,
+                corsOrigin);
     }
 
     /**
@@ -202,6 +231,17 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         String uri = !preserveTrailingSlash && requestUri.endsWith("/")
                 ? requestUri.substring(0, requestUri.length() - 1) : requestUri;
         return "https://" + host + uri;
+    }
+
+    /**
+     * ingress-nginx's from-to-www redirect target {@code $scheme://<target>:$server_port<request_uri>}
+     * with one trailing {@code /} stripped: {@code GET /foo/} for {@code www.example.com} over http
+     * → {@code http://example.com:80/foo}, {@code GET /} over https → {@code https://example.com:443}.
+     * The port is the one clients use with ingress-nginx's Service (80/443), not Sluice's listener.
+     */
+    static String wwwLocation(String scheme, String target, String requestUri) {
+        String uri = requestUri.endsWith("/") ? requestUri.substring(0, requestUri.length() - 1) : requestUri;
+        return scheme + "://" + target + ("https".equals(scheme) ? ":443" : ":80") + uri;
     }
 
     /** Lower-case, without port and trailing dot; {@code ""} for a missing header. */

@@ -21,9 +21,12 @@ public sealed interface RoutingDecision permits RoutingDecision.Forward, Routing
      * @param upstreamUri     the request-target to send: the raw client URI when nothing rewrote
      *                        it, else the re-escaped rewritten path plus the original query
      * @param forwardedPrefix value for {@code X-Forwarded-Prefix}, or {@code null}
+     * @param corsOrigin      {@code Access-Control-Allow-Origin} for the response when the location
+     *                        has CORS on and accepted the request's origin (the location's
+     *                        {@link RouteOptions#cors()} gives the other headers), else {@code null}
      */
     record Forward(HostRoutes host, Route route, Upstream upstream, CanaryDecision canary, String upstreamUri,
-            String forwardedPrefix) implements RoutingDecision {
+            String forwardedPrefix, String corsOrigin) implements RoutingDecision {
         public Forward {
             Objects.requireNonNull(route, "route");
             Objects.requireNonNull(upstream, "upstream");
@@ -49,6 +52,15 @@ public sealed interface RoutingDecision permits RoutingDecision.Forward, Routing
      *                 path), 301/302 (redirects)
      * @param location the {@code Location} header for redirects, else {@code null}
      * @param reason   a short explanation for logs and the response body
+     * @param cors     the location's CORS policy when it accepted the request's origin, else
+     *                 {@code null}; with status 204 the answer is a CORS preflight response
+     * @param corsOrigin {@code Access-Control-Allow-Origin} value when {@code cors} is set
      */
-    record Respond(int status, String location, String reason) implements RoutingDecision {}
+    record Respond(int status, String location, String reason, CorsPolicy cors, String corsOrigin)
+            implements RoutingDecision {
+        /** A local answer without CORS headers. */
+        public Respond(int status, String location, String reason) {
+            this(status, location, reason, null, null);
+        }
+    }
 }

@@ -27,6 +27,8 @@ public final class SimpleRequestView implements RequestView {
     private final String requestUri;
     private final String host;
     private final boolean https;
+    private final String method;
+    private final long contentLength;
     private Map<String, String> cookies;
 
     private SimpleRequestView(Builder b) {
@@ -35,6 +37,8 @@ public final class SimpleRequestView implements RequestView {
         this.requestUri = b.requestUri;
         this.host = b.host != null ? b.host : RouteTable.normalizeHost(b.headers.get("host"));
         this.https = b.https;
+        this.method = b.method;
+        this.contentLength = b.contentLength;
     }
 
     /** An empty request: {@code GET /} from {@code 127.0.0.1}, no headers. */
@@ -80,6 +84,16 @@ public final class SimpleRequestView implements RequestView {
     }
 
     @Override
+    public String method() {
+        return method;
+    }
+
+    @Override
+    public long contentLength() {
+        return contentLength;
+    }
+
+    @Override
     public String toString() {
         return (https ? "https " : "http ") + host + requestUri + " from " + remoteAddress + " " + headers;
     }
@@ -103,8 +117,22 @@ public final class SimpleRequestView implements RequestView {
         private String requestUri = "/";
         private String host;
         private boolean https;
+        private String method = "GET";
+        private long contentLength = -1;
+
+        /** The announced {@code Content-Length} (default {@code -1}: none). */
+        public Builder contentLength(long length) {
+            this.contentLength = length;
+            return this;
+        }
 
         private Builder() {}
+
+        /** The request method (default {@code GET}). */
+        public Builder method(String method) {
+            this.method = method;
+            return this;
+        }
 
         /** Adds a header; a second value for the same name is ignored (views expose the first). */
         public Builder header(String name, String value) {

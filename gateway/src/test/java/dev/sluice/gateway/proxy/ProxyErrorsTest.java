@@ -159,8 +159,8 @@ class ProxyErrorsTest {
     void anUpstreamThatStopsReadingTheBodyGives504AfterTheSendTimeout() throws Exception {
         try (ServerSocket stalled = new ServerSocket()) {
             stalled.bind(new InetSocketAddress("127.0.0.6", 0));
-            serve(RouteOptions.DEFAULTS.withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(300), Duration.ofSeconds(60)),
-                    Endpoint.of("127.0.0.6", stalled.getLocalPort()));
+            serve(RouteOptions.DEFAULTS.withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(300), Duration.ofSeconds(60))
+                    .withMaxBodySize(0), Endpoint.of("127.0.0.6", stalled.getLocalPort()));
             try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
                 long total = 256L * 1024 * 1024;
                 c.send("PUT / HTTP/1.1\r\nHost: " + HOST + "\r\nContent-Length: " + total + "\r\n\r\n");

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTableHolder;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.Test;
 /** Bodies stream through the proxy in both directions, with back-pressure, over keep-alive connections. */
 class ProxyStreamingTest {
     static final long BIG = 24L * 1024 * 1024;
+    /** These tests stream bodies far above the default {@code proxy-body-size} (1m). */
+    static final RouteOptions UNLIMITED = RouteOptions.DEFAULTS.withMaxBodySize(0);
     static final String HOST = "stream.example.com";
 
     static TestBackend web;
@@ -34,7 +37,7 @@ class ProxyStreamingTest {
     @BeforeAll
     static void start() throws Exception {
         web = TestBackend.start("web-1", "127.0.0.2");
-        routes.publish(table(host(HOST, prefix("/", "default/stream", backend("default-web-80", web)))));
+        routes.publish(table(host(HOST, prefix("/", "default/stream", backend("default-web-80", web), UNLIMITED))));
         server = GatewayServer.builder().routes(routes).bindAddress("127.0.0.1").httpPort(0).httpsPort(-1)
                 .eventLoops(1).build();
         server.start();
@@ -127,7 +130,7 @@ class ProxyStreamingTest {
     void keepAliveIsReusedOnBothSides() {
         try (TestBackend fresh = TestBackend.start("fresh", "127.0.0.6")) {
             routes.publish(table(host("fresh.example.com", prefix("/", "default/fresh", backend("default-fresh-80", fresh))),
-                    host(HOST, prefix("/", "default/stream", backend("default-web-80", web)))));
+                    host(HOST, prefix("/", "default/stream", backend("default-web-80", web), UNLIMITED))));
             try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
                 for (int i = 0; i < 5; i++) {
                     assertThat(c.exchange("GET /" + i + " HTTP/1.1\r\nHost: fresh.example.com\r\n\r\n").status()).isEqualTo(200);
@@ -143,7 +146,7 @@ class ProxyStreamingTest {
             assertThat(fresh.requestsReceived()).isEqualTo(10);
             assertThat(fresh.connectionsAccepted()).isEqualTo(1);
         } finally {
-            routes.publish(table(host(HOST, prefix("/", "default/stream", backend("default-web-80", web)))));
+            routes.publish(table(host(HOST, prefix("/", "default/stream", backend("default-web-80", web), UNLIMITED))));
         }
     }
 
@@ -167,7 +170,7 @@ class ProxyStreamingTest {
         try (ServerSocket stalled = new ServerSocket()) {
             stalled.bind(new InetSocketAddress("127.0.0.7", 0));
             routes.publish(table(host("stall.example.com", prefix("/", "default/stall",
-                    backend("default-stall-80", Endpoint.of("127.0.0.7", stalled.getLocalPort()))))));
+                    backend("default-stall-80", Endpoint.of("127.0.0.7", stalled.getLocalPort())), UNLIMITED))));
             long total = 256L * 1024 * 1024;
             AtomicLong written = new AtomicLong();
             try (Socket client = new Socket("127.0.0.1", server.httpPort())) {
@@ -194,7 +197,7 @@ class ProxyStreamingTest {
                 upstream.close();
             }
         } finally {
-            routes.publish(table(host(HOST, prefix("/", "default/stream", backend("default-web-80", web)))));
+            routes.publish(table(host(HOST, prefix("/", "default/stream", backend("default-web-80", web), UNLIMITED))));
         }
     }
 
@@ -204,7 +207,7 @@ class ProxyStreamingTest {
         try (ServerSocket fast = new ServerSocket()) {
             fast.bind(new InetSocketAddress("127.0.0.7", 0));
             routes.publish(table(host("fast.example.com", prefix("/", "default/fast",
-                    backend("default-fast-80", Endpoint.of("127.0.0.7", fast.getLocalPort()))))));
+                    backend("default-fast-80", Endpoint.of("127.0.0.7", fast.getLocalPort())), UNLIMITED))));
             long total = 256L * 1024 * 1024;
             AtomicLong written = new AtomicLong();
             try (Socket client = new Socket("127.0.0.1", server.httpPort())) {
@@ -236,7 +239,7 @@ class ProxyStreamingTest {
                 upstream.close();
             }
         } finally {
-            routes.publish(table(host(HOST, prefix("/", "default/stream", backend("default-web-80", web)))));
+            routes.publish(table(host(HOST, prefix("/", "default/stream", backend("default-web-80", web), UNLIMITED))));
         }
     }
 

@@ -72,6 +72,8 @@ import java.util.zip.CRC32;
  *   <li>{@code abort=N}: announce N bytes, send half of them, then close the connection.</li>
  *   <li>{@code close=1}: answer with {@code Connection: close} and close.</li>
  *   <li>{@code hsts=V}: add {@code Strict-Transport-Security: V} to the JSON echo.</li>
+ *   <li>{@code early=1}: answer 200 with a chunked body as soon as the request head arrives (one
+ *       chunk {@code "early"}), ending it when the request body has been read.</li>
  * </ul>
  */
 public final class TestBackend implements AutoCloseable {
@@ -193,6 +195,7 @@ public final class TestBackend implements AutoCloseable {
 
     private final class EchoHandler extends SimpleChannelInboundHandler<HttpObject> {
         private HttpRequest request;
+        private boolean earlyOpen;
         private long bodyBytes;
         private final CRC32 crc = new CRC32();
 
@@ -203,6 +206,16 @@ public final class TestBackend implements AutoCloseable {
                 request = r;
                 bodyBytes = 0;
                 crc.reset();
+                if (r.uri().contains("early=1")) {
+                    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                    decorate(head);
+                    HttpUtil.setTransferEncodingChunked(head, true);
+                    ctx.write(head);
+                    ctx.writeAndFlush(new DefaultHttpContent(
+                            Unpooled.copiedBuffer("early", java.nio.charset.StandardCharsets.US_ASCII)));
+                    request = null; // answered: the end of the body only ends the response
+                    earlyOpen = true;
+                }
             }
             if (msg instanceof HttpContent c) {
                 ByteBuf b = c.content();
@@ -211,6 +224,10 @@ public final class TestBackend implements AutoCloseable {
                     crc.update(b.array(), b.arrayOffset() + b.readerIndex(), b.readableBytes());
                 } else {
                     crc.update(b.nioBuffer());
+                }
+                if (c instanceof LastHttpContent && earlyOpen) {
+                    earlyOpen = false;
+                    ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
                 }
                 if (c instanceof LastHttpContent && request != null) {
                     HttpRequest r = request;
