@@ -71,7 +71,18 @@ class ClusterSourceResilienceTest {
     }
 
     private void apply(HasMetadata o) {
-        admin.resource(o).unlock().createOr(NonDeletingOperation::update);
+        // the test's own writes: the mock API server can answer an update racing its watch
+        // bookkeeping with 409 Conflict (seen once in a full run); a real client retries those
+        for (int attempt = 1; ; attempt++) {
+            try {
+                admin.resource(o).unlock().createOr(NonDeletingOperation::update);
+                return;
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 5) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private Object routing(String host) {
