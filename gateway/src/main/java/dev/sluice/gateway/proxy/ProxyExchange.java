@@ -808,12 +808,7 @@ final class ProxyExchange {
         if (responseStarted) {
             abortResponse();
         } else {
-            cancelTimer();
-            if (upstream != null) {
-                endAttempt(502);
-                detachUpstream(false);
-            }
-            cancelConnect();
+            abandonUpstream();
             respond(400, null);
         }
     }
@@ -846,12 +841,7 @@ final class ProxyExchange {
             abortResponse();
             return;
         }
-        cancelTimer();
-        if (upstream != null) {
-            endAttempt(502);
-            detachUpstream(false);
-        }
-        cancelConnect();
+        abandonUpstream();
         rejectRequest(408);
     }
 
@@ -867,13 +857,18 @@ final class ProxyExchange {
             abortResponse();
             return;
         }
+        abandonUpstream();
+        respond(413, null);
+    }
+
+    /** Gives up the current upstream attempt (connected or still connecting) before answering locally. */
+    private void abandonUpstream() {
         cancelTimer();
         if (upstream != null) {
             endAttempt(502);
             detachUpstream(false);
         }
         cancelConnect();
-        respond(413, null);
     }
 
     /** The client connection closed: stop everything, never pool an upstream mid-response. */
