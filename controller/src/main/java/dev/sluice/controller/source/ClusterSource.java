@@ -55,8 +55,11 @@ import org.slf4j.LoggerFactory;
 public final class ClusterSource implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterSource.class);
 
-    /** The only Secret type the translator reads (certificates for TLS hosts). */
+    /** The Secret type of certificates for TLS hosts. */
     public static final String TLS_SECRET_TYPE = "kubernetes.io/tls";
+    /** Secrets never read: Helm's releases and service account tokens. */
+    static final String HELM_RELEASE_TYPE = "helm.sh/release.v1";
+    static final String SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token";
 
     private static final Comparator<HasMetadata> BY_NAMESPACE_NAME = Comparator
             .comparing((HasMetadata o) -> Objects.requireNonNullElse(o.getMetadata().getNamespace(), ""))
@@ -97,12 +100,14 @@ public final class ClusterSource implements AutoCloseable {
         services = watch("Service", namespaced(client.services()), false, o -> true);
         endpointSlices = watch("EndpointSlice", namespaced(client.discovery().v1().endpointSlices()), true, o -> true);
         endpoints = watch("Endpoints", namespaced(client.endpoints()), true, o -> true);
-        // The field selector keeps the other Secrets (service account tokens, Helm releases...) out
-        // of memory; the predicate repeats it for API servers that ignore the selector.
-        secrets = watch("Secret", namespaced(client.secrets()).withField("type", TLS_SECRET_TYPE), false,
-                s -> TLS_SECRET_TYPE.equals(s.getType()));
+        // Certificates (kubernetes.io/tls), basic-auth users and CA bundles (usually Opaque) can be
+        // named by any Ingress, so every Secret is watched, as ingress-nginx does; the field selector
+        // keeps Helm's release Secrets (large, never referenced) out of memory, the predicate drops
+        // them and service account tokens for API servers that ignore the selector.
+        secrets = watch("Secret", namespaced(client.secrets()).withoutField("type", HELM_RELEASE_TYPE), false,
+                s -> !HELM_RELEASE_TYPE.equals(s.getType()) && !SERVICE_ACCOUNT_TOKEN_TYPE.equals(s.getType()));
         all = List.of(ingresses, ingressClasses, services, endpointSlices, endpoints, secrets);
-        log.info("watching Ingress, IngressClass, Service, EndpointSlice, Endpoints and TLS Secret objects in {}",
+        log.info("watching Ingress, IngressClass, Service, EndpointSlice, Endpoints and Secret objects in {}",
                 watchNamespace == null ? "all namespaces" : "namespace " + watchNamespace);
     }
 

@@ -6,6 +6,7 @@ import dev.sluice.gateway.balance.AffinityConfig;
 import dev.sluice.gateway.balance.BalancerSpec;
 import dev.sluice.gateway.balance.ConsistentHashSubset;
 import dev.sluice.gateway.route.CanaryRule;
+import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.route.LocationRedirect;
 import dev.sluice.gateway.route.RouteOptions;
@@ -51,6 +52,9 @@ import java.util.regex.Pattern;
  * @param affinityCanaryBehavior {@code affinity-canary-behavior} (canary Ingresses only)
  * @param fromToWwwRedirect {@code from-to-www-redirect}: this Ingress's hosts get a redirecting
  *                         {@code www.} twin (or the reverse)
+ * @param clientAuth       {@code auth-tls-*}: the client-certificate check this Ingress asks of its
+ *                         hosts, or {@code null} (the access policy in {@link #routeOptions} is
+ *                         {@code Denied} when it asked for one that cannot be honoured)
  */
 public record IngressAnnotations(
         boolean canary,
@@ -63,7 +67,8 @@ public record IngressAnnotations(
         BalancerSpec balancer,
         CanaryRule canaryRule,
         AffinityCanaryBehavior affinityCanaryBehavior,
-        boolean fromToWwwRedirect) {
+        boolean fromToWwwRedirect,
+        ClientCertificateAuth clientAuth) {
 
     /** Suffixes (after {@code <prefix>/}) Sluice implements, apart from {@code canary*}. */
     public static final Set<String> SUPPORTED = Set.of(
@@ -99,7 +104,7 @@ public record IngressAnnotations(
 
     /** No annotations: a normal Ingress with every default. */
     private static final IngressAnnotations NONE = new IngressAnnotations(false, false, false, null, null, null,
-            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false);
+            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false, null);
 
     /** ingress-nginx's {@code RegexPathWithCapture} validator for {@code rewrite-target}. */
     private static final Pattern REWRITE_TARGET = Pattern.compile("^/?[-._~a-zA-Z0-9/:$]*$");
@@ -120,6 +125,18 @@ public record IngressAnnotations(
      * @param problems receives one message per problem found
      */
     public static IngressAnnotations parse(Ingress ingress, String prefix, Consumer<String> problems) {
+        return parse(ingress, prefix, new SecretIndex(List.of()), problems);
+    }
+
+    /**
+     * Reads the annotations of {@code ingress}, with the Secrets its access-control annotations
+     * may name ({@link AccessControl}).
+     *
+     * @param prefix   {@code --annotations-prefix}
+     * @param secrets  the snapshot's Secrets
+     * @param problems receives one message per problem found
+     */
+    static IngressAnnotations parse(Ingress ingress, String prefix, SecretIndex secrets, Consumer<String> problems) {
         Map<String, String> all = ingress.getMetadata() == null ? null : ingress.getMetadata().getAnnotations();
         if (all == null || all.isEmpty()) {
             return NONE;
@@ -147,7 +164,7 @@ public record IngressAnnotations(
                 snippets.add(p + key);
             } else if (CANARY_KEYS.contains(key)) {
                 canaryConfigured = true;
-            } else if (!key.equals("canary") && !SUPPORTED.contains(key)) {
+            } else if (!key.equals("canary") && !SUPPORTED.contains(key) && !AccessControl.inFamily(key)) {
                 unsupported.add(p + key);
             } else if (canary && !CANARY_OWN.contains(key)) {
                 inherited.add(p + key);
@@ -166,7 +183,7 @@ public record IngressAnnotations(
             }
             return new IngressAnnotations(true, canaryConfigured, false, null, null, null, RouteOptions.DEFAULTS,
                     balancer(r, false), canaryRule(r), AffinityCanaryBehavior.parse(r.string("affinity-canary-behavior")),
-                    false);
+                    false, null);
         }
 
         boolean useRegex = r.bool("use-regex", false);
@@ -206,8 +223,12 @@ public record IngressAnnotations(
                 .withRedirect(locationRedirect(r))
                 .withCors(r.bool("enable-cors", false) ? cors(r) : null)
                 .withMaxBodySize(bodySize(r));
+        String namespace = BackendResolver.namespace(ingress);
+        AccessControl.Result access = AccessControl.parse(own, p, namespace,
+                namespace + "/" + ingress.getMetadata().getName(), secrets, problems);
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
-                options, balancer(r, true), null, AffinityCanaryBehavior.STICKY, r.bool("from-to-www-redirect", false));
+                options.withAccess(access.policy()), balancer(r, true), null, AffinityCanaryBehavior.STICKY,
+                r.bool("from-to-www-redirect", false), access.clientAuth());
     }
 
     /**
@@ -329,6 +350,13 @@ public record IngressAnnotations(
         r.problems().accept(r.invalid("proxy-body-size", v, "expected a size such as 8m, 512k or 0 (unlimited); "
                 + "using the default 1m"));
         return RouteOptions.DEFAULT_MAX_BODY_SIZE;
+    }
+
+    /** These annotations with the locations denied (503) for {@code reason}, and no client-certificate check. */
+    IngressAnnotations denied(String reason) {
+        return new IngressAnnotations(canary, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
+                routeOptions.withAccess(new dev.sluice.gateway.access.AccessPolicy.Denied(reason)), balancer,
+                canaryRule, affinityCanaryBehavior, fromToWwwRedirect, null);
     }
 
     /** Whether this Ingress declared {@code affinity: cookie} (its locations set sticky cookies). */

@@ -7,6 +7,7 @@ import dev.sluice.controller.translate.IngressOrder.Keyed;
 import dev.sluice.gateway.balance.TrafficSplit;
 import dev.sluice.gateway.balance.Upstream;
 import dev.sluice.gateway.route.Backend;
+import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.PathMatcher;
 import dev.sluice.gateway.route.Rewrite;
@@ -116,6 +117,9 @@ public final class IngressTranslator implements Function<ClusterState, Translati
         private final Set<Problem> problems = new LinkedHashSet<>();
         private final Map<String, HostBuilder> hosts = new HashMap<>();
         private final Map<String, Upstream> upstreams = new HashMap<>();
+        private final SecretIndex secrets;
+        /** {@code auth-tls-*} per host: the oldest Ingress of a host that asks for it wins. */
+        private final Map<String, ClientCertificateAuth> clientAuth = new HashMap<>();
         private String catchAllCanarySource;
         private final Route controllerDefault;
         private final HostBuilder catchAll;
@@ -126,6 +130,7 @@ public final class IngressTranslator implements Function<ClusterState, Translati
         Run(ClusterState state) {
             this.state = state;
             this.backends = new BackendResolver(state);
+            this.secrets = new SecretIndex(state.secrets());
             this.controllerDefault = controllerDefault();
             this.catchAll = new HostBuilder("", controllerDefault, false);
         }
@@ -148,8 +153,14 @@ public final class IngressTranslator implements Function<ClusterState, Translati
             for (Keyed k : IngressOrder.sort(served)) {
                 try {
                     List<String> annotationProblems = new ArrayList<>();
-                    IngressAnnotations a = IngressAnnotations.parse(k.ingress(), config.annotationsPrefix(),
+                    IngressAnnotations a = IngressAnnotations.parse(k.ingress(), config.annotationsPrefix(), secrets,
                             annotationProblems::add);
+                    if (a.clientAuth() != null && !namesEveryHost(k.ingress())) {
+                        String why = "auth-tls-* is a per-host setting and this Ingress has rules without a host "
+                                + "(or none)";
+                        annotationProblems.add(why + "; every location of this Ingress answers 503 (location denied)");
+                        a = a.denied(why);
+                    }
                     Parsed p = new Parsed(k, a);
                     annotationProblems.forEach(m -> report(k.namespace(), k.name(), m));
                     if (a.canary()) {
@@ -183,7 +194,7 @@ public final class IngressTranslator implements Function<ClusterState, Translati
             TlsSelection selection = new TlsSelection(state.secrets(), this::report);
             TlsCertificates tls = selection.select(mainline.stream().map(Parsed::ingress).toList(),
                     defaultCertificate(selection));
-            return new Translation(buildTable().withTls(tls), List.copyOf(problems));
+            return new Translation(buildTable().withTls(tls.withClientAuth(clientAuth)), List.copyOf(problems));
         }
 
         /**
@@ -337,6 +348,9 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                 if (a.appRoot() != null) {
                     hb.offerAppRoot(a.appRoot());
                 }
+                if (a.clientAuth() != null) {
+                    clientAuth.putIfAbsent(host, a.clientAuth()); // a server-level annotation: oldest wins
+                }
                 if (a.fromToWwwRedirect() && !host.isEmpty() && !host.startsWith("*.")) {
                     wwwRedirectHosts.add(host);
                 }
@@ -380,6 +394,21 @@ public final class IngressTranslator implements Function<ClusterState, Translati
         }
 
         private record HostedPath(String host, PendingPath path) {}
+
+        /** Whether every rule of the Ingress names a host (and it has rules): per-host settings can apply. */
+        private boolean namesEveryHost(Ingress ing) {
+            IngressSpec spec = ing.getSpec();
+            if (spec == null || spec.getRules() == null || spec.getRules().isEmpty()) {
+                return false;
+            }
+            for (IngressRule rule : spec.getRules()) {
+                String host = hostKey(rule.getHost());
+                if (host == null || host.isEmpty()) {
+                    return false;
+                }
+            }
+            return true;
+        }
 
         /** One path of an Ingress, or {@code null} when it is skipped (reported). */
         private PendingPath pendingPath(Parsed p, String host, HTTPIngressPath hp) {

@@ -198,8 +198,8 @@ final class TlsSelection {
         if (!TLS_TYPE.equals(s.getType())) {
             return failed("type is " + s.getType() + ", not " + TLS_TYPE);
         }
-        String certPem = value(s, "tls.crt");
-        String keyPem = value(s, "tls.key");
+        String certPem = SecretIndex.value(s, "tls.crt");
+        String keyPem = SecretIndex.value(s, "tls.key");
         if (certPem == null || keyPem == null) {
             return failed("tls.crt or tls.key missing or empty");
         }
@@ -270,21 +270,6 @@ final class TlsSelection {
 
     private static Loaded failed(String why) {
         return new Loaded(null, null, why);
-    }
-
-    /** A {@code data} entry (base64, as the API gives it), else a {@code stringData} entry (manifest files). */
-    private static String value(Secret s, String key) {
-        String v = null;
-        if (s.getData() != null && s.getData().get(key) != null) {
-            try {
-                v = new String(Base64.getMimeDecoder().decode(s.getData().get(key)), StandardCharsets.US_ASCII);
-            } catch (IllegalArgumentException e) {
-                return null;
-            }
-        } else if (s.getStringData() != null) {
-            v = s.getStringData().get(key);
-        }
-        return v == null || v.isBlank() ? null : v;
     }
 
     private static PrivateKey privateKey(String pem) throws IOException {

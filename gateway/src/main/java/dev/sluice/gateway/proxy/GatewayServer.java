@@ -203,7 +203,8 @@ public final class GatewayServer implements AutoCloseable {
                 pools.put(e, new UpstreamPool((EventLoop) e, transport));
             }
             ChannelGroup clients = new DefaultChannelGroup("sluice-clients", GlobalEventExecutor.INSTANCE);
-            context = new ServerContext(routes, pools, metrics, accessLog, clients);
+            context = new ServerContext(routes, pools, metrics, accessLog, clients,
+                    new AccessGate(new ExternalAuthClient(transport.socketChannel())));
             try {
                 httpChannel = bind(transport, requestedHttpPort, new ProxyChannelInitializer(context, null, clientBodyTimeout, keepAliveTimeout), "HTTP");
                 httpPort = ((InetSocketAddress) httpChannel.localAddress()).getPort();
@@ -297,6 +298,7 @@ public final class GatewayServer implements AutoCloseable {
             }
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
             accessLog.close();
+            context.access().close();
             log.info("stopped");
         }
     }

@@ -1,10 +1,13 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.access.AccessPolicy;
+import dev.sluice.gateway.access.BandwidthLimit;
 import dev.sluice.gateway.balance.LoadBalancer;
 import dev.sluice.gateway.balance.Pick;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.AccessLogEntry;
 import dev.sluice.gateway.observe.ProxyMetrics;
+import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.route.Endpoint;
 import dev.sluice.gateway.route.HostRoutes;
@@ -40,6 +43,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -109,6 +113,14 @@ final class ProxyExchange {
     private String requestId;
     private CorsPolicy cors;
     private String corsOrigin;
+    private RouteTable table;
+
+    // access control (SPEC §0.1 steps 3 and 6)
+    private Map<String, String> clientCertificateHeaders;
+    private boolean accessPending;
+    private AccessGate.Pass access;
+    private HttpHeaders localHeaders;
+    private long responseStartNanos;
 
     // request body, client -> upstream
     private boolean requestComplete;
@@ -206,6 +218,11 @@ final class ProxyExchange {
         }
         String host = hosts.isEmpty() ? null : hosts.get(0);
         RouteTable table = server.routes().current();
+        this.table = table;
+        if (client.https() && table.tls().hasClientAuth()
+                && !clientCertificateAccepted(table.tls().clientAuth(table.findHost(host).host()))) {
+            return; // NGINX verifies client certificates at the server level, before any location
+        }
         RoutingDecision decision;
         try {
             view = NettyRequestView.of(request, client.clientIp(), client.https());
@@ -249,6 +266,67 @@ final class ProxyExchange {
         balancer = f.upstream().balancer();
         metricHost = hostTag(f.host());
         requestId = ForwardedHeaders.requestId(request.headers());
+        if (!client.https() && table.tls().hasClientAuth()
+                && !clientCertificateAccepted(table.tls().clientAuth(f.host().host()))) {
+            return; // plain HTTP carries no client certificate: checked once redirects had their turn
+        }
+        if (options.access() instanceof AccessPolicy.Guarded guarded) {
+            accessPending = true;
+            server.access().check(guarded, new AccessGate.Request(request, view, client.clientAddress(),
+                    client.clientIp(), client.https(), requestId, options.connectTimeout(), options.readTimeout()),
+                    ctx.channel().eventLoop(), this::accessDecided);
+            return;
+        }
+        proceed();
+    }
+
+    /**
+     * The client-certificate check of the request's host ({@code auth-tls-*}): {@code true} to go
+     * on (with the {@code ssl-client-*} headers for the upstream), {@code false} when the request
+     * was answered (400, or 302 to {@code auth-tls-error-page}).
+     */
+    private boolean clientCertificateAccepted(ClientCertificateAuth policy) {
+        if (policy == null || policy.mode() == ClientCertificateAuth.Mode.OFF) {
+            return true;
+        }
+        ClientCertificateCheck.Result result = client.clientCertificate(policy);
+        if (result instanceof ClientCertificateCheck.Pass pass) {
+            clientCertificateHeaders = pass.upstreamHeaders();
+            return true;
+        }
+        ClientCertificateCheck.Reject reject = (ClientCertificateCheck.Reject) result;
+        rejectLocally(reject.status(), reject.location(), null);
+        return false;
+    }
+
+    /** The access phase ended: proxy, or answer with the verdict's status. */
+    private void accessDecided(AccessGate.Verdict verdict) {
+        accessPending = false;
+        if (verdict instanceof AccessGate.Pass pass) {
+            access = pass;
+            if (finished) {
+                releasePermit();
+                return;
+            }
+            proceed();
+        } else if (!finished) {
+            AccessGate.Reject r = (AccessGate.Reject) verdict;
+            rejectLocally(r.status(), r.location(), r.headers());
+        }
+    }
+
+    /** Answers before anything went upstream; the body the client may still send is read and dropped. */
+    private void rejectLocally(int status, String location, HttpHeaders headers) {
+        discardBody = true;
+        if (HttpUtil.is100ContinueExpected(request)) {
+            keepAlive = false; // the client may never send the body it announced
+        }
+        localHeaders = headers;
+        respond(status, location);
+    }
+
+    /** Picks the first endpoint and connects: the request passed every check. */
+    private void proceed() {
         Endpoint first = pickEndpoint();
         if (first == null) {
             // cannot happen: the table forwards only to a side with endpoints
@@ -256,8 +334,26 @@ final class ProxyExchange {
             respond(503, null);
             return;
         }
+        RoutingDecision.Forward f = forward;
         HttpHeaders headers = ForwardedHeaders.toUpstream(request.headers(), client.clientIp(), client.https(),
                 f.forwardedPrefix(), requestId, first.toString());
+        if (access != null) {
+            if (access.dropAuthorization()) {
+                headers.remove(HttpHeaderNames.AUTHORIZATION); // basic/digest credentials end here (SPEC §7)
+            }
+            if (access.upstreamHeaders() != null) {
+                for (Map.Entry<String, String> h : access.upstreamHeaders()) {
+                    if (h.getValue().isEmpty()) {
+                        headers.remove(h.getKey());
+                    } else {
+                        headers.set(h.getKey(), h.getValue());
+                    }
+                }
+            }
+        }
+        if (clientCertificateHeaders != null) {
+            ClientCertificateCheck.setUpstreamHeaders(headers, clientCertificateHeaders);
+        }
         if (HttpUtil.isTransferEncodingChunked(request)) {
             headers.remove(HttpHeaderNames.CONTENT_LENGTH);
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -586,9 +682,13 @@ final class ProxyExchange {
         if (setCookie != null) {
             headers.add(HttpHeaderNames.SET_COOKIE, setCookie);
         }
+        if (access != null && access.cookiesFor(code)) {
+            headers.add(HttpHeaderNames.SET_COOKIE, access.authCookies());
+        }
         if (corsOrigin != null) {
             LocalResponses.addCors(headers, cors, corsOrigin);
         }
+        responseStartNanos = System.nanoTime();
         boolean bodyless = head || code == 204 || code == 304;
         boolean chunked = HttpUtil.isTransferEncodingChunked(r);
         if (!bodyless && (chunked || !r.headers().contains(HttpHeaderNames.CONTENT_LENGTH))) {
@@ -645,7 +745,7 @@ final class ProxyExchange {
             ctx.flush();
             lastClientWrite.addListener(onClientFlushed);
         } else if (!upstreamDone) {
-            readUpstream();
+            readUpstreamPaced();
         }
     }
 
@@ -658,8 +758,29 @@ final class ProxyExchange {
             return;
         }
         if (!upstreamDone && upstream != null) {
-            readUpstream();
+            readUpstreamPaced();
         }
+    }
+
+    /**
+     * Reads more of the response, at once or, under {@code limit-rate}, when the bytes sent so far
+     * are due (NGINX's {@code limit_rate}: the response is not read faster than it may be sent).
+     */
+    private void readUpstreamPaced() {
+        BandwidthLimit bandwidth = access == null ? null : access.bandwidth();
+        if (bandwidth != null) {
+            long delay = bandwidth.delayNanos(bytesSent, System.nanoTime() - responseStartNanos);
+            if (delay > 0) {
+                Channel paced = upstream;
+                ctx.executor().schedule(() -> {
+                    if (!finished && !upstreamDone && upstream == paced) {
+                        readUpstream();
+                    }
+                }, delay, TimeUnit.NANOSECONDS);
+                return;
+            }
+        }
+        readUpstream();
     }
 
     private void readUpstream() {
@@ -901,6 +1022,12 @@ final class ProxyExchange {
         }
         bytesSent = head ? 0 : LocalResponses.bodyLength(code);
         FullHttpResponse response = LocalResponses.response(code, location, keepAlive, head, client.https());
+        if (localHeaders != null) {
+            response.headers().add(localHeaders);
+        }
+        if (access != null && access.cookiesFor(code)) {
+            response.headers().add(HttpHeaderNames.SET_COOKIE, access.authCookies());
+        }
         if (corsOrigin != null) {
             LocalResponses.addCors(response.headers(), cors, corsOrigin);
         }
@@ -926,6 +1053,7 @@ final class ProxyExchange {
         finished = true;
         cancelTimer();
         cancelConnect();
+        releasePermit();
         releasePendingBody();
         releaseReplay();
         if (upstream != null) {
@@ -934,6 +1062,13 @@ final class ProxyExchange {
         }
         record();
         client.exchangeFinished(this, keepConnection);
+    }
+
+    /** Gives back the {@code limit-connections} slot of this request, if it holds one. */
+    private void releasePermit() {
+        if (access != null && access.permit() != null) {
+            access.permit().release();
+        }
     }
 
     private void cancelConnect() {

@@ -43,6 +43,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private final boolean https;
     private ChannelHandlerContext ctx;
     private String clientIp = "";
+    private byte[] clientAddress;
     private ProxyExchange exchange;
     private ArrayDeque<HttpObject> queued;
     private boolean draining;
@@ -65,6 +66,15 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         return clientIp;
     }
 
+    /**
+     * The client's address as 4 or 16 bytes, for source ranges and limits; {@code null} when
+     * unknown. The one place that says who the client is: forwarded headers or the PROXY protocol,
+     * once trusted, replace it here.
+     */
+    byte[] clientAddress() {
+        return clientAddress;
+    }
+
     /** Whether responses must close the connection (the server is shutting down). */
     boolean draining() {
         return draining;
@@ -81,6 +91,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         SocketAddress remote = ctx.channel().remoteAddress();
         if (remote instanceof InetSocketAddress isa && isa.getAddress() != null) {
             clientIp = NetUtil.toAddressString(isa.getAddress()); // "::1", not "0:0:0:0:0:0:0:1"
+            clientAddress = isa.getAddress().getAddress();
         }
         server.metrics().connectionOpened();
         ctx.read();

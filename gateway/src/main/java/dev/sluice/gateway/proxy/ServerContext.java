@@ -20,15 +20,22 @@ final class ServerContext {
     private final ProxyMetrics metrics;
     private final AccessLog accessLog;
     private final ChannelGroup clients;
+    private final AccessGate access;
     private volatile boolean draining;
 
     ServerContext(RouteTableHolder routes, Map<EventExecutor, UpstreamPool> pools, ProxyMetrics metrics,
-            AccessLog accessLog, ChannelGroup clients) {
+            AccessLog accessLog, ChannelGroup clients, AccessGate access) {
         this.routes = routes;
         this.pools = new IdentityHashMap<>(pools);
         this.metrics = metrics;
         this.accessLog = accessLog;
         this.clients = clients;
+        this.access = access;
+    }
+
+    /** Limits, source lists and authentication of protected locations. */
+    AccessGate access() {
+        return access;
     }
 
     RouteTableHolder routes() {

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.route;
 
+import dev.sluice.gateway.access.AccessPolicy;
 import dev.sluice.gateway.balance.Selection;
 import dev.sluice.gateway.balance.TrafficSplit;
 import java.util.Locale;
@@ -103,12 +104,15 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
      * <p>Order, as ingress-nginx's request phases (SPEC §0.1): the {@code from-to-www-redirect}
      * server (308, every request); {@code app-root} (server level);
      * location selection (NGINX's trailing-slash 301); a {@code Content-Length} above the location's
-     * {@code proxy-body-size} (413); an accepted CORS preflight ({@code OPTIONS}
+     * {@code proxy-body-size} (413); a location whose access control cannot be honoured
+     * ({@link AccessPolicy.Denied}: 503); an accepted CORS preflight ({@code OPTIONS}
      * with an origin the location's {@code enable-cors} accepts: 204); {@code permanent-redirect} /
      * {@code temporal-redirect} (the location's fixed redirect); a {@code rewrite-target} to an absolute URL
      * (302); the HTTPS redirect (308, {@code ssl-redirect}/{@code force-ssl-redirect}, before any
      * backend is looked at, so it also answers for a location without endpoints or a built-in
-     * 404); then the backend and canary selection.
+     * 404); then the backend and canary selection. The access checks of a
+     * {@link AccessPolicy.Guarded} location (limits, source lists, authentication) come after this
+     * decision, in the proxy.
      *
      * @param request the headers, cookies and client address the canary rule and the balancers
      *                read
@@ -154,6 +158,10 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         long maxBody = route.options().maxBodySize();
         if (maxBody > 0 && request.contentLength() > maxBody) {
             return new RoutingDecision.Respond(413, null, "request body too large");
+        }
+        if (route.options().access() instanceof AccessPolicy.Denied) {
+            // ingress-nginx's "location denied": access control it cannot honour never serves
+            return new RoutingDecision.Respond(503, null, "location denied");
         }
         CorsPolicy cors = route.options().cors();
         String corsOrigin = cors == null ? null : cors.allowOrigin(request.header("origin"));

@@ -36,7 +36,8 @@ class ProxyHandlerTest {
                 host("app.example.com", prefix("/docs/", "default/docs",
                         backend("default-docs-80", Endpoint.of("127.0.0.9", 9))))));
         ServerContext server = new ServerContext(routes, Map.of(), new ProxyMetrics(new SimpleMeterRegistry()),
-                AccessLog.off(), new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
+                AccessLog.off(), new DefaultChannelGroup(GlobalEventExecutor.INSTANCE),
+                new AccessGate(new ExternalAuthClient(io.netty.channel.socket.nio.NioSocketChannel.class)));
         channel = new EmbeddedChannel(new HttpServerCodec(), new ProxyHandler(server, false));
     }
 

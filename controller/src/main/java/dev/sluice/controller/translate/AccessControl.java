@@ -1,0 +1,504 @@
+package dev.sluice.controller.translate;
+
+import dev.sluice.gateway.access.AccessPolicy;
+import dev.sluice.gateway.access.Authentication;
+import dev.sluice.gateway.access.BandwidthLimit;
+import dev.sluice.gateway.access.DigestCredentials;
+import dev.sluice.gateway.access.ExternalAuth;
+import dev.sluice.gateway.access.ExternalAuthCacheValidity;
+import dev.sluice.gateway.access.PasswordFile;
+import dev.sluice.gateway.access.RateLimit;
+import dev.sluice.gateway.access.RequestLimits;
+import dev.sluice.gateway.access.SourceRanges;
+import dev.sluice.gateway.balance.HashKeyExpression;
+import dev.sluice.gateway.route.ClientCertificateAuth;
+import io.fabric8.kubernetes.api.model.Secret;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * The access-control annotations of one Ingress turned into an {@link AccessPolicy}: the one place
+ * where Sluice decides whether a location is protected, and how.
+ *
+ * <p>Fail closed: an annotation of the {@code auth-*}, {@code *-source-range}, {@code limit-*},
+ * {@code global-rate-limit*} or {@code satisfy} families whose value is invalid, that names a
+ * missing or malformed Secret, or that Sluice does not implement makes the policy
+ * {@link AccessPolicy.Denied}: every location of the Ingress answers 503, and each reason is
+ * reported. There is no path from a bad value to an unprotected location: parsing collects
+ * reasons, and any reason at all yields {@code Denied}.
+ *
+ * <p>{@code auth-tls-*} is a per-host setting (the oldest Ingress of a host that sets it wins, as
+ * in ingress-nginx); its result is returned separately as a {@link ClientCertificateAuth}, and a
+ * bad {@code auth-tls-*} value denies this Ingress's locations like any other.
+ */
+final class AccessControl {
+
+    /** The access-control annotations Sluice honours (suffixes after {@code <prefix>/}). */
+    static final Set<String> KEYS = Set.of(
+            "auth-type", "auth-secret", "auth-secret-type", "auth-realm",
+            "auth-url", "auth-method", "auth-signin", "auth-signin-redirect-param", "auth-response-headers",
+            "auth-request-redirect", "auth-cache-key", "auth-cache-duration", "auth-always-set-cookie",
+            "auth-keepalive", "auth-keepalive-requests", "auth-keepalive-timeout", "auth-keepalive-share-vars",
+            "enable-global-auth",
+            "auth-tls-secret", "auth-tls-verify-client", "auth-tls-verify-depth", "auth-tls-error-page",
+            "auth-tls-pass-certificate-to-upstream",
+            "allowlist-source-range", "whitelist-source-range", "denylist-source-range",
+            "limit-rps", "limit-rpm", "limit-burst-multiplier", "limit-connections", "limit-allowlist",
+            "limit-whitelist", "limit-rate", "limit-rate-after",
+            "satisfy");
+
+    /** ingress-nginx's default {@code limit-burst-multiplier}. */
+    static final int DEFAULT_BURST_MULTIPLIER = 5;
+    /** ingress-nginx's default {@code auth-cache-duration}. */
+    static final String DEFAULT_CACHE_DURATION = "200 202 401 5m";
+    /** ingress-nginx's default {@code auth-keepalive-requests} and {@code -timeout}. */
+    static final int DEFAULT_KEEPALIVE_REQUESTS = 1000;
+    static final Duration DEFAULT_KEEPALIVE_TIMEOUT = Duration.ofSeconds(60);
+
+    private static final Pattern HTTP_METHOD = Pattern.compile("^(GET|HEAD|POST|PUT|PATCH|DELETE|CONNECT|OPTIONS|TRACE)$");
+    private static final Pattern HEADER_NAME = Pattern.compile("^[A-Za-z0-9_-]+$");
+    private static final Pattern PARAM_NAME = Pattern.compile("^[A-Za-z0-9_.~-]+$");
+    private static final Pattern SECRET_REF = Pattern.compile("^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)/)?([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$");
+
+    /**
+     * What the access-control annotations of one Ingress ask for.
+     *
+     * @param policy     the policy of the Ingress's locations
+     * @param clientAuth the client-certificate check it asks of its hosts, or {@code null}
+     */
+    record Result(AccessPolicy policy, ClientCertificateAuth clientAuth) {}
+
+    private static final Result OPEN = new Result(AccessPolicy.OPEN, null);
+
+    private AccessControl() {}
+
+    /** Whether {@code key} (after the prefix) belongs to an access-control family. */
+    static boolean inFamily(String key) {
+        return key.startsWith("auth-") || key.endsWith("-source-range") || key.startsWith("limit-")
+                || key.startsWith("global-rate-limit") || key.equals("satisfy") || key.equals("enable-global-auth");
+    }
+
+    /**
+     * Reads the access-control annotations.
+     *
+     * @param own       the Ingress's annotations under the prefix, keyed by suffix
+     * @param prefix    the annotation prefix with its trailing {@code /}, for messages
+     * @param namespace the Ingress's namespace (Secrets are looked up there)
+     * @param zone      the Ingress's {@code namespace/name}: the scope of its limits
+     * @param secrets   the snapshot's Secrets
+     * @param problems  receives one message per reason the locations are denied
+     */
+    static Result parse(Map<String, String> own, String prefix, String namespace, String zone, SecretIndex secrets,
+            Consumer<String> problems) {
+        boolean any = false;
+        for (String k : own.keySet()) {
+            if (inFamily(k)) {
+                any = true;
+                break;
+            }
+        }
+        if (!any) {
+            return OPEN;
+        }
+        Parse p = new Parse(own, prefix, namespace, secrets);
+        for (String k : own.keySet()) {
+            if (inFamily(k) && !KEYS.contains(k)) {
+                p.deny(k, k.endsWith("-snippet") ? "snippet annotations are never supported"
+                        : "not implemented by Sluice");
+            }
+        }
+        SourceRanges allow = p.ranges(own.containsKey("allowlist-source-range") ? "allowlist-source-range"
+                : "whitelist-source-range");
+        SourceRanges deny = p.ranges("denylist-source-range");
+        RequestLimits limits = p.limits(zone);
+        Authentication auth = p.authentication();
+        ClientCertificateAuth clientAuth = p.clientAuth();
+        boolean satisfyAny = false;
+        String satisfy = own.get("satisfy");
+        if (satisfy != null) {
+            switch (satisfy.trim()) {
+                case "any" -> satisfyAny = true;
+                case "all", "" -> satisfyAny = false;
+                default -> p.invalid("satisfy", "expected any or all");
+            }
+        }
+        p.bool("enable-global-auth", true); // no global auth (ConfigMap global-auth-url) exists to switch off
+        p.bool("auth-keepalive-share-vars", false);
+        if (!p.reasons.isEmpty()) {
+            for (String r : p.reasons) {
+                problems.accept(r + "; every location of this Ingress answers 503 (location denied)");
+            }
+            return new Result(new AccessPolicy.Denied(String.join("; ", p.reasons)), null);
+        }
+        AccessPolicy policy = deny == null && allow == null && limits == null && auth == null ? AccessPolicy.OPEN
+                : new AccessPolicy.Guarded(deny, allow, limits, auth, satisfyAny);
+        return new Result(policy, clientAuth);
+    }
+
+    /** The reasons found while reading one Ingress's access control. */
+    private static final class Parse {
+        private final Map<String, String> own;
+        private final String prefix;
+        private final String namespace;
+        private final SecretIndex secrets;
+        final List<String> reasons = new ArrayList<>();
+
+        Parse(Map<String, String> own, String prefix, String namespace, SecretIndex secrets) {
+            this.own = own;
+            this.prefix = prefix;
+            this.namespace = namespace;
+            this.secrets = secrets;
+        }
+
+        void deny(String key, String why) {
+            reasons.add("annotation " + prefix + key + ": " + why);
+        }
+
+        void invalid(String key, String why) {
+            reasons.add("invalid value \"" + own.get(key) + "\" for annotation " + prefix + key + ": " + why);
+        }
+
+        String string(String key) {
+            return own.get(key);
+        }
+
+        /** A present, non-blank value, trimmed; a blank one is invalid (reported) and {@code null}. */
+        String required(String key) {
+            String v = own.get(key);
+            if (v == null) {
+                return null;
+            }
+            if (v.isBlank()) {
+                invalid(key, "empty");
+                return null;
+            }
+            return v.trim();
+        }
+
+        boolean bool(String key, boolean fallback) {
+            String v = own.get(key);
+            if (v == null) {
+                return fallback;
+            }
+            return switch (v.trim()) {
+                case "1", "t", "T", "TRUE", "true", "True" -> true;
+                case "0", "f", "F", "FALSE", "false", "False" -> false;
+                default -> {
+                    invalid(key, "expected true or false");
+                    yield fallback;
+                }
+            };
+        }
+
+        /** An integer of at least {@code min}; absent → {@code fallback}; anything else invalid. */
+        int integer(String key, int fallback, int min) {
+            String v = own.get(key);
+            if (v == null) {
+                return fallback;
+            }
+            try {
+                int n = Integer.parseInt(v.trim());
+                if (n >= min) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            invalid(key, "expected an integer >= " + min);
+            return fallback;
+        }
+
+        SourceRanges ranges(String key) {
+            String v = own.get(key);
+            if (v == null) {
+                return null;
+            }
+            try {
+                return SourceRanges.parse(v);
+            } catch (IllegalArgumentException e) {
+                invalid(key, e.getMessage());
+                return null;
+            }
+        }
+
+        RequestLimits limits(String zone) {
+            boolean any = false;
+            for (String k : own.keySet()) {
+                if (k.startsWith("limit-")) {
+                    any = true;
+                    break;
+                }
+            }
+            if (!any) {
+                return null;
+            }
+            int rps = integer("limit-rps", 0, 0);
+            int rpm = integer("limit-rpm", 0, 0);
+            int multiplier = integer("limit-burst-multiplier", DEFAULT_BURST_MULTIPLIER, 1);
+            int connections = integer("limit-connections", 0, 0);
+            int rate = integer("limit-rate", 0, 0);
+            int rateAfter = integer("limit-rate-after", 0, 0);
+            SourceRanges exempt = ranges(own.containsKey("limit-allowlist") ? "limit-allowlist" : "limit-whitelist");
+            if (connections == 0 && rps == 0 && rpm == 0 && rate == 0) {
+                return null; // only zeros (NGINX: no limit) or modifiers without a limit
+            }
+            return new RequestLimits(zone, connections, rps > 0 ? RateLimit.perSecond(rps, multiplier) : null,
+                    rpm > 0 ? RateLimit.perMinute(rpm, multiplier) : null, exempt,
+                    rate > 0 ? BandwidthLimit.ofKilobytes(rate, rateAfter) : null, RequestLimits.DEFAULT_REJECT_STATUS);
+        }
+
+        Authentication authentication() {
+            String type = string("auth-type");
+            String url = string("auth-url");
+            if (type != null && url != null) {
+                deny("auth-type", "cannot be combined with auth-url (only one authentication per location)");
+                return null;
+            }
+            if (url != null) {
+                return external();
+            }
+            if (type == null) {
+                for (String k : List.of("auth-secret", "auth-secret-type", "auth-realm")) {
+                    if (own.containsKey(k)) {
+                        deny(k, "set without auth-type (basic or digest): the location would be unprotected");
+                        return null;
+                    }
+                }
+                for (String k : List.of("auth-method", "auth-signin", "auth-signin-redirect-param",
+                        "auth-response-headers", "auth-request-redirect", "auth-cache-key", "auth-cache-duration",
+                        "auth-always-set-cookie", "auth-keepalive", "auth-keepalive-requests",
+                        "auth-keepalive-timeout")) {
+                    if (own.containsKey(k)) {
+                        deny(k, "set without auth-url: the location would be unprotected");
+                        return null;
+                    }
+                }
+                return null;
+            }
+            String t = type.trim().toLowerCase(Locale.ROOT);
+            if (!t.equals("basic") && !t.equals("digest")) {
+                invalid("auth-type", "expected basic or digest");
+                return null;
+            }
+            String realm = own.getOrDefault("auth-realm", "");
+            if (realm.indexOf('"') >= 0 || realm.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                invalid("auth-realm", "quotes and control characters are not allowed");
+                return null;
+            }
+            String secretType = own.getOrDefault("auth-secret-type", "auth-file").trim();
+            if (!secretType.equals("auth-file") && !secretType.equals("auth-map")) {
+                invalid("auth-secret-type", "expected auth-file or auth-map");
+                return null;
+            }
+            Secret secret = secret("auth-secret");
+            if (secret == null) {
+                return null;
+            }
+            String where = "Secret " + BackendResolver.namespace(secret) + "/" + secret.getMetadata().getName();
+            try {
+                if (secretType.equals("auth-file")) {
+                    String file = SecretIndex.value(secret, "auth");
+                    if (file == null) {
+                        deny("auth-secret", where + " has no key \"auth\" (auth-secret-type auth-file)");
+                        return null;
+                    }
+                    return t.equals("basic") ? new Authentication.Basic(realm, PasswordFile.parseHtpasswd(file))
+                            : new Authentication.Digest(DigestCredentials.parseHtdigest(file, realm));
+                }
+                Map<String, String> users = SecretIndex.values(secret);
+                if (users.isEmpty()) {
+                    deny("auth-secret", where + " has no users (auth-secret-type auth-map)");
+                    return null;
+                }
+                if (t.equals("basic")) {
+                    return new Authentication.Basic(realm, PasswordFile.fromMap(users));
+                }
+                StringBuilder lines = new StringBuilder();
+                users.forEach((u, v) -> lines.append(u).append(':').append(v.trim()).append('\n'));
+                return new Authentication.Digest(DigestCredentials.parseHtdigest(lines.toString(), realm));
+            } catch (IllegalArgumentException e) {
+                deny("auth-secret", where + " is malformed: " + e.getMessage());
+                return null;
+            }
+        }
+
+        /** The Secret an annotation names ({@code name} or {@code namespace/name}), or {@code null} (reported). */
+        Secret secret(String key) {
+            String ref = required(key);
+            if (ref == null) {
+                if (!own.containsKey(key)) {
+                    deny(key, "missing: the location cannot be protected without it");
+                }
+                return null;
+            }
+            java.util.regex.Matcher m = SECRET_REF.matcher(ref);
+            if (!m.matches()) {
+                invalid(key, "expected name or namespace/name");
+                return null;
+            }
+            String ns = m.group(1) == null ? namespace : m.group(1);
+            String name = m.group(3);
+            if (!ns.equals(namespace)) {
+                // ingress-nginx's allow-cross-namespace-resources default (false): a Secret of
+                // another namespace is not readable through an Ingress
+                invalid(key, "Secrets of other namespaces are not allowed (the Ingress is in " + namespace + ")");
+                return null;
+            }
+            Secret s = secrets.get(ns, name);
+            if (s == null) {
+                deny(key, "Secret " + ns + "/" + name + " not found");
+            }
+            return s;
+        }
+
+        ExternalAuth external() {
+            URI url = url("auth-url");
+            String method = own.containsKey("auth-method") ? own.get("auth-method").trim() : null;
+            if (method != null && !HTTP_METHOD.matcher(method).matches()) {
+                invalid("auth-method", "expected an HTTP method such as GET or POST");
+            }
+            String signin = null;
+            if (own.containsKey("auth-signin")) {
+                URI s = url("auth-signin");
+                signin = s == null ? null : s.toString();
+            }
+            String param = own.getOrDefault("auth-signin-redirect-param", "rd").trim();
+            if (!PARAM_NAME.matcher(param).matches()) {
+                invalid("auth-signin-redirect-param", "expected a query parameter name");
+            }
+            List<String> responseHeaders = new ArrayList<>();
+            String rh = own.get("auth-response-headers");
+            if (rh != null) {
+                for (String h : rh.split(",")) {
+                    String name = h.trim();
+                    if (name.isEmpty()) {
+                        continue;
+                    }
+                    if (!HEADER_NAME.matcher(name).matches()) {
+                        invalid("auth-response-headers", "\"" + name + "\" is not a header name");
+                        break;
+                    }
+                    responseHeaders.add(name);
+                }
+            }
+            String requestRedirect = own.get("auth-request-redirect");
+            if (requestRedirect != null && requestRedirect.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
+                invalid("auth-request-redirect", "spaces and control characters are not allowed");
+            }
+            if (own.containsKey("auth-proxy-set-headers")) {
+                deny("auth-proxy-set-headers", "needs ConfigMap support, which Sluice does not have yet");
+            }
+            HashKeyExpression cacheKey = null;
+            Map<Integer, Duration> validity = Map.of();
+            String key = own.get("auth-cache-key");
+            if (key != null) {
+                try {
+                    cacheKey = HashKeyExpression.compile(key.trim());
+                } catch (IllegalArgumentException e) {
+                    invalid("auth-cache-key", e.getMessage());
+                }
+                String durations = own.getOrDefault("auth-cache-duration", DEFAULT_CACHE_DURATION);
+                try {
+                    validity = ExternalAuthCacheValidity.parse(durations);
+                } catch (IllegalArgumentException e) {
+                    invalid("auth-cache-duration", e.getMessage());
+                }
+            } else if (own.containsKey("auth-cache-duration")) {
+                deny("auth-cache-duration", "set without auth-cache-key: nothing would be cached");
+            }
+            boolean alwaysSetCookie = bool("auth-always-set-cookie", false);
+            int keepalive = integer("auth-keepalive", 0, 0);
+            int keepaliveRequests = integer("auth-keepalive-requests", DEFAULT_KEEPALIVE_REQUESTS, 1);
+            Duration keepaliveTimeout = DEFAULT_KEEPALIVE_TIMEOUT;
+            String kt = own.get("auth-keepalive-timeout");
+            if (kt != null) {
+                try {
+                    keepaliveTimeout = Durations.parse(kt);
+                } catch (IllegalArgumentException e) {
+                    invalid("auth-keepalive-timeout", "expected seconds or a duration such as 60s");
+                }
+            }
+            if (url == null || !reasons.isEmpty()) {
+                return null;
+            }
+            return new ExternalAuth(url, method, signin, param, responseHeaders, requestRedirect, Map.of(), cacheKey,
+                    validity, alwaysSetCookie, keepalive, keepaliveRequests, keepaliveTimeout);
+        }
+
+        /** An absolute http(s) URL with a host, or {@code null} (reported). */
+        URI url(String key) {
+            String v = required(key);
+            if (v == null) {
+                return null;
+            }
+            try {
+                URI u = new URI(v);
+                String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+                if ((scheme.equals("http") || scheme.equals("https")) && u.getHost() != null && u.getRawFragment() == null) {
+                    return u;
+                }
+            } catch (URISyntaxException e) {
+                // reported below
+            }
+            invalid(key, "expected an absolute http or https URL");
+            return null;
+        }
+
+        ClientCertificateAuth clientAuth() {
+            boolean any = false;
+            for (String k : own.keySet()) {
+                if (k.startsWith("auth-tls-")) {
+                    any = true;
+                    break;
+                }
+            }
+            if (!any) {
+                return null;
+            }
+            String modeText = own.getOrDefault("auth-tls-verify-client", "on").trim();
+            ClientCertificateAuth.Mode mode = switch (modeText) {
+                case "on" -> ClientCertificateAuth.Mode.ON;
+                case "off" -> ClientCertificateAuth.Mode.OFF;
+                case "optional" -> ClientCertificateAuth.Mode.OPTIONAL;
+                case "optional_no_ca" -> ClientCertificateAuth.Mode.OPTIONAL_NO_CA;
+                default -> {
+                    invalid("auth-tls-verify-client", "expected on, off, optional or optional_no_ca");
+                    yield null;
+                }
+            };
+            int depth = integer("auth-tls-verify-depth", 1, 1);
+            String errorPage = null;
+            if (own.containsKey("auth-tls-error-page")) {
+                URI page = url("auth-tls-error-page");
+                errorPage = page == null ? null : page.toString();
+            }
+            boolean pass = bool("auth-tls-pass-certificate-to-upstream", false);
+            Secret secret = secret("auth-tls-secret");
+            if (secret == null || mode == null) {
+                return null;
+            }
+            String where = "Secret " + BackendResolver.namespace(secret) + "/" + secret.getMetadata().getName();
+            String ca = SecretIndex.value(secret, "ca.crt");
+            if (ca == null) {
+                deny("auth-tls-secret", where + " has no key \"ca.crt\"");
+                return null;
+            }
+            try {
+                ClientCertificateAuth.parseCaBundle(ca);
+            } catch (IllegalArgumentException e) {
+                deny("auth-tls-secret", where + " has no usable CA bundle in ca.crt: " + e.getMessage());
+                return null;
+            }
+            return new ClientCertificateAuth(BackendResolver.namespace(secret) + "/" + secret.getMetadata().getName(),
+                    ca, mode, depth, errorPage, pass);
+        }
+    }
+}

@@ -1,0 +1,296 @@
+package dev.sluice.gateway.proxy;
+
+import dev.sluice.gateway.access.AccessPolicy;
+import dev.sluice.gateway.access.Authentication;
+import dev.sluice.gateway.access.BandwidthLimit;
+import dev.sluice.gateway.access.BasicCredentials;
+import dev.sluice.gateway.access.ConnectionLimiter;
+import dev.sluice.gateway.access.ConnectionLimiters;
+import dev.sluice.gateway.access.DigestNonces;
+import dev.sluice.gateway.access.ExternalAuth;
+import dev.sluice.gateway.access.RateLimiters;
+import dev.sluice.gateway.access.RequestLimits;
+import dev.sluice.gateway.route.RequestView;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The access phase of a request to a {@link AccessPolicy.Guarded} location (SPEC §0.1 step 6), in
+ * NGINX's order: {@code limit_conn} and {@code limit_req} (the limit's status, 503), the
+ * {@code deny}/{@code allow} source lists (403), then basic, digest or external authentication
+ * (401, 403, 500, or 302 to {@code auth-signin}). With {@code satisfy: any}, a client the source
+ * lists accept skips authentication, and one they refuse may still authenticate.
+ *
+ * <p>One instance per {@link GatewayServer}: it owns the state that outlives a request and a
+ * route table (rate-limit buckets and connection counts per Ingress zone, digest nonces, the
+ * external-auth client and cache). Every check runs on the client's event loop; an external
+ * auth subrequest completes there too, so the caller's callback never changes threads.
+ */
+final class AccessGate implements AutoCloseable {
+    private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory();
+    /** Final statuses that get the auth service's {@code Set-Cookie} without {@code auth-always-set-cookie}. */
+    private static final int[] COOKIE_STATUSES = {200, 201, 204, 206, 301, 302, 303, 304, 307, 308};
+
+    private final RateLimiters rateLimiters = new RateLimiters();
+    private final ConnectionLimiters connectionLimiters = new ConnectionLimiters();
+    private final DigestNonces digestNonces = new DigestNonces();
+    private final ExternalAuthClient authClient;
+    private final ExternalAuthCache authCache = new ExternalAuthCache();
+
+    AccessGate(ExternalAuthClient authClient) {
+        this.authClient = authClient;
+    }
+
+    /** The verdict on one request. */
+    sealed interface Verdict permits Pass, Reject {}
+
+    /**
+     * Proxy the request.
+     *
+     * @param permit            the {@code limit-connections} slot to release when the request ends, or
+     *                          {@code null}
+     * @param upstreamHeaders   headers to set on the upstream request (the {@code auth-response-headers};
+     *                          a name without value removes the client's header), or {@code null}
+     * @param dropAuthorization remove {@code Authorization} (basic and digest credentials stay here)
+     * @param authCookies       the auth service's {@code Set-Cookie} values, or {@code null}
+     * @param alwaysSetCookie   send {@code authCookies} whatever the final status
+     * @param bandwidth         {@code limit-rate}, or {@code null}
+     */
+    record Pass(ConnectionLimiter.Permit permit, HttpHeaders upstreamHeaders, boolean dropAuthorization,
+            List<String> authCookies, boolean alwaysSetCookie, BandwidthLimit bandwidth) implements Verdict {
+
+        /** Whether the auth service's cookies go with a response of {@code status}. */
+        boolean cookiesFor(int status) {
+            if (authCookies == null || authCookies.isEmpty()) {
+                return false;
+            }
+            if (alwaysSetCookie) {
+                return true;
+            }
+            for (int s : COOKIE_STATUSES) {
+                if (s == status) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /**
+     * Answer locally.
+     *
+     * @param status   401, 403, 500, 302 (sign-in) or the limit status
+     * @param location {@code Location} for the sign-in redirect, else {@code null}
+     * @param headers  extra response headers ({@code WWW-Authenticate}, {@code Set-Cookie}), or {@code null}
+     */
+    record Reject(int status, String location, HttpHeaders headers) implements Verdict {}
+
+    /** What the checks need to know about the request. */
+    record Request(HttpRequest request, RequestView view, byte[] clientAddress, String clientIp, boolean https,
+            String requestId, Duration connectTimeout, Duration readTimeout) {}
+
+    /**
+     * Runs the checks of {@code policy}; {@code done} gets the verdict exactly once, on
+     * {@code loop}, either before this method returns or when the auth service has answered.
+     */
+    void check(AccessPolicy.Guarded policy, Request r, EventLoop loop, Consumer<Verdict> done) {
+        RequestLimits limits = policy.limits();
+        ConnectionLimiter.Permit permit = null;
+        if (limits != null && limits.counts(r.clientAddress())) {
+            if (limits.connections() > 0) {
+                permit = connectionLimiters.forZone(limits.zone(), limits.connections()).tryAcquire(r.clientIp());
+                if (permit == null) {
+                    done.accept(new Reject(limits.rejectStatus(), null, null));
+                    return;
+                }
+            }
+            long now = System.currentTimeMillis();
+            if ((limits.rps() != null
+                    && !rateLimiters.forZone(limits.zone() + " rps", limits.rps()).tryAcquire(r.clientIp(), now))
+                    || (limits.rpm() != null
+                    && !rateLimiters.forZone(limits.zone() + " rpm", limits.rpm()).tryAcquire(r.clientIp(), now))) {
+                release(permit);
+                done.accept(new Reject(limits.rejectStatus(), null, null));
+                return;
+            }
+        }
+        BandwidthLimit bandwidth = limits == null ? null : limits.bandwidth();
+        boolean sourceOk = policy.sourceAllowed(r.clientAddress());
+        Authentication auth = policy.authentication();
+        if (auth == null || (policy.satisfyAny() && sourceOk && policy.hasSourceLists())) {
+            if (sourceOk) {
+                done.accept(new Pass(permit, null, false, null, false, bandwidth));
+            } else {
+                release(permit);
+                done.accept(new Reject(403, null, null));
+            }
+            return;
+        }
+        if (!sourceOk && !policy.satisfyAny()) {
+            release(permit);
+            done.accept(new Reject(403, null, null));
+            return;
+        }
+        ConnectionLimiter.Permit held = permit;
+        Consumer<Verdict> releasing = v -> {
+            if (v instanceof Reject) {
+                release(held);
+            }
+            done.accept(v);
+        };
+        if (auth instanceof Authentication.Basic b) {
+            releasing.accept(basic(b, r, permit, bandwidth));
+        } else if (auth instanceof Authentication.Digest d) {
+            releasing.accept(digest(d, r, permit, bandwidth));
+        } else {
+            external((ExternalAuth) auth, r, loop, permit, bandwidth, releasing);
+        }
+    }
+
+    private static void release(ConnectionLimiter.Permit p) {
+        if (p != null) {
+            p.release();
+        }
+    }
+
+    private static Verdict basic(Authentication.Basic b, Request r, ConnectionLimiter.Permit permit,
+            BandwidthLimit bandwidth) {
+        BasicCredentials c = BasicCredentials.parse(r.request().headers().get(HttpHeaderNames.AUTHORIZATION));
+        if (c != null && b.users().verify(c.user(), c.password())) {
+            return new Pass(permit, null, true, null, false, bandwidth);
+        }
+        HttpHeaders h = HEADERS.newHeaders();
+        h.set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"" + b.realm() + "\"");
+        return new Reject(401, null, h);
+    }
+
+    private Verdict digest(Authentication.Digest d, Request r, ConnectionLimiter.Permit permit,
+            BandwidthLimit bandwidth) {
+        long now = System.currentTimeMillis();
+        String header = r.request().headers().get(HttpHeaderNames.AUTHORIZATION);
+        DigestNonces.Result result = digestNonces.verify(d.credentials(), header, r.request().method().name(),
+                r.request().uri(), now);
+        if (result == DigestNonces.Result.OK) {
+            return new Pass(permit, null, true, null, false, bandwidth);
+        }
+        HttpHeaders h = HEADERS.newHeaders();
+        h.set(HttpHeaderNames.WWW_AUTHENTICATE, digestNonces.challenge(d.credentials().realm(),
+                result == DigestNonces.Result.STALE, now));
+        return new Reject(401, null, h);
+    }
+
+    private void external(ExternalAuth e, Request r, EventLoop loop, ConnectionLimiter.Permit permit,
+            BandwidthLimit bandwidth, Consumer<Verdict> done) {
+        String cacheKey = e.cacheKey() == null ? null
+                : e.url() + " " + e.method() + " " + e.cacheKey().evaluate(r.view());
+        if (cacheKey != null) {
+            ExternalAuthResult cached = authCache.get(cacheKey);
+            if (cached != null) {
+                done.accept(verdict(e, r, cached, permit, bandwidth));
+                return;
+            }
+        }
+        HttpRequest req = r.request();
+        String scheme = r.https() ? "https" : "http";
+        HttpHeaders headers = ExternalAuthHeaders.subrequest(req.headers(), scheme,
+                req.headers().get(HttpHeaderNames.HOST), req.uri(), req.method().name(), r.clientIp(), r.requestId(),
+                e.url(), e.method(), e.requestRedirect(), e.proxySetHeaders());
+        ExternalAuthRequest sub = new ExternalAuthRequest(e.url(),
+                e.method() == null ? HttpMethod.GET : HttpMethod.valueOf(e.method()), headers, r.connectTimeout(),
+                r.readTimeout(), e.keepalive(), e.keepaliveTimeout(), e.keepaliveRequests());
+        authClient.check(loop, sub, result -> {
+            if (cacheKey != null && result.status() != 0) {
+                authCache.put(cacheKey, result, e.cacheValidity());
+            }
+            done.accept(verdict(e, r, result, permit, bandwidth));
+        });
+    }
+
+    /** The auth service's answer as a verdict (SPEC §7 {@code auth-url}). */
+    private static Verdict verdict(ExternalAuth e, Request r, ExternalAuthResult result,
+            ConnectionLimiter.Permit permit, BandwidthLimit bandwidth) {
+        int status = result.status();
+        List<String> cookies = result.headers().getAll(HttpHeaderNames.SET_COOKIE);
+        if (status >= 200 && status < 300) {
+            HttpHeaders up = null;
+            if (!e.responseHeaders().isEmpty()) {
+                up = HEADERS.newHeaders();
+                for (String name : e.responseHeaders()) {
+                    // NGINX's proxy_set_header with an empty $authHeader removes the client's header:
+                    // a client never gets to claim an identity the auth service did not give
+                    String v = result.headers().get(name);
+                    up.set(name, v == null ? "" : v);
+                }
+            }
+            return new Pass(permit, up, false, cookies, e.alwaysSetCookie(), bandwidth);
+        }
+        HttpHeaders h = HEADERS.newHeaders();
+        if (e.alwaysSetCookie()) {
+            h.add(HttpHeaderNames.SET_COOKIE, cookies);
+        }
+        if (status == 401) {
+            if (e.signin() != null) {
+                return new Reject(302, signinLocation(e, r), h);
+            }
+            String challenge = result.headers().get(HttpHeaderNames.WWW_AUTHENTICATE);
+            if (challenge != null) {
+                h.set(HttpHeaderNames.WWW_AUTHENTICATE, challenge);
+            }
+            return new Reject(401, null, h);
+        }
+        if (status == 403) {
+            return new Reject(403, null, h);
+        }
+        return new Reject(500, null, h);
+    }
+
+    /**
+     * {@code <auth-signin>?rd=<scheme>://<Host><escaped request URI>} (ingress-nginx's
+     * {@code buildAuthSignURL}; {@code &} when the sign-in URL has a query; nothing appended when
+     * it already carries the parameter).
+     */
+    static String signinLocation(ExternalAuth e, Request r) {
+        String signin = e.signin();
+        String param = e.signinRedirectParam();
+        int q = signin.indexOf('?');
+        if (q >= 0 && ("&" + signin.substring(q + 1)).contains("&" + param + "=")) {
+            return signin;
+        }
+        String host = r.request().headers().get(HttpHeaderNames.HOST, "");
+        String rd = (r.https() ? "https" : "http") + "://" + host + escapeUri(r.request().uri());
+        return signin + (q >= 0 ? "&" : "?") + param + "=" + rd;
+    }
+
+    /**
+     * The set-misc module's {@code set_escape_uri}: every byte but {@code [A-Za-z0-9-._~]}
+     * percent-encoded, so {@code /?a=b&c=d} becomes {@code %2F%3Fa%3Db%26c%3Dd}.
+     */
+    static String escapeUri(String s) {
+        StringBuilder out = new StringBuilder(s.length() + 16);
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
+                    || c == '_' || c == '~') {
+                out.append((char) c);
+            } else {
+                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            }
+        }
+        return out.toString();
+    }
+
+    @Override
+    public void close() {
+        authClient.close();
+    }
+}
