@@ -16,7 +16,10 @@ import java.math.BigInteger;
  * seconds since the response started — {@code delay = (sent - after) * 1000 / rate - elapsed}
  * in NGINX's milliseconds, here in nanoseconds, never negative. Example at 1000 bytes/s after
  * 500 bytes: 2500 bytes sent after 1 s → wait 1 s; after 2 s → no wait; 400 bytes sent → no
- * wait at all.
+ * wait at all. (NGINX's write filter gets the same average by two coarser means: a budget of
+ * {@code rate * (whole seconds elapsed + 1) - (sent - after)} bytes per write, and after each
+ * write a sleep of {@code just-sent limited bytes / rate}; this function is the smooth form of
+ * that schedule, so chunk sizes are the caller's choice rather than one second's worth.)
  *
  * @param bytesPerSecond rate for the bytes beyond {@code bytesAfter}; 0 = unlimited
  * @param bytesAfter     bytes of each response sent before the rate applies; 0 = from the start
