@@ -400,10 +400,15 @@ final class AccessControl {
             Map<Integer, Duration> validity = Map.of();
             String key = own.get("auth-cache-key");
             if (key != null) {
-                try {
-                    cacheKey = HashKeyExpression.compile(key.trim());
-                } catch (IllegalArgumentException e) {
-                    invalid("auth-cache-key", e.getMessage());
+                if (key.indexOf('$') < 0) {
+                    invalid("auth-cache-key", "a key without variables would share one client's answer with every "
+                            + "client");
+                } else {
+                    try {
+                        cacheKey = HashKeyExpression.compile(key.trim());
+                    } catch (IllegalArgumentException e) {
+                        invalid("auth-cache-key", e.getMessage());
+                    }
                 }
                 String durations = own.getOrDefault("auth-cache-duration", DEFAULT_CACHE_DURATION);
                 try {

@@ -2,6 +2,10 @@ package dev.sluice.gateway.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.gateway.access.AccessPolicy;
+import dev.sluice.gateway.access.Authentication;
+import dev.sluice.gateway.access.ExternalAuth;
+import dev.sluice.gateway.access.RequestLimits;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.gateway.balance.TrafficSplit;
@@ -37,7 +41,11 @@ import java.util.TreeMap;
  *           "rewriteTarget": "/" | null, "sslRedirect": true, "forceSslRedirect": false,
  *           "backend": "default-user-service-v1-80" | null,
  *           "endpoints": ["10.1.0.7:80", ...], "problem": "..." | null,
- *           "balancer": "RoundRobin" | ..., "canary": canary | null }
+ *           "balancer": "RoundRobin" | ..., "canary": canary | null, "access": access | null }
+ * access = { "denied": "reason" } (answers 503) | { "deny": "10.1.0.0/16" | null, "allow": "10.0.0.0/8" | null,
+ *            "satisfy": "all" | "any", "auth": "basic" | "digest" | "external" | null,
+ *            "authUrl": "..." (external), "limits": { "connections": 0, "rps": true, "rpm": false,
+ *            "rate": true } | null }
  * canary = { "backend": "default-user-service-v2-80", "endpoints": [...], "problem": ... | null,
  *            "header": "x-canary" | null, "headerValues": [...], "headerPattern": "..." | null,
  *            "cookie": "canary" | null, "weight": 20, "weightTotal": 100,
@@ -104,6 +112,32 @@ public final class RoutesJson {
         return node;
     }
 
+    private static void access(ObjectNode node, AccessPolicy policy) {
+        if (policy instanceof AccessPolicy.Denied d) {
+            node.putObject("access").put("denied", d.reason());
+        } else if (policy instanceof AccessPolicy.Guarded g) {
+            ObjectNode a = node.putObject("access");
+            a.put("deny", g.deny() == null ? null : g.deny().toString());
+            a.put("allow", g.allow() == null ? null : g.allow().toString());
+            a.put("satisfy", g.satisfyAny() ? "any" : "all");
+            Authentication auth = g.authentication();
+            a.put("auth", auth == null ? null : auth instanceof Authentication.Basic ? "basic"
+                    : auth instanceof Authentication.Digest ? "digest" : "external");
+            if (auth instanceof ExternalAuth e) {
+                a.put("authUrl", e.url().toString());
+            }
+            RequestLimits l = g.limits();
+            if (l == null) {
+                a.putNull("limits");
+            } else {
+                a.putObject("limits").put("connections", l.connections()).put("rps", l.rps() != null)
+                        .put("rpm", l.rpm() != null).put("rate", l.bandwidth() != null);
+            }
+        } else {
+            node.putNull("access");
+        }
+    }
+
     private static JsonNode route(Route r) {
         ObjectNode node = MAPPER.createObjectNode();
         node.put("path", r.matcher().path());
@@ -113,6 +147,7 @@ public final class RoutesJson {
         node.put("sslRedirect", r.options().sslRedirect());
         node.put("forceSslRedirect", r.options().forceSslRedirect());
         backend(node, r.backend());
+        access(node, r.options().access());
         TrafficSplit split = r.split();
         node.put("balancer", split == null ? null : split.mainline().spec().kind().toString());
         if (split == null || !split.hasCanary()) {

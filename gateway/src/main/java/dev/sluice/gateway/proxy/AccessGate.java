@@ -10,6 +10,7 @@ import dev.sluice.gateway.access.DigestNonces;
 import dev.sluice.gateway.access.ExternalAuth;
 import dev.sluice.gateway.access.RateLimiters;
 import dev.sluice.gateway.access.RequestLimits;
+import dev.sluice.gateway.access.RequestRateLimiter;
 import dev.sluice.gateway.route.RequestView;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
@@ -20,6 +21,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -113,11 +115,7 @@ final class AccessGate implements AutoCloseable {
                     return;
                 }
             }
-            long now = System.currentTimeMillis();
-            if ((limits.rps() != null
-                    && !rateLimiters.forZone(limits.zone() + " rps", limits.rps()).tryAcquire(r.clientIp(), now))
-                    || (limits.rpm() != null
-                    && !rateLimiters.forZone(limits.zone() + " rpm", limits.rpm()).tryAcquire(r.clientIp(), now))) {
+            if (!withinRate(limits, r.clientIp())) {
                 release(permit);
                 done.accept(new Reject(limits.rejectStatus(), null, null));
                 return;
@@ -154,6 +152,21 @@ final class AccessGate implements AutoCloseable {
         } else {
             external((ExternalAuth) auth, r, loop, permit, bandwidth, releasing);
         }
+    }
+
+    /** {@code limit-rps} and {@code limit-rpm} together: a request one refuses counts for neither. */
+    private boolean withinRate(RequestLimits limits, String clientIp) {
+        if (limits.rps() == null && limits.rpm() == null) {
+            return true;
+        }
+        List<RequestRateLimiter> limiters = new ArrayList<>(2);
+        if (limits.rps() != null) {
+            limiters.add(rateLimiters.forZone(limits.zone() + " rps", limits.rps()));
+        }
+        if (limits.rpm() != null) {
+            limiters.add(rateLimiters.forZone(limits.zone() + " rpm", limits.rpm()));
+        }
+        return RequestRateLimiter.tryAcquireAll(limiters, clientIp, System.currentTimeMillis());
     }
 
     private static void release(ConnectionLimiter.Permit p) {
