@@ -11,7 +11,10 @@ import dev.sluice.gateway.access.ExternalAuth;
 import dev.sluice.gateway.access.RateLimiters;
 import dev.sluice.gateway.access.RequestLimits;
 import dev.sluice.gateway.access.RequestRateLimiter;
+import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.RequestView;
+import dev.sluice.gateway.route.Route;
+import dev.sluice.gateway.route.RouteTable;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -22,6 +25,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -300,6 +305,42 @@ final class AccessGate implements AutoCloseable {
             }
         }
         return out.toString();
+    }
+
+    /**
+     * Forgets the limit zones {@code table} no longer uses (an Ingress deleted or its limits
+     * removed), so the zone registries stay bounded; zones still in use keep their counts, as
+     * NGINX keeps a zone across reloads.
+     */
+    void retainZonesOf(RouteTable table) {
+        Set<String> rate = new HashSet<>();
+        Set<String> connections = new HashSet<>();
+        List<HostRoutes> hosts = new ArrayList<>(table.hosts().values());
+        hosts.addAll(table.wildcards().values());
+        hosts.add(table.catchAll());
+        for (HostRoutes h : hosts) {
+            for (Route route : h.routes()) {
+                zones(route, rate, connections);
+            }
+            zones(h.fallback(), rate, connections);
+        }
+        rateLimiters.retainZones(rate);
+        connectionLimiters.retainZones(connections);
+    }
+
+    private static void zones(Route route, Set<String> rate, Set<String> connections) {
+        if (route.options().access() instanceof AccessPolicy.Guarded g && g.limits() != null) {
+            RequestLimits l = g.limits();
+            if (l.rps() != null) {
+                rate.add(l.zone() + " rps");
+            }
+            if (l.rpm() != null) {
+                rate.add(l.zone() + " rpm");
+            }
+            if (l.connections() > 0) {
+                connections.add(l.zone());
+            }
+        }
     }
 
     @Override

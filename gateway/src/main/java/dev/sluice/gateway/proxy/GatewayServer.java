@@ -203,8 +203,9 @@ public final class GatewayServer implements AutoCloseable {
                 pools.put(e, new UpstreamPool((EventLoop) e, transport));
             }
             ChannelGroup clients = new DefaultChannelGroup("sluice-clients", GlobalEventExecutor.INSTANCE);
-            context = new ServerContext(routes, pools, metrics, accessLog, clients,
-                    new AccessGate(new ExternalAuthClient(transport.socketChannel())));
+            AccessGate access = new AccessGate(new ExternalAuthClient(transport.socketChannel()));
+            routes.beforePublish(access::retainZonesOf);
+            context = new ServerContext(routes, pools, metrics, accessLog, clients, access);
             try {
                 httpChannel = bind(transport, requestedHttpPort, new ProxyChannelInitializer(context, null, clientBodyTimeout, keepAliveTimeout), "HTTP");
                 httpPort = ((InetSocketAddress) httpChannel.localAddress()).getPort();
