@@ -43,6 +43,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -50,7 +51,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -351,6 +355,7 @@ public final class ExternalAuthClient implements AutoCloseable {
                                 tls = sslContext.newHandler(ch.alloc(), key.host(), key.port());
                                 // NGINX counts the handshake under proxy_connect_timeout
                                 tls.setHandshakeTimeoutMillis(timeoutMillis);
+                                sendServerName(tls.engine(), key.host());
                                 ch.pipeline().addLast("tls", tls);
                             }
                             ch.pipeline().addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
@@ -380,6 +385,23 @@ public final class ExternalAuthClient implements AutoCloseable {
                     send();
                 }
             });
+        }
+
+        /**
+         * Sets SNI explicitly: the JDK only sends it for names with a dot, NGINX for every name
+         * that is not an IP address.
+         */
+        private static void sendServerName(SSLEngine engine, String host) {
+            if (NetUtil.isValidIpV4Address(host) || host.startsWith("[") || NetUtil.isValidIpV6Address(host)) {
+                return;
+            }
+            try {
+                SSLParameters params = engine.getSSLParameters();
+                params.setServerNames(List.of(new SNIHostName(host)));
+                engine.setSSLParameters(params);
+            } catch (IllegalArgumentException e) {
+                // not a valid SNI name (e.g. a trailing dot): connect without SNI
+            }
         }
 
         private InetSocketAddress address() {
