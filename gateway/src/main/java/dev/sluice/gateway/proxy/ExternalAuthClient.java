@@ -154,6 +154,23 @@ public final class ExternalAuthClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Sets SNI explicitly: the JDK only sends it for names with a dot, NGINX for every name
+     * that is not an IP address.
+     */
+    private static void sendServerName(SSLEngine engine, String host) {
+        if (NetUtil.isValidIpV4Address(host) || host.startsWith("[") || NetUtil.isValidIpV6Address(host)) {
+            return;
+        }
+        try {
+            SSLParameters params = engine.getSSLParameters();
+            params.setServerNames(List.of(new SNIHostName(host)));
+            engine.setSSLParameters(params);
+        } catch (IllegalArgumentException e) {
+            // not a valid SNI name (e.g. a trailing dot): connect without SNI
+        }
+    }
+
     /** Which idle connections may serve a request. */
     private record Key(boolean https, String host, int port) {}
 
@@ -367,6 +384,7 @@ public final class ExternalAuthClient implements AutoCloseable {
                     })
                     .connect(address());
             channel = f.channel();
+            // set by initChannel, which ran already: registering from the channel's own loop is synchronous
             SslHandler handshaking = tls;
             f.addListener((ChannelFuture cf) -> {
                 if (!cf.isSuccess()) {
@@ -385,23 +403,6 @@ public final class ExternalAuthClient implements AutoCloseable {
                     send();
                 }
             });
-        }
-
-        /**
-         * Sets SNI explicitly: the JDK only sends it for names with a dot, NGINX for every name
-         * that is not an IP address.
-         */
-        private static void sendServerName(SSLEngine engine, String host) {
-            if (NetUtil.isValidIpV4Address(host) || host.startsWith("[") || NetUtil.isValidIpV6Address(host)) {
-                return;
-            }
-            try {
-                SSLParameters params = engine.getSSLParameters();
-                params.setServerNames(List.of(new SNIHostName(host)));
-                engine.setSSLParameters(params);
-            } catch (IllegalArgumentException e) {
-                // not a valid SNI name (e.g. a trailing dot): connect without SNI
-            }
         }
 
         private InetSocketAddress address() {
