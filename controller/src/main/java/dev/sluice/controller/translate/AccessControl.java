@@ -5,7 +5,7 @@ import dev.sluice.gateway.access.Authentication;
 import dev.sluice.gateway.access.BandwidthLimit;
 import dev.sluice.gateway.access.DigestCredentials;
 import dev.sluice.gateway.access.ExternalAuth;
-import dev.sluice.gateway.access.ExternalAuthCacheValidity;
+import dev.sluice.gateway.proxy.ExternalAuthCache;
 import dev.sluice.gateway.access.PasswordFile;
 import dev.sluice.gateway.access.RateLimit;
 import dev.sluice.gateway.access.RequestLimits;
@@ -412,7 +412,7 @@ final class AccessControl {
                 }
                 String durations = own.getOrDefault("auth-cache-duration", DEFAULT_CACHE_DURATION);
                 try {
-                    validity = ExternalAuthCacheValidity.parse(durations);
+                    validity = ExternalAuthCache.parseCacheDuration(durations);
                 } catch (IllegalArgumentException e) {
                     invalid("auth-cache-duration", e.getMessage());
                 }
