@@ -259,6 +259,13 @@ public final class GatewayServer implements AutoCloseable {
         return httpsPort;
     }
 
+    /** The open client connections (for tests that inspect a connection's handlers). */
+    Iterable<Channel> clientChannels() {
+        synchronized (lifecycle) {
+            return context == null ? java.util.List.of() : java.util.List.copyOf(context.clients());
+        }
+    }
+
     /** The meters this server records into. */
     public ProxyMetrics metrics() {
         return metrics;
