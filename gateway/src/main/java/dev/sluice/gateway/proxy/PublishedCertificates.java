@@ -126,29 +126,30 @@ public final class PublishedCertificates implements SniCertificates {
 
     private SslContext build(ContextKey k) {
         TlsCertificate c = k.certificate();
-        SslContextBuilder builder;
-        if (c == null) {
-            builder = SslContextBuilder.forServer(defaultKey.key(), defaultKey.certificate());
-        } else {
-            builder = SslContextBuilder.forServer(
-                    new ByteArrayInputStream(c.certificatePem().getBytes(StandardCharsets.US_ASCII)),
-                    new ByteArrayInputStream(c.privateKeyPem().getBytes(StandardCharsets.US_ASCII)));
-        }
-        if (k.caBundlePem() != null) {
-            try {
-                List<X509Certificate> cas = ClientCertificateVerifier.forBundle(k.caBundlePem()).caCertificates();
-                builder.clientAuth(ClientAuth.OPTIONAL).trustManager(new AnyClientChain(cas));
-            } catch (IllegalArgumentException e) {
-                log.warn("cannot use a client certificate CA bundle ({}); no client certificate is requested",
-                        e.getMessage());
-            }
-        }
         try {
+            SslContextBuilder builder = c == null
+                    ? SslContextBuilder.forServer(defaultKey.key(), defaultKey.certificate())
+                    : SslContextBuilder.forServer(
+                            new ByteArrayInputStream(c.certificatePem().getBytes(StandardCharsets.US_ASCII)),
+                            new ByteArrayInputStream(c.privateKeyPem().getBytes(StandardCharsets.US_ASCII)));
+            if (k.caBundlePem() != null) {
+                requestClientCertificate(builder, k.caBundlePem());
+            }
             return FakeCertificate.withSluiceSettings(builder).build();
         } catch (Exception e) {
             log.warn("[{}] cannot load the certificate into TLS ({}); the default certificate is served instead",
                     c != null ? c.secret() : "default", e.toString());
             return defaultContext;
+        }
+    }
+
+    private static void requestClientCertificate(SslContextBuilder builder, String caBundlePem) {
+        try {
+            List<X509Certificate> cas = ClientCertificateVerifier.forBundle(caBundlePem).caCertificates();
+            builder.clientAuth(ClientAuth.OPTIONAL).trustManager(new AnyClientChain(cas));
+        } catch (IllegalArgumentException e) {
+            log.warn("cannot use a client certificate CA bundle ({}); no client certificate is requested",
+                    e.getMessage());
         }
     }
 
