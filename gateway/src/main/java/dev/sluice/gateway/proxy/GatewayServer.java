@@ -20,6 +20,7 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -262,7 +263,7 @@ public final class GatewayServer implements AutoCloseable {
     /** The open client connections (for tests that inspect a connection's handlers). */
     Iterable<Channel> clientChannels() {
         synchronized (lifecycle) {
-            return context == null ? java.util.List.of() : java.util.List.copyOf(context.clients());
+            return context == null ? List.of() : List.copyOf(context.clients());
         }
     }
 

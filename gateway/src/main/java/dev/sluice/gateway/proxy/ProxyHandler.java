@@ -50,7 +50,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private ArrayDeque<HttpObject> queued;
     private boolean draining;
     private boolean closing;
-    private SSLSession sslSession;
+    private SslHandler tls; // found once the handshake is done (SniHandler replaces itself with it)
     // the last client-certificate verdict of this connection: requests to one host verify once
     private ClientCertificateAuth checkedPolicy;
     private SSLSession checkedSession;
@@ -76,16 +76,17 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     /**
      * The TLS session of this connection once its handshake has completed, else {@code null}
      * (plain HTTP, or still handshaking). The pipeline's SNI handler replaces itself with an
-     * {@link SslHandler} for the chosen certificate, so it is looked up here, not at start.
+     * {@link SslHandler} for the chosen certificate, so it is looked up here, not at start; the
+     * session is read from the engine each time, as a TLS 1.2 renegotiation replaces it.
      */
     SSLSession sslSession() {
-        if (sslSession == null && https && ctx != null) {
-            SslHandler tls = ctx.pipeline().get(SslHandler.class);
-            if (tls != null && tls.handshakeFuture().isSuccess()) {
-                sslSession = tls.engine().getSession();
+        if (tls == null && https && ctx != null) {
+            SslHandler h = ctx.pipeline().get(SslHandler.class);
+            if (h != null && h.handshakeFuture().isSuccess()) {
+                tls = h;
             }
         }
-        return sslSession;
+        return tls != null ? tls.engine().getSession() : null;
     }
 
     /**
