@@ -20,6 +20,7 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -259,6 +260,13 @@ public final class GatewayServer implements AutoCloseable {
     /** The bound HTTPS port, or -1 when the TLS listener is disabled. */
     public int httpsPort() {
         return httpsPort;
+    }
+
+    /** The open client connections (for tests that inspect a connection's handlers). */
+    Iterable<Channel> clientChannels() {
+        synchronized (lifecycle) {
+            return context == null ? List.of() : List.copyOf(context.clients());
+        }
     }
 
     /** The meters this server records into. */

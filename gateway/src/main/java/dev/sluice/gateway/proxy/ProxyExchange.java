@@ -286,15 +286,16 @@ final class ProxyExchange {
      * was answered (400, or 302 to {@code auth-tls-error-page}).
      */
     private boolean clientCertificateAccepted(ClientCertificateAuth policy) {
-        if (policy == null || policy.mode() == ClientCertificateAuth.Mode.OFF) {
+        if (policy == null) {
             return true;
         }
-        ClientCertificateCheck.Result result = client.clientCertificate(policy);
+        ClientCertificateCheck.Result result = client.clientCertificateCheck(policy);
         if (result instanceof ClientCertificateCheck.Pass pass) {
             clientCertificateHeaders = pass.upstreamHeaders();
             return true;
         }
         ClientCertificateCheck.Reject reject = (ClientCertificateCheck.Reject) result;
+        keepAlive = false; // NGINX closes after a certificate error
         rejectLocally(reject.status(), reject.location(), null);
         return false;
     }
@@ -352,7 +353,11 @@ final class ProxyExchange {
             }
         }
         if (clientCertificateHeaders != null) {
-            ClientCertificateCheck.setUpstreamHeaders(headers, clientCertificateHeaders);
+            // NGINX's proxy_set_header: a client never sets ssl-client-* for a host that checks certificates
+            for (String name : ClientCertificateCheck.HEADER_NAMES) {
+                headers.remove(name);
+            }
+            clientCertificateHeaders.forEach(headers::set);
         }
         if (HttpUtil.isTransferEncodingChunked(request)) {
             headers.remove(HttpHeaderNames.CONTENT_LENGTH);

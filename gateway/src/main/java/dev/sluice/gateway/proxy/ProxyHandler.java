@@ -1,10 +1,12 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.route.ClientCertificateAuth;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -14,6 +16,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
+import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +51,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private ArrayDeque<HttpObject> queued;
     private boolean draining;
     private boolean closing;
+    private SslHandler tls; // found once the handshake is done (SniHandler replaces itself with it)
+    // the last client-certificate verdict of this connection: requests to one host verify once
+    private ClientCertificateAuth checkedPolicy;
+    private SSLSession checkedSession;
+    private ClientCertificateCheck.Result checkResult;
 
     ProxyHandler(ServerContext server, boolean https) {
         this.server = server;
@@ -73,6 +81,40 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
      */
     byte[] clientAddress() {
         return clientAddress;
+    }
+
+    /**
+     * The TLS session of this connection once its handshake has completed, else {@code null}
+     * (plain HTTP, or still handshaking). The pipeline's SNI handler replaces itself with an
+     * {@link SslHandler} for the chosen certificate, so it is looked up here, not at start; the
+     * session is read from the engine each time, as a TLS 1.2 renegotiation replaces it.
+     */
+    SSLSession sslSession() {
+        if (tls == null && https && ctx != null) {
+            SslHandler h = ctx.pipeline().get(SslHandler.class);
+            if (h != null && h.handshakeFuture().isSuccess()) {
+                tls = h;
+            }
+        }
+        return tls != null ? tls.engine().getSession() : null;
+    }
+
+    /**
+     * {@link ClientCertificateCheck#evaluate} for a request to a host with {@code policy} on this
+     * connection, verified once per connection and policy: the result of the previous call is
+     * reused while the policy (by content) and the TLS session are the same.
+     */
+    ClientCertificateCheck.Result clientCertificateCheck(ClientCertificateAuth policy) {
+        SSLSession session = sslSession();
+        if (checkResult != null && session == checkedSession
+                && (policy == checkedPolicy || (policy != null && policy.equals(checkedPolicy)))) {
+            return checkResult;
+        }
+        ClientCertificateCheck.Result r = ClientCertificateCheck.evaluate(policy, session);
+        checkedPolicy = policy;
+        checkedSession = session;
+        checkResult = r;
+        return r;
     }
 
     /** Whether responses must close the connection (the server is shutting down). */

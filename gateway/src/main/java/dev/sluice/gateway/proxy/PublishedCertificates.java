@@ -1,16 +1,26 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.RouteTableHolder;
 import dev.sluice.gateway.route.TlsCertificate;
 import dev.sluice.gateway.route.TlsCertificates;
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.ByteArrayInputStream;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.X509ExtendedTrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,38 +32,65 @@ import org.slf4j.LoggerFactory;
  * else the proxy's own (the generated fake certificate). Each handshake reads the table current at that moment, so a rotated Secret
  * is served from the next handshake on.
  *
- * <p>The Netty {@link SslContext} of a certificate is built once, on the publishing thread just
- * before the table becomes live ({@link RouteTableHolder#beforePublish}), and cached by the
- * certificate's content: republishing an unchanged certificate reuses it; certificates no longer in
- * the table are dropped. A certificate Netty cannot load is served as the default certificate.
+ * <p>When the SNI name's host has client-certificate authentication
+ * ({@link TlsCertificates#clientAuth}, any mode but off), its context also asks for a client
+ * certificate ({@link ClientAuth#OPTIONAL}) and names the host's CAs in the CertificateRequest,
+ * but accepts whatever chain the client sends, or none: as with NGINX, the handshake completes
+ * and the verdict is given per request ({@link ClientCertificateCheck}). The TLS layer still
+ * checks that the client holds the certificate's private key.
+ *
+ * <p>The Netty {@link SslContext} of a certificate (and CA bundle) is built once, on the
+ * publishing thread just before the table becomes live ({@link RouteTableHolder#beforePublish}),
+ * and cached by content: republishing an unchanged certificate reuses it; contexts no longer
+ * needed by the table are dropped. A certificate Netty cannot load is served as the default
+ * certificate; a CA bundle that cannot be parsed asks for no client certificate (the request
+ * check then answers 503).
  */
 public final class PublishedCertificates implements SniCertificates {
     private static final Logger log = LoggerFactory.getLogger(PublishedCertificates.class);
 
     private final RouteTableHolder holder;
     private final SslContext defaultContext;
-    private final Map<TlsCertificate, SslContext> contexts = new ConcurrentHashMap<>();
+    private final FakeCertificate.KeyAndCert defaultKey;
+    private final Map<ContextKey, SslContext> contexts = new ConcurrentHashMap<>();
+
+    /**
+     * What a context is built from.
+     *
+     * @param certificate the server certificate, {@code null} for the proxy's default
+     * @param caBundlePem the CAs of a requested client certificate, {@code null}: none requested
+     */
+    private record ContextKey(TlsCertificate certificate, String caBundlePem) {}
 
     /**
      * Follows {@code holder}; registers itself to prepare contexts for every table published from
-     * now on and prepares the current one.
+     * now on and prepares the current one. {@code defaultContext} is the proxy's generated fake
+     * certificate's ({@link FakeCertificate#serverContext()}), whose key also serves hosts with
+     * client-certificate authentication and no certificate of their own.
      */
     public PublishedCertificates(RouteTableHolder holder, SslContext defaultContext) {
+        this(holder, defaultContext, FakeCertificate.get());
+    }
+
+    /** Like {@link #PublishedCertificates(RouteTableHolder, SslContext)} with the default's key and certificate. */
+    public PublishedCertificates(RouteTableHolder holder, SslContext defaultContext,
+            FakeCertificate.KeyAndCert defaultKey) {
         this.holder = Objects.requireNonNull(holder, "holder");
         this.defaultContext = Objects.requireNonNull(defaultContext, "defaultContext");
+        this.defaultKey = Objects.requireNonNull(defaultKey, "defaultKey");
         holder.beforePublish(table -> prepare(table.tls()));
         prepare(holder.current().tls());
     }
 
     @Override
     public SslContext forServerName(String serverName) {
-        TlsCertificate cert = holder.current().tls().find(serverName);
-        if (cert == null) {
+        ContextKey key = key(holder.current().tls(), serverName);
+        if (key == null) {
             return defaultContext;
         }
-        SslContext ctx = contexts.get(cert);
+        SslContext ctx = contexts.get(key);
         // normally prepared before publishing; a table read just as the cache was pruned builds here
-        return ctx != null ? ctx : contexts.computeIfAbsent(cert, this::build);
+        return ctx != null ? ctx : contexts.computeIfAbsent(key, this::build);
     }
 
     /** How many distinct certificate contexts are cached (for tests). */
@@ -61,26 +98,108 @@ public final class PublishedCertificates implements SniCertificates {
         return contexts.size();
     }
 
+    /** The context key of an SNI name, {@code null} for the plain default context. */
+    private static ContextKey key(TlsCertificates tls, String serverName) {
+        TlsCertificate cert = tls.find(serverName);
+        ClientCertificateAuth auth = tls.clientAuth(serverName);
+        String ca = auth != null && auth.requestsCertificate() ? auth.caBundlePem() : null;
+        return cert == null && ca == null ? null : new ContextKey(cert, ca);
+    }
+
     private void prepare(TlsCertificates certificates) {
-        java.util.Set<TlsCertificate> live = new java.util.HashSet<>(certificates.byHost().values());
-        if (certificates.defaultCertificate() != null) {
-            live.add(certificates.defaultCertificate());
+        Set<ContextKey> live = new HashSet<>();
+        Set<String> names = new HashSet<>(certificates.byHost().keySet());
+        names.addAll(certificates.defaultHosts());
+        names.addAll(certificates.clientAuthByHost().keySet());
+        names.add(""); // no SNI
+        for (String name : names) {
+            ContextKey k = key(certificates, name.isEmpty() ? null : name);
+            if (k != null) {
+                live.add(k);
+            }
         }
-        for (TlsCertificate c : live) {
-            contexts.computeIfAbsent(c, this::build);
+        for (ContextKey k : live) {
+            contexts.computeIfAbsent(k, this::build);
         }
         contexts.keySet().retainAll(live);
     }
 
-    private SslContext build(TlsCertificate c) {
+    private SslContext build(ContextKey k) {
+        TlsCertificate c = k.certificate();
         try {
-            return FakeCertificate.withSluiceSettings(SslContextBuilder.forServer(
-                    new ByteArrayInputStream(c.certificatePem().getBytes(StandardCharsets.US_ASCII)),
-                    new ByteArrayInputStream(c.privateKeyPem().getBytes(StandardCharsets.US_ASCII)))).build();
+            SslContextBuilder builder = c == null
+                    ? SslContextBuilder.forServer(defaultKey.key(), defaultKey.certificate())
+                    : SslContextBuilder.forServer(
+                            new ByteArrayInputStream(c.certificatePem().getBytes(StandardCharsets.US_ASCII)),
+                            new ByteArrayInputStream(c.privateKeyPem().getBytes(StandardCharsets.US_ASCII)));
+            if (k.caBundlePem() != null) {
+                requestClientCertificate(builder, k.caBundlePem());
+            }
+            return FakeCertificate.withSluiceSettings(builder).build();
         } catch (Exception e) {
             log.warn("[{}] cannot load the certificate into TLS ({}); the default certificate is served instead",
-                    c.secret(), e.toString());
+                    c != null ? c.secret() : "default", e.toString());
             return defaultContext;
+        }
+    }
+
+    private static void requestClientCertificate(SslContextBuilder builder, String caBundlePem) {
+        try {
+            List<X509Certificate> cas = ClientCertificateVerifier.forBundle(caBundlePem).caCertificates();
+            builder.clientAuth(ClientAuth.OPTIONAL).trustManager(new AnyClientChain(cas));
+        } catch (IllegalArgumentException e) {
+            log.warn("cannot use a client certificate CA bundle ({}); no client certificate is requested",
+                    e.getMessage());
+        }
+    }
+
+    /**
+     * The handshake's trust manager for client certificates: names the CAs a client should pick
+     * its certificate by, and accepts every chain, since NGINX lets the handshake complete and
+     * judges the certificate per request. Extended, so the JDK adds no checks of its own.
+     */
+    private static final class AnyClientChain extends X509ExtendedTrustManager {
+        private final X509Certificate[] issuers;
+
+        AnyClientChain(List<X509Certificate> issuers) {
+            this.issuers = issuers.toArray(new X509Certificate[0]);
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return issuers.clone();
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            // accepted: verified per request against the request host's CAs
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
+            // accepted: verified per request against the request host's CAs
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
+            // accepted: verified per request against the request host's CAs
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("a server context trusts no server");
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            throw new CertificateException("a server context trusts no server");
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            throw new CertificateException("a server context trusts no server");
         }
     }
 }

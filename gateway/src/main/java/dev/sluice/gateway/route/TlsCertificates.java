@@ -19,14 +19,20 @@ import java.util.Set;
  * ({@code x.b.example.com} → {@code *.b.example.com}); an exact entry served the default certificate
  * wins over a wildcard entry. Immutable; equal by content.
  *
+ * <p>Client-certificate authentication ({@code auth-tls-*}, a server-level setting) is kept per
+ * host the same way ({@link #clientAuth(String)}): the handshake of an SNI name asks for a client
+ * certificate when that name's host has it, and each request is checked against the policy of
+ * its Host header's host.
+ *
  * @param byHost             certificate per exact or wildcard host
  * @param defaultHosts       exact or wildcard hosts with TLS configured that get the default
  *                           certificate
  * @param defaultCertificate the default certificate ({@code --default-ssl-certificate}), or
  *                           {@code null} for the proxy's generated fake certificate
+ * @param clientAuthByHost   client-certificate authentication per exact or wildcard host
  */
 public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> defaultHosts,
-        TlsCertificate defaultCertificate) {
+        TlsCertificate defaultCertificate, Map<String, ClientCertificateAuth> clientAuthByHost) {
 
     /** No certificates: every connection gets the proxy's fake certificate, no host has TLS. */
     public static final TlsCertificates EMPTY = new TlsCertificates(Map.of());
@@ -34,11 +40,51 @@ public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> de
     public TlsCertificates {
         byHost = Map.copyOf(byHost);
         defaultHosts = Set.copyOf(defaultHosts);
+        clientAuthByHost = clientAuthByHost == null ? Map.of() : Map.copyOf(clientAuthByHost);
+    }
+
+    /** Certificates without client-certificate authentication. */
+    public TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> defaultHosts,
+            TlsCertificate defaultCertificate) {
+        this(byHost, defaultHosts, defaultCertificate, Map.of());
     }
 
     /** Hosts with their own certificates only, and the proxy's fake default certificate. */
     public TlsCertificates(Map<String, TlsCertificate> byHost) {
         this(byHost, Set.of(), null);
+    }
+
+    /**
+     * These certificates with client-certificate authentication per exact or wildcard host
+     * (replacing any there was); keys lower-case like {@link #byHost}.
+     */
+    public TlsCertificates withClientAuth(Map<String, ClientCertificateAuth> clientAuthByHost) {
+        return new TlsCertificates(byHost, defaultHosts, defaultCertificate, clientAuthByHost);
+    }
+
+    /** Whether any host checks client certificates (so requests need the per-host lookup at all). */
+    public boolean hasClientAuth() {
+        return !clientAuthByHost.isEmpty();
+    }
+
+    /**
+     * The client-certificate authentication of an SNI name or request host (lower-case, no port,
+     * no trailing dot), or {@code null} when it has none: the exact entry, else the wildcard form
+     * ({@code *.} + everything after the first label) — unless the exact name has a TLS entry of
+     * its own ({@link #byHost} or {@link #defaultHosts}), which makes it a server of its own that
+     * does not inherit the wildcard server's setting.
+     */
+    public ClientCertificateAuth clientAuth(String serverName) {
+        if (serverName == null || serverName.isEmpty() || clientAuthByHost.isEmpty()) {
+            return null;
+        }
+        String name = serverName.toLowerCase(Locale.ROOT);
+        ClientCertificateAuth a = clientAuthByHost.get(name);
+        if (a != null || byHost.containsKey(name) || defaultHosts.contains(name)) {
+            return a;
+        }
+        int dot = name.indexOf('.');
+        return dot > 0 ? clientAuthByHost.get("*" + name.substring(dot)) : null;
     }
 
     /**
@@ -79,8 +125,11 @@ public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> de
         return byHost.containsKey(wildcard) || defaultHosts.contains(wildcard);
     }
 
-    /** No host has TLS configured and the default certificate is the fake one. */
+    /**
+     * No host has TLS configured, the default certificate is the fake one and no host has
+     * client-certificate authentication.
+     */
     public boolean isEmpty() {
-        return byHost.isEmpty() && defaultHosts.isEmpty() && defaultCertificate == null;
+        return byHost.isEmpty() && defaultHosts.isEmpty() && defaultCertificate == null && clientAuthByHost.isEmpty();
     }
 }

@@ -6,6 +6,7 @@ import static dev.sluice.gateway.proxy.TestRoutes.prefix;
 import static dev.sluice.gateway.proxy.TestRoutes.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.RouteTableHolder;
 import dev.sluice.gateway.route.TlsCertificate;
@@ -126,6 +127,48 @@ class PublishedCertificatesTest {
                 "a.example.com", new TlsCertificate("default/bad", "not a pem", "nope")))));
         PublishedCertificates certs = new PublishedCertificates(holder, FakeCertificate.serverContext());
         assertThat(certs.forServerName("a.example.com")).isSameAs(FakeCertificate.serverContext());
+    }
+
+    @Test
+    void hostsWithClientAuthGetTheirOwnContextsCachedByCertificateAndCaBundle() {
+        TestPki.Issued ca = TestPki.ca("CN=Test CA,O=Example");
+        ClientCertificateAuth required = ClientCertificateAuth.required("default/ca", TestPki.bundle(ca));
+        ClientCertificateAuth sameCaOptional = new ClientCertificateAuth("default/ca", TestPki.bundle(ca),
+                ClientCertificateAuth.Mode.OPTIONAL, 2, null, true);
+        ClientCertificateAuth off = new ClientCertificateAuth("default/ca", TestPki.bundle(ca),
+                ClientCertificateAuth.Mode.OFF, 1, null, false);
+        holder.publish(tableWith(A, B).withTls(tableWith(A, B).tls().withClientAuth(Map.of(
+                "a.example.com", required,
+                "x.b.example.com", sameCaOptional,
+                "y.b.example.com", off,
+                "nocert.example.com", required))));
+        PublishedCertificates certs = new PublishedCertificates(holder, FakeCertificate.serverContext());
+        // a (+CA), *.b, x.b (*.b's certificate +CA), nocert (fake certificate +CA)
+        assertThat(certs.cachedContexts()).isEqualTo(4);
+        var a = certs.forServerName("a.example.com");
+        var xb = certs.forServerName("x.b.example.com");
+        var plainB = certs.forServerName("z.b.example.com");
+        assertThat(a.isServer()).isTrue();
+        assertThat(xb).isNotSameAs(plainB);
+        assertThat(certs.forServerName("y.b.example.com")).isSameAs(plainB); // off: no certificate requested
+        var nocert = certs.forServerName("nocert.example.com");
+        assertThat(nocert).isNotSameAs(FakeCertificate.serverContext());
+        assertThat(certs.forServerName("unknown.example.com")).isSameAs(FakeCertificate.serverContext());
+
+        // republished unchanged (a new, equal bundle string): the same contexts
+        holder.publish(tableWith(A, B).withTls(tableWith(A, B).tls().withClientAuth(Map.of(
+                "a.example.com", ClientCertificateAuth.required("default/ca", TestPki.bundle(ca)),
+                "x.b.example.com", sameCaOptional,
+                "nocert.example.com", required))));
+        assertThat(certs.forServerName("a.example.com")).isSameAs(a);
+        assertThat(certs.forServerName("x.b.example.com")).isSameAs(xb);
+        assertThat(certs.forServerName("nocert.example.com")).isSameAs(nocert);
+
+        // client auth removed: back to the plain certificate context, the CA contexts are dropped
+        holder.publish(tableWith(A, B));
+        assertThat(certs.cachedContexts()).isEqualTo(2);
+        assertThat(certs.forServerName("a.example.com")).isNotSameAs(a);
+        assertThat(certs.forServerName("nocert.example.com")).isSameAs(FakeCertificate.serverContext());
     }
 
     private static X509Certificate presented(GatewayServer server, String sni) throws Exception {

@@ -59,9 +59,18 @@ public final class RawHttpClient implements AutoCloseable {
 
     /** A TLS connection trusting any certificate; {@code sni} may be {@code null}. */
     public static RawHttpClient connectTls(int port, String sni) {
+        return connectTls(port, sni, null);
+    }
+
+    /**
+     * A TLS connection trusting any certificate, offering a client certificate when the server
+     * asks for one from {@code keyManager} ({@code null}: none); {@code sni} may be {@code null}.
+     */
+    public static RawHttpClient connectTls(int port, String sni, javax.net.ssl.KeyManager keyManager) {
         try {
             SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, new TrustManager[] {TRUST_ALL}, new SecureRandom());
+            ctx.init(keyManager == null ? null : new javax.net.ssl.KeyManager[] {keyManager},
+                    new TrustManager[] {TRUST_ALL}, new SecureRandom());
             SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket();
             s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
             SSLParameters p = s.getSSLParameters();
