@@ -729,6 +729,16 @@ final class ProxyExchange {
             detachUpstream(reusable);
             writeClient(c);
             clientWritePending = false;
+            long delay = pacingDelay();
+            if (delay > 0) {
+                ctx.executor().schedule(() -> {
+                    if (!finished) {
+                        ctx.flush();
+                        lastClientWrite.addListener(onResponseWritten);
+                    }
+                }, delay, TimeUnit.NANOSECONDS);
+                return;
+            }
             ctx.flush();
             lastClientWrite.addListener(onResponseWritten);
         } else {
@@ -746,12 +756,25 @@ final class ProxyExchange {
             return;
         }
         if (clientWritePending) {
-            clientWritePending = false;
-            ctx.flush();
-            lastClientWrite.addListener(onClientFlushed);
+            long delay = pacingDelay();
+            if (delay > 0) {
+                ctx.executor().schedule(this::flushClient, delay, TimeUnit.NANOSECONDS);
+            } else {
+                flushClient();
+            }
         } else if (!upstreamDone) {
-            readUpstreamPaced();
+            readUpstream();
         }
+    }
+
+    /** Sends what was written to the client; the next upstream read waits until it is out. */
+    private void flushClient() {
+        if (finished || !clientWritePending) {
+            return;
+        }
+        clientWritePending = false;
+        ctx.flush();
+        lastClientWrite.addListener(onClientFlushed);
     }
 
     private void clientFlushed(ChannelFuture f) {
@@ -763,29 +786,19 @@ final class ProxyExchange {
             return;
         }
         if (!upstreamDone && upstream != null) {
-            readUpstreamPaced();
+            readUpstream();
         }
     }
 
     /**
-     * Reads more of the response, at once or, under {@code limit-rate}, when the bytes sent so far
-     * are due (NGINX's {@code limit_rate}: the response is not read faster than it may be sent).
+     * How long the response bytes written so far must wait before they are sent, under
+     * {@code limit-rate} (NGINX's {@code limit_rate}: the first {@code limit-rate-after} bytes at
+     * once, the rest at the rate); {@code 0} without a limit. Holding the flush also holds the next
+     * upstream read, so the upstream is not read faster than the client is served.
      */
-    private void readUpstreamPaced() {
+    private long pacingDelay() {
         BandwidthLimit bandwidth = access == null ? null : access.bandwidth();
-        if (bandwidth != null) {
-            long delay = bandwidth.delayNanos(bytesSent, System.nanoTime() - responseStartNanos);
-            if (delay > 0) {
-                Channel paced = upstream;
-                ctx.executor().schedule(() -> {
-                    if (!finished && !upstreamDone && upstream == paced) {
-                        readUpstream();
-                    }
-                }, delay, TimeUnit.NANOSECONDS);
-                return;
-            }
-        }
-        readUpstream();
+        return bandwidth == null ? 0 : bandwidth.delayNanos(bytesSent, System.nanoTime() - responseStartNanos);
     }
 
     private void readUpstream() {
