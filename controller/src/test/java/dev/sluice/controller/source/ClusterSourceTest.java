@@ -6,6 +6,7 @@ import static dev.sluice.controller.testing.Fixtures.ingressClass;
 import static dev.sluice.controller.testing.Fixtures.ingressOfClass;
 import static dev.sluice.controller.testing.Fixtures.notReady;
 import static dev.sluice.controller.testing.Fixtures.opaqueSecret;
+import static dev.sluice.controller.testing.Fixtures.typedSecret;
 import static dev.sluice.controller.testing.Fixtures.ready;
 import static dev.sluice.controller.testing.Fixtures.service;
 import static dev.sluice.controller.testing.Fixtures.slice;
@@ -209,21 +210,26 @@ class ClusterSourceTest {
     }
 
     @Test
-    void onlyTlsSecretsAreKeptAndFollowed() {
-        apply(opaqueSecret("default", "db-password"));
+    void secretsAreKeptAndFollowedExceptHelmReleasesAndServiceAccountTokens() {
+        // certificates, basic-auth users and CA bundles (Opaque) can all be named by an Ingress
+        apply(opaqueSecret("default", "basic-auth"));
+        apply(typedSecret("default", "sh.helm.release.v1.app.v1", "helm.sh/release.v1"));
+        apply(typedSecret("default", "default-token", "kubernetes.io/service-account-token"));
         apply(tlsSecret("default", "app-tls", "cert-1"));
         start(null);
-        assertThat(secretNames()).containsExactly("app-tls");
+        assertThat(secretNames()).containsExactlyInAnyOrder("app-tls", "basic-auth");
 
         apply(tlsSecret("default", "app-tls", "cert-2"));
         await().untilAsserted(() -> assertThat(source.snapshot().secrets())
+                .filteredOn(s -> s.getMetadata().getName().equals("app-tls"))
                 .singleElement().satisfies(s -> assertThat(certOf(s)).isEqualTo("cert-2")));
 
         apply(tlsSecret("default", "other-tls", "cert-3"));
-        await().untilAsserted(() -> assertThat(secretNames()).containsExactly("app-tls", "other-tls"));
+        await().untilAsserted(() -> assertThat(secretNames())
+                .containsExactlyInAnyOrder("app-tls", "basic-auth", "other-tls"));
 
-        client.secrets().inNamespace("default").withName("app-tls").delete();
-        await().untilAsserted(() -> assertThat(secretNames()).containsExactly("other-tls"));
+        client.secrets().inNamespace("default").withName("basic-auth").delete();
+        await().untilAsserted(() -> assertThat(secretNames()).containsExactlyInAnyOrder("app-tls", "other-tls"));
     }
 
     private static String certOf(Secret s) {

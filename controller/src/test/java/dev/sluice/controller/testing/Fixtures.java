@@ -110,7 +110,11 @@ public final class Fixtures {
     }
 
     public static Secret opaqueSecret(String ns, String name) {
+        return typedSecret(ns, name, "Opaque");
+    }
+
+    public static Secret typedSecret(String ns, String name, String type) {
         return new SecretBuilder().withNewMetadata().withNamespace(ns).withName(name).endMetadata()
-                .withType("Opaque").withStringData(Map.of("password", "hunter2")).build();
+                .withType(type).withStringData(Map.of("password", "hunter2")).build();
     }
 }
