@@ -168,8 +168,13 @@ class ExternalAuthProxyTest {
 
     @Test
     void cachedAnswersAreReusedPerKey() {
+        // an answer with Set-Cookie is never cached (NGINX's proxy_cache), so this one has none
+        auth.respond = r -> "good".equals(r.headers().get("x-token"))
+                ? TestAuthServer.Answer.of(200, "X-User", "alice") : TestAuthServer.Answer.of(401);
         assertThat(get("/cached", "X-Token: good").status()).isEqualTo(200);
-        assertThat(get("/cached", "X-Token: good").status()).isEqualTo(200);
+        RawHttpClient.Response again = get("/cached", "X-Token: good");
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(again.echoedHeader("x-user")).as("the cached answer's headers apply too").isEqualTo("alice");
         assertThat(auth.received).hasSize(1);
         // another key asks again, and its 401 (not in the validity map) is not cached
         assertThat(get("/cached", "X-Token: nope").status()).isEqualTo(401);
