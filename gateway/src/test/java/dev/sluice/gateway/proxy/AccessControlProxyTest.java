@@ -78,7 +78,7 @@ class AccessControlProxyTest {
                 prefix("/rate", "default/rate", b, guarded(null, null, new RequestLimits("default/rate", 0,
                         null, null, null, BandwidthLimit.ofKilobytes(64, 16), 503), null, false)),
                 prefix("/", "default/open", b))));
-        server = GatewayServer.builder().routes(routes).bindAddress("127.0.0.1").httpPort(0).httpsPort(-1)
+        server = GatewayServer.builder().routes(routes).bindAddress("127.0.0.1").httpPort(0).httpsPort(0)
                 .eventLoops(1).build();
         server.start();
     }
@@ -129,6 +129,17 @@ class AccessControlProxyTest {
         assertThat(alice.status()).isEqualTo(200);
         assertThat(alice.echoedHeader("authorization")).isNull();
         assertThat(get("/basic", basic("bob", "builder")).status()).isEqualTo(200);
+    }
+
+    @Test
+    void theSameChecksApplyOnTheHttpsPort() {
+        try (RawHttpClient c = RawHttpClient.connectTls(server.httpsPort(), "acl.test")) {
+            assertThat(c.exchange("GET /basic HTTP/1.1\r\nHost: acl.test\r\n\r\n").status()).isEqualTo(401);
+            assertThat(c.exchange("GET /basic HTTP/1.1\r\nHost: acl.test\r\n" + basic("alice", "wonderland")
+                    + "\r\n\r\n").status()).isEqualTo(200);
+            assertThat(c.exchange("GET /allow-other HTTP/1.1\r\nHost: acl.test\r\n\r\n").status()).isEqualTo(403);
+            assertThat(c.exchange("GET /denied HTTP/1.1\r\nHost: acl.test\r\n\r\n").status()).isEqualTo(503);
+        }
     }
 
     @Test
