@@ -188,14 +188,12 @@ final class AccessControl {
             if (v == null) {
                 return fallback;
             }
-            return switch (v.trim()) {
-                case "1", "t", "T", "TRUE", "true", "True" -> true;
-                case "0", "f", "F", "FALSE", "false", "False" -> false;
-                default -> {
-                    invalid(key, "expected true or false");
-                    yield fallback;
-                }
-            };
+            Boolean b = AnnotationValues.bool(v);
+            if (b == null) {
+                invalid(key, "expected true or false");
+                return fallback;
+            }
+            return b;
         }
 
         /** An integer of at least {@code min}; absent → {@code fallback}; anything else invalid. */
@@ -204,16 +202,12 @@ final class AccessControl {
             if (v == null) {
                 return fallback;
             }
-            try {
-                int n = Integer.parseInt(v.trim());
-                if (n >= min) {
-                    return n;
-                }
-            } catch (NumberFormatException e) {
-                // reported below
+            Integer n = AnnotationValues.integer(v, min);
+            if (n == null) {
+                invalid(key, "expected an integer >= " + min);
+                return fallback;
             }
-            invalid(key, "expected an integer >= " + min);
-            return fallback;
+            return n;
         }
 
         SourceRanges ranges(String key) {

@@ -476,16 +476,12 @@ public record IngressAnnotations(
             if (v == null) {
                 return fallback;
             }
-            try {
-                int n = Integer.parseInt(v.trim());
-                if (n >= min) {
-                    return n;
-                }
-            } catch (NumberFormatException e) {
-                // reported below
+            Integer n = AnnotationValues.integer(v, min);
+            if (n == null) {
+                problems.accept(invalid(key, v, "expected an integer >= " + min + "; using " + fallback));
+                return fallback;
             }
-            problems.accept(invalid(key, v, "expected an integer >= " + min + "; using " + fallback));
-            return fallback;
+            return n;
         }
 
         /** Whole seconds ({@code session-cookie-expires}, {@code -max-age}); otherwise reported and {@code null}. */
@@ -512,14 +508,12 @@ public record IngressAnnotations(
             if (v == null) {
                 return fallback;
             }
-            return switch (v.trim()) {
-                case "1", "t", "T", "TRUE", "true", "True" -> true;
-                case "0", "f", "F", "FALSE", "false", "False" -> false;
-                default -> {
-                    problems.accept(invalid(key, v, "expected true or false; using " + fallback));
-                    yield fallback;
-                }
-            };
+            Boolean b = AnnotationValues.bool(v);
+            if (b == null) {
+                problems.accept(invalid(key, v, "expected true or false; using " + fallback));
+                return fallback;
+            }
+            return b;
         }
 
         Duration duration(String key, Duration fallback) {

@@ -109,10 +109,10 @@ public final class ExternalAuthHeaders {
         while (it.hasNext()) {
             Map.Entry<CharSequence, CharSequence> h = it.next();
             CharSequence name = h.getKey();
-            if (hasUnderscore(name)
-                    || isOneOf(name, DROPPED)
-                    || (withAuthMethod && isOneOf(name, DROPPED_WITH_AUTH_METHOD))
-                    || isOneOf(name, connectionTokens)) {
+            if (ForwardedHeaders.hasUnderscore(name)
+                    || ForwardedHeaders.isOneOf(name, DROPPED)
+                    || (withAuthMethod && ForwardedHeaders.isOneOf(name, DROPPED_WITH_AUTH_METHOD))
+                    || ForwardedHeaders.isOneOf(name, connectionTokens)) {
                 continue;
             }
             out.add(name, h.getValue());
@@ -140,32 +140,5 @@ public final class ExternalAuthHeaders {
             }
         }
         return out;
-    }
-
-    private static boolean hasUnderscore(CharSequence name) {
-        for (int i = 0, n = name.length(); i < n; i++) {
-            if (name.charAt(i) == '_') {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean isOneOf(CharSequence name, AsciiString[] names) {
-        for (AsciiString candidate : names) {
-            if (candidate.length() == name.length() && candidate.contentEqualsIgnoreCase(name)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean isOneOf(CharSequence name, List<CharSequence> names) {
-        for (int i = 0, n = names.size(); i < n; i++) {
-            if (AsciiString.contentEqualsIgnoreCase(name, names.get(i))) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -211,7 +211,7 @@ public final class ForwardedHeaders {
         return tokens;
     }
 
-    private static boolean hasUnderscore(CharSequence name) {
+    static boolean hasUnderscore(CharSequence name) {
         for (int i = 0, n = name.length(); i < n; i++) {
             if (name.charAt(i) == '_') {
                 return true;
@@ -220,7 +220,7 @@ public final class ForwardedHeaders {
         return false;
     }
 
-    private static boolean isOneOf(CharSequence name, AsciiString[] names) {
+    static boolean isOneOf(CharSequence name, AsciiString[] names) {
         for (AsciiString candidate : names) {
             if (candidate.length() == name.length() && candidate.contentEqualsIgnoreCase(name)) {
                 return true;
@@ -229,7 +229,7 @@ public final class ForwardedHeaders {
         return false;
     }
 
-    private static boolean isOneOf(CharSequence name, List<CharSequence> names) {
+    static boolean isOneOf(CharSequence name, List<CharSequence> names) {
         for (int i = 0, n = names.size(); i < n; i++) {
             if (AsciiString.contentEqualsIgnoreCase(name, names.get(i))) {
                 return true;
