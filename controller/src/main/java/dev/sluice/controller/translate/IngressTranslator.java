@@ -69,8 +69,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Upstreams: one {@link Upstream} per backend name per table, shared by every location that
  * uses it, balanced as the annotations of the oldest Ingress that references it say
- * ({@code load-balance}, {@code upstream-hash-by*}, {@code affinity}, SPEC §6.2). The balancer
- * state (round-robin position, EWMA latencies) starts afresh with every table.
+ * ({@code load-balance}, {@code upstream-hash-by*}, {@code affinity}, SPEC §6.2). Upstreams are
+ * data here (backend and balancer spec); their live balancers are bound when the table is
+ * published, continuing the running table's state ({@code RouteTableHolder#publish}).
  *
  * <p>One bad Ingress never takes the others down: whatever goes wrong
  * while translating it becomes a {@link Problem} and that Ingress is left out.

@@ -125,6 +125,26 @@ class SluiceAppTest {
     }
 
     @Test
+    void theRoundRobinRotationContinuesAcrossUnrelatedRebuilds() throws Exception {
+        start("--manifests", seedTutorial().toString());
+        java.util.List<String> pods = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            pods.add(get(app.httpPort(), "/user").body().substring(0, "user-v1 pod user-v1-1".length()));
+            // an unrelated Ingress changes between requests: every request sees a rebuilt table
+            long generation = app.routes().generation();
+            Files.writeString(dir.resolve("40-unrelated.yaml"), "apiVersion: networking.k8s.io/v1\nkind: Ingress\n"
+                    + "metadata: {name: unrelated, annotations: {kubernetes.io/ingress.class: nginx}}\n"
+                    + "spec: {rules: [{host: other.test, http: {paths: [{path: /v" + i + ", pathType: Prefix, "
+                    + "backend: {service: {name: pay-service-v1, port: {number: 80}}}}]}}]}\n");
+            await().atMost(Duration.ofSeconds(3)).until(() -> app.routes().generation() > generation);
+        }
+        // three pods, strict rotation: every window of three consecutive requests saw each pod once
+        for (int i = 0; i + 3 <= pods.size(); i++) {
+            assertThat(new java.util.HashSet<>(pods.subList(i, i + 3))).as(pods.toString()).hasSize(3);
+        }
+    }
+
+    @Test
     void shutdownDrainsRequestsInFlightAndAnswers503OnReadyz() throws Exception {
         CountDownLatch arrived = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);

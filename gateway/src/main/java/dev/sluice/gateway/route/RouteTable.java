@@ -3,6 +3,7 @@ package dev.sluice.gateway.route;
 import dev.sluice.gateway.access.AccessPolicy;
 import dev.sluice.gateway.balance.Selection;
 import dev.sluice.gateway.balance.TrafficSplit;
+import dev.sluice.gateway.balance.Upstream;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -60,6 +61,29 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
     /** This table with {@code certificates} instead of its own. */
     public RouteTable withTls(TlsCertificates certificates) {
         return new RouteTable(hosts, wildcards, catchAll, certificates);
+    }
+
+    /** Calls {@code action} with every upstream of every location (mainline and canary sides). */
+    public void forEachUpstream(java.util.function.Consumer<Upstream> action) {
+        java.util.List<HostRoutes> all = new java.util.ArrayList<>(hosts.values());
+        all.addAll(wildcards.values());
+        all.add(catchAll);
+        for (HostRoutes h : all) {
+            for (Route r : h.routes()) {
+                upstreams(r, action);
+            }
+            upstreams(h.fallback(), action);
+        }
+    }
+
+    private static void upstreams(Route r, java.util.function.Consumer<Upstream> action) {
+        TrafficSplit split = r.split();
+        if (split != null) {
+            action.accept(split.mainline());
+            if (split.canary() != null) {
+                action.accept(split.canary());
+            }
+        }
     }
 
     /** The virtual host serving a {@code Host} header value (which may be {@code null}). */

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.route;
 
+import dev.sluice.gateway.balance.Upstream;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
@@ -19,12 +20,20 @@ public final class RouteTableHolder {
         return current.get();
     }
 
-    /** Makes {@code table} live for every request that starts from now on. */
+    /**
+     * Makes {@code table} live for every request that starts from now on. Its upstreams first get
+     * their live balancers, continuing those of the running table's upstreams of the same name
+     * (round-robin position, EWMA scores, affinity state), so republishing never restarts them.
+     */
     public void publish(RouteTable table) {
+        java.util.Objects.requireNonNull(table, "table");
+        java.util.Map<String, Upstream> running = new java.util.HashMap<>();
+        current.get().forEachUpstream(u -> running.putIfAbsent(u.name(), u));
+        table.forEachUpstream(u -> u.continueFrom(running.get(u.name())));
         for (Consumer<RouteTable> l : beforePublish) {
             l.accept(table);
         }
-        current.set(java.util.Objects.requireNonNull(table, "table"));
+        current.set(table);
         generation++; // single writer: the sync loop
         published = true;
     }
