@@ -1,7 +1,7 @@
 package dev.sluice.controller.translate;
 
-import dev.sluice.gateway.route.Backend;
-import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.balance.Backend;
+import dev.sluice.gateway.request.Endpoint;
 import io.fabric8.kubernetes.api.model.EndpointAddress;
 import io.fabric8.kubernetes.api.model.EndpointPort;
 import io.fabric8.kubernetes.api.model.EndpointSubset;

@@ -5,7 +5,7 @@ import dev.sluice.gateway.balance.AffinityCanaryBehavior;
 import dev.sluice.gateway.balance.AffinityConfig;
 import dev.sluice.gateway.balance.BalancerSpec;
 import dev.sluice.gateway.balance.ConsistentHashSubset;
-import dev.sluice.gateway.route.CanaryRule;
+import dev.sluice.gateway.balance.CanaryRule;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.route.LocationRedirect;
@@ -385,7 +385,31 @@ public record IngressAnnotations(
         String cookie = r.matching("canary-by-cookie", CANARY_NAME, "the cookie is not used");
         int weight = r.integer("canary-weight", 0, 0);
         int total = r.integer("canary-weight-total", CanaryRule.DEFAULT_WEIGHT_TOTAL, 1);
-        return new CanaryRule(header, CanaryRule.splitHeaderValues(values), pattern, cookie, weight, total);
+        return new CanaryRule(header, splitHeaderValues(values), pattern, cookie, weight, total);
+    }
+
+    /**
+     * Splits a {@code canary-by-header-value} annotation into its values: {@code "v1||v2"} →
+     * {@code [v1, v2]}; empty parts are dropped, so a plain value yields a single-element list.
+     */
+    static List<String> splitHeaderValues(String annotation) {
+        if (annotation == null || annotation.isEmpty()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        int from = 0;
+        while (from <= annotation.length()) {
+            int sep = annotation.indexOf("||", from);
+            int end = sep < 0 ? annotation.length() : sep;
+            if (end > from) {
+                out.add(annotation.substring(from, end));
+            }
+            if (sep < 0) {
+                break;
+            }
+            from = sep + 2;
+        }
+        return List.copyOf(out);
     }
 
     /**

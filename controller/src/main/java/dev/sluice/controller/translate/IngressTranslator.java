@@ -6,7 +6,7 @@ import dev.sluice.controller.translate.HostBuilder.PendingPath;
 import dev.sluice.controller.translate.IngressOrder.Keyed;
 import dev.sluice.gateway.balance.TrafficSplit;
 import dev.sluice.gateway.balance.Upstream;
-import dev.sluice.gateway.route.Backend;
+import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.PathMatcher;

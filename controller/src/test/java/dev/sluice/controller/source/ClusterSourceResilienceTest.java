@@ -13,7 +13,7 @@ import dev.sluice.controller.sync.SyncLoop;
 import dev.sluice.controller.testing.MockApiServer;
 import dev.sluice.controller.translate.IngressTranslator;
 import dev.sluice.controller.translate.TranslatorConfig;
-import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.request.Endpoint;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.RouteTableHolder;
 import dev.sluice.gateway.route.RoutingDecision;

@@ -18,7 +18,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.controller.sync.SyncLoop;
 import dev.sluice.controller.translate.IngressTranslator;
 import dev.sluice.controller.translate.TranslatorConfig;
-import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.request.Endpoint;
 import dev.sluice.gateway.route.RouteTableHolder;
 import dev.sluice.gateway.route.RoutingDecision;
 import io.fabric8.kubernetes.api.model.HasMetadata;

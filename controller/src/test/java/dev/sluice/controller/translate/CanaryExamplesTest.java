@@ -9,7 +9,7 @@ import dev.sluice.controller.sync.SyncLoop;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.RouteTableHolder;
 import dev.sluice.gateway.route.RoutingDecision;
-import dev.sluice.gateway.route.SimpleRequestView;
+import dev.sluice.gateway.request.SimpleRequestView;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
-import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.request.Endpoint;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RoutingDecision;
-import dev.sluice.gateway.route.SimpleRequestView;
+import dev.sluice.gateway.request.SimpleRequestView;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;

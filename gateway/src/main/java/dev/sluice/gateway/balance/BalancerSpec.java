@@ -1,6 +1,6 @@
 package dev.sluice.gateway.balance;
 
-import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.request.Endpoint;
 import java.util.List;
 import java.util.Objects;
 

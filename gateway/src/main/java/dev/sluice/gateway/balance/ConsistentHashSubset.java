@@ -1,7 +1,7 @@
 package dev.sluice.gateway.balance;
 
-import dev.sluice.gateway.route.Endpoint;
-import dev.sluice.gateway.route.RequestView;
+import dev.sluice.gateway.request.Endpoint;
+import dev.sluice.gateway.request.RequestView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

@@ -1,7 +1,7 @@
 package dev.sluice.gateway.balance;
 
-import dev.sluice.gateway.route.PathNormalizer;
-import dev.sluice.gateway.route.RequestView;
+import dev.sluice.gateway.request.PathNormalizer;
+import dev.sluice.gateway.request.RequestView;
 import io.netty.util.NetUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

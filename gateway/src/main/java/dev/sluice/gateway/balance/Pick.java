@@ -1,6 +1,6 @@
 package dev.sluice.gateway.balance;
 
-import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.request.Endpoint;
 
 /**
  * The result of one load-balancer pick: the endpoint to connect to and, for cookie affinity, the

@@ -1,6 +1,5 @@
 package dev.sluice.gateway.balance;
 
-import dev.sluice.gateway.route.CanaryDecision;
 
 /**
  * The result of {@link TrafficSplit#select}: the upstream one request uses for all its attempts,

@@ -1,9 +1,6 @@
 package dev.sluice.gateway.balance;
 
-import dev.sluice.gateway.route.Backend;
-import dev.sluice.gateway.route.CanaryDecision;
-import dev.sluice.gateway.route.CanaryRule;
-import dev.sluice.gateway.route.RequestView;
+import dev.sluice.gateway.request.RequestView;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;

@@ -1,6 +1,5 @@
 package dev.sluice.gateway.balance;
 
-import dev.sluice.gateway.route.Backend;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;

@@ -12,7 +12,7 @@ import dev.sluice.gateway.access.RateLimiters;
 import dev.sluice.gateway.access.RequestLimits;
 import dev.sluice.gateway.access.RequestRateLimiter;
 import dev.sluice.gateway.route.HostRoutes;
-import dev.sluice.gateway.route.RequestView;
+import dev.sluice.gateway.request.RequestView;
 import dev.sluice.gateway.route.Route;
 import dev.sluice.gateway.route.RouteTable;
 import io.netty.channel.EventLoop;

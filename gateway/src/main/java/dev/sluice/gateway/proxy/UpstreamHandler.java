@@ -1,6 +1,6 @@
 package dev.sluice.gateway.proxy;
 
-import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.request.Endpoint;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.route;
 
+import dev.sluice.gateway.request.PathNormalizer;
 import com.google.re2j.Pattern;
 import java.util.Objects;
 

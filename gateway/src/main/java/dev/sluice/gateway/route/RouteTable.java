@@ -1,7 +1,11 @@
 package dev.sluice.gateway.route;
 
+import dev.sluice.gateway.request.PathNormalizer;
+import dev.sluice.gateway.request.RequestView;
+import dev.sluice.gateway.request.SimpleRequestView;
 import dev.sluice.gateway.access.AccessPolicy;
 import dev.sluice.gateway.balance.Selection;
+import dev.sluice.gateway.request.HostNormalizer;
 import dev.sluice.gateway.balance.TrafficSplit;
 import dev.sluice.gateway.balance.Upstream;
 import java.util.Locale;
@@ -88,7 +92,7 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
 
     /** The virtual host serving a {@code Host} header value (which may be {@code null}). */
     public HostRoutes findHost(String hostHeader) {
-        String host = normalizeHost(hostHeader);
+        String host = HostNormalizer.normalize(hostHeader);
         if (host.isEmpty()) {
             return catchAll;
         }
@@ -243,7 +247,7 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         if (route.matcher().path().startsWith(NO_TLS_REDIRECT_LOCATION)) {
             return false;
         }
-        return o.forceSslRedirect() || tls.configured(normalizeHost(hostHeader));
+        return o.forceSslRedirect() || tls.configured(HostNormalizer.normalize(hostHeader));
     }
 
     /**
@@ -274,25 +278,6 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
     static String wwwLocation(String scheme, String target, String requestUri) {
         String uri = requestUri.endsWith("/") ? requestUri.substring(0, requestUri.length() - 1) : requestUri;
         return scheme + "://" + target + ("https".equals(scheme) ? ":443" : ":80") + uri;
-    }
-
-    /** Lower-case, without port and trailing dot; {@code ""} for a missing header. */
-    public static String normalizeHost(String hostHeader) {
-        if (hostHeader == null || hostHeader.isEmpty()) {
-            return "";
-        }
-        String h = hostHeader.trim();
-        int colon;
-        if (h.startsWith("[")) {
-            int close = h.indexOf(']');
-            h = close > 0 ? h.substring(0, close + 1) : h;
-        } else if ((colon = h.lastIndexOf(':')) >= 0 && h.indexOf(':') == colon) {
-            h = h.substring(0, colon);
-        }
-        if (h.endsWith(".")) {
-            h = h.substring(0, h.length() - 1);
-        }
-        return h.toLowerCase(Locale.ROOT);
     }
 
     private static boolean isLabel(String host, int end) {

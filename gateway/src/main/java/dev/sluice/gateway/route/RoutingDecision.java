@@ -1,5 +1,7 @@
 package dev.sluice.gateway.route;
 
+import dev.sluice.gateway.balance.Backend;
+import dev.sluice.gateway.balance.CanaryDecision;
 import dev.sluice.gateway.balance.Upstream;
 import java.util.Objects;
 

@@ -1,5 +1,6 @@
 package dev.sluice.gateway.route;
 
+import dev.sluice.gateway.request.HostNormalizer;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -107,7 +108,7 @@ public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> de
     }
 
     /**
-     * Whether a host (lower-case, no port, no trailing dot: {@link RouteTable#normalizeHost}) has
+     * Whether a host (lower-case, no port, no trailing dot: {@link dev.sluice.gateway.request.HostNormalizer#normalize}) has
      * TLS configured, exactly or through a wildcard entry — the condition of {@code ssl-redirect}.
      */
     public boolean configured(String host) {

@@ -3,9 +3,8 @@ package dev.sluice.gateway.balance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sluice.gateway.route.Backend;
-import dev.sluice.gateway.route.Endpoint;
-import dev.sluice.gateway.route.SimpleRequestView;
+import dev.sluice.gateway.request.Endpoint;
+import dev.sluice.gateway.request.SimpleRequestView;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

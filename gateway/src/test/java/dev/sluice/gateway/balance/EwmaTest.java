@@ -2,9 +2,9 @@ package dev.sluice.gateway.balance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sluice.gateway.route.Endpoint;
-import dev.sluice.gateway.route.RequestView;
-import dev.sluice.gateway.route.SimpleRequestView;
+import dev.sluice.gateway.request.Endpoint;
+import dev.sluice.gateway.request.RequestView;
+import dev.sluice.gateway.request.SimpleRequestView;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -3,8 +3,8 @@ package dev.sluice.gateway.balance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sluice.gateway.route.RequestView;
-import dev.sluice.gateway.route.SimpleRequestView;
+import dev.sluice.gateway.request.RequestView;
+import dev.sluice.gateway.request.SimpleRequestView;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

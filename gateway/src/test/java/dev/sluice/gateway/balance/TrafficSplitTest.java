@@ -1,21 +1,19 @@
 package dev.sluice.gateway.balance;
 
-import static dev.sluice.gateway.route.CanaryDecision.CANARY_AFFINITY;
-import static dev.sluice.gateway.route.CanaryDecision.CANARY_UNAVAILABLE;
-import static dev.sluice.gateway.route.CanaryDecision.COOKIE_ALWAYS;
-import static dev.sluice.gateway.route.CanaryDecision.HEADER_ALWAYS;
-import static dev.sluice.gateway.route.CanaryDecision.HEADER_NEVER;
-import static dev.sluice.gateway.route.CanaryDecision.MAINLINE_AFFINITY;
-import static dev.sluice.gateway.route.CanaryDecision.NO_CANARY;
-import static dev.sluice.gateway.route.CanaryDecision.WEIGHT_CANARY;
+import static dev.sluice.gateway.balance.CanaryDecision.CANARY_AFFINITY;
+import static dev.sluice.gateway.balance.CanaryDecision.CANARY_UNAVAILABLE;
+import static dev.sluice.gateway.balance.CanaryDecision.COOKIE_ALWAYS;
+import static dev.sluice.gateway.balance.CanaryDecision.HEADER_ALWAYS;
+import static dev.sluice.gateway.balance.CanaryDecision.HEADER_NEVER;
+import static dev.sluice.gateway.balance.CanaryDecision.MAINLINE_AFFINITY;
+import static dev.sluice.gateway.balance.CanaryDecision.NO_CANARY;
+import static dev.sluice.gateway.balance.CanaryDecision.WEIGHT_CANARY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sluice.gateway.route.Backend;
-import dev.sluice.gateway.route.CanaryRule;
-import dev.sluice.gateway.route.Endpoint;
-import dev.sluice.gateway.route.RequestView;
-import dev.sluice.gateway.route.SimpleRequestView;
+import dev.sluice.gateway.request.Endpoint;
+import dev.sluice.gateway.request.RequestView;
+import dev.sluice.gateway.request.SimpleRequestView;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;

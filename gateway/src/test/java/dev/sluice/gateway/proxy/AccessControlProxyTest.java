@@ -14,7 +14,7 @@ import dev.sluice.gateway.access.PasswordFile;
 import dev.sluice.gateway.access.RateLimit;
 import dev.sluice.gateway.access.RequestLimits;
 import dev.sluice.gateway.access.SourceRanges;
-import dev.sluice.gateway.route.Backend;
+import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTableHolder;
 import java.nio.charset.StandardCharsets;

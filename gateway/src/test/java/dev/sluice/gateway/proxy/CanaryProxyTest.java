@@ -16,8 +16,8 @@ import dev.sluice.gateway.balance.BalancerSpec;
 import dev.sluice.gateway.balance.TrafficSplit;
 import dev.sluice.gateway.balance.Upstream;
 import dev.sluice.gateway.observe.AccessLog;
-import dev.sluice.gateway.route.Backend;
-import dev.sluice.gateway.route.CanaryRule;
+import dev.sluice.gateway.balance.Backend;
+import dev.sluice.gateway.balance.CanaryRule;
 import dev.sluice.gateway.route.PathMatcher;
 import dev.sluice.gateway.route.Rewrite;
 import dev.sluice.gateway.route.Route;
@@ -81,7 +81,7 @@ class CanaryProxyTest {
     }
 
     static CanaryRule rule(String header, String values, String pattern, String cookie, int weight, int total) {
-        return new CanaryRule(header, CanaryRule.splitHeaderValues(values), pattern == null ? null : Pattern.compile(pattern),
+        return new CanaryRule(header, values == null ? java.util.List.of() : java.util.List.of(values.split("\\|\\|")), pattern == null ? null : Pattern.compile(pattern),
                 cookie, weight, total);
     }
 

@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sluice.gateway.access.AccessPolicy;
 import dev.sluice.gateway.access.ExternalAuth;
 import dev.sluice.gateway.balance.HashKeyExpression;
-import dev.sluice.gateway.route.Backend;
+import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTableHolder;
 import java.net.URI;

@@ -7,7 +7,7 @@ import static dev.sluice.gateway.proxy.TestRoutes.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.gateway.route.CorsPolicy;
-import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.request.Endpoint;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.LocationRedirect;
 import dev.sluice.gateway.route.RouteOptions;

@@ -8,8 +8,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.ProxyMetrics;
-import dev.sluice.gateway.route.Backend;
-import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.balance.Backend;
+import dev.sluice.gateway.request.Endpoint;
 import dev.sluice.gateway.route.RouteTableHolder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;

@@ -8,7 +8,7 @@ import static dev.sluice.gateway.proxy.TestRoutes.regexHost;
 import static dev.sluice.gateway.proxy.TestRoutes.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sluice.gateway.route.Backend;
+import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.route.PathMatcher;
 import dev.sluice.gateway.route.Rewrite;
 import dev.sluice.gateway.route.Route;

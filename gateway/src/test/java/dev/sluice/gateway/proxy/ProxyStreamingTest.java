@@ -7,7 +7,7 @@ import static dev.sluice.gateway.proxy.TestRoutes.table;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.request.Endpoint;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTableHolder;
 import java.io.IOException;

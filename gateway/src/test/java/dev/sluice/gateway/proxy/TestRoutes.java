@@ -1,7 +1,7 @@
 package dev.sluice.gateway.proxy;
 
-import dev.sluice.gateway.route.Backend;
-import dev.sluice.gateway.route.Endpoint;
+import dev.sluice.gateway.balance.Backend;
+import dev.sluice.gateway.request.Endpoint;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.PathMatcher;
 import dev.sluice.gateway.route.Route;

@@ -1,5 +1,10 @@
 package dev.sluice.gateway.route;
 
+import dev.sluice.gateway.balance.Backend;
+import dev.sluice.gateway.balance.Ewma;
+import dev.sluice.gateway.request.Endpoint;
+import dev.sluice.gateway.request.RequestView;
+import dev.sluice.gateway.request.SimpleRequestView;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.gateway.balance.BalancerSpec;

@@ -1,5 +1,7 @@
 package dev.sluice.gateway.route;
 
+import dev.sluice.gateway.balance.Backend;
+import dev.sluice.gateway.request.Endpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;

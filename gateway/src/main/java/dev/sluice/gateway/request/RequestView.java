@@ -1,11 +1,12 @@
-package dev.sluice.gateway.route;
+package dev.sluice.gateway.request;
+
 
 /**
  * The parts of one HTTP request that canary rules and load balancers look at, named after the
  * NGINX variables ingress-nginx reads ({@code $http_<name>}, {@code $cookie_<name>},
  * {@code $remote_addr}, {@code $request_uri}, {@code $host}, {@code $https}).
  *
- * <p>The data plane implements it over Netty's request ({@link NettyRequestView}); tests use
+ * <p>The data plane implements it over Netty's request ({@code proxy.NettyRequestView}); tests use
  * {@link SimpleRequestView}. Implementations are used by one thread for one request, so they may
  * cache lazily parsed values (cookies) without synchronisation.
  */

@@ -1,5 +1,6 @@
-package dev.sluice.gateway.route;
+package dev.sluice.gateway.balance;
 
+import dev.sluice.gateway.request.SimpleRequestView;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -152,16 +153,6 @@ class CanaryRuleTest {
     }
 
     @Test
-    void splitsHeaderValues() {
-        assertThat(CanaryRule.splitHeaderValues("v1||v2||v3")).containsExactly("v1", "v2", "v3");
-        assertThat(CanaryRule.splitHeaderValues("v1")).containsExactly("v1");
-        assertThat(CanaryRule.splitHeaderValues("||v1||||v2||")).containsExactly("v1", "v2");
-        assertThat(CanaryRule.splitHeaderValues("a|b")).containsExactly("a|b");
-        assertThat(CanaryRule.splitHeaderValues("")).isEmpty();
-        assertThat(CanaryRule.splitHeaderValues(null)).isEmpty();
-    }
-
-    @Test
     void equalityComparesPatternText() {
         assertThat(rule("X", null, "^a", null, 1, 100)).isEqualTo(rule("X", null, "^a", null, 1, 100));
         assertThat(rule("X", null, "^a", null, 1, 100).hashCode()).isEqualTo(rule("X", null, "^a", null, 1, 100).hashCode());
@@ -203,7 +194,7 @@ class CanaryRuleTest {
     }
 
     static CanaryRule rule(String header, String values, String pattern, String cookie, int weight, int total) {
-        return new CanaryRule(header, CanaryRule.splitHeaderValues(values),
+        return new CanaryRule(header, values == null ? java.util.List.of() : java.util.List.of(values.split("\\|\\|")),
                 pattern == null ? null : Pattern.compile(pattern), cookie, weight, total);
     }
 

@@ -1,5 +1,7 @@
-package dev.sluice.gateway.route;
+package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.request.RequestView;
+import dev.sluice.gateway.request.SimpleRequestView;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.handler.codec.http.DefaultHttpRequest;

@@ -1,4 +1,4 @@
-package dev.sluice.gateway.route;
+package dev.sluice.gateway.request;
 
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
@@ -10,7 +10,7 @@ import java.util.Objects;
 
 /**
  * A {@link RequestView} over plain values, for tests and for callers that have no Netty request.
- * Cookies are read from the {@code cookie} header exactly as {@link NettyRequestView} reads them.
+ * Cookies are read from the {@code cookie} header exactly as {@code proxy.NettyRequestView} reads them.
  *
  * <pre>{@code
  * RequestView req = SimpleRequestView.builder()
@@ -35,7 +35,7 @@ public final class SimpleRequestView implements RequestView {
         this.headers = Map.copyOf(b.headers);
         this.remoteAddress = b.remoteAddress;
         this.requestUri = b.requestUri;
-        this.host = b.host != null ? b.host : RouteTable.normalizeHost(b.headers.get("host"));
+        this.host = b.host != null ? b.host : HostNormalizer.normalize(b.headers.get("host"));
         this.https = b.https;
         this.method = b.method;
         this.contentLength = b.contentLength;
@@ -99,7 +99,7 @@ public final class SimpleRequestView implements RequestView {
     }
 
     /** Decodes one {@code Cookie} header value; the first occurrence of a name wins. */
-    static Map<String, String> parseCookies(String cookieHeader) {
+    public static Map<String, String> parseCookies(String cookieHeader) {
         if (cookieHeader == null || cookieHeader.isEmpty()) {
             return Map.of();
         }
@@ -158,7 +158,7 @@ public final class SimpleRequestView implements RequestView {
 
         /** Sets {@link #host()}; without it the host comes from a {@code Host} header. */
         public Builder host(String host) {
-            this.host = RouteTable.normalizeHost(host);
+            this.host = HostNormalizer.normalize(host);
             return this;
         }
 

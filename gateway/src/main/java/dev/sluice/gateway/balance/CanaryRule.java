@@ -1,7 +1,7 @@
-package dev.sluice.gateway.route;
+package dev.sluice.gateway.balance;
 
+import dev.sluice.gateway.request.RequestView;
 import com.google.re2j.Pattern;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -62,30 +62,6 @@ public record CanaryRule(
     /** A rule that only splits by weight (out of {@value #DEFAULT_WEIGHT_TOTAL}). */
     public static CanaryRule weight(int weight) {
         return new CanaryRule(null, List.of(), null, null, weight, DEFAULT_WEIGHT_TOTAL);
-    }
-
-    /**
-     * Splits a {@code canary-by-header-value} annotation into its values: {@code "v1||v2"} →
-     * {@code [v1, v2]}; empty parts are dropped, so a plain value yields a single-element list.
-     */
-    public static List<String> splitHeaderValues(String annotation) {
-        if (annotation == null || annotation.isEmpty()) {
-            return List.of();
-        }
-        List<String> out = new ArrayList<>();
-        int from = 0;
-        while (from <= annotation.length()) {
-            int sep = annotation.indexOf("||", from);
-            int end = sep < 0 ? annotation.length() : sep;
-            if (end > from) {
-                out.add(annotation.substring(from, end));
-            }
-            if (sep < 0) {
-                break;
-            }
-            from = sep + 2;
-        }
-        return List.copyOf(out);
     }
 
     /** {@link #decide(RequestView, boolean, boolean, RandomGenerator)} with a per-thread random source. */

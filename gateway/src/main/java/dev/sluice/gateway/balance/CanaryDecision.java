@@ -1,4 +1,4 @@
-package dev.sluice.gateway.route;
+package dev.sluice.gateway.balance;
 
 /**
  * Which side of a canary split one request goes to, and why (for access logs, metrics and

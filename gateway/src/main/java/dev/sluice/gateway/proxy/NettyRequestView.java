@@ -1,5 +1,8 @@
-package dev.sluice.gateway.route;
+package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.request.HostNormalizer;
+import dev.sluice.gateway.request.RequestView;
+import dev.sluice.gateway.request.SimpleRequestView;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
@@ -68,7 +71,7 @@ public final class NettyRequestView implements RequestView {
     @Override
     public String host() {
         if (host == null) {
-            host = RouteTable.normalizeHost(request.headers().get(HttpHeaderNames.HOST));
+            host = HostNormalizer.normalize(request.headers().get(HttpHeaderNames.HOST));
         }
         return host;
     }

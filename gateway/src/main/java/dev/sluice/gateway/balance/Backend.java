@@ -1,5 +1,6 @@
-package dev.sluice.gateway.route;
+package dev.sluice.gateway.balance;
 
+import dev.sluice.gateway.request.Endpoint;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
