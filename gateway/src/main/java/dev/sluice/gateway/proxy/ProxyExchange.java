@@ -38,6 +38,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http.TransferEncodingNotAllowedException;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -198,7 +199,12 @@ final class ProxyExchange {
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
             int code = cause instanceof TooLongHttpLineException ? 414
-                    : cause instanceof TooLongHttpHeaderException ? 431 : 400;
+                    : cause instanceof TooLongHttpHeaderException ? 431
+                    // NGINX: "client sent unknown Transfer-Encoding"; Netty 4.2 rejects a final coding
+                    // other than chunked (RFC 9112) while decoding
+                    : cause instanceof TransferEncodingNotAllowedException
+                            || (cause instanceof IllegalArgumentException && cause.getMessage() != null
+                                    && cause.getMessage().contains("transfer coding")) ? 501 : 400;
             log.debug("bad request from {}: {}", client.clientIp(), cause.toString());
             rejectRequest(code);
             return;
