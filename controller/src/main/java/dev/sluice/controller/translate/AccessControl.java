@@ -1,5 +1,7 @@
 package dev.sluice.controller.translate;
 
+import static dev.sluice.controller.translate.AnnotationKey.*;
+
 import dev.sluice.gateway.access.AccessPolicy;
 import dev.sluice.gateway.access.Authentication;
 import dev.sluice.gateway.access.BandwidthLimit;
@@ -41,19 +43,11 @@ import java.util.regex.Pattern;
  */
 final class AccessControl {
 
-    /** The access-control annotations Sluice honours (suffixes after {@code <prefix>/}). */
-    static final Set<String> KEYS = Set.of(
-            "auth-type", "auth-secret", "auth-secret-type", "auth-realm",
-            "auth-url", "auth-method", "auth-signin", "auth-signin-redirect-param", "auth-response-headers",
-            "auth-request-redirect", "auth-cache-key", "auth-cache-duration", "auth-always-set-cookie",
-            "auth-keepalive", "auth-keepalive-requests", "auth-keepalive-timeout", "auth-keepalive-share-vars",
-            "enable-global-auth",
-            "auth-tls-secret", "auth-tls-verify-client", "auth-tls-verify-depth", "auth-tls-error-page",
-            "auth-tls-pass-certificate-to-upstream",
-            "allowlist-source-range", "whitelist-source-range", "denylist-source-range",
-            "limit-rps", "limit-rpm", "limit-burst-multiplier", "limit-connections", "limit-allowlist",
-            "limit-whitelist", "limit-rate", "limit-rate-after",
-            "satisfy");
+    /**
+     * The access-control annotations Sluice honours (suffixes after {@code <prefix>/}): the
+     * registry's {@link AnnotationKey.Scope#ACCESS_CONTROL} keys.
+     */
+    static final Set<String> KEYS = AnnotationKey.suffixes(AnnotationKey.Scope.ACCESS_CONTROL);
 
     /** ingress-nginx's default {@code limit-burst-multiplier}. */
     static final int DEFAULT_BURST_MULTIPLIER = 5;
@@ -80,12 +74,6 @@ final class AccessControl {
 
     private AccessControl() {}
 
-    /** Whether {@code key} (after the prefix) belongs to an access-control family. */
-    static boolean inFamily(String key) {
-        return key.startsWith("auth-") || key.endsWith("-source-range") || key.startsWith("limit-")
-                || key.startsWith("global-rate-limit") || key.equals("satisfy") || key.equals("enable-global-auth");
-    }
-
     /**
      * Reads the access-control annotations.
      *
@@ -100,7 +88,7 @@ final class AccessControl {
             Consumer<String> problems) {
         boolean any = false;
         for (String k : own.keySet()) {
-            if (inFamily(k)) {
+            if (AnnotationKey.inAccessControlFamily(k)) {
                 any = true;
                 break;
             }
@@ -110,28 +98,28 @@ final class AccessControl {
         }
         Parse p = new Parse(own, prefix, namespace, secrets);
         for (String k : own.keySet()) {
-            if (inFamily(k) && !KEYS.contains(k)) {
+            if (AnnotationKey.inAccessControlFamily(k) && !KEYS.contains(k)) {
                 p.deny(k, k.endsWith("-snippet") ? "snippet annotations are never supported"
                         : "not implemented by Sluice");
             }
         }
-        SourceRanges allow = p.ranges(own.containsKey("allowlist-source-range") ? "allowlist-source-range"
-                : "whitelist-source-range");
-        SourceRanges deny = p.ranges("denylist-source-range");
+        SourceRanges allow = p.ranges(own.containsKey(ALLOWLIST_SOURCE_RANGE.suffix()) ? ALLOWLIST_SOURCE_RANGE
+                : WHITELIST_SOURCE_RANGE);
+        SourceRanges deny = p.ranges(DENYLIST_SOURCE_RANGE);
         RequestLimits limits = p.limits(zone);
         Authentication auth = p.authentication();
         ClientCertificateAuth clientAuth = p.clientAuth();
         boolean satisfyAny = false;
-        String satisfy = own.get("satisfy");
+        String satisfy = own.get(SATISFY.suffix());
         if (satisfy != null) {
             switch (satisfy.trim()) {
                 case "any" -> satisfyAny = true;
                 case "all", "" -> satisfyAny = false;
-                default -> p.invalid("satisfy", "expected any or all");
+                default -> p.invalid(SATISFY, "expected any or all");
             }
         }
-        p.bool("enable-global-auth", true); // no global auth (ConfigMap global-auth-url) exists to switch off
-        p.bool("auth-keepalive-share-vars", false);
+        p.bool(ENABLE_GLOBAL_AUTH, true); // no global auth (ConfigMap global-auth-url) exists to switch off
+        p.bool(AUTH_KEEPALIVE_SHARE_VARS, false);
         if (!p.reasons.isEmpty()) {
             for (String r : p.reasons) {
                 problems.accept(r + "; every location of this Ingress answers 503 (location denied)");
@@ -158,21 +146,27 @@ final class AccessControl {
             this.secrets = secrets;
         }
 
-        void deny(String key, String why) {
-            reasons.add("annotation " + prefix + key + ": " + why);
+        /** Denies for {@code suffix}, which may be a key Sluice does not declare. */
+        void deny(String suffix, String why) {
+            reasons.add("annotation " + prefix + suffix + ": " + why);
         }
 
-        void invalid(String key, String why) {
-            reasons.add("invalid value \"" + own.get(key) + "\" for annotation " + prefix + key + ": " + why);
+        void deny(AnnotationKey key, String why) {
+            deny(key.suffix(), why);
         }
 
-        String string(String key) {
-            return own.get(key);
+        void invalid(AnnotationKey key, String why) {
+            reasons.add("invalid value \"" + own.get(key.suffix()) + "\" for annotation " + prefix + key.suffix() + ": "
+                    + why);
+        }
+
+        String string(AnnotationKey key) {
+            return own.get(key.suffix());
         }
 
         /** A present, non-blank value, trimmed; a blank one is invalid (reported) and {@code null}. */
-        String required(String key) {
-            String v = own.get(key);
+        String required(AnnotationKey key) {
+            String v = own.get(key.suffix());
             if (v == null) {
                 return null;
             }
@@ -183,8 +177,8 @@ final class AccessControl {
             return v.trim();
         }
 
-        boolean bool(String key, boolean fallback) {
-            String v = own.get(key);
+        boolean bool(AnnotationKey key, boolean fallback) {
+            String v = own.get(key.suffix());
             if (v == null) {
                 return fallback;
             }
@@ -197,8 +191,8 @@ final class AccessControl {
         }
 
         /** An integer of at least {@code min}; absent → {@code fallback}; anything else invalid. */
-        int integer(String key, int fallback, int min) {
-            String v = own.get(key);
+        int integer(AnnotationKey key, int fallback, int min) {
+            String v = own.get(key.suffix());
             if (v == null) {
                 return fallback;
             }
@@ -210,8 +204,8 @@ final class AccessControl {
             return n;
         }
 
-        SourceRanges ranges(String key) {
-            String v = own.get(key);
+        SourceRanges ranges(AnnotationKey key) {
+            String v = own.get(key.suffix());
             if (v == null) {
                 return null;
             }
@@ -234,13 +228,13 @@ final class AccessControl {
             if (!any) {
                 return null;
             }
-            int rps = integer("limit-rps", 0, 0);
-            int rpm = integer("limit-rpm", 0, 0);
-            int multiplier = integer("limit-burst-multiplier", DEFAULT_BURST_MULTIPLIER, 1);
-            int connections = integer("limit-connections", 0, 0);
-            int rate = integer("limit-rate", 0, 0);
-            int rateAfter = integer("limit-rate-after", 0, 0);
-            SourceRanges exempt = ranges(own.containsKey("limit-allowlist") ? "limit-allowlist" : "limit-whitelist");
+            int rps = integer(LIMIT_RPS, 0, 0);
+            int rpm = integer(LIMIT_RPM, 0, 0);
+            int multiplier = integer(LIMIT_BURST_MULTIPLIER, DEFAULT_BURST_MULTIPLIER, 1);
+            int connections = integer(LIMIT_CONNECTIONS, 0, 0);
+            int rate = integer(LIMIT_RATE, 0, 0);
+            int rateAfter = integer(LIMIT_RATE_AFTER, 0, 0);
+            SourceRanges exempt = ranges(own.containsKey(LIMIT_ALLOWLIST.suffix()) ? LIMIT_ALLOWLIST : LIMIT_WHITELIST);
             if (connections == 0 && rps == 0 && rpm == 0 && rate == 0) {
                 return null; // only zeros (NGINX: no limit) or modifiers without a limit
             }
@@ -250,27 +244,26 @@ final class AccessControl {
         }
 
         Authentication authentication() {
-            String type = string("auth-type");
-            String url = string("auth-url");
+            String type = string(AUTH_TYPE);
+            String url = string(AUTH_URL);
             if (type != null && url != null) {
-                deny("auth-type", "cannot be combined with auth-url (only one authentication per location)");
+                deny(AUTH_TYPE, "cannot be combined with auth-url (only one authentication per location)");
                 return null;
             }
             if (url != null) {
                 return external();
             }
             if (type == null) {
-                for (String k : List.of("auth-secret", "auth-secret-type", "auth-realm")) {
-                    if (own.containsKey(k)) {
+                for (AnnotationKey k : List.of(AUTH_SECRET, AUTH_SECRET_TYPE, AUTH_REALM)) {
+                    if (own.containsKey(k.suffix())) {
                         deny(k, "set without auth-type (basic or digest): the location would be unprotected");
                         return null;
                     }
                 }
-                for (String k : List.of("auth-method", "auth-signin", "auth-signin-redirect-param",
-                        "auth-response-headers", "auth-request-redirect", "auth-cache-key", "auth-cache-duration",
-                        "auth-always-set-cookie", "auth-keepalive", "auth-keepalive-requests",
-                        "auth-keepalive-timeout")) {
-                    if (own.containsKey(k)) {
+                for (AnnotationKey k : List.of(AUTH_METHOD, AUTH_SIGNIN, AUTH_SIGNIN_REDIRECT_PARAM,
+                        AUTH_RESPONSE_HEADERS, AUTH_REQUEST_REDIRECT, AUTH_CACHE_KEY, AUTH_CACHE_DURATION,
+                        AUTH_ALWAYS_SET_COOKIE, AUTH_KEEPALIVE, AUTH_KEEPALIVE_REQUESTS, AUTH_KEEPALIVE_TIMEOUT)) {
+                    if (own.containsKey(k.suffix())) {
                         deny(k, "set without auth-url: the location would be unprotected");
                         return null;
                     }
@@ -279,20 +272,20 @@ final class AccessControl {
             }
             String t = type.trim().toLowerCase(Locale.ROOT);
             if (!t.equals("basic") && !t.equals("digest")) {
-                invalid("auth-type", "expected basic or digest");
+                invalid(AUTH_TYPE, "expected basic or digest");
                 return null;
             }
-            String realm = own.getOrDefault("auth-realm", "");
+            String realm = own.getOrDefault(AUTH_REALM.suffix(), "");
             if (realm.indexOf('"') >= 0 || realm.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-                invalid("auth-realm", "quotes and control characters are not allowed");
+                invalid(AUTH_REALM, "quotes and control characters are not allowed");
                 return null;
             }
-            String secretType = own.getOrDefault("auth-secret-type", "auth-file").trim();
+            String secretType = own.getOrDefault(AUTH_SECRET_TYPE.suffix(), "auth-file").trim();
             if (!secretType.equals("auth-file") && !secretType.equals("auth-map")) {
-                invalid("auth-secret-type", "expected auth-file or auth-map");
+                invalid(AUTH_SECRET_TYPE, "expected auth-file or auth-map");
                 return null;
             }
-            Secret secret = secret("auth-secret");
+            Secret secret = secret(AUTH_SECRET);
             if (secret == null) {
                 return null;
             }
@@ -301,7 +294,7 @@ final class AccessControl {
                 if (secretType.equals("auth-file")) {
                     String file = SecretIndex.value(secret, "auth");
                     if (file == null) {
-                        deny("auth-secret", where + " has no key \"auth\" (auth-secret-type auth-file)");
+                        deny(AUTH_SECRET, where + " has no key \"auth\" (auth-secret-type auth-file)");
                         return null;
                     }
                     return t.equals("basic") ? new Authentication.Basic(realm, PasswordFile.parseHtpasswd(file))
@@ -309,7 +302,7 @@ final class AccessControl {
                 }
                 Map<String, String> users = SecretIndex.values(secret);
                 if (users.isEmpty()) {
-                    deny("auth-secret", where + " has no users (auth-secret-type auth-map)");
+                    deny(AUTH_SECRET, where + " has no users (auth-secret-type auth-map)");
                     return null;
                 }
                 if (t.equals("basic")) {
@@ -319,16 +312,16 @@ final class AccessControl {
                 users.forEach((u, v) -> lines.append(u).append(':').append(v.trim()).append('\n'));
                 return new Authentication.Digest(DigestCredentials.parseHtdigest(lines.toString(), realm));
             } catch (IllegalArgumentException e) {
-                deny("auth-secret", where + " is malformed: " + e.getMessage());
+                deny(AUTH_SECRET, where + " is malformed: " + e.getMessage());
                 return null;
             }
         }
 
         /** The Secret an annotation names ({@code name} or {@code namespace/name}), or {@code null} (reported). */
-        Secret secret(String key) {
+        Secret secret(AnnotationKey key) {
             String ref = required(key);
             if (ref == null) {
-                if (!own.containsKey(key)) {
+                if (!own.containsKey(key.suffix())) {
                     deny(key, "missing: the location cannot be protected without it");
                 }
                 return null;
@@ -354,22 +347,22 @@ final class AccessControl {
         }
 
         ExternalAuth external() {
-            URI url = url("auth-url");
-            String method = own.containsKey("auth-method") ? own.get("auth-method").trim() : null;
+            URI url = url(AUTH_URL);
+            String method = own.containsKey(AUTH_METHOD.suffix()) ? own.get(AUTH_METHOD.suffix()).trim() : null;
             if (method != null && !HTTP_METHOD.matcher(method).matches()) {
-                invalid("auth-method", "expected an HTTP method such as GET or POST");
+                invalid(AUTH_METHOD, "expected an HTTP method such as GET or POST");
             }
             String signin = null;
-            if (own.containsKey("auth-signin")) {
-                URI s = url("auth-signin");
+            if (own.containsKey(AUTH_SIGNIN.suffix())) {
+                URI s = url(AUTH_SIGNIN);
                 signin = s == null ? null : s.toString();
             }
-            String param = own.getOrDefault("auth-signin-redirect-param", "rd").trim();
+            String param = own.getOrDefault(AUTH_SIGNIN_REDIRECT_PARAM.suffix(), "rd").trim();
             if (!PARAM_NAME.matcher(param).matches()) {
-                invalid("auth-signin-redirect-param", "expected a query parameter name");
+                invalid(AUTH_SIGNIN_REDIRECT_PARAM, "expected a query parameter name");
             }
             List<String> responseHeaders = new ArrayList<>();
-            String rh = own.get("auth-response-headers");
+            String rh = own.get(AUTH_RESPONSE_HEADERS.suffix());
             if (rh != null) {
                 for (String h : rh.split(",")) {
                     String name = h.trim();
@@ -377,52 +370,52 @@ final class AccessControl {
                         continue;
                     }
                     if (!HEADER_NAME.matcher(name).matches()) {
-                        invalid("auth-response-headers", "\"" + name + "\" is not a header name");
+                        invalid(AUTH_RESPONSE_HEADERS, "\"" + name + "\" is not a header name");
                         break;
                     }
                     responseHeaders.add(name);
                 }
             }
-            String requestRedirect = own.get("auth-request-redirect");
+            String requestRedirect = own.get(AUTH_REQUEST_REDIRECT.suffix());
             if (requestRedirect != null && requestRedirect.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
-                invalid("auth-request-redirect", "spaces and control characters are not allowed");
+                invalid(AUTH_REQUEST_REDIRECT, "spaces and control characters are not allowed");
             }
             if (own.containsKey("auth-proxy-set-headers")) {
                 deny("auth-proxy-set-headers", "needs ConfigMap support, which Sluice does not have yet");
             }
             HashKeyExpression cacheKey = null;
             Map<Integer, Duration> validity = Map.of();
-            String key = own.get("auth-cache-key");
+            String key = own.get(AUTH_CACHE_KEY.suffix());
             if (key != null) {
                 if (key.indexOf('$') < 0) {
-                    invalid("auth-cache-key", "a key without variables would share one client's answer with every "
+                    invalid(AUTH_CACHE_KEY, "a key without variables would share one client's answer with every "
                             + "client");
                 } else {
                     try {
                         cacheKey = HashKeyExpression.compile(key.trim());
                     } catch (IllegalArgumentException e) {
-                        invalid("auth-cache-key", e.getMessage());
+                        invalid(AUTH_CACHE_KEY, e.getMessage());
                     }
                 }
-                String durations = own.getOrDefault("auth-cache-duration", DEFAULT_CACHE_DURATION);
+                String durations = own.getOrDefault(AUTH_CACHE_DURATION.suffix(), DEFAULT_CACHE_DURATION);
                 try {
                     validity = ExternalAuthCache.parseCacheDuration(durations);
                 } catch (IllegalArgumentException e) {
-                    invalid("auth-cache-duration", e.getMessage());
+                    invalid(AUTH_CACHE_DURATION, e.getMessage());
                 }
-            } else if (own.containsKey("auth-cache-duration")) {
-                deny("auth-cache-duration", "set without auth-cache-key: nothing would be cached");
+            } else if (own.containsKey(AUTH_CACHE_DURATION.suffix())) {
+                deny(AUTH_CACHE_DURATION, "set without auth-cache-key: nothing would be cached");
             }
-            boolean alwaysSetCookie = bool("auth-always-set-cookie", false);
-            int keepalive = integer("auth-keepalive", 0, 0);
-            int keepaliveRequests = integer("auth-keepalive-requests", DEFAULT_KEEPALIVE_REQUESTS, 1);
+            boolean alwaysSetCookie = bool(AUTH_ALWAYS_SET_COOKIE, false);
+            int keepalive = integer(AUTH_KEEPALIVE, 0, 0);
+            int keepaliveRequests = integer(AUTH_KEEPALIVE_REQUESTS, DEFAULT_KEEPALIVE_REQUESTS, 1);
             Duration keepaliveTimeout = DEFAULT_KEEPALIVE_TIMEOUT;
-            String kt = own.get("auth-keepalive-timeout");
+            String kt = own.get(AUTH_KEEPALIVE_TIMEOUT.suffix());
             if (kt != null) {
                 try {
                     keepaliveTimeout = Durations.parse(kt);
                 } catch (IllegalArgumentException e) {
-                    invalid("auth-keepalive-timeout", "expected seconds or a duration such as 60s");
+                    invalid(AUTH_KEEPALIVE_TIMEOUT, "expected seconds or a duration such as 60s");
                 }
             }
             if (url == null || !reasons.isEmpty()) {
@@ -433,7 +426,7 @@ final class AccessControl {
         }
 
         /** An absolute http(s) URL with a host, or {@code null} (reported). */
-        URI url(String key) {
+        URI url(AnnotationKey key) {
             String v = required(key);
             if (v == null) {
                 return null;
@@ -462,38 +455,38 @@ final class AccessControl {
             if (!any) {
                 return null;
             }
-            String modeText = own.getOrDefault("auth-tls-verify-client", "on").trim();
+            String modeText = own.getOrDefault(AUTH_TLS_VERIFY_CLIENT.suffix(), "on").trim();
             ClientCertificateAuth.Mode mode = switch (modeText) {
                 case "on" -> ClientCertificateAuth.Mode.ON;
                 case "off" -> ClientCertificateAuth.Mode.OFF;
                 case "optional" -> ClientCertificateAuth.Mode.OPTIONAL;
                 case "optional_no_ca" -> ClientCertificateAuth.Mode.OPTIONAL_NO_CA;
                 default -> {
-                    invalid("auth-tls-verify-client", "expected on, off, optional or optional_no_ca");
+                    invalid(AUTH_TLS_VERIFY_CLIENT, "expected on, off, optional or optional_no_ca");
                     yield null;
                 }
             };
-            int depth = integer("auth-tls-verify-depth", 1, 1);
+            int depth = integer(AUTH_TLS_VERIFY_DEPTH, 1, 1);
             String errorPage = null;
-            if (own.containsKey("auth-tls-error-page")) {
-                URI page = url("auth-tls-error-page");
+            if (own.containsKey(AUTH_TLS_ERROR_PAGE.suffix())) {
+                URI page = url(AUTH_TLS_ERROR_PAGE);
                 errorPage = page == null ? null : page.toString();
             }
-            boolean pass = bool("auth-tls-pass-certificate-to-upstream", false);
-            Secret secret = secret("auth-tls-secret");
+            boolean pass = bool(AUTH_TLS_PASS_CERTIFICATE_TO_UPSTREAM, false);
+            Secret secret = secret(AUTH_TLS_SECRET);
             if (secret == null || mode == null) {
                 return null;
             }
             String where = "Secret " + BackendResolver.namespace(secret) + "/" + secret.getMetadata().getName();
             String ca = SecretIndex.value(secret, "ca.crt");
             if (ca == null) {
-                deny("auth-tls-secret", where + " has no key \"ca.crt\"");
+                deny(AUTH_TLS_SECRET, where + " has no key \"ca.crt\"");
                 return null;
             }
             try {
                 ClientCertificateAuth.parseCaBundle(ca);
             } catch (IllegalArgumentException e) {
-                deny("auth-tls-secret", where + " has no usable CA bundle in ca.crt: " + e.getMessage());
+                deny(AUTH_TLS_SECRET, where + " has no usable CA bundle in ca.crt: " + e.getMessage());
                 return null;
             }
             return new ClientCertificateAuth(BackendResolver.namespace(secret) + "/" + secret.getMetadata().getName(),

@@ -1,5 +1,7 @@
 package dev.sluice.controller.translate;
 
+import static dev.sluice.controller.translate.AnnotationKey.*;
+
 import com.google.re2j.PatternSyntaxException;
 import dev.sluice.gateway.balance.AffinityCanaryBehavior;
 import dev.sluice.gateway.balance.AffinityConfig;
@@ -15,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -25,12 +26,14 @@ import java.util.regex.Pattern;
  *
  * <p>As ingress-nginx's parsers that swallow errors do, a value that does not validate is
  * reported and replaced by the default; it never drops the Ingress. Annotation keys under the
- * prefix that Sluice does not implement are reported once per Ingress ("not supported, ignored"),
- * {@code *-snippet} annotations as "not supported, ever".
+ * prefix that {@link AnnotationKey} does not declare are reported once per Ingress ("not supported,
+ * ignored"), {@code *-snippet} annotations as "not supported, ever"; undeclared keys of the
+ * access-control family are left to {@link AccessControl}, which denies the locations.
  *
  * <p>Canary Ingresses (SPEC §5.1) read only the {@code canary-*} annotations, the per-upstream
  * balancing annotations ({@code load-balance}, {@code upstream-hash-by*}) and
- * {@code affinity-canary-behavior}; every other annotation of theirs is reported as ignored,
+ * {@code affinity-canary-behavior} (the keys {@link AnnotationKey#readOnCanary}); every other
+ * annotation of theirs is reported as ignored,
  * because the mainline location's settings apply to canary traffic. On a normal Ingress the
  * {@code canary-*} annotations are ignored ({@link #canaryConfigured}) and
  * {@code affinity-canary-behavior} has no effect.
@@ -70,31 +73,6 @@ public record IngressAnnotations(
         boolean fromToWwwRedirect,
         ClientCertificateAuth clientAuth) {
 
-    /** Suffixes (after {@code <prefix>/}) Sluice implements, apart from {@code canary*}. */
-    public static final Set<String> SUPPORTED = Set.of(
-            "use-regex", "rewrite-target", "x-forwarded-prefix", "app-root",
-            "ssl-redirect", "force-ssl-redirect", "preserve-trailing-slash",
-            "permanent-redirect", "permanent-redirect-code", "from-to-www-redirect",
-            "enable-cors", "cors-allow-origin", "cors-allow-methods", "cors-allow-headers", "cors-expose-headers",
-            "cors-allow-credentials", "cors-max-age", "proxy-body-size", "temporal-redirect", "temporal-redirect-code",
-            "proxy-connect-timeout", "proxy-send-timeout", "proxy-read-timeout", "proxy-next-upstream-tries",
-            "load-balance", "upstream-hash-by", "upstream-hash-by-subset", "upstream-hash-by-subset-size",
-            "affinity", "affinity-mode", "affinity-canary-behavior",
-            "session-cookie-name", "session-cookie-path", "session-cookie-domain", "session-cookie-expires",
-            "session-cookie-max-age", "session-cookie-samesite", "session-cookie-conditional-samesite-none",
-            "session-cookie-secure", "session-cookie-partitioned", "session-cookie-change-on-failure");
-
-    /** What a canary Ingress reads of its own annotations (the rest comes from the mainline). */
-    private static final Set<String> CANARY_OWN = Set.of(
-            "canary", "canary-by-header", "canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie",
-            "canary-weight", "canary-weight-total", "load-balance", "upstream-hash-by", "upstream-hash-by-subset",
-            "upstream-hash-by-subset-size", "affinity-canary-behavior");
-
-    /** The {@code canary-*} annotations ingress-nginx knows. */
-    private static final Set<String> CANARY_KEYS = Set.of(
-            "canary-by-header", "canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie",
-            "canary-weight", "canary-weight-total");
-
     /** ingress-nginx's charset for canary header/cookie names and header values. */
     private static final Pattern CANARY_NAME = Pattern.compile("^[-._~a-zA-Z0-9/:]+$");
     /** A header value list {@code a||b||c} (Sluice's extension, #4467). */
@@ -107,9 +85,9 @@ public record IngressAnnotations(
             RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false, null);
 
     /** ingress-nginx's {@code RegexPathWithCapture} validator for {@code rewrite-target}. */
-    private static final Pattern REWRITE_TARGET = Pattern.compile("^/?[-._~a-zA-Z0-9/:$]*$");
+    private static final Pattern REWRITE_TARGET_SYNTAX = Pattern.compile("^/?[-._~a-zA-Z0-9/:$]*$");
     private static final Pattern ABSOLUTE_URL = Pattern.compile("^https?://[^\\s/?#]+[^\\s]*$");
-    private static final Pattern APP_ROOT = Pattern.compile("^/(?!/)[^\\s]*$");
+    private static final Pattern APP_ROOT_SYNTAX = Pattern.compile("^/(?!/)[^\\s]*$");
     // ingress-nginx's cors validators (annotations/cors/main.go)
     private static final Pattern CORS_ORIGIN = Pattern.compile("^https?://(\\*\\.)?[A-Za-z0-9\\-.]*(:\\d+)?$");
     private static final Pattern CORS_METHODS = Pattern.compile("^([A-Za-z]+,?\\s?)+$");
@@ -154,19 +132,21 @@ public record IngressAnnotations(
         }
         Reader r = new Reader(p, own, problems);
 
-        boolean canary = r.bool("canary", false);
+        boolean canary = r.bool(CANARY, false);
         boolean canaryConfigured = false;
         List<String> unsupported = new ArrayList<>();
         List<String> snippets = new ArrayList<>();
         List<String> inherited = new ArrayList<>();
         for (String key : own.keySet()) {
+            AnnotationKey declared = AnnotationKey.of(key);
             if (key.endsWith("-snippet")) {
                 snippets.add(p + key);
-            } else if (CANARY_KEYS.contains(key)) {
+            } else if (declared != null && declared.canaryPolicy()) {
                 canaryConfigured = true;
-            } else if (!key.equals("canary") && !SUPPORTED.contains(key) && !AccessControl.inFamily(key)) {
+            } else if (declared == null && !AnnotationKey.inAccessControlFamily(key)) {
+                // an undeclared access-control key is not "ignored": AccessControl denies the locations
                 unsupported.add(p + key);
-            } else if (canary && !CANARY_OWN.contains(key)) {
+            } else if (canary && (declared == null || !declared.readOnCanary())) {
                 inherited.add(p + key);
             }
         }
@@ -182,53 +162,53 @@ public record IngressAnnotations(
                         + String.join(", ", inherited));
             }
             return new IngressAnnotations(true, canaryConfigured, false, null, null, null, RouteOptions.DEFAULTS,
-                    balancer(r, false), canaryRule(r), AffinityCanaryBehavior.parse(r.string("affinity-canary-behavior")),
+                    balancer(r, false), canaryRule(r), AffinityCanaryBehavior.parse(r.string(AFFINITY_CANARY_BEHAVIOR)),
                     false, null);
         }
 
-        boolean useRegex = r.bool("use-regex", false);
-        String rewriteTarget = r.string("rewrite-target");
+        boolean useRegex = r.bool(USE_REGEX, false);
+        String rewriteTarget = r.string(REWRITE_TARGET);
         if (rewriteTarget != null && rewriteTarget.isEmpty()) {
             rewriteTarget = null;
         }
-        if (rewriteTarget != null && !REWRITE_TARGET.matcher(rewriteTarget).matches()
+        if (rewriteTarget != null && !REWRITE_TARGET_SYNTAX.matcher(rewriteTarget).matches()
                 && !ABSOLUTE_URL.matcher(rewriteTarget).matches()) {
-            problems.accept(r.invalid("rewrite-target", rewriteTarget,
+            problems.accept(r.invalid(REWRITE_TARGET, rewriteTarget,
                     "allowed: a path of [-._~a-zA-Z0-9/:$] or an absolute http(s) URL; no rewrite"));
             rewriteTarget = null;
         }
-        String xForwardedPrefix = r.string("x-forwarded-prefix");
+        String xForwardedPrefix = r.string(X_FORWARDED_PREFIX);
         if (xForwardedPrefix != null && !xForwardedPrefix.isEmpty() && !HEADER_VALUE.matcher(xForwardedPrefix).matches()) {
-            problems.accept(r.invalid("x-forwarded-prefix", xForwardedPrefix, "header not sent"));
+            problems.accept(r.invalid(X_FORWARDED_PREFIX, xForwardedPrefix, "header not sent"));
             xForwardedPrefix = null;
         }
         if (xForwardedPrefix != null && xForwardedPrefix.isEmpty()) {
             xForwardedPrefix = null; // ingress-nginx sends no header for an empty value
         }
-        String appRoot = r.string("app-root");
-        if (appRoot != null && !APP_ROOT.matcher(appRoot).matches()) {
-            problems.accept(r.invalid("app-root", appRoot, "it must be a path starting with / (absolute URLs are "
+        String appRoot = r.string(APP_ROOT);
+        if (appRoot != null && !APP_ROOT_SYNTAX.matcher(appRoot).matches()) {
+            problems.accept(r.invalid(APP_ROOT, appRoot, "it must be a path starting with / (absolute URLs are "
                     + "rejected as by ingress-nginx); no app-root redirect"));
             appRoot = null;
         }
 
-        Duration connect = r.duration("proxy-connect-timeout", RouteOptions.DEFAULT_CONNECT_TIMEOUT);
-        Duration send = r.duration("proxy-send-timeout", RouteOptions.DEFAULT_SEND_TIMEOUT);
-        Duration read = r.duration("proxy-read-timeout", RouteOptions.DEFAULT_READ_TIMEOUT);
-        int tries = r.tries("proxy-next-upstream-tries", RouteOptions.DEFAULT_NEXT_UPSTREAM_TRIES);
+        Duration connect = r.duration(PROXY_CONNECT_TIMEOUT, RouteOptions.DEFAULT_CONNECT_TIMEOUT);
+        Duration send = r.duration(PROXY_SEND_TIMEOUT, RouteOptions.DEFAULT_SEND_TIMEOUT);
+        Duration read = r.duration(PROXY_READ_TIMEOUT, RouteOptions.DEFAULT_READ_TIMEOUT);
+        int tries = r.tries(PROXY_NEXT_UPSTREAM_TRIES, RouteOptions.DEFAULT_NEXT_UPSTREAM_TRIES);
         RouteOptions options = RouteOptions.DEFAULTS.withTimeouts(connect, send, read).withNextUpstreamTries(tries)
-                .withHttpsRedirect(r.bool("ssl-redirect", RouteOptions.DEFAULTS.sslRedirect()),
-                        r.bool("force-ssl-redirect", RouteOptions.DEFAULTS.forceSslRedirect()),
-                        r.bool("preserve-trailing-slash", RouteOptions.DEFAULTS.preserveTrailingSlash()))
+                .withHttpsRedirect(r.bool(SSL_REDIRECT, RouteOptions.DEFAULTS.sslRedirect()),
+                        r.bool(FORCE_SSL_REDIRECT, RouteOptions.DEFAULTS.forceSslRedirect()),
+                        r.bool(PRESERVE_TRAILING_SLASH, RouteOptions.DEFAULTS.preserveTrailingSlash()))
                 .withRedirect(locationRedirect(r))
-                .withCors(r.bool("enable-cors", false) ? cors(r) : null)
+                .withCors(r.bool(ENABLE_CORS, false) ? cors(r) : null)
                 .withMaxBodySize(bodySize(r));
         String namespace = BackendResolver.namespace(ingress);
         AccessControl.Result access = AccessControl.parse(own, p, namespace,
                 namespace + "/" + ingress.getMetadata().getName(), secrets, problems);
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 options.withAccess(access.policy()), balancer(r, true), null, AffinityCanaryBehavior.STICKY,
-                r.bool("from-to-www-redirect", false), access.clientAuth());
+                r.bool(FROM_TO_WWW_REDIRECT, false), access.clientAuth());
     }
 
     /**
@@ -238,12 +218,13 @@ public record IngressAnnotations(
      * reported and the annotation ignored, a bad code is reported and the default used.
      */
     private static LocationRedirect locationRedirect(Reader r) {
-        LocationRedirect temporal = redirect(r, "temporal-redirect", 302, 307);
-        LocationRedirect permanent = redirect(r, "permanent-redirect", 301, 308);
+        LocationRedirect temporal = redirect(r, TEMPORAL_REDIRECT, TEMPORAL_REDIRECT_CODE, 302, 307);
+        LocationRedirect permanent = redirect(r, PERMANENT_REDIRECT, PERMANENT_REDIRECT_CODE, 301, 308);
         return temporal != null ? temporal : permanent;
     }
 
-    private static LocationRedirect redirect(Reader r, String key, int defaultCode, int maxCode) {
+    private static LocationRedirect redirect(Reader r, AnnotationKey key, AnnotationKey codeKey, int defaultCode,
+            int maxCode) {
         String url = r.string(key);
         if (url == null || url.isEmpty()) {
             return null;
@@ -253,7 +234,7 @@ public record IngressAnnotations(
             return null;
         }
         int code = defaultCode;
-        String codeText = r.string(key + "-code");
+        String codeText = r.string(codeKey);
         if (codeText != null) {
             try {
                 code = Integer.parseInt(codeText.trim());
@@ -261,7 +242,7 @@ public record IngressAnnotations(
                 code = -1;
             }
             if (code < 300 || code > maxCode) {
-                r.problems().accept(r.invalid(key + "-code", codeText,
+                r.problems().accept(r.invalid(codeKey, codeText,
                         "expected 300-" + maxCode + "; using " + defaultCode));
                 code = defaultCode;
             }
@@ -277,7 +258,7 @@ public record IngressAnnotations(
      */
     private static CorsPolicy cors(Reader r) {
         List<String> origins = new ArrayList<>();
-        String originText = r.string("cors-allow-origin");
+        String originText = r.string(CORS_ALLOW_ORIGIN);
         if (originText == null) {
             origins.add("*");
         } else {
@@ -296,19 +277,19 @@ public record IngressAnnotations(
                 }
             }
             if (!dropped.isEmpty()) {
-                r.problems().accept(r.invalid("cors-allow-origin", originText, "entries must be * or "
+                r.problems().accept(r.invalid(CORS_ALLOW_ORIGIN, originText, "entries must be * or "
                         + "http(s)://[*.]host[:port]; ignored: " + String.join(", ", dropped)));
             }
         }
-        String methods = corsList(r, "cors-allow-methods", CORS_METHODS, CorsPolicy.DEFAULT_ALLOW_METHODS);
-        String headers = corsList(r, "cors-allow-headers", CORS_HEADERS, CorsPolicy.DEFAULT_ALLOW_HEADERS);
-        String expose = corsList(r, "cors-expose-headers", CORS_EXPOSE, null);
-        boolean credentials = r.bool("cors-allow-credentials", true);
-        long maxAge = r.integer("cors-max-age", (int) CorsPolicy.DEFAULT_MAX_AGE, 0);
+        String methods = corsList(r, CORS_ALLOW_METHODS, CORS_METHODS, CorsPolicy.DEFAULT_ALLOW_METHODS);
+        String headers = corsList(r, CORS_ALLOW_HEADERS, CORS_HEADERS, CorsPolicy.DEFAULT_ALLOW_HEADERS);
+        String expose = corsList(r, CORS_EXPOSE_HEADERS, CORS_EXPOSE, null);
+        boolean credentials = r.bool(CORS_ALLOW_CREDENTIALS, true);
+        long maxAge = r.integer(CORS_MAX_AGE, (int) CorsPolicy.DEFAULT_MAX_AGE, 0);
         return new CorsPolicy(origins, methods, headers, expose, credentials, maxAge);
     }
 
-    private static String corsList(Reader r, String key, Pattern valid, String fallback) {
+    private static String corsList(Reader r, AnnotationKey key, Pattern valid, String fallback) {
         String v = r.string(key);
         if (v == null || v.isEmpty()) {
             return fallback;
@@ -326,7 +307,7 @@ public record IngressAnnotations(
      * {@code 0} = unlimited. Anything else is reported and the default 1m used.
      */
     private static long bodySize(Reader r) {
-        String v = r.string("proxy-body-size");
+        String v = r.string(PROXY_BODY_SIZE);
         if (v == null) {
             return RouteOptions.DEFAULT_MAX_BODY_SIZE;
         }
@@ -347,7 +328,7 @@ public record IngressAnnotations(
                 // too many digits: reported below
             }
         }
-        r.problems().accept(r.invalid("proxy-body-size", v, "expected a size such as 8m, 512k or 0 (unlimited); "
+        r.problems().accept(r.invalid(PROXY_BODY_SIZE, v, "expected a size such as 8m, 512k or 0 (unlimited); "
                 + "using the default 1m"));
         return RouteOptions.DEFAULT_MAX_BODY_SIZE;
     }
@@ -370,21 +351,21 @@ public record IngressAnnotations(
      * bad total is reported and {@value CanaryRule#DEFAULT_WEIGHT_TOTAL}.
      */
     private static CanaryRule canaryRule(Reader r) {
-        String header = r.matching("canary-by-header", CANARY_NAME, "the header is not used");
-        String values = r.matching("canary-by-header-value", CANARY_VALUES, "no header value selects the canary");
+        String header = r.matching(CANARY_BY_HEADER, CANARY_NAME, "the header is not used");
+        String values = r.matching(CANARY_BY_HEADER_VALUE, CANARY_VALUES, "no header value selects the canary");
         com.google.re2j.Pattern pattern = null;
-        String patternText = r.string("canary-by-header-pattern");
+        String patternText = r.string(CANARY_BY_HEADER_PATTERN);
         if (patternText != null && !patternText.isEmpty()) {
             try {
                 pattern = com.google.re2j.Pattern.compile(patternText);
             } catch (PatternSyntaxException e) {
-                r.problems().accept(r.invalid("canary-by-header-pattern", patternText,
+                r.problems().accept(r.invalid(CANARY_BY_HEADER_PATTERN, patternText,
                         "not a valid re2j regex (" + e.getDescription() + "); the pattern is ignored"));
             }
         }
-        String cookie = r.matching("canary-by-cookie", CANARY_NAME, "the cookie is not used");
-        int weight = r.integer("canary-weight", 0, 0);
-        int total = r.integer("canary-weight-total", CanaryRule.DEFAULT_WEIGHT_TOTAL, 1);
+        String cookie = r.matching(CANARY_BY_COOKIE, CANARY_NAME, "the cookie is not used");
+        int weight = r.integer(CANARY_WEIGHT, 0, 0);
+        int total = r.integer(CANARY_WEIGHT_TOTAL, CanaryRule.DEFAULT_WEIGHT_TOTAL, 1);
         return new CanaryRule(header, splitHeaderValues(values), pattern, cookie, weight, total);
     }
 
@@ -418,72 +399,72 @@ public record IngressAnnotations(
      * {@code affinity-canary-behavior: legacy}).
      */
     private static BalancerSpec balancer(Reader r, boolean withAffinity) {
-        String lb = r.string("load-balance");
+        String lb = r.string(LOAD_BALANCE);
         BalancerSpec.Algorithm algorithm = BalancerSpec.Algorithm.parse(lb);
         if (lb != null && !lb.equalsIgnoreCase("ewma") && !lb.equalsIgnoreCase("round_robin")) {
-            r.problems().accept(r.invalid("load-balance", lb, "expected round_robin or ewma; using round_robin"));
+            r.problems().accept(r.invalid(LOAD_BALANCE, lb, "expected round_robin or ewma; using round_robin"));
         }
         BalancerSpec spec = BalancerSpec.of(algorithm);
-        String hashBy = r.string("upstream-hash-by");
+        String hashBy = r.string(UPSTREAM_HASH_BY);
         if (hashBy != null && !hashBy.isBlank()) {
-            boolean subset = r.bool("upstream-hash-by-subset", false);
-            int size = r.integer("upstream-hash-by-subset-size", ConsistentHashSubset.DEFAULT_SUBSET_SIZE, 1);
+            boolean subset = r.bool(UPSTREAM_HASH_BY_SUBSET, false);
+            int size = r.integer(UPSTREAM_HASH_BY_SUBSET_SIZE, ConsistentHashSubset.DEFAULT_SUBSET_SIZE, 1);
             try {
                 spec = (subset ? BalancerSpec.hashBySubset(hashBy, size) : BalancerSpec.hashBy(hashBy))
                         .withAlgorithm(algorithm);
             } catch (IllegalArgumentException e) {
-                r.problems().accept(r.invalid("upstream-hash-by", hashBy, e.getMessage() + "; not hashing"));
+                r.problems().accept(r.invalid(UPSTREAM_HASH_BY, hashBy, e.getMessage() + "; not hashing"));
             }
         }
         if (!withAffinity) {
             return spec;
         }
-        String affinity = r.string("affinity");
+        String affinity = r.string(AFFINITY);
         if (affinity == null || affinity.isEmpty()) {
             return spec;
         }
         if (!affinity.equals("cookie")) {
-            r.problems().accept(r.invalid("affinity", affinity, "only \"cookie\" is supported; no session affinity"));
+            r.problems().accept(r.invalid(AFFINITY, affinity, "only \"cookie\" is supported; no session affinity"));
             return spec;
         }
         AffinityConfig.Builder b = AffinityConfig.builder();
-        String mode = r.string("affinity-mode");
+        String mode = r.string(AFFINITY_MODE);
         if (mode != null && !mode.equals("balanced") && !mode.equals("persistent")) {
-            r.problems().accept(r.invalid("affinity-mode", mode, "expected balanced or persistent; using balanced"));
+            r.problems().accept(r.invalid(AFFINITY_MODE, mode, "expected balanced or persistent; using balanced"));
         } else {
             b.mode(AffinityConfig.Mode.parse(mode));
         }
-        b.cookieName(r.matching("session-cookie-name", COOKIE_NAME, "using " + AffinityConfig.DEFAULT_COOKIE_NAME));
-        b.path(r.matching("session-cookie-path", COOKIE_ATTRIBUTE, "using the location path"));
-        b.domain(r.matching("session-cookie-domain", COOKIE_ATTRIBUTE, "no Domain attribute"));
-        b.expiresSeconds(r.seconds("session-cookie-expires"));
-        b.maxAgeSeconds(r.seconds("session-cookie-max-age"));
-        String sameSite = r.string("session-cookie-samesite");
+        b.cookieName(r.matching(SESSION_COOKIE_NAME, COOKIE_NAME, "using " + AffinityConfig.DEFAULT_COOKIE_NAME));
+        b.path(r.matching(SESSION_COOKIE_PATH, COOKIE_ATTRIBUTE, "using the location path"));
+        b.domain(r.matching(SESSION_COOKIE_DOMAIN, COOKIE_ATTRIBUTE, "no Domain attribute"));
+        b.expiresSeconds(r.seconds(SESSION_COOKIE_EXPIRES));
+        b.maxAgeSeconds(r.seconds(SESSION_COOKIE_MAX_AGE));
+        String sameSite = r.string(SESSION_COOKIE_SAMESITE);
         if (sameSite != null && !sameSite.isEmpty()) {
             AffinityConfig.SameSite ss = AffinityConfig.SameSite.parse(sameSite);
             if (ss == null) {
-                r.problems().accept(r.invalid("session-cookie-samesite", sameSite,
+                r.problems().accept(r.invalid(SESSION_COOKIE_SAMESITE, sameSite,
                         "expected None, Lax or Strict; no SameSite attribute"));
             }
             b.sameSite(ss);
         }
-        b.conditionalSameSiteNone(r.bool("session-cookie-conditional-samesite-none", false));
-        b.secure(r.bool("session-cookie-secure", false));
-        b.partitioned(r.bool("session-cookie-partitioned", false));
-        b.changeOnFailure(r.bool("session-cookie-change-on-failure", false));
+        b.conditionalSameSiteNone(r.bool(SESSION_COOKIE_CONDITIONAL_SAMESITE_NONE, false));
+        b.secure(r.bool(SESSION_COOKIE_SECURE, false));
+        b.partitioned(r.bool(SESSION_COOKIE_PARTITIONED, false));
+        b.changeOnFailure(r.bool(SESSION_COOKIE_CHANGE_ON_FAILURE, false));
         return spec.withAffinity(b.build());
     }
 
     /** Typed access to the annotations under the prefix, reporting bad values. */
     private record Reader(String prefix, Map<String, String> values, Consumer<String> problems) {
 
-        String string(String key) {
-            return values.get(key);
+        String string(AnnotationKey key) {
+            return values.get(key.suffix());
         }
 
         /** The value when it matches {@code valid}; otherwise reported and {@code null}. */
-        String matching(String key, Pattern valid, String consequence) {
-            String v = values.get(key);
+        String matching(AnnotationKey key, Pattern valid, String consequence) {
+            String v = values.get(key.suffix());
             if (v == null || v.isEmpty()) {
                 return null;
             }
@@ -495,8 +476,8 @@ public record IngressAnnotations(
         }
 
         /** A decimal integer of at least {@code min}; otherwise reported and {@code fallback}. */
-        int integer(String key, int fallback, int min) {
-            String v = values.get(key);
+        int integer(AnnotationKey key, int fallback, int min) {
+            String v = values.get(key.suffix());
             if (v == null) {
                 return fallback;
             }
@@ -509,8 +490,8 @@ public record IngressAnnotations(
         }
 
         /** Whole seconds ({@code session-cookie-expires}, {@code -max-age}); otherwise reported and {@code null}. */
-        Long seconds(String key) {
-            String v = values.get(key);
+        Long seconds(AnnotationKey key) {
+            String v = values.get(key.suffix());
             if (v == null || v.isEmpty()) {
                 return null;
             }
@@ -527,8 +508,8 @@ public record IngressAnnotations(
         }
 
         /** Go's {@code strconv.ParseBool}, as ingress-nginx uses. */
-        boolean bool(String key, boolean fallback) {
-            String v = values.get(key);
+        boolean bool(AnnotationKey key, boolean fallback) {
+            String v = values.get(key.suffix());
             if (v == null) {
                 return fallback;
             }
@@ -540,8 +521,8 @@ public record IngressAnnotations(
             return b;
         }
 
-        Duration duration(String key, Duration fallback) {
-            String v = values.get(key);
+        Duration duration(AnnotationKey key, Duration fallback) {
+            String v = values.get(key.suffix());
             if (v == null) {
                 return fallback;
             }
@@ -559,8 +540,8 @@ public record IngressAnnotations(
         }
 
         /** {@code proxy-next-upstream-tries}: 0 means unlimited in NGINX. */
-        int tries(String key, int fallback) {
-            String v = values.get(key);
+        int tries(AnnotationKey key, int fallback) {
+            String v = values.get(key.suffix());
             if (v == null) {
                 return fallback;
             }
@@ -579,8 +560,8 @@ public record IngressAnnotations(
             return fallback;
         }
 
-        String invalid(String key, String value, String consequence) {
-            return "invalid value \"" + value + "\" for annotation " + prefix + key + ": " + consequence;
+        String invalid(AnnotationKey key, String value, String consequence) {
+            return "invalid value \"" + value + "\" for annotation " + prefix + key.suffix() + ": " + consequence;
         }
     }
 }
