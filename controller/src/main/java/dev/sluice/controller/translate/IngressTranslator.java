@@ -516,7 +516,7 @@ public final class IngressTranslator implements Function<ClusterState, Translati
         private RouteTable buildTable() {
             Map<String, HostRoutes> exact = new HashMap<>();
             Map<String, HostRoutes> wildcards = new HashMap<>();
-            HostBuilder.ProblemSink sink = this::report;
+            ProblemSink sink = this::report;
             for (HostBuilder hb : hosts.values()) {
                 HostRoutes hr = hb.build(sink);
                 if (hb.host().startsWith("*.")) {

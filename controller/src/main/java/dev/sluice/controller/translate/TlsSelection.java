@@ -62,25 +62,20 @@ import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 final class TlsSelection {
     static final String TLS_TYPE = "kubernetes.io/tls";
 
-    /** Where problems go: namespace, name of the Ingress, message. */
-    interface Reporter {
-        void report(String namespace, String name, String message);
-    }
-
     /** A Secret read and checked: either a usable certificate or why not. */
     private record Loaded(TlsCertificate certificate, X509Certificate leaf, String error) {}
 
     private final Map<String, Secret> secrets = new HashMap<>();
     private final Map<String, Loaded> loaded = new HashMap<>();
-    private final Reporter reporter;
+    private final ProblemSink problems;
 
-    TlsSelection(Collection<Secret> secrets, Reporter reporter) {
+    TlsSelection(Collection<Secret> secrets, ProblemSink problems) {
         for (Secret s : secrets) {
             if (s.getMetadata() != null && s.getMetadata().getName() != null) {
                 this.secrets.put(BackendResolver.namespace(s) + "/" + s.getMetadata().getName(), s);
             }
         }
-        this.reporter = reporter;
+        this.problems = problems;
     }
 
     /**
@@ -141,12 +136,12 @@ final class TlsSelection {
                 }
                 Loaded l = load(ns, secretName);
                 if (l.error() != null) {
-                    reporter.report(ns, name, "TLS Secret " + ns + "/" + secretName + " for host " + host + ": "
+                    problems.report(ns, name, "TLS Secret " + ns + "/" + secretName + " for host " + host + ": "
                             + l.error() + "; the default certificate is served");
                     return null;
                 }
                 if (!covers(l.leaf(), host)) {
-                    reporter.report(ns, name, "the certificate of TLS Secret " + ns + "/" + secretName
+                    problems.report(ns, name, "the certificate of TLS Secret " + ns + "/" + secretName
                             + " does not cover host " + host + "; the default certificate is served");
                     return null;
                 }
@@ -168,7 +163,7 @@ final class TlsSelection {
                 return l.certificate();
             }
         }
-        reporter.report(ns, name, "no TLS Secret of this Ingress covers host " + host
+        problems.report(ns, name, "no TLS Secret of this Ingress covers host " + host
                 + (unusable.isEmpty() ? "" : "; unusable: " + String.join(", ", unusable))
                 + "; the default certificate is served");
         return null;
@@ -178,10 +173,10 @@ final class TlsSelection {
         try {
             leaf.checkValidity();
         } catch (CertificateExpiredException e) {
-            reporter.report(ns, name, "the certificate of TLS Secret " + ns + "/" + secretName + " expired on "
+            problems.report(ns, name, "the certificate of TLS Secret " + ns + "/" + secretName + " expired on "
                     + leaf.getNotAfter().toInstant() + "; served anyway");
         } catch (CertificateNotYetValidException e) {
-            reporter.report(ns, name, "the certificate of TLS Secret " + ns + "/" + secretName + " is not valid before "
+            problems.report(ns, name, "the certificate of TLS Secret " + ns + "/" + secretName + " is not valid before "
                     + leaf.getNotBefore().toInstant() + "; served anyway");
         }
     }
