@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressBackend;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressSpec;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -80,9 +81,19 @@ public final class IngressTranslator implements Function<ClusterState, Translati
     private static final String KIND = "Ingress";
 
     private final TranslatorConfig config;
+    private final CertificateCache certificates;
 
+    /** A translator with its own {@link CertificateCache}. */
     public IngressTranslator(TranslatorConfig config) {
+        this(config, new CertificateCache());
+    }
+
+    /**
+     * @param certificates parse results of TLS Secrets kept across this translator's translations
+     */
+    public IngressTranslator(TranslatorConfig config, CertificateCache certificates) {
         this.config = Objects.requireNonNull(config, "config");
+        this.certificates = Objects.requireNonNull(certificates, "certificates");
     }
 
     /** Translates a snapshot; never throws for bad objects (they become problems). */
@@ -191,9 +202,10 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                 }
             }
             // SPEC §10.1: canary Ingresses contribute no certificates
-            TlsSelection selection = new TlsSelection(state.secrets(), this::report);
+            TlsSelection selection = new TlsSelection(secrets, certificates, Instant.now(), this::report);
             TlsCertificates tls = selection.select(mainline.stream().map(Parsed::ingress).toList(),
                     defaultCertificate(selection));
+            certificates.retainOnly(selection.secretsUsed()); // no key outlives its Secret's use
             return new Translation(buildTable().withTls(tls.withClientAuth(clientAuth)), List.copyOf(problems));
         }
 
