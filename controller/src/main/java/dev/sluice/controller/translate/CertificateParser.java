@@ -95,7 +95,8 @@ final class CertificateParser {
         try (PEMParser parser = new PEMParser(new StringReader(pem))) {
             for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
                 if (o instanceof PEMKeyPair pair) {
-                    return converter.getKeyPair(pair).getPrivate(); // PKCS#1 RSA, SEC1 EC
+                    // PKCS#1 RSA, SEC1 EC; only the private half: SEC1's public key is optional
+                    return converter.getPrivateKey(pair.getPrivateKeyInfo());
                 }
                 if (o instanceof PrivateKeyInfo info) {
                     return converter.getPrivateKey(info); // PKCS#8

@@ -15,16 +15,19 @@ import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Date;
+import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x9.X962Parameters;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.jcajce.JcaMiscPEMGenerator;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.util.io.pem.PemObject;
 import org.junit.jupiter.api.Test;
 
 /** Reading TLS Secrets' PEM texts: key formats, chain order, names, validity, and what is refused. */
@@ -56,6 +59,19 @@ class CertificateParserTest {
         assertThat(fromSec1.privateKeyPem()).contains("BEGIN PRIVATE KEY");
         assertThat(fromSec1.names()).containsExactly("ec.example.com");
         assertThat(ok(cert, pkcs8)).isEqualTo(fromSec1);
+    }
+
+    @Test
+    void aSec1EcKeyWithoutItsOptionalPublicKeyIsAccepted() throws Exception {
+        KeyPair ec = ecKeys(new BouncyCastleProvider());
+        String cert = pem(certificate("CN=ec.example.com", ec, "CN=ec.example.com", ec, "ec.example.com"));
+        // what "openssl ec -no_public" writes: the curve, the private value, no public key
+        java.security.interfaces.ECPrivateKey k = (java.security.interfaces.ECPrivateKey) ec.getPrivate();
+        byte[] der = new org.bouncycastle.asn1.sec.ECPrivateKey(256, k.getS(),
+                new X962Parameters(SECObjectIdentifiers.secp256r1)).getEncoded();
+        String sec1 = pem(new PemObject("EC PRIVATE KEY", der));
+
+        assertThat(ok(cert, sec1).privateKeyPem()).contains("BEGIN PRIVATE KEY");
     }
 
     @Test
