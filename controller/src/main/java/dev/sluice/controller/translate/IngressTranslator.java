@@ -30,14 +30,16 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Turns Kubernetes objects into the gateway's {@link RouteTable}, reproducing ingress-nginx's
- * routing (SPEC §1–§4, §6.1, §9). A pure function: the same {@link ClusterState} always gives an
- * equal table, so the sync loop does not republish unchanged tables.
+ * routing (SPEC §1–§4, §6.1, §9). A pure function: the same {@link ClusterState} at the same
+ * {@code now} always gives an equal {@link Translation}, so the sync loop does not republish
+ * unchanged tables and tests can pin the time. It reads no clock. Its only state is a {@link CertificateCache}, which saves work and
+ * changes no result.
  *
  * <p>The passes, in order:
  * <ol>
@@ -76,7 +78,7 @@ import org.slf4j.LoggerFactory;
  * <p>One bad Ingress never takes the others down: whatever goes wrong
  * while translating it becomes a {@link Problem} and that Ingress is left out.
  */
-public final class IngressTranslator implements Function<ClusterState, Translation> {
+public final class IngressTranslator implements BiFunction<ClusterState, Instant, Translation> {
     private static final Logger log = LoggerFactory.getLogger(IngressTranslator.class);
     private static final String KIND = "Ingress";
 
@@ -96,14 +98,19 @@ public final class IngressTranslator implements Function<ClusterState, Translati
         this.certificates = Objects.requireNonNull(certificates, "certificates");
     }
 
-    /** Translates a snapshot; never throws for bad objects (they become problems). */
-    public Translation translate(ClusterState state) {
-        return new Run(state).translate();
+    /**
+     * Translates a snapshot; never throws for bad objects (they become problems).
+     *
+     * @param now the time the translation is for: certificates are checked against it, never
+     *            against the wall clock, so equal inputs give equal results
+     */
+    public Translation translate(ClusterState state, Instant now) {
+        return new Run(state, Objects.requireNonNull(now, "now")).translate();
     }
 
     @Override
-    public Translation apply(ClusterState s) {
-        return translate(s);
+    public Translation apply(ClusterState state, Instant now) {
+        return translate(state, now);
     }
 
     /** An Ingress selected for this controller, with its parsed annotations. */
@@ -124,6 +131,7 @@ public final class IngressTranslator implements Function<ClusterState, Translati
     /** The mutable state of one translation. */
     private final class Run {
         private final ClusterState state;
+        private final Instant now;
         private final BackendResolver backends;
         private final Set<Problem> problems = new LinkedHashSet<>();
         private final Map<String, HostBuilder> hosts = new HashMap<>();
@@ -138,8 +146,9 @@ public final class IngressTranslator implements Function<ClusterState, Translati
         private final Set<String> wwwRedirectHosts = new LinkedHashSet<>();
         private boolean catchAllFallbackSet;
 
-        Run(ClusterState state) {
+        Run(ClusterState state, Instant now) {
             this.state = state;
+            this.now = now;
             this.backends = new BackendResolver(state);
             this.secrets = new SecretIndex(state.secrets());
             this.controllerDefault = controllerDefault();
@@ -202,7 +211,7 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                 }
             }
             // SPEC §10.1: canary Ingresses contribute no certificates
-            TlsSelection selection = new TlsSelection(secrets, certificates, Instant.now(), this::report);
+            TlsSelection selection = new TlsSelection(secrets, certificates, now, this::report);
             TlsCertificates tls = selection.select(mainline.stream().map(Parsed::ingress).toList(),
                     defaultCertificate(selection));
             certificates.retainOnly(selection.secretsUsed()); // no key outlives its Secret's use
