@@ -29,6 +29,9 @@ import org.slf4j.LoggerFactory;
  * snapshot, translates it as of the clock's current time, and publishes only when the table differs from the live one. Events
  * that arrive during a rebuild mark the state dirty again, so nothing is lost. A translation that
  * throws never replaces the live table.
+ *
+ * <p>The translator logs nothing; this loop logs what it returns: new problems as warnings, new
+ * notes at debug level (both only when they first appear, not at every rebuild).
  */
 public final class SyncLoop implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncLoop.class);
@@ -44,6 +47,7 @@ public final class SyncLoop implements AutoCloseable {
     private boolean dirty; // guarded by lock
     private volatile boolean running = true;
     private Set<Problem> lastProblems = Set.of(); // sync thread only
+    private Set<Problem> lastNotes = Set.of(); // sync thread only
 
     private final Counter rebuilds;
     private final Counter publishes;
@@ -148,6 +152,16 @@ public final class SyncLoop implements AutoCloseable {
             }
         }
         lastProblems = problems;
+        if (log.isDebugEnabled()) {
+            for (Problem n : t.notes()) {
+                if (!lastNotes.contains(n)) {
+                    log.debug("[{}/{}] {}: {}", n.namespace(), n.name(), n.kind(), n.message());
+                }
+            }
+            lastNotes = Set.copyOf(t.notes());
+        } else {
+            lastNotes = Set.of(); // turning debug on later logs every note once
+        }
         problemCount.set(problems.size());
         if (!holder.isPublished() || !t.table().equals(holder.current())) {
             holder.publish(t.table());

@@ -21,6 +21,8 @@ import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressBackend;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressSpec;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,14 +33,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiFunction;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Turns Kubernetes objects into the gateway's {@link RouteTable}, reproducing ingress-nginx's
  * routing (SPEC §1–§4, §6.1, §9). A pure function: the same {@link ClusterState} at the same
  * {@code now} always gives an equal {@link Translation}, so the sync loop does not republish
- * unchanged tables and tests can pin the time. It reads no clock. Its only state is a {@link CertificateCache}, which saves work and
+ * unchanged tables and tests can pin the time. It reads no clock and logs nothing: problems and
+ * debug notes are part of the result. Its only state is a {@link CertificateCache}, which saves work and
  * changes no result.
  *
  * <p>The passes, in order:
@@ -79,7 +80,6 @@ import org.slf4j.LoggerFactory;
  * while translating it becomes a {@link Problem} and that Ingress is left out.
  */
 public final class IngressTranslator implements BiFunction<ClusterState, Instant, Translation> {
-    private static final Logger log = LoggerFactory.getLogger(IngressTranslator.class);
     private static final String KIND = "Ingress";
 
     private final TranslatorConfig config;
@@ -134,6 +134,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         private final Instant now;
         private final BackendResolver backends;
         private final Set<Problem> problems = new LinkedHashSet<>();
+        /** Debug-level {@link Translation#notes}. */
+        private final Set<Problem> notes = new LinkedHashSet<>();
         private final Map<String, HostBuilder> hosts = new HashMap<>();
         private final Map<String, Upstream> upstreams = new HashMap<>();
         private final SecretIndex secrets;
@@ -160,12 +162,13 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             List<Ingress> served = new ArrayList<>();
             for (Ingress ing : state.ingresses()) {
                 if (ing.getMetadata() == null || ing.getMetadata().getName() == null) {
-                    log.debug("Ingress without metadata.name skipped");
+                    notes.add(new Problem(KIND, ing.getMetadata() == null ? "" : BackendResolver.namespace(ing), "",
+                            "Ingress without metadata.name skipped"));
                 } else if (classes.accepts(ing)) {
                     served.add(ing);
-                } else if (log.isDebugEnabled()) {
-                    log.debug("[{}/{}] not for this controller (class), ignored", BackendResolver.namespace(ing),
-                            ing.getMetadata().getName());
+                } else {
+                    note(BackendResolver.namespace(ing), ing.getMetadata().getName(),
+                            "not for this controller (class), ignored");
                 }
             }
             List<Parsed> mainline = new ArrayList<>();
@@ -215,7 +218,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             TlsCertificates tls = selection.select(mainline.stream().map(Parsed::ingress).toList(),
                     defaultCertificate(selection));
             certificates.retainOnly(selection.secretsUsed()); // no key outlives its Secret's use
-            return new Translation(buildTable().withTls(tls.withClientAuth(clientAuth)), List.copyOf(problems));
+            return new Translation(buildTable().withTls(tls.withClientAuth(clientAuth)), List.copyOf(problems),
+                    List.copyOf(notes));
         }
 
         /**
@@ -478,8 +482,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             BackendResolver.Resolution r = backends.resolve(p.namespace(), b.getService());
             if (r.problem() != null) {
                 report(p.namespace(), p.name(), r.problem() + " (" + what + " answers 503)");
-            } else if (!r.backend().hasEndpoints() && log.isDebugEnabled()) {
-                log.debug("[{}/{}] backend {} has no ready endpoints", p.namespace(), p.name(), r.backend().name());
+            } else if (!r.backend().hasEndpoints()) {
+                note(p.namespace(), p.name(), "backend " + r.backend().name() + " has no ready endpoints");
             }
             return r.backend();
         }
@@ -528,7 +532,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             }
             if (!b.hasEndpoints()) {
                 // ingress-nginx falls back to its internal 404 server while the service is empty
-                log.debug("default backend service {} has no ready endpoints; using the built-in 404", service);
+                notes.add(new Problem("Service", ns, name, "default backend service " + service
+                        + " has no ready endpoints; using the built-in 404"));
                 return Route.notFound();
             }
             return new Route(new PathMatcher.Prefix("/"), Route.BUILT_IN, b, RouteOptions.DEFAULTS);
@@ -560,9 +565,16 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             problems.add(new Problem(KIND, namespace, name, message));
         }
 
+        private void note(String namespace, String name, String message) {
+            notes.add(new Problem(KIND, namespace, name, message));
+        }
+
+        /** A bug or an object shape nobody foresaw: the problem for the operator, the trace as a note. */
         private void failed(String namespace, String name, RuntimeException e) {
-            log.warn("[{}/{}] translation failed; Ingress left out", namespace, name, e);
             report(namespace, name, "could not be translated (" + e + "); Ingress left out");
+            StringWriter trace = new StringWriter();
+            e.printStackTrace(new PrintWriter(trace));
+            note(namespace, name, "translation failed: " + trace);
         }
     }
 

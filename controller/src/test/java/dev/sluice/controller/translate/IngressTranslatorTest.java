@@ -2,6 +2,7 @@ package dev.sluice.controller.translate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.controller.testing.Fixtures;
 import dev.sluice.gateway.proxy.TestCertificates;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.RoutingDecision;
@@ -112,6 +113,23 @@ class IngressTranslatorTest {
         assertThat(t.table().hosts()).doesNotContainKey("broken.test");
         // ... and the others are unaffected
         assertThat(t.table()).isEqualTo(translator.translate(state, NOW).table());
+        // the stack trace is returned for the sync loop to log, the translator logs nothing
+        assertThat(t.notes()).anySatisfy(n -> assertThat(n.message()).startsWith("translation failed: ")
+                .contains("NullPointerException", "at dev.sluice.controller.translate.IngressTranslator"));
+    }
+
+    @Test
+    void whatWasOnlyLoggedAtDebugLevelIsReturnedAsNotes() {
+        Ingress other = Fixtures.ingress("default", "other", "other.test", "/", "web", 80);
+        other.getMetadata().setAnnotations(Map.of("kubernetes.io/ingress.class", "traefik"));
+        Translation t = translator.translate(new ClusterState(List.of(Fixtures.ingress("default", "web", "web.test", "/",
+                "web", 80), other), List.of(), List.of(Fixtures.service("default", "web", 80)), List.of(), List.of(),
+                List.of()), NOW);
+
+        assertThat(t.problems()).isEmpty();
+        assertThat(t.notes()).extracting(Problem::toString).containsExactly(
+                "Ingress default/other: not for this controller (class), ignored",
+                "Ingress default/web: backend default-web-80 has no ready endpoints");
     }
 
     @Test
@@ -124,6 +142,7 @@ class IngressTranslatorTest {
                         List.of()), NOW);
         assertThat(t.table()).isEqualTo(RouteTable.EMPTY);
         assertThat(t.problems()).isEmpty();
+        assertThat(t.notes()).extracting(Problem::message).containsOnly("Ingress without metadata.name skipped");
     }
 
     @Test
