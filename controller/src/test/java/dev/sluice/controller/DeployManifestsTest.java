@@ -15,6 +15,7 @@ import dev.sluice.gateway.route.RoutingDecision;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -111,8 +112,8 @@ class DeployManifestsTest {
         List<ParsedManifest> withV1 = new ArrayList<>(common);
         withV1.add(v1);
 
-        Translation a = translator.apply(ParsedManifest.toClusterState(withLegacy));
-        Translation b = translator.apply(ParsedManifest.toClusterState(withV1));
+        Translation a = translator.apply(ParsedManifest.toClusterState(withLegacy), Instant.now());
+        Translation b = translator.apply(ParsedManifest.toClusterState(withV1), Instant.now());
 
         assertThat(a.problems()).isEmpty();
         assertThat(b.problems()).isEmpty();

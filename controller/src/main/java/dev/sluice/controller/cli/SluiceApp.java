@@ -9,6 +9,7 @@ import dev.sluice.controller.status.StatusUpdater;
 import dev.sluice.controller.sync.SyncLoop;
 import dev.sluice.controller.translate.ClusterState;
 import dev.sluice.controller.translate.IngressClassFilter;
+import dev.sluice.controller.translate.CertificateCache;
 import dev.sluice.controller.translate.IngressTranslator;
 import dev.sluice.controller.translate.Problem;
 import dev.sluice.controller.translate.TranslatorConfig;
@@ -22,6 +23,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -155,8 +157,10 @@ public final class SluiceApp implements AutoCloseable {
             default -> throw new IllegalStateException("unknown mode " + options.mode());
         }
 
-        sync = new SyncLoop(snapshot, new IngressTranslator(translatorConfig), holder, problemSink,
-                SYNC_DEBOUNCE, registry);
+        // the translator keeps parsed TLS Secrets between rebuilds in a cache of its own; the loop
+        // hands it the time of each rebuild (certificate validity), the translator reads no clock
+        sync = new SyncLoop(snapshot, new IngressTranslator(translatorConfig, new CertificateCache()), Clock.systemUTC(),
+                holder, problemSink, SYNC_DEBOUNCE, registry);
         if (manifests != null) {
             try {
                 manifests.start();

@@ -8,12 +8,14 @@ import dev.sluice.gateway.route.RouteTableHolder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,15 +26,19 @@ import org.slf4j.LoggerFactory;
  * <p>Level-triggered, like ingress-nginx's sync loop and Traefik's throttled provider: sources
  * call {@link #markDirty()} for every event and never pass payloads; the loop waits a short
  * {@code debounce} so a burst of events becomes one rebuild, takes a fresh {@link ClusterState}
- * snapshot, translates it, and publishes only when the table differs from the live one. Events
+ * snapshot, translates it as of the clock's current time, and publishes only when the table differs from the live one. Events
  * that arrive during a rebuild mark the state dirty again, so nothing is lost. A translation that
  * throws never replaces the live table.
+ *
+ * <p>The translator logs nothing; this loop logs what it returns: new problems as warnings, new
+ * notes at debug level (both only when they first appear, not at every rebuild).
  */
 public final class SyncLoop implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncLoop.class);
 
     private final Supplier<ClusterState> snapshot;
-    private final Function<ClusterState, Translation> translator;
+    private final BiFunction<ClusterState, Instant, Translation> translator;
+    private final Clock clock;
     private final RouteTableHolder holder;
     private final Consumer<List<Problem>> problemSink;
     private final Duration debounce;
@@ -41,6 +47,7 @@ public final class SyncLoop implements AutoCloseable {
     private boolean dirty; // guarded by lock
     private volatile boolean running = true;
     private Set<Problem> lastProblems = Set.of(); // sync thread only
+    private Set<Problem> lastNotes = Set.of(); // sync thread only
 
     private final Counter rebuilds;
     private final Counter publishes;
@@ -49,18 +56,31 @@ public final class SyncLoop implements AutoCloseable {
     private final AtomicInteger problemCount = new AtomicInteger();
 
     /**
+     * A loop that translates as of the system clock's time at each rebuild.
+     *
      * @param snapshot    returns the current objects (called on the sync thread)
-     * @param translator  pure function from objects to table and problems
+     * @param translator  pure function from objects and the time to table and problems
      * @param holder      where tables are published
      * @param problemSink receives the full problem list after every rebuild (e.g. to raise
      *                    Kubernetes Events); new problems are logged here already
      * @param debounce    how long to wait after the first event of a burst
      * @param registry    metrics
      */
-    public SyncLoop(Supplier<ClusterState> snapshot, Function<ClusterState, Translation> translator,
+    public SyncLoop(Supplier<ClusterState> snapshot, BiFunction<ClusterState, Instant, Translation> translator,
             RouteTableHolder holder, Consumer<List<Problem>> problemSink, Duration debounce, MeterRegistry registry) {
+        this(snapshot, translator, Clock.systemUTC(), holder, problemSink, debounce, registry);
+    }
+
+    /**
+     * Like the other constructor, with the clock read once per rebuild and handed to the
+     * translator (the translator itself never reads one).
+     */
+    public SyncLoop(Supplier<ClusterState> snapshot, BiFunction<ClusterState, Instant, Translation> translator,
+            Clock clock, RouteTableHolder holder, Consumer<List<Problem>> problemSink, Duration debounce,
+            MeterRegistry registry) {
         this.snapshot = snapshot;
         this.translator = translator;
+        this.clock = clock;
         this.holder = holder;
         this.problemSink = problemSink;
         this.debounce = debounce;
@@ -124,7 +144,7 @@ public final class SyncLoop implements AutoCloseable {
     /** Rebuilds and publishes synchronously on the caller's thread (used by the loop). */
     void rebuild() {
         rebuilds.increment();
-        Translation t = rebuildTime.record(() -> translator.apply(snapshot.get()));
+        Translation t = rebuildTime.record(() -> translator.apply(snapshot.get(), clock.instant()));
         Set<Problem> problems = Set.copyOf(t.problems());
         for (Problem p : t.problems()) {
             if (!lastProblems.contains(p)) {
@@ -132,6 +152,16 @@ public final class SyncLoop implements AutoCloseable {
             }
         }
         lastProblems = problems;
+        if (log.isDebugEnabled()) {
+            for (Problem n : t.notes()) {
+                if (!lastNotes.contains(n)) {
+                    log.debug("[{}/{}] {}: {}", n.namespace(), n.name(), n.kind(), n.message());
+                }
+            }
+            lastNotes = Set.copyOf(t.notes());
+        } else {
+            lastNotes = Set.of(); // turning debug on later logs every note once
+        }
         problemCount.set(problems.size());
         if (!holder.isPublished() || !t.table().equals(holder.current())) {
             holder.publish(t.table());

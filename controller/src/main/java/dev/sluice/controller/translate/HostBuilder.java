@@ -41,11 +41,6 @@ final class HostBuilder {
         }
     }
 
-    /** Receives a problem about the Ingress that declared a path. */
-    interface ProblemSink {
-        void report(String namespace, String name, String message);
-    }
-
     private record PathKey(String path, PathKind kind) {}
 
     private final String host;

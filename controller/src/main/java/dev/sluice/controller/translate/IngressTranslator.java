@@ -21,6 +21,9 @@ import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressBackend;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressSpec;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -29,14 +32,15 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.Function;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.function.BiFunction;
 
 /**
  * Turns Kubernetes objects into the gateway's {@link RouteTable}, reproducing ingress-nginx's
- * routing (SPEC §1–§4, §6.1, §9). A pure function: the same {@link ClusterState} always gives an
- * equal table, so the sync loop does not republish unchanged tables.
+ * routing (SPEC §1–§4, §6.1, §9). A pure function: the same {@link ClusterState} at the same
+ * {@code now} always gives an equal {@link Translation}, so the sync loop does not republish
+ * unchanged tables and tests can pin the time. It reads no clock and logs nothing: problems and
+ * debug notes are part of the result. Its only state is a {@link CertificateCache}, which saves work and
+ * changes no result.
  *
  * <p>The passes, in order:
  * <ol>
@@ -76,24 +80,38 @@ import org.slf4j.LoggerFactory;
  * <p>One bad Ingress never takes the others down: whatever goes wrong
  * while translating it becomes a {@link Problem} and that Ingress is left out.
  */
-public final class IngressTranslator implements Function<ClusterState, Translation> {
-    private static final Logger log = LoggerFactory.getLogger(IngressTranslator.class);
+public final class IngressTranslator implements BiFunction<ClusterState, Instant, Translation> {
     private static final String KIND = "Ingress";
 
     private final TranslatorConfig config;
+    private final CertificateCache certificates;
 
+    /** A translator with its own {@link CertificateCache}. */
     public IngressTranslator(TranslatorConfig config) {
-        this.config = Objects.requireNonNull(config, "config");
+        this(config, new CertificateCache());
     }
 
-    /** Translates a snapshot; never throws for bad objects (they become problems). */
-    public Translation translate(ClusterState state) {
-        return new Run(state).translate();
+    /**
+     * @param certificates parse results of TLS Secrets kept across this translator's translations
+     */
+    public IngressTranslator(TranslatorConfig config, CertificateCache certificates) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.certificates = Objects.requireNonNull(certificates, "certificates");
+    }
+
+    /**
+     * Translates a snapshot; never throws for bad objects (they become problems).
+     *
+     * @param now the time the translation is for: certificates are checked against it, never
+     *            against the wall clock, so equal inputs give equal results
+     */
+    public Translation translate(ClusterState state, Instant now) {
+        return new Run(state, Objects.requireNonNull(now, "now")).translate();
     }
 
     @Override
-    public Translation apply(ClusterState s) {
-        return translate(s);
+    public Translation apply(ClusterState state, Instant now) {
+        return translate(state, now);
     }
 
     /** An Ingress selected for this controller, with its parsed annotations. */
@@ -114,8 +132,11 @@ public final class IngressTranslator implements Function<ClusterState, Translati
     /** The mutable state of one translation. */
     private final class Run {
         private final ClusterState state;
+        private final Instant now;
         private final BackendResolver backends;
         private final Set<Problem> problems = new LinkedHashSet<>();
+        /** Debug-level {@link Translation#notes}. */
+        private final Set<Problem> notes = new LinkedHashSet<>();
         private final Map<String, HostBuilder> hosts = new HashMap<>();
         private final Map<String, Upstream> upstreams = new HashMap<>();
         private final SecretIndex secrets;
@@ -128,8 +149,9 @@ public final class IngressTranslator implements Function<ClusterState, Translati
         private final Set<String> wwwRedirectHosts = new LinkedHashSet<>();
         private boolean catchAllFallbackSet;
 
-        Run(ClusterState state) {
+        Run(ClusterState state, Instant now) {
             this.state = state;
+            this.now = now;
             this.backends = new BackendResolver(state);
             this.secrets = new SecretIndex(state.secrets());
             this.controllerDefault = controllerDefault();
@@ -141,12 +163,13 @@ public final class IngressTranslator implements Function<ClusterState, Translati
             List<Ingress> served = new ArrayList<>();
             for (Ingress ing : state.ingresses()) {
                 if (ing.getMetadata() == null || ing.getMetadata().getName() == null) {
-                    log.debug("Ingress without metadata.name skipped");
+                    notes.add(new Problem(KIND, ing.getMetadata() == null ? "" : BackendResolver.namespace(ing), "",
+                            "Ingress without metadata.name skipped"));
                 } else if (classes.accepts(ing)) {
                     served.add(ing);
-                } else if (log.isDebugEnabled()) {
-                    log.debug("[{}/{}] not for this controller (class), ignored", BackendResolver.namespace(ing),
-                            ing.getMetadata().getName());
+                } else {
+                    note(BackendResolver.namespace(ing), ing.getMetadata().getName(),
+                            "not for this controller (class), ignored");
                 }
             }
             List<Parsed> mainline = new ArrayList<>();
@@ -192,10 +215,12 @@ public final class IngressTranslator implements Function<ClusterState, Translati
                 }
             }
             // SPEC §10.1: canary Ingresses contribute no certificates
-            TlsSelection selection = new TlsSelection(state.secrets(), this::report);
+            TlsSelection selection = new TlsSelection(secrets, certificates, now, this::report);
             TlsCertificates tls = selection.select(mainline.stream().map(Parsed::ingress).toList(),
                     defaultCertificate(selection));
-            return new Translation(buildTable().withTls(tls.withClientAuth(clientAuth)), List.copyOf(problems));
+            certificates.retainOnly(selection.secretsUsed()); // no key outlives its Secret's use
+            return new Translation(buildTable().withTls(tls.withClientAuth(clientAuth)), List.copyOf(problems),
+                    List.copyOf(notes));
         }
 
         /**
@@ -458,8 +483,8 @@ public final class IngressTranslator implements Function<ClusterState, Translati
             BackendResolver.Resolution r = backends.resolve(p.namespace(), b.getService());
             if (r.problem() != null) {
                 report(p.namespace(), p.name(), r.problem() + " (" + what + " answers 503)");
-            } else if (!r.backend().hasEndpoints() && log.isDebugEnabled()) {
-                log.debug("[{}/{}] backend {} has no ready endpoints", p.namespace(), p.name(), r.backend().name());
+            } else if (!r.backend().hasEndpoints()) {
+                note(p.namespace(), p.name(), "backend " + r.backend().name() + " has no ready endpoints");
             }
             return r.backend();
         }
@@ -508,7 +533,8 @@ public final class IngressTranslator implements Function<ClusterState, Translati
             }
             if (!b.hasEndpoints()) {
                 // ingress-nginx falls back to its internal 404 server while the service is empty
-                log.debug("default backend service {} has no ready endpoints; using the built-in 404", service);
+                notes.add(new Problem("Service", ns, name, "default backend service " + service
+                        + " has no ready endpoints; using the built-in 404"));
                 return Route.notFound();
             }
             return new Route(new PathMatcher.Prefix("/"), Route.BUILT_IN, b, RouteOptions.DEFAULTS);
@@ -517,7 +543,7 @@ public final class IngressTranslator implements Function<ClusterState, Translati
         private RouteTable buildTable() {
             Map<String, HostRoutes> exact = new HashMap<>();
             Map<String, HostRoutes> wildcards = new HashMap<>();
-            HostBuilder.ProblemSink sink = this::report;
+            ProblemSink sink = this::report;
             for (HostBuilder hb : hosts.values()) {
                 HostRoutes hr = hb.build(sink);
                 if (hb.host().startsWith("*.")) {
@@ -540,9 +566,16 @@ public final class IngressTranslator implements Function<ClusterState, Translati
             problems.add(new Problem(KIND, namespace, name, message));
         }
 
+        private void note(String namespace, String name, String message) {
+            notes.add(new Problem(KIND, namespace, name, message));
+        }
+
+        /** A bug or an object shape nobody foresaw: the problem for the operator, the trace as a note. */
         private void failed(String namespace, String name, RuntimeException e) {
-            log.warn("[{}/{}] translation failed; Ingress left out", namespace, name, e);
             report(namespace, name, "could not be translated (" + e + "); Ingress left out");
+            StringWriter trace = new StringWriter();
+            e.printStackTrace(new PrintWriter(trace));
+            note(namespace, name, "translation failed: " + trace);
         }
     }
 

@@ -6,35 +6,16 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressTLS;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.StringReader;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.PrivateKey;
-import java.security.PublicKey;
-import java.security.Signature;
-import java.security.cert.CertificateExpiredException;
-import java.security.cert.CertificateFactory;
-import java.security.cert.CertificateNotYetValidException;
-import java.security.cert.X509Certificate;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import javax.naming.ldap.LdapName;
-import javax.naming.ldap.Rdn;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Chooses the server certificate of every host from the Ingresses' {@code tls:} sections and
@@ -55,32 +36,44 @@ import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
  *       redirected to HTTPS. Each of these except the empty name is a {@link Problem} on the
  *       Ingress naming the Secret.
  * </ul>
- * Expired certificates are still served, with a Problem as a warning. Wildcard rule hosts
- * ({@code *.foo.com}) get a wildcard entry. Keys are stored PKCS#8 (PKCS#1 RSA and SEC1 EC keys
- * are converted), so the proxy loads every key the same way.
+ * Certificates that are expired or not yet valid at the translation's {@code now} are still
+ * served, with a Problem as a warning. Wildcard rule hosts ({@code *.foo.com}) get a wildcard
+ * entry.
+ *
+ * <p>This class is the policy only: reading the PEM texts and matching names is
+ * {@link CertificateParser}'s and {@link ParsedCertificate}'s work, and parse results come from
+ * the translator's {@link CertificateCache}. Used by one translation only; after
+ * {@link #select}, {@link #secretsUsed} names the Secrets whose parse results it needed.
  */
 final class TlsSelection {
     static final String TLS_TYPE = "kubernetes.io/tls";
 
-    /** Where problems go: namespace, name of the Ingress, message. */
-    interface Reporter {
-        void report(String namespace, String name, String message);
+    /** A Secret read and checked: either a usable certificate or why not. */
+    private record Loaded(TlsCertificate certificate, ParsedCertificate parsed, String error) {
+        static Loaded failed(String why) {
+            return new Loaded(null, null, why);
+        }
     }
 
-    /** A Secret read and checked: either a usable certificate or why not. */
-    private record Loaded(TlsCertificate certificate, X509Certificate leaf, String error) {}
-
-    private final Map<String, Secret> secrets = new HashMap<>();
+    private final SecretIndex secrets;
+    private final CertificateCache cache;
+    private final Instant now;
+    private final ProblemSink problems;
+    /** This translation's lookups by {@code namespace/name}: a Secret named twice is read once. */
     private final Map<String, Loaded> loaded = new HashMap<>();
-    private final Reporter reporter;
+    private final Set<String> parsedSecrets = new HashSet<>();
 
-    TlsSelection(Collection<Secret> secrets, Reporter reporter) {
-        for (Secret s : secrets) {
-            if (s.getMetadata() != null && s.getMetadata().getName() != null) {
-                this.secrets.put(BackendResolver.namespace(s) + "/" + s.getMetadata().getName(), s);
-            }
-        }
-        this.reporter = reporter;
+    /**
+     * @param secrets  the snapshot's Secrets
+     * @param cache    parse results kept across translations
+     * @param now      the time certificate validity is checked against
+     * @param problems where problems about Ingresses go
+     */
+    TlsSelection(SecretIndex secrets, CertificateCache cache, Instant now, ProblemSink problems) {
+        this.secrets = Objects.requireNonNull(secrets, "secrets");
+        this.cache = Objects.requireNonNull(cache, "cache");
+        this.now = Objects.requireNonNull(now, "now");
+        this.problems = Objects.requireNonNull(problems, "problems");
     }
 
     /**
@@ -91,8 +84,8 @@ final class TlsSelection {
      */
     TlsCertificates select(List<Ingress> oldestFirst, TlsCertificate defaultCertificate) {
         Map<String, TlsCertificate> byHost = new LinkedHashMap<>();
-        java.util.Set<String> defaultHosts = new java.util.HashSet<>();
-        java.util.Set<String> decided = new java.util.HashSet<>();
+        Set<String> defaultHosts = new HashSet<>();
+        Set<String> decided = new HashSet<>();
         for (Ingress ing : oldestFirst) {
             List<IngressTLS> tls = ing.getSpec() == null ? null : ing.getSpec().getTls();
             if (tls == null || tls.isEmpty() || ing.getSpec().getRules() == null) {
@@ -120,7 +113,7 @@ final class TlsSelection {
      * {@code null} with the reason given to {@code problem} when it is missing or invalid (the
      * proxy then keeps its generated fake certificate).
      */
-    TlsCertificate defaultCertificate(String namespace, String name, java.util.function.Consumer<String> problem) {
+    TlsCertificate defaultCertificate(String namespace, String name, Consumer<String> problem) {
         Loaded l = load(namespace, name);
         if (l.error() != null) {
             problem.accept("--default-ssl-certificate " + namespace + "/" + name + ": " + l.error()
@@ -128,6 +121,11 @@ final class TlsSelection {
             return null;
         }
         return l.certificate();
+    }
+
+    /** {@code namespace/name} of every Secret whose PEM texts this selection needed parsed. */
+    Set<String> secretsUsed() {
+        return Set.copyOf(parsedSecrets);
     }
 
     private TlsCertificate choose(Ingress ing, List<IngressTLS> tls, String host) {
@@ -141,16 +139,16 @@ final class TlsSelection {
                 }
                 Loaded l = load(ns, secretName);
                 if (l.error() != null) {
-                    reporter.report(ns, name, "TLS Secret " + ns + "/" + secretName + " for host " + host + ": "
+                    problems.report(ns, name, "TLS Secret " + ns + "/" + secretName + " for host " + host + ": "
                             + l.error() + "; the default certificate is served");
                     return null;
                 }
-                if (!covers(l.leaf(), host)) {
-                    reporter.report(ns, name, "the certificate of TLS Secret " + ns + "/" + secretName
+                if (!l.parsed().covers(host)) {
+                    problems.report(ns, name, "the certificate of TLS Secret " + ns + "/" + secretName
                             + " does not cover host " + host + "; the default certificate is served");
                     return null;
                 }
-                warnIfExpired(ns, name, secretName, l.leaf());
+                warnIfExpired(ns, name, secretName, l.parsed());
                 return l.certificate();
             }
         }
@@ -163,230 +161,50 @@ final class TlsSelection {
             Loaded l = load(ns, secretName);
             if (l.error() != null) {
                 unusable.add(ns + "/" + secretName + " (" + l.error() + ")");
-            } else if (covers(l.leaf(), host)) {
-                warnIfExpired(ns, name, secretName, l.leaf());
+            } else if (l.parsed().covers(host)) {
+                warnIfExpired(ns, name, secretName, l.parsed());
                 return l.certificate();
             }
         }
-        reporter.report(ns, name, "no TLS Secret of this Ingress covers host " + host
+        problems.report(ns, name, "no TLS Secret of this Ingress covers host " + host
                 + (unusable.isEmpty() ? "" : "; unusable: " + String.join(", ", unusable))
                 + "; the default certificate is served");
         return null;
     }
 
-    private void warnIfExpired(String ns, String name, String secretName, X509Certificate leaf) {
-        try {
-            leaf.checkValidity();
-        } catch (CertificateExpiredException e) {
-            reporter.report(ns, name, "the certificate of TLS Secret " + ns + "/" + secretName + " expired on "
-                    + leaf.getNotAfter().toInstant() + "; served anyway");
-        } catch (CertificateNotYetValidException e) {
-            reporter.report(ns, name, "the certificate of TLS Secret " + ns + "/" + secretName + " is not valid before "
-                    + leaf.getNotBefore().toInstant() + "; served anyway");
+    /** Same order as {@code X509Certificate.checkValidity}: not yet valid, then expired. */
+    private void warnIfExpired(String ns, String name, String secretName, ParsedCertificate c) {
+        if (c.notYetValidAt(now)) {
+            problems.report(ns, name, "the certificate of TLS Secret " + ns + "/" + secretName + " is not valid before "
+                    + c.notBefore() + "; served anyway");
+        } else if (c.expiredAt(now)) {
+            problems.report(ns, name, "the certificate of TLS Secret " + ns + "/" + secretName + " expired on "
+                    + c.notAfter() + "; served anyway");
         }
     }
 
     private Loaded load(String ns, String secretName) {
-        return loaded.computeIfAbsent(ns + "/" + secretName, this::read);
+        return loaded.computeIfAbsent(ns + "/" + secretName, key -> read(ns, secretName, key));
     }
 
-    private Loaded read(String key) {
-        Secret s = secrets.get(key);
+    private Loaded read(String ns, String secretName, String key) {
+        Secret s = secrets.get(ns, secretName);
         if (s == null) {
-            return failed("not found");
+            return Loaded.failed("not found");
         }
         if (!TLS_TYPE.equals(s.getType())) {
-            return failed("type is " + s.getType() + ", not " + TLS_TYPE);
+            return Loaded.failed("type is " + s.getType() + ", not " + TLS_TYPE);
         }
         String certPem = SecretIndex.value(s, "tls.crt");
         String keyPem = SecretIndex.value(s, "tls.key");
         if (certPem == null || keyPem == null) {
-            return failed("tls.crt or tls.key missing or empty");
+            return Loaded.failed("tls.crt or tls.key missing or empty");
         }
-        Content content = new Content(key, certPem, keyPem);
-        synchronized (PARSED) {
-            Loaded cached = PARSED.get(content);
-            if (cached != null) {
-                return cached;
-            }
+        parsedSecrets.add(key);
+        CertificateParser.Result r = cache.get(key, certPem, keyPem);
+        if (r.error() != null) {
+            return Loaded.failed(r.error());
         }
-        Loaded l = parse(content);
-        synchronized (PARSED) {
-            PARSED.put(content, l);
-        }
-        return l;
-    }
-
-    /** A Secret's name and PEM texts: what the parse result depends on. */
-    private record Content(String secret, String certPem, String keyPem) {}
-
-    /**
-     * Parse results by content, shared by all translations: every rebuild (an endpoint change is
-     * enough) reads every TLS Secret, and parsing plus the key check cost milliseconds each.
-     * Least recently used entries go first.
-     */
-    private static final Map<Content, Loaded> PARSED = new LinkedHashMap<>(64, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Content, Loaded> eldest) {
-            return size() > 4096;
-        }
-    };
-
-    private static Loaded parse(Content content) {
-        String key = content.secret();
-        String certPem = content.certPem();
-        String keyPem = content.keyPem();
-        List<X509Certificate> chain;
-        try {
-            chain = new ArrayList<>();
-            for (var c : CertificateFactory.getInstance("X.509")
-                    .generateCertificates(new ByteArrayInputStream(certPem.getBytes(StandardCharsets.US_ASCII)))) {
-                chain.add((X509Certificate) c);
-            }
-        } catch (GeneralSecurityException | RuntimeException e) {
-            return failed("tls.crt is not a PEM certificate (" + e.getMessage() + ")");
-        }
-        if (chain.isEmpty()) {
-            return failed("tls.crt holds no certificate");
-        }
-        PrivateKey privateKey;
-        try {
-            privateKey = privateKey(keyPem);
-        } catch (IOException | RuntimeException e) {
-            return failed("tls.key is not a PEM private key (" + e.getMessage() + ")");
-        }
-        if (privateKey == null) {
-            return failed("tls.key holds no unencrypted private key");
-        }
-        if (!matches(privateKey, chain.get(0).getPublicKey())) {
-            return failed("tls.key does not match the certificate in tls.crt");
-        }
-        try {
-            return new Loaded(new TlsCertificate(key, pem(chain), pkcs8(privateKey)), chain.get(0), null);
-        } catch (IOException | GeneralSecurityException e) {
-            return failed("cannot re-encode the key (" + e.getMessage() + ")");
-        }
-    }
-
-    private static Loaded failed(String why) {
-        return new Loaded(null, null, why);
-    }
-
-    private static PrivateKey privateKey(String pem) throws IOException {
-        JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-        try (PEMParser parser = new PEMParser(new StringReader(pem))) {
-            for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
-                if (o instanceof PEMKeyPair pair) {
-                    return converter.getKeyPair(pair).getPrivate(); // PKCS#1 RSA, SEC1 EC
-                }
-                if (o instanceof PrivateKeyInfo info) {
-                    return converter.getPrivateKey(info); // PKCS#8
-                }
-            }
-        }
-        return null;
-    }
-
-    /** Whether the key signs what the certificate's public key verifies. */
-    private static boolean matches(PrivateKey key, PublicKey publicKey) {
-        String algorithm = switch (key.getAlgorithm()) {
-            case "RSA" -> "SHA256withRSA";
-            case "EC", "ECDSA" -> "SHA256withECDSA";
-            case "Ed25519", "EdDSA" -> "Ed25519";
-            default -> null;
-        };
-        if (algorithm == null) {
-            return false;
-        }
-        try {
-            byte[] probe = "sluice key check".getBytes(StandardCharsets.US_ASCII);
-            Signature signer = Signature.getInstance(algorithm);
-            signer.initSign(key);
-            signer.update(probe);
-            byte[] signature = signer.sign();
-            Signature verifier = Signature.getInstance(algorithm);
-            verifier.initVerify(publicKey);
-            verifier.update(probe);
-            return verifier.verify(signature);
-        } catch (GeneralSecurityException | RuntimeException e) {
-            return false; // e.g. an RSA key with an EC certificate
-        }
-    }
-
-    /**
-     * Whether {@code cert} is valid for {@code host} (which may itself be a wildcard such as
-     * {@code *.foo.com}, then only an equal wildcard SAN covers it).
-     */
-    static boolean covers(X509Certificate cert, String host) {
-        List<String> names = new ArrayList<>();
-        try {
-            Collection<List<?>> sans = cert.getSubjectAlternativeNames();
-            if (sans != null) {
-                for (List<?> san : sans) {
-                    if (Integer.valueOf(2).equals(san.get(0))) {
-                        names.add(String.valueOf(san.get(1)));
-                    }
-                }
-            }
-        } catch (GeneralSecurityException e) {
-            return false;
-        }
-        if (names.isEmpty()) {
-            String cn = commonName(cert);
-            if (cn != null) {
-                names.add(cn);
-            }
-        }
-        for (String n : names) {
-            if (nameMatches(n.toLowerCase(Locale.ROOT), host)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean nameMatches(String pattern, String host) {
-        if (pattern.endsWith(".")) {
-            pattern = pattern.substring(0, pattern.length() - 1);
-        }
-        if (pattern.equals(host)) {
-            return true;
-        }
-        if (pattern.startsWith("*.") && !host.startsWith("*")) {
-            int dot = host.indexOf('.');
-            return dot > 0 && host.substring(dot).equals(pattern.substring(1));
-        }
-        return false;
-    }
-
-    private static String commonName(X509Certificate cert) {
-        try {
-            for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
-                if (rdn.getType().equalsIgnoreCase("CN")) {
-                    return String.valueOf(rdn.getValue());
-                }
-            }
-        } catch (javax.naming.InvalidNameException e) {
-            return null;
-        }
-        return null;
-    }
-
-    private static String pem(List<X509Certificate> chain) throws IOException {
-        StringWriter out = new StringWriter();
-        try (JcaPEMWriter w = new JcaPEMWriter(out)) {
-            for (X509Certificate c : chain) {
-                w.writeObject(c);
-            }
-        }
-        return out.toString();
-    }
-
-    private static String pkcs8(PrivateKey key) throws IOException, GeneralSecurityException {
-        StringWriter out = new StringWriter();
-        try (JcaPEMWriter w = new JcaPEMWriter(out)) {
-            w.writeObject(new JcaPKCS8Generator(key, null));
-        }
-        return out.toString();
+        return new Loaded(r.certificate().toTlsCertificate(key), r.certificate(), null);
     }
 }

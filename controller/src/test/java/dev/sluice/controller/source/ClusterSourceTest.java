@@ -56,12 +56,12 @@ class ClusterSourceTest {
     private void start(String watchNamespace) {
         IngressTranslator translator = new IngressTranslator(TranslatorConfig.DEFAULTS);
         java.util.concurrent.Semaphore gate = translatorGate;
-        loop = new SyncLoop(() -> source.snapshot(), state -> {
+        loop = new SyncLoop(() -> source.snapshot(), (state, now) -> {
                     if (gate != null) {
                         gate.acquireUninterruptibly();
                         gate.release();
                     }
-                    return translator.apply(state);
+                    return translator.apply(state, now);
                 }, holder,
                 problems -> {}, debounce, new SimpleMeterRegistry());
         source = new ClusterSource(client, watchNamespace, () -> {

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -157,7 +158,7 @@ class ManifestSourceTest {
         }
         start(dir);
         IngressTranslator translator = new IngressTranslator(TranslatorConfig.DEFAULTS);
-        RoutingDecision d = translator.translate(source.snapshot()).table().decide("node:31234", "/pay/x", "http");
+        RoutingDecision d = translator.translate(source.snapshot(), Instant.now()).table().decide("node:31234", "/pay/x", "http");
         assertThat(d).isInstanceOfSatisfying(RoutingDecision.Forward.class, f -> {
             assertThat(f.backend().name()).isEqualTo("default-pay-service-v1-80");
             assertThat(f.upstreamUri()).isEqualTo("/");
@@ -165,7 +166,7 @@ class ManifestSourceTest {
         // move /pay to the user service: the next snapshot routes it there
         Files.writeString(file, Files.readString(file).replace("serviceName: pay-service-v1", "serviceName: user-service-v1"));
         await().atMost(WITHIN_A_SECOND).untilAsserted(() -> assertThat(
-                translator.translate(source.snapshot()).table().decide("node:31234", "/pay/x", "http"))
+                translator.translate(source.snapshot(), Instant.now()).table().decide("node:31234", "/pay/x", "http"))
                 .isInstanceOfSatisfying(RoutingDecision.Forward.class,
                         f -> assertThat(f.backend().name()).isEqualTo("default-user-service-v1-80")));
     }

@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressBuilder;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -207,7 +208,7 @@ class AccessControlTranslationTest {
                 List.of(), List.of(new EndpointsBuilder().withNewMetadata().withNamespace("default").withName("app")
                         .endMetadata().addNewSubset().addNewAddress().withIp("127.0.0.5").endAddress()
                         .addNewPort().withPort(8080).endPort().endSubset().build()),
-                secrets));
+                secrets), Instant.now());
     }
 
     private static Ingress ingress(String name, String host, Map<String, String> annotations) {

@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -52,7 +53,7 @@ class CanaryExamplesTest {
         }
         all.append(SLICES);
         return new IngressTranslator(TranslatorConfig.DEFAULTS)
-                .translate(ManifestParser.parse(canaryFile, all.toString()).toClusterState());
+                .translate(ManifestParser.parse(canaryFile, all.toString()).toClusterState(), Instant.now());
     }
 
     static boolean canary(RouteTable t, SimpleRequestView.Builder req) {

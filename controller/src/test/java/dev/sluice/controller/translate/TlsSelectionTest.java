@@ -33,7 +33,7 @@ class TlsSelectionTest {
 
     private Translation translate() {
         return new IngressTranslator(TranslatorConfig.DEFAULTS).translate(new ClusterState(ingresses, List.of(),
-                List.of(service("default", "web", 80)), List.of(), List.of(), secrets));
+                List.of(service("default", "web", 80)), List.of(), List.of(), secrets), Instant.now());
     }
 
     private TlsCertificates tls() {
@@ -252,7 +252,7 @@ class TlsSelectionTest {
 
     private Translation translate(TranslatorConfig config) {
         return new IngressTranslator(config).translate(new ClusterState(ingresses, List.of(),
-                List.of(service("default", "web", 80)), List.of(), List.of(), secrets));
+                List.of(service("default", "web", 80)), List.of(), List.of(), secrets), Instant.now());
     }
 
     @Test
@@ -266,6 +266,36 @@ class TlsSelectionTest {
 
         assertThat(tls().find("a.example.com").secret()).isEqualTo("default/a-tls");
         assertThat(problems()).singleElement().asString().contains("default/a-tls", "expired", "served anyway");
+    }
+
+    @Test
+    void validityIsCheckedAgainstTheTranslationsNowNotTheWallClock() {
+        Instant notBefore = Instant.parse("2030-03-01T00:00:00Z");
+        Instant notAfter = Instant.parse("2030-06-01T00:00:00Z");
+        secrets.add(secret("a-tls", TestCertificates.issue("a.example.com", notBefore, notAfter, "a.example.com")));
+        ingresses.add(withTls(ingress("default", "web", "a.example.com", "/", "web", 80), 0,
+                tlsEntry("a-tls", "a.example.com")));
+        ClusterState state = new ClusterState(ingresses, List.of(), List.of(service("default", "web", 80)), List.of(),
+                List.of(), secrets);
+        // one translator for all four: its cache keeps the parsed certificate, not a verdict on it
+        IngressTranslator translator = new IngressTranslator(TranslatorConfig.DEFAULTS);
+        Instant today = Instant.parse("2030-05-31T12:00:00Z");
+        Instant tomorrow = today.plus(Duration.ofDays(1));
+
+        Translation before = translator.translate(state, notBefore.minusSeconds(1));
+        Translation valid = translator.translate(state, today);
+        Translation expired = translator.translate(state, tomorrow);
+        Translation validAgain = translator.translate(state, today);
+
+        assertThat(before.problems()).extracting(Problem::toString).containsExactly("Ingress default/web: the "
+                + "certificate of TLS Secret default/a-tls is not valid before 2030-03-01T00:00:00Z; served anyway");
+        assertThat(valid.problems()).isEmpty();
+        assertThat(expired.problems()).extracting(Problem::toString).containsExactly("Ingress default/web: the "
+                + "certificate of TLS Secret default/a-tls expired on 2030-06-01T00:00:00Z; served anyway");
+        assertThat(validAgain).isEqualTo(valid);
+        for (Translation t : List.of(before, valid, expired)) {
+            assertThat(t.table().tls().find("a.example.com").secret()).isEqualTo("default/a-tls"); // served anyway
+        }
     }
 
     @Test
