@@ -62,6 +62,7 @@ public final class GatewayServer implements AutoCloseable {
     private final Object lifecycle = new Object();
     private EventLoopGroup group;
     private ServerContext context;
+    private Map<EventExecutor, UpstreamPool> pools;
     private Channel httpChannel;
     private Channel httpsChannel;
     private int httpPort = -1;
@@ -200,7 +201,7 @@ public final class GatewayServer implements AutoCloseable {
             }
             Transport transport = Transport.detect();
             group = transport.newGroup(eventLoops);
-            Map<EventExecutor, UpstreamPool> pools = new HashMap<>();
+            pools = new HashMap<>();
             for (EventExecutor e : group) {
                 pools.put(e, new UpstreamPool((EventLoop) e, transport));
             }
@@ -303,7 +304,7 @@ public final class GatewayServer implements AutoCloseable {
                 log.info("{} connections still open after the {} grace period: closing them", clients.size(), grace);
             }
             clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-            for (UpstreamPool pool : context.pools()) {
+            for (UpstreamPool pool : pools.values()) {
                 pool.loop().execute(pool::close);
             }
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);

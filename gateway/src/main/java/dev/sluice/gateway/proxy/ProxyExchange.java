@@ -36,16 +36,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.codec.http.TransferEncodingNotAllowedException;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,18 +53,14 @@ import org.slf4j.LoggerFactory;
  * written to the other, and the next read is requested only when that write has been flushed.
  * So at most one read's worth of body is in memory per direction, whatever the body size.
  *
- * <p>Retries (SPEC §6.4, NGINX's {@code proxy_next_upstream error timeout}): a failed or timed-out
- * connect moves to the next endpoint (an untried one while any remain), up to
- * {@code nextUpstreamTries} attempts in total, then 502. A connection that breaks after the
- * request was sent but before any response byte is retried the same way, but only for
- * idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE). A request whose body was partly
- * sent can be retried only while all of the body sent so far is at most {@link #REPLAY_LIMIT}
- * bytes (those bytes are kept for the retry; bodies are never buffered whole). A pooled
- * keep-alive connection that dies before answering gets one extra retry, for any method, on a
- * fresh connection to the same endpoint that does not count as an attempt (the upstream closed
- * an idle connection as the request went out). A read or send timeout answers 504 without
- * retry; a malformed response answers 502 without retry. Once the response has started, any
- * upstream failure closes the client connection.
+ * <p>The exchange is the state machine: head checks ({@link RequestChecks}) and routing, the
+ * access phase, connect, streaming both ways, finish. It asks small collaborators for the rest:
+ * {@link RetryPolicy} decides whether a failed attempt is retried (SPEC §6.4, NGINX's
+ * {@code proxy_next_upstream error timeout}), {@link ReplayBuffer} keeps the body bytes a retry
+ * must resend, {@link UpstreamTimeouts} runs the send and read deadlines, and
+ * {@link AttemptLog} writes the access log's {@code upstream_*} fields. Each is allocated only
+ * when the request needs it (a body, an upstream connection, the access log on). Once the
+ * response has started, any upstream failure closes the client connection.
  *
  * <p>Canary and load balancing: the route table chooses the side of the location's split (mainline
  * or canary) once per request; the first attempt and every retry pick from that side's balancer,
@@ -78,16 +69,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Confined to the client channel's event loop, which is also the upstream channel's loop.
  */
-final class ProxyExchange {
+final class ProxyExchange implements UpstreamTimeouts.Listener {
     private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
-
-    private enum Failure { CONNECT, WRITE, CLOSED, BAD_RESPONSE, READ_TIMEOUT, SEND_TIMEOUT }
-
-    /**
-     * Request body bytes kept after forwarding so that a retry can send them again; a larger body
-     * is not retried once its first byte went out (NGINX buffers whole bodies instead).
-     */
-    static final int REPLAY_LIMIT = 64 * 1024;
 
     private final ProxyHandler client;
     private final ChannelHandlerContext ctx;
@@ -127,11 +110,8 @@ final class ProxyExchange {
     private boolean discardBody;
     private ArrayDeque<HttpContent> pendingBody;
     private LastHttpContent trailers;
-    private boolean bodyForwarded;
     private long bodyBytes;
-    private ArrayDeque<HttpContent> replay;
-    private int replayBytes;
-    private boolean replayable = true;
+    private ReplayBuffer replay; // from the first body chunk sent upstream
 
     // upstream connection
     private HttpRequest upstreamRequest;
@@ -151,9 +131,8 @@ final class ProxyExchange {
     private boolean requestSent;
     private long attemptStartNanos;
     private boolean attemptOpen;
-    private StringBuilder upstreamAddrs;
-    private StringBuilder upstreamStatuses;
-    private StringBuilder upstreamTimes;
+    private UpstreamTimeouts timeouts; // from the first upstream connection
+    private AttemptLog attemptLog; // only while the access log is on
 
     // response, upstream -> client
     private boolean responseStarted;
@@ -166,18 +145,12 @@ final class ProxyExchange {
     private long bytesSent;
     private ChannelFuture lastClientWrite;
     private boolean clientWritePending;
-    private ScheduledFuture<?> timer;
-    private long timerDeadline;
-    private boolean waitingForUpstream;
-    private long waitingSinceNanos;
-    private long flushStartNanos;
 
     // listeners allocated once per exchange, not once per chunk
     private final ChannelFutureListener onConnect = this::connected;
     private final ChannelFutureListener onUpstreamFlushed = this::upstreamFlushed;
     private final ChannelFutureListener onClientFlushed = this::clientFlushed;
     private final ChannelFutureListener onResponseWritten = this::responseWritten;
-    private final Runnable timeoutCheck = this::checkTimeouts;
 
     ProxyExchange(ProxyHandler client, ChannelHandlerContext ctx, HttpRequest request) {
         this.client = client;
@@ -185,7 +158,7 @@ final class ProxyExchange {
         this.server = client.server();
         this.request = request;
         this.head = HttpMethod.HEAD.equals(request.method());
-        this.clientHttp11 = request.protocolVersion().majorVersion() == 1 && request.protocolVersion().minorVersion() >= 1;
+        this.clientHttp11 = RequestChecks.http11(request.protocolVersion());
     }
 
     /** Whether the client's {@code LastHttpContent} has been received. */
@@ -196,32 +169,16 @@ final class ProxyExchange {
     // ---------------------------------------------------------------- start and routing
 
     void start() {
-        if (request.decoderResult().isFailure()) {
-            Throwable cause = request.decoderResult().cause();
-            int code = cause instanceof TooLongHttpLineException ? 414
-                    : cause instanceof TooLongHttpHeaderException ? 431
-                    // NGINX: "client sent unknown Transfer-Encoding"; Netty 4.2 rejects a final coding
-                    // other than chunked (RFC 9112) while decoding
-                    : cause instanceof TransferEncodingNotAllowedException
-                            || (cause instanceof IllegalArgumentException && cause.getMessage() != null
-                                    && cause.getMessage().contains("transfer coding")) ? 501 : 400;
-            log.debug("bad request from {}: {}", client.clientIp(), cause.toString());
-            rejectRequest(code);
+        int rejection = RequestChecks.rejection(request);
+        if (rejection != 0) {
+            if (request.decoderResult().isFailure()) {
+                log.debug("bad request from {}: {}", client.clientIp(), request.decoderResult().cause().toString());
+            }
+            rejectRequest(rejection);
             return;
         }
         keepAlive = HttpUtil.isKeepAlive(request) && !client.draining();
-        HttpHeaders in = request.headers();
-        List<String> hosts = in.getAll(HttpHeaderNames.HOST);
-        if (hosts.size() > 1 || (clientHttp11 && hosts.isEmpty())) {
-            rejectRequest(400); // NGINX: "client sent duplicate host header" / HTTP/1.1 without Host
-            return;
-        }
-        List<String> te = in.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-        if (!te.isEmpty() && (te.size() > 1 || !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(te.get(0).trim()))) {
-            rejectRequest(501); // NGINX: "client sent unknown Transfer-Encoding"
-            return;
-        }
-        String host = hosts.isEmpty() ? null : hosts.get(0);
+        String host = request.headers().get(HttpHeaderNames.HOST); // at most one: checked above
         RouteTable table = server.routes().current();
         this.table = table;
         if (client.https() && table.tls().hasClientAuth()
@@ -413,13 +370,13 @@ final class ProxyExchange {
         attemptOpen = true;
         requestSent = false;
         lastContentWrite = null;
-        UpstreamPool pool = server.pool(ctx.channel().eventLoop());
-        Channel pooled = fresh ? null : pool.acquire(ep);
+        Upstreams upstreams = server.upstreams(ctx.channel().eventLoop());
+        Channel pooled = fresh ? null : upstreams.acquire(ep);
         if (pooled != null) {
             attach(pooled, true);
             return;
         }
-        ChannelFuture cf = pool.connect(ep, options.connectTimeout());
+        ChannelFuture cf = upstreams.connect(ep, options.connectTimeout());
         connecting = cf;
         cf.addListener(onConnect);
     }
@@ -441,7 +398,7 @@ final class ProxyExchange {
         } else {
             log.debug("[{}] connect to {} failed: {}", ingress, endpoint, f.cause().toString());
             server.metrics().connectError(backendName);
-            fail(Failure.CONNECT);
+            fail(UpstreamFailure.CONNECT);
         }
     }
 
@@ -450,10 +407,15 @@ final class ProxyExchange {
         reused = reusedConnection;
         upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
         upstreamHandler.attach(this);
+        if (timeouts == null) {
+            timeouts = new UpstreamTimeouts(ctx.executor(), server.nanoClock(), options.readTimeout().toNanos(),
+                    options.sendTimeout().toNanos(), this);
+        }
         writeUpstream(upstreamRequest);
         if (replay != null) {
-            for (HttpContent r : replay) {
-                writeUpstream(r.retainedDuplicate()); // a retry: what the failed attempt already sent
+            ChannelFuture resent = replay.writeTo(ch); // a retry: what the failed attempt already sent
+            if (resent != null) {
+                lastUpstreamWrite = resent;
             }
         }
         if (pendingBody != null) {
@@ -480,7 +442,7 @@ final class ProxyExchange {
         upstreamWritePending = false;
         upstreamFlushInFlight = false;
         if (reuse) {
-            server.pool(ctx.channel().eventLoop()).release(endpoint, ch);
+            server.upstreams(ctx.channel().eventLoop()).release(endpoint, ch);
         } else {
             ch.close();
         }
@@ -558,35 +520,23 @@ final class ProxyExchange {
             c.release();
             return;
         }
-        bodyForwarded = true;
-        if (replayable) {
-            int n = c.content().readableBytes();
-            if (replayBytes + n <= REPLAY_LIMIT) {
-                if (replay == null) {
-                    replay = new ArrayDeque<>(4);
-                }
-                replay.add(c.retainedDuplicate());
-                replayBytes += n;
-            } else {
-                replayable = false;
-                releaseReplay();
+        if (!responseStarted) { // no retry once the response has started: nothing to keep
+            if (replay == null) {
+                replay = new ReplayBuffer();
             }
+            replay.add(c);
         }
         writeUpstream(c);
     }
 
     /** Whether the request could be sent again: no body byte went out, or all of them are kept. */
     private boolean bodyReplayable() {
-        return !bodyForwarded || replayable;
+        return replay == null || replay.replayable();
     }
 
     private void releaseReplay() {
         if (replay != null) {
-            HttpContent c;
-            while ((c = replay.poll()) != null) {
-                c.release();
-            }
-            replay = null;
+            replay.discard();
         }
     }
 
@@ -603,8 +553,7 @@ final class ProxyExchange {
     private void flushUpstream() {
         upstreamWritePending = false;
         upstreamFlushInFlight = true;
-        flushStartNanos = System.nanoTime();
-        armTimer(options.sendTimeout().toNanos());
+        timeouts.sendStarted();
         upstream.flush();
         lastUpstreamWrite.addListener(onUpstreamFlushed);
     }
@@ -614,14 +563,15 @@ final class ProxyExchange {
             return; // an earlier connection
         }
         upstreamFlushInFlight = false;
+        timeouts.sendEnded();
         if (!f.isSuccess()) {
-            fail(Failure.WRITE);
+            fail(UpstreamFailure.WRITE);
             return;
         }
         if (!requestSent && lastContentWrite != null && lastContentWrite.isSuccess()) {
             requestSent = true;
             if (!upstreamDone) {
-                startWaiting(); // NGINX starts proxy_read_timeout once the request is sent
+                timeouts.readStarted(); // NGINX starts proxy_read_timeout once the request is sent
             }
         }
         if (!requestComplete && !discardBody) {
@@ -636,12 +586,12 @@ final class ProxyExchange {
             ReferenceCountUtil.release(msg);
             return;
         }
-        waitingForUpstream = false;
+        timeouts.readEnded();
         if (msg instanceof HttpResponse r) {
             if (r.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
                 log.debug("[{}] bad response from {}: {}", ingress, endpoint, r.decoderResult().cause().toString());
-                fail(Failure.BAD_RESPONSE);
+                fail(UpstreamFailure.BAD_RESPONSE);
                 return;
             }
             if (r.status().code() < 200) {
@@ -667,7 +617,7 @@ final class ProxyExchange {
             } else if (c.decoderResult().isFailure()) {
                 c.release();
                 log.debug("[{}] broken response body from {}", ingress, endpoint);
-                fail(Failure.BAD_RESPONSE);
+                fail(UpstreamFailure.BAD_RESPONSE);
             } else {
                 responseContent(c);
             }
@@ -678,8 +628,7 @@ final class ProxyExchange {
 
     private void responseHead(HttpResponse r) {
         responseStarted = true;
-        replayable = false; // no retry once the response has started
-        releaseReplay();
+        releaseReplay(); // no retry once the response has started
         int code = r.status().code();
         upstreamStatus = code;
         status = code;
@@ -809,7 +758,7 @@ final class ProxyExchange {
     private void readUpstream() {
         upstream.read();
         if (requestSent) {
-            startWaiting();
+            timeouts.readStarted();
         }
     }
 
@@ -818,7 +767,7 @@ final class ProxyExchange {
             return;
         }
         log.debug("[{}] upstream {} closed before the response ended", ingress, endpoint);
-        fail(Failure.CLOSED);
+        fail(UpstreamFailure.CLOSED);
     }
 
     private void responseWritten(ChannelFuture f) {
@@ -833,73 +782,31 @@ final class ProxyExchange {
         maybeFinish();
     }
 
-    // ---------------------------------------------------------------- read timeout
+    // ---------------------------------------------------------------- timeouts
 
-    private void startWaiting() {
-        waitingForUpstream = true;
-        waitingSinceNanos = System.nanoTime();
-        armTimer(options.readTimeout().toNanos());
-    }
-
-    /** Makes sure the timeout check runs within {@code delayNanos}. */
-    private void armTimer(long delayNanos) {
-        long deadline = System.nanoTime() + delayNanos;
-        if (timer != null) {
-            if (timerDeadline - deadline <= 0) {
-                return; // an earlier check is already scheduled
-            }
-            timer.cancel(false);
-        }
-        timerDeadline = deadline;
-        timer = ctx.executor().schedule(timeoutCheck, delayNanos, TimeUnit.NANOSECONDS);
-    }
-
-    /**
-     * NGINX's {@code proxy_read_timeout} (between two successive reads, while a read is wanted,
-     * once the request was sent) and {@code proxy_send_timeout} (between two successive writes,
-     * while a write is pending).
-     */
-    private void checkTimeouts() {
-        timer = null;
+    @Override
+    public void deadlinePassed(UpstreamTimeouts.Deadline which) {
         if (finished || upstream == null) {
             return;
         }
-        long now = System.nanoTime();
-        long next = Long.MAX_VALUE;
-        if (waitingForUpstream && !upstreamDone) {
-            long left = options.readTimeout().toNanos() - (now - waitingSinceNanos);
-            if (left <= 0) {
-                log.debug("[{}] upstream {} read timed out after {}", ingress, endpoint, options.readTimeout());
-                fail(Failure.READ_TIMEOUT);
-                return;
-            }
-            next = left;
-        }
-        if (upstreamFlushInFlight) {
-            long left = options.sendTimeout().toNanos() - (now - flushStartNanos);
-            if (left <= 0) {
-                log.debug("[{}] upstream {} send timed out after {}", ingress, endpoint, options.sendTimeout());
-                fail(Failure.SEND_TIMEOUT);
-                return;
-            }
-            next = Math.min(next, left);
-        }
-        if (next != Long.MAX_VALUE) {
-            armTimer(next);
+        if (which == UpstreamTimeouts.Deadline.READ) {
+            log.debug("[{}] upstream {} read timed out after {}", ingress, endpoint, options.readTimeout());
+            fail(UpstreamFailure.READ_TIMEOUT);
+        } else {
+            log.debug("[{}] upstream {} send timed out after {}", ingress, endpoint, options.sendTimeout());
+            fail(UpstreamFailure.SEND_TIMEOUT);
         }
     }
 
     private void cancelTimer() {
-        waitingForUpstream = false;
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
+        if (timeouts != null) {
+            timeouts.cancel();
         }
     }
 
     // ---------------------------------------------------------------- failures and retries
 
-    private void fail(Failure kind) {
+    private void fail(UpstreamFailure kind) {
         if (finished) {
             return;
         }
@@ -910,39 +817,29 @@ final class ProxyExchange {
             abortResponse();
             return;
         }
-        boolean timeout = kind == Failure.READ_TIMEOUT || kind == Failure.SEND_TIMEOUT;
-        endAttempt(timeout ? 504 : 502);
-        boolean sent = kind != Failure.CONNECT;
-        if (bodyReplayable() && !timeout && kind != Failure.BAD_RESPONSE) {
-            if (sent && reused && !staleRetried) {
+        endAttempt(kind.status());
+        RetryPolicy.Decision next = RetryPolicy.decide(kind, request.method(), bodyReplayable(), reused, staleRetried,
+                attempts, RetryPolicy.maxAttempts(options.nextUpstreamTries(),
+                        forward.upstream().backend().endpoints().size()));
+        switch (next) {
+            case RETRY_SAME_ENDPOINT_FRESH -> {
                 // a pooled connection the upstream had already closed: once more on a new one
                 staleRetried = true;
                 attemptPicked = false; // same endpoint again, not a new pick
                 connect(endpoint, true);
-                return;
             }
-            if ((!sent || idempotent(request.method())) && attempts < maxAttempts()) {
+            case RETRY_NEW_ENDPOINT -> {
                 attempts++;
                 attemptPicked = true;
                 connect(pickEndpoint(), false);
-                return;
+            }
+            default -> {
+                if (!requestComplete) {
+                    keepAlive = false; // do not read the rest of a body we could not deliver
+                }
+                respond(next.status(), null);
             }
         }
-        if (!requestComplete) {
-            keepAlive = false; // do not read the rest of a body we could not deliver
-        }
-        respond(timeout ? 504 : 502, null);
-    }
-
-    /** proxy-next-upstream-tries, where "unlimited" (0 in the annotation) means each endpoint once. */
-    private int maxAttempts() {
-        int tries = options.nextUpstreamTries();
-        return tries == Integer.MAX_VALUE ? forward.upstream().backend().endpoints().size() : tries;
-    }
-
-    private static boolean idempotent(HttpMethod m) {
-        return HttpMethod.GET.equals(m) || HttpMethod.HEAD.equals(m) || HttpMethod.PUT.equals(m)
-                || HttpMethod.DELETE.equals(m) || HttpMethod.OPTIONS.equals(m) || HttpMethod.TRACE.equals(m);
     }
 
     private void clientProtocolError() {
@@ -1124,18 +1021,10 @@ final class ProxyExchange {
         if (!server.accessLog().enabled()) {
             return; // the upstream_* fields only feed the access log: no strings per request without it
         }
-        if (upstreamAddrs == null) {
-            upstreamAddrs = new StringBuilder(24);
-            upstreamStatuses = new StringBuilder(8);
-            upstreamTimes = new StringBuilder(8);
-        } else {
-            upstreamAddrs.append(", ");
-            upstreamStatuses.append(", ");
-            upstreamTimes.append(", ");
+        if (attemptLog == null) {
+            attemptLog = new AttemptLog();
         }
-        upstreamAddrs.append(endpoint);
-        upstreamStatuses.append(code);
-        upstreamTimes.append(AccessLog.seconds(took));
+        attemptLog.add(endpoint, code, took);
     }
 
     private void record() {
@@ -1158,9 +1047,9 @@ final class ProxyExchange {
                     code,
                     bytesSent,
                     duration,
-                    upstreamAddrs != null ? upstreamAddrs.toString() : null,
-                    upstreamStatuses != null ? upstreamStatuses.toString() : null,
-                    upstreamTimes != null ? upstreamTimes.toString() : null,
+                    attemptLog != null ? attemptLog.addresses() : null,
+                    attemptLog != null ? attemptLog.statuses() : null,
+                    attemptLog != null ? attemptLog.responseTimes() : null,
                     requestId,
                     ingress,
                     backendName,

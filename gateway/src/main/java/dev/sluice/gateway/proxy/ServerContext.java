@@ -8,25 +8,41 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * What every connection of one {@link GatewayServer} shares: the route table holder, the
- * per-event-loop upstream pools, meters, the access log and the set of client channels.
+ * per-event-loop upstream connections, meters, the access log and the set of client channels.
  * Immutable after start except the drain flag, which handlers read only when a connection opens.
  */
 final class ServerContext {
+    // one instance for every exchange: a method reference per request would allocate
+    private static final LongSupplier SYSTEM_NANO_TIME = System::nanoTime;
+
     private final RouteTableHolder routes;
-    private final Map<EventExecutor, UpstreamPool> pools;
+    private final Map<EventExecutor, Upstreams> upstreams;
+    private final LongSupplier nanoClock;
     private final ProxyMetrics metrics;
     private final AccessLog accessLog;
     private final ChannelGroup clients;
     private final AccessGate access;
     private volatile boolean draining;
 
-    ServerContext(RouteTableHolder routes, Map<EventExecutor, UpstreamPool> pools, ProxyMetrics metrics,
+    ServerContext(RouteTableHolder routes, Map<EventExecutor, ? extends Upstreams> upstreams, ProxyMetrics metrics,
             AccessLog accessLog, ChannelGroup clients, AccessGate access) {
+        this(routes, upstreams, metrics, accessLog, clients, access, SYSTEM_NANO_TIME);
+    }
+
+    /**
+     * @param upstreams the upstream connections of each event loop (tests hand in fakes)
+     * @param nanoClock the clock of the upstream send/read deadlines; tests move it with an
+     *                  embedded event loop's time
+     */
+    ServerContext(RouteTableHolder routes, Map<EventExecutor, ? extends Upstreams> upstreams, ProxyMetrics metrics,
+            AccessLog accessLog, ChannelGroup clients, AccessGate access, LongSupplier nanoClock) {
         this.routes = routes;
-        this.pools = new IdentityHashMap<>(pools);
+        this.upstreams = new IdentityHashMap<>(upstreams);
+        this.nanoClock = nanoClock;
         this.metrics = metrics;
         this.accessLog = accessLog;
         this.clients = clients;
@@ -42,17 +58,18 @@ final class ServerContext {
         return routes;
     }
 
-    /** The pool of {@code loop}: only ever used from that loop. */
-    UpstreamPool pool(EventLoop loop) {
-        UpstreamPool p = pools.get(loop);
-        if (p == null) {
+    /** The upstream connections of {@code loop}: only ever used from that loop. */
+    Upstreams upstreams(EventLoop loop) {
+        Upstreams u = upstreams.get(loop);
+        if (u == null) {
             throw new IllegalStateException("no upstream pool for " + loop);
         }
-        return p;
+        return u;
     }
 
-    Iterable<UpstreamPool> pools() {
-        return pools.values();
+    /** The clock of {@link UpstreamTimeouts}: {@link System#nanoTime} outside tests. */
+    LongSupplier nanoClock() {
+        return nanoClock;
     }
 
     ProxyMetrics metrics() {

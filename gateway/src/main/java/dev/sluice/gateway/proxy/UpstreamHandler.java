@@ -19,12 +19,12 @@ import org.slf4j.LoggerFactory;
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(UpstreamHandler.class);
 
-    private final UpstreamPool pool;
+    private final Upstreams pool;
     private final Endpoint endpoint;
     private ProxyExchange owner;
     private Throwable lastError;
 
-    UpstreamHandler(UpstreamPool pool, Endpoint endpoint) {
+    UpstreamHandler(Upstreams pool, Endpoint endpoint) {
         this.pool = pool;
         this.endpoint = endpoint;
     }

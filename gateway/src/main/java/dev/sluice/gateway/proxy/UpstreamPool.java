@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -30,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * closed after {@link #IDLE_TIMEOUT} (NGINX's {@code keepalive_timeout 60s} for upstreams) or as
  * soon as the upstream closes it.
  */
-final class UpstreamPool {
+final class UpstreamPool implements Upstreams {
     /** ingress-nginx's {@code upstream-keepalive-connections} (320 per worker). */
     static final int MAX_IDLE_PER_ENDPOINT = 320;
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
@@ -50,8 +51,8 @@ final class UpstreamPool {
         return loop;
     }
 
-    /** A live idle connection to {@code endpoint}, or {@code null}; the caller owns it. */
-    Channel acquire(Endpoint endpoint) {
+    @Override
+    public Channel acquire(Endpoint endpoint) {
         ArrayDeque<Channel> q = idle.get(endpoint);
         if (q == null) {
             return null;
@@ -67,7 +68,8 @@ final class UpstreamPool {
     }
 
     /** Opens a new connection on this loop; the caller attaches its exchange when it completes. */
-    ChannelFuture connect(Endpoint endpoint, Duration connectTimeout) {
+    @Override
+    public ChannelFuture connect(Endpoint endpoint, Duration connectTimeout) {
         InetSocketAddress address = addresses.get(endpoint);
         if (address == null) {
             address = resolve(endpoint);
@@ -87,19 +89,24 @@ final class UpstreamPool {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, IDLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
-                        ch.pipeline().addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
-                                .setMaxInitialLineLength(8192)
-                                .setMaxHeaderSize(64 * 1024)
-                                .setMaxChunkSize(64 * 1024), false, false));
-                        ch.pipeline().addLast("upstream", new UpstreamHandler(UpstreamPool.this, endpoint));
+                        initPipeline(ch.pipeline(), UpstreamPool.this, endpoint);
                     }
                 })
                 .connect(address);
     }
 
-    /** Takes back a connection whose last response was read completely and that may be reused. */
-    void release(Endpoint endpoint, Channel ch) {
+    /** The handlers of every upstream connection: idle close, HTTP/1.1 codec, {@link UpstreamHandler}. */
+    static void initPipeline(ChannelPipeline p, Upstreams owner, Endpoint endpoint) {
+        p.addLast("idle", new IdleStateHandler(0, 0, IDLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+        p.addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(8192)
+                .setMaxHeaderSize(64 * 1024)
+                .setMaxChunkSize(64 * 1024), false, false));
+        p.addLast("upstream", new UpstreamHandler(owner, endpoint));
+    }
+
+    @Override
+    public void release(Endpoint endpoint, Channel ch) {
         if (closed || !ch.isActive()) {
             ch.close();
             return;
@@ -113,8 +120,8 @@ final class UpstreamPool {
         ch.read(); // notice the upstream closing it while idle
     }
 
-    /** Forgets a connection that closed while idle. */
-    void remove(Endpoint endpoint, Channel ch) {
+    @Override
+    public void remove(Endpoint endpoint, Channel ch) {
         ArrayDeque<Channel> q = idle.get(endpoint);
         if (q != null) {
             q.remove(ch);
