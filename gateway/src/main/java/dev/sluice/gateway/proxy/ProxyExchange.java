@@ -79,6 +79,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private final long startNanos = System.nanoTime();
     private final long startMillis = System.currentTimeMillis();
     private final boolean head;
+    /** An HTTP/1.1 {@code Upgrade} request (a WebSocket handshake): a 101 turns it into a tunnel. */
+    private final boolean upgrade;
     private final boolean clientHttp11;
     private boolean keepAlive;
     private boolean finished;
@@ -159,6 +161,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         this.request = request;
         this.head = HttpMethod.HEAD.equals(request.method());
         this.clientHttp11 = RequestChecks.http11(request.protocolVersion());
+        this.upgrade = clientHttp11 && request.headers().contains(HttpHeaderNames.UPGRADE);
     }
 
     /** Whether the client's {@code LastHttpContent} has been received. */
@@ -324,6 +327,11 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         if (HttpUtil.isTransferEncodingChunked(request)) {
             headers.remove(HttpHeaderNames.CONTENT_LENGTH);
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        if (upgrade) {
+            // SPEC §8: Upgrade $http_upgrade, Connection $connection_upgrade (a WebSocket needs no annotation)
+            headers.set(HttpHeaderNames.UPGRADE, request.headers().get(HttpHeaderNames.UPGRADE));
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
         }
         upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), f.upstreamUri(), headers);
         if (clientHttp11 && HttpUtil.is100ContinueExpected(request)) {
@@ -594,6 +602,11 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
                 fail(UpstreamFailure.BAD_RESPONSE);
                 return;
             }
+            if (r.status().code() == 101 && upgrade && !responseStarted) {
+                ReferenceCountUtil.release(msg);
+                switchProtocols(r);
+                return;
+            }
             if (r.status().code() < 200) {
                 // 100 Continue and other interim responses: Expect was answered by the proxy
                 skipInformational = true;
@@ -624,6 +637,52 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         } else {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    /**
+     * The upstream accepted the {@code Upgrade} (101): the 101 goes to the client with the
+     * upstream's {@code Upgrade} and the location's cookies (affinity, auth), then both
+     * connections become a byte tunnel ({@link ProxyHandler#startTunnel}). The exchange ends here
+     * for the access log and metrics (status 101); a {@code limit-connections} slot is held until
+     * the tunnel closes.
+     */
+    private void switchProtocols(HttpResponse r) {
+        cancelTimer();
+        responseStarted = true;
+        releaseReplay();
+        releasePendingBody();
+        upstreamStatus = 101;
+        status = 101;
+        endAttempt(101);
+        HttpHeaders headers = ForwardedHeaders.toClient(r.headers());
+        headers.set(HttpHeaderNames.UPGRADE, r.headers().get(HttpHeaderNames.UPGRADE, ""));
+        headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        if (client.https()) {
+            headers.set(LocalResponses.STRICT_TRANSPORT_SECURITY, LocalResponses.HSTS_VALUE);
+        }
+        if (setCookie != null) {
+            headers.add(HttpHeaderNames.SET_COOKIE, setCookie);
+        }
+        if (access != null && access.cookiesFor(101)) {
+            headers.add(HttpHeaderNames.SET_COOKIE, access.authCookies());
+        }
+        if (corsOrigin != null) {
+            LocalResponses.addCors(headers, cors, corsOrigin);
+        }
+        ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(), Unpooled.EMPTY_BUFFER,
+                headers, io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));
+        Channel tunnelUpstream = upstream;
+        upstreamHandler.detach();
+        upstream = null;
+        upstreamHandler = null;
+        finished = true;
+        record();
+        AccessGate.Pass held = access;
+        client.startTunnel(this, tunnelUpstream, options.readTimeout().toNanos(), () -> {
+            if (held != null && held.permit() != null) {
+                held.permit().release();
+            }
+        });
     }
 
     private void responseHead(HttpResponse r) {

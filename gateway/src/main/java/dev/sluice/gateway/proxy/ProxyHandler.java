@@ -1,8 +1,10 @@
 package dev.sluice.gateway.proxy;
 
 import dev.sluice.gateway.route.ClientCertificateAuth;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -10,12 +12,14 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +55,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private ArrayDeque<HttpObject> queued;
     private boolean draining;
     private boolean closing;
+    private boolean tunnel; // switched protocols: bytes only, passed on to the TunnelHandler
     private SslHandler tls; // found once the handshake is done (SniHandler replaces itself with it)
     // the last client-certificate verdict of this connection: requests to one host verify once
     private ClientCertificateAuth checkedPolicy;
@@ -160,6 +165,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (tunnel) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
         if (!(msg instanceof HttpObject obj) || closing) {
             ReferenceCountUtil.release(msg);
             return;
@@ -177,6 +186,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (tunnel) {
+            ctx.fireChannelReadComplete();
+            return;
+        }
         if (exchange != null) {
             exchange.onClientReadComplete();
             watchForClose();
@@ -274,6 +287,45 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * The upstream answered the exchange's {@code Upgrade} with 101 (already written to the
+     * client): from now on both connections carry opaque bytes (a WebSocket), spliced by a
+     * {@link TunnelHandler} on each side. The HTTP codecs leave both pipelines (bytes they had
+     * buffered pass on to the tunnel); the upstream connection is never pooled again; no read or
+     * keep-alive timeout of the client side applies any more, only the upstream's
+     * {@code idleNanos} (ingress-nginx's {@code proxy-read-timeout}).
+     *
+     * @param onClose run once when the tunnel closes
+     */
+    void startTunnel(ProxyExchange ex, Channel upstream, long idleNanos, Runnable onClose) {
+        if (exchange != ex || closing) {
+            upstream.close();
+            onClose.run();
+            return;
+        }
+        exchange = null;
+        tunnel = true;
+        if (queued != null) {
+            for (HttpObject o : queued) {
+                ReferenceCountUtil.release(o);
+            }
+            queued.clear();
+        }
+        ChannelPipeline client = ctx.pipeline();
+        client.addLast("tunnel", new TunnelHandler(upstream, onClose));
+        if (client.get("idle") != null) {
+            client.remove("idle");
+        }
+        client.remove("http");
+        ChannelPipeline up = upstream.pipeline();
+        up.addLast("tunnel", new TunnelHandler(ctx.channel(), null));
+        up.replace("idle", "idle", new IdleStateHandler(idleNanos, 0, 0, TimeUnit.NANOSECONDS));
+        up.remove("upstream");
+        up.remove("codec");
+        ctx.channel().read();
+        upstream.read();
+    }
+
     /** Closes the client connection now (an aborted response). */
     void abort() {
         closing = true;
@@ -282,6 +334,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (tunnel) {
+            // a tunnel ends when either side closes (or at the drain's grace period end), not on DRAIN
+            ctx.fireUserEventTriggered(evt);
+            return;
+        }
         if (evt == DRAIN) {
             draining = true;
             if (exchange == null) {
