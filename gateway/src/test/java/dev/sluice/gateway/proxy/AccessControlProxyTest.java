@@ -129,6 +129,8 @@ class AccessControlProxyTest {
         assertThat(alice.status()).isEqualTo(200);
         assertThat(alice.echoedHeader("authorization")).isNull();
         assertThat(get("/basic", basic("bob", "builder")).status()).isEqualTo(200);
+        // a WebSocket handshake is a request like any other: no credentials, no tunnel
+        assertThat(get("/basic", "Upgrade: websocket", "Connection: Upgrade").status()).isEqualTo(401);
     }
 
     @Test
