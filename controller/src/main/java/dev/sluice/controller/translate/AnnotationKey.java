@@ -98,6 +98,7 @@ public enum AnnotationKey {
     PROXY_READ_TIMEOUT("proxy-read-timeout", Type.DURATION, "60s", Scope.LOCATION, "`60` (s)"),
     PROXY_NEXT_UPSTREAM_TRIES("proxy-next-upstream-tries", Type.INT, "3", Scope.LOCATION),
     PROXY_BODY_SIZE("proxy-body-size", Type.SIZE, "1m", Scope.LOCATION),
+    BACKEND_PROTOCOL("backend-protocol", Type.ENUM, "HTTP", Scope.LOCATION),
 
     // Canary
     CANARY("canary", Type.BOOL, "false", Scope.CANARY),

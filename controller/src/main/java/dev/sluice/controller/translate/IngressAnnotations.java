@@ -8,6 +8,7 @@ import dev.sluice.gateway.balance.AffinityConfig;
 import dev.sluice.gateway.balance.BalancerSpec;
 import dev.sluice.gateway.balance.ConsistentHashSubset;
 import dev.sluice.gateway.balance.CanaryRule;
+import dev.sluice.gateway.route.BackendProtocol;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.route.LocationRedirect;
@@ -202,7 +203,8 @@ public record IngressAnnotations(
                         r.bool(PRESERVE_TRAILING_SLASH, RouteOptions.DEFAULTS.preserveTrailingSlash()))
                 .withRedirect(locationRedirect(r))
                 .withCors(r.bool(ENABLE_CORS, false) ? cors(r) : null)
-                .withMaxBodySize(bodySize(r));
+                .withMaxBodySize(bodySize(r))
+                .withBackendProtocol(backendProtocol(r));
         String namespace = BackendResolver.namespace(ingress);
         AccessControl.Result access = AccessControl.parse(own, p, namespace,
                 namespace + "/" + ingress.getMetadata().getName(), secrets, problems);
@@ -338,6 +340,25 @@ public record IngressAnnotations(
         return new IngressAnnotations(canary, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 routeOptions.withAccess(new dev.sluice.gateway.access.AccessPolicy.Denied(reason)), balancer,
                 canaryRule, affinityCanaryBehavior, fromToWwwRedirect, null);
+    }
+
+    /**
+     * {@code backend-protocol} (SPEC §7): {@code HTTP}, {@code HTTPS}, {@code AUTO_HTTP},
+     * {@code GRPC}, {@code GRPCS} or {@code FCGI}, case-insensitive; anything else is reported and
+     * {@code HTTP} used, as ingress-nginx's parser does.
+     */
+    private static BackendProtocol backendProtocol(Reader r) {
+        String v = r.string(BACKEND_PROTOCOL);
+        if (v == null) {
+            return BackendProtocol.HTTP;
+        }
+        BackendProtocol p = BackendProtocol.parse(v);
+        if (p == null) {
+            r.problems().accept(r.invalid(BACKEND_PROTOCOL, v, "expected HTTP, HTTPS, AUTO_HTTP, GRPC, GRPCS or FCGI; "
+                    + "using HTTP"));
+            return BackendProtocol.HTTP;
+        }
+        return p;
     }
 
     /** Whether this Ingress declared {@code affinity: cookie} (its locations set sticky cookies). */

@@ -28,6 +28,7 @@ import java.util.Objects;
  *                           (CORS off)
  * @param maxBodySize        {@code proxy-body-size} in bytes (default 1 MiB; {@code 0} = unlimited):
  *                           a larger request body answers 413
+ * @param backendProtocol    {@code backend-protocol} (default {@link BackendProtocol#HTTP})
  * @param access             who may use the location ({@code auth-*}, {@code *-source-range},
  *                           {@code limit-*}, {@code satisfy}); {@link AccessPolicy#OPEN} when the
  *                           Ingress asked for no access control
@@ -45,6 +46,7 @@ public record RouteOptions(
         LocationRedirect redirect,
         CorsPolicy cors,
         long maxBodySize,
+        BackendProtocol backendProtocol,
         AccessPolicy access) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -60,13 +62,14 @@ public record RouteOptions(
      */
     public static final RouteOptions DEFAULTS = new RouteOptions(
             null, null, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SEND_TIMEOUT, DEFAULT_READ_TIMEOUT,
-            DEFAULT_NEXT_UPSTREAM_TRIES, true, false, false, null, null, DEFAULT_MAX_BODY_SIZE, AccessPolicy.OPEN);
+            DEFAULT_NEXT_UPSTREAM_TRIES, true, false, false, null, null, DEFAULT_MAX_BODY_SIZE, BackendProtocol.HTTP, AccessPolicy.OPEN);
 
     public RouteOptions {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(sendTimeout, "sendTimeout");
         Objects.requireNonNull(readTimeout, "readTimeout");
         Objects.requireNonNull(access, "access");
+        Objects.requireNonNull(backendProtocol, "backendProtocol");
         if (maxBodySize < 0) {
             throw new IllegalArgumentException("maxBodySize must be >= 0");
         }
@@ -77,46 +80,53 @@ public record RouteOptions(
 
     public RouteOptions withRewrite(Rewrite r, String prefix) {
         return new RouteOptions(r, prefix, connectTimeout, sendTimeout, readTimeout, nextUpstreamTries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, access);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, access);
     }
 
     public RouteOptions withTimeouts(Duration connect, Duration send, Duration read) {
         return new RouteOptions(rewrite, xForwardedPrefix, connect, send, read, nextUpstreamTries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, access);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, access);
     }
 
     public RouteOptions withNextUpstreamTries(int tries) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout, tries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, access);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, access);
     }
 
     /** These options with the HTTPS redirect annotations. */
     public RouteOptions withHttpsRedirect(boolean ssl, boolean force, boolean preserveSlash) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, ssl, force, preserveSlash, redirect, cors, maxBodySize, access);
+                nextUpstreamTries, ssl, force, preserveSlash, redirect, cors, maxBodySize, backendProtocol, access);
     }
 
     /** These options with a fixed redirect ({@code permanent-redirect}/{@code temporal-redirect}), or none. */
     public RouteOptions withRedirect(LocationRedirect r) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, r, cors, maxBodySize, access);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, r, cors, maxBodySize, backendProtocol, access);
     }
 
     /** These options with CORS ({@code enable-cors}), or without ({@code null}). */
     public RouteOptions withCors(CorsPolicy c) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, c, maxBodySize, access);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, c, maxBodySize, backendProtocol, access);
     }
 
     /** These options with {@code proxy-body-size} ({@code 0} = unlimited). */
     public RouteOptions withMaxBodySize(long bytes) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, bytes, access);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, bytes, backendProtocol, access);
     }
 
     /** These options with another access policy. */
     public RouteOptions withAccess(AccessPolicy a) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, a);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, a);
+    }
+
+    /** These options with {@code backend-protocol}. */
+    public RouteOptions withBackendProtocol(BackendProtocol p) {
+        return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, p,
+                access);
     }
 }

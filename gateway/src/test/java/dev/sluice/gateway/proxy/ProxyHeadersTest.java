@@ -100,7 +100,6 @@ class ProxyHeadersTest {
                 + "X-Hop: 1\r\n"
                 + "Keep-Alive: timeout=5\r\n"
                 + "TE: trailers\r\n"
-                + "Upgrade: websocket\r\n"
                 + "X-Kept: yes\r\n"
                 + "\r\n");
 
@@ -113,6 +112,15 @@ class ProxyHeadersTest {
         assertThat(headers.has("upgrade")).isFalse();
         assertThat(headers.has("connection")).isFalse(); // HTTP/1.1 keep-alive is the default
         assertThat(r.echoedHeader("x-kept")).isEqualTo("yes");
+    }
+
+    @Test
+    void upgradeIsPassedOnWithConnectionUpgrade() {
+        // SPEC §8: Upgrade $http_upgrade; Connection $connection_upgrade ("upgrade" whenever Upgrade is set)
+        RawHttpClient.Response r = send("GET / HTTP/1.1\r\nHost: forwarded-headers\r\nUpgrade: websocket\r\n"
+                + "Connection: keep-alive\r\n\r\n");
+        assertThat(r.echoedHeader("upgrade")).isEqualTo("websocket");
+        assertThat(r.echoedHeader("connection")).isEqualTo("upgrade");
     }
 
     @Test
