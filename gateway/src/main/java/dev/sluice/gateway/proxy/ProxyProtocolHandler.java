@@ -39,8 +39,8 @@ final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
     /**
      * TLV bytes a v2 header may carry. Balancers send a few small ones (AWS VPC endpoint id, Azure
      * link id, TLS facts); the decoder's default of 64 KiB would let every connection buffer that
-     * much before it has said who it is. NGINX reads the header into its 1 KiB client header
-     * buffer.
+     * much before it has said who it is. NGINX accepts headers of up to 4 KiB
+     * ({@code NGX_PROXY_PROTOCOL_MAX_HEADER}).
      */
     static final int MAX_TLV_BYTES = 4096;
 
