@@ -132,6 +132,11 @@ public final class Main implements Callable<Integer> {
             description = "Cluster mode: clear the Ingress status addresses when the leader shuts down (default: ${DEFAULT-VALUE}).")
     private boolean updateStatusOnShutdown;
 
+    @Option(names = "--enable-proxy-protocol", arity = "0..1", fallbackValue = "true", defaultValue = "false", paramLabel = "true|false",
+            description = "Every connection on the HTTP and HTTPS ports must start with a PROXY protocol header (v1 or v2,"
+                    + " before TLS); its source address is the client. Connections without one are closed (default: ${DEFAULT-VALUE}).")
+    private boolean enableProxyProtocol;
+
     @Option(names = "--configmap", paramLabel = "NS/NAME", converter = NamespacedNameConverter.class,
             description = "ingress-nginx's global ConfigMap. Accepted for compatibility; not read yet (a warning is logged).")
     private String configMap;
@@ -245,7 +250,7 @@ public final class Main implements Callable<Integer> {
         return new SluiceOptions(emptyToNull(bindAddress), httpPort, httpsPort, healthzPort, loops, manifests, demo,
                 ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
                 accessLogValue, shutdownGracePeriod, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
-                publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate);
+                publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate, enableProxyProtocol);
     }
 
     private void checkPort(String flag, int port) {

@@ -178,6 +178,7 @@ public final class SluiceApp implements AutoCloseable {
                 .httpPort(options.httpPort())
                 .httpsPort(options.httpsPort())
                 .eventLoops(options.eventLoops())
+                .proxyProtocol(options.proxyProtocol())
                 .meterRegistry(registry)
                 .accessLog(accessLog(options.accessLog()));
         if (options.bindAddress() != null) {

@@ -36,6 +36,8 @@ import java.util.Objects;
  * @param configMap                {@code --configmap} ({@code ns/name}) or {@code null}; not read yet
  * @param defaultSslCertificate    {@code --default-ssl-certificate} ({@code ns/name} of a TLS Secret)
  *                                 or {@code null} (the generated fake certificate)
+ * @param proxyProtocol            {@code --enable-proxy-protocol} (Sluice's own): every connection on
+ *                                 the HTTP and HTTPS ports starts with a PROXY protocol header
  */
 public record SluiceOptions(
         String bindAddress,
@@ -59,7 +61,8 @@ public record SluiceOptions(
         String electionId,
         boolean updateStatusOnShutdown,
         String configMap,
-        String defaultSslCertificate) {
+        String defaultSslCertificate,
+        boolean proxyProtocol) {
 
     /** How the process gets its Kubernetes objects. */
     public enum Mode {

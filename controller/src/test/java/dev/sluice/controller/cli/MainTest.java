@@ -45,6 +45,7 @@ class MainTest {
         assertThat(o.electionId()).isEqualTo("sluice-leader"); // Sluice's own Lease, as deploy/sluice.yaml
         assertThat(o.updateStatusOnShutdown()).isTrue();
         assertThat(o.configMap()).isNull();
+        assertThat(o.proxyProtocol()).isFalse();
     }
 
     @Test
@@ -62,7 +63,8 @@ class MainTest {
                 "--access-log=" + log, "--shutdown-grace-period=500ms", "--kubeconfig=/tmp/kubeconfig",
                 "--watch-namespace=shop", "--publish-status-address=10.0.0.1,10.0.0.2",
                 "--publish-service=ingress-nginx/ingress-nginx-controller", "--election-id=sluice-leader",
-                "--update-status-on-shutdown=false", "--configmap=ingress-nginx/ingress-nginx-controller");
+                "--update-status-on-shutdown=false", "--configmap=ingress-nginx/ingress-nginx-controller",
+                "--enable-proxy-protocol");
 
         assertThat(o.httpPort()).isEqualTo(8080);
         assertThat(o.httpsPort()).isEqualTo(8443);
@@ -85,6 +87,7 @@ class MainTest {
         assertThat(o.electionId()).isEqualTo("sluice-leader");
         assertThat(o.updateStatusOnShutdown()).isFalse();
         assertThat(o.configMap()).isEqualTo("ingress-nginx/ingress-nginx-controller");
+        assertThat(o.proxyProtocol()).isTrue();
     }
 
     @Test
@@ -94,6 +97,8 @@ class MainTest {
         assertThat(Main.parse("--update-status-on-shutdown").updateStatusOnShutdown()).isTrue();
         assertThat(Main.parse("--demo").mode()).isEqualTo(SluiceOptions.Mode.DEMO);
         assertThat(Main.parse("--demo=false").mode()).isEqualTo(SluiceOptions.Mode.CLUSTER);
+        assertThat(Main.parse("--enable-proxy-protocol=true").proxyProtocol()).isTrue();
+        assertThat(Main.parse("--enable-proxy-protocol=false").proxyProtocol()).isFalse();
     }
 
     @Test
@@ -153,7 +158,7 @@ class MainTest {
                 "--demo", "--ingress-class", "--controller-class", "--watch-ingress-without-class",
                 "--default-backend-service", "--annotations-prefix", "--access-log", "--shutdown-grace-period",
                 "--kubeconfig", "--watch-namespace", "--publish-status-address", "--publish-service",
-                "--election-id", "--update-status-on-shutdown", "--configmap", "--version",
+                "--election-id", "--update-status-on-shutdown", "--configmap", "--enable-proxy-protocol", "--version",
                 "default: 31234", "default: 10s");
     }
 }

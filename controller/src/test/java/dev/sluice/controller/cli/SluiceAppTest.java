@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import dev.sluice.gateway.proxy.RawHttpClient;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -141,6 +142,35 @@ class SluiceAppTest {
         // three pods, strict rotation: every window of three consecutive requests saw each pod once
         for (int i = 0; i + 3 <= pods.size(); i++) {
             assertThat(new java.util.HashSet<>(pods.subList(i, i + 3))).as(pods.toString()).hasSize(3);
+        }
+    }
+
+    @Test
+    void enableProxyProtocolMakesTheHeaderNameTheClientAndRejectsConnectionsWithoutIt() throws Exception {
+        start("--manifests", seedTutorial().toString(), "--enable-proxy-protocol");
+        String request = "GET /user HTTP/1.1\r\nHost: sluice.test\r\n\r\n";
+
+        try (RawHttpClient c = RawHttpClient.connect(app.httpPort())) {
+            RawHttpClient.Response r = c.exchange("PROXY TCP4 203.0.113.7 10.0.0.1 56324 80\r\n" + request);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.text()).startsWith("user-v1 pod").contains("\nx-real-ip: 203.0.113.7\n")
+                    .contains("\nx-forwarded-for: 203.0.113.7\n");
+        }
+        try (RawHttpClient c = RawHttpClient.connect(app.httpPort())) {
+            c.send(request);
+            assertThat(c.closedByServer()).as("closed without an answer").isTrue();
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> get(app.adminPort(), "/metrics").body()
+                .contains("sluice_proxy_protocol_errors_total{reason=\"invalid\"} 1.0"));
+    }
+
+    @Test
+    void withoutTheFlagAProxyProtocolHeaderIsABadRequest() throws Exception {
+        start("--manifests", seedTutorial().toString());
+
+        try (RawHttpClient c = RawHttpClient.connect(app.httpPort())) {
+            assertThat(c.exchange("PROXY TCP4 203.0.113.7 10.0.0.1 56324 80\r\nGET /user HTTP/1.1\r\n"
+                    + "Host: sluice.test\r\n\r\n").status()).isEqualTo(400);
         }
     }
 

@@ -29,6 +29,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code sluice_upstream_connect_errors} (counter): tag {@code backend}; failed or timed-out
  *       connects to an endpoint (each one may be followed by a retry).</li>
  *   <li>{@code sluice_active_connections} (gauge): open client connections.</li>
+ *   <li>{@code sluice_proxy_protocol_errors} (counter; {@code _total}): connections closed
+ *       because their PROXY protocol header was malformed or missing ({@code reason="invalid"})
+ *       or did not arrive before the keep-alive timeout ({@code reason="timeout"}); only with
+ *       {@code --enable-proxy-protocol}.</li>
  * </ul>
  *
  * <p>Meters are looked up in a per-event-loop cache, so the request path does no registry
@@ -40,6 +44,8 @@ public final class ProxyMetrics {
 
     private final MeterRegistry registry;
     private final AtomicLong activeConnections = new AtomicLong();
+    private final Counter proxyProtocolInvalid;
+    private final Counter proxyProtocolTimeout;
     private final FastThreadLocal<Map<RequestKey, RequestMeters>> requestMeters = new FastThreadLocal<>() {
         @Override
         protected Map<RequestKey, RequestMeters> initialValue() {
@@ -57,6 +63,16 @@ public final class ProxyMetrics {
         this.registry = Objects.requireNonNull(registry, "registry");
         Gauge.builder("sluice_active_connections", activeConnections, AtomicLong::get)
                 .description("open client connections")
+                .register(registry);
+        // registered up front so that an alert on the rate sees 0, not a missing series
+        proxyProtocolInvalid = proxyProtocolErrors("invalid");
+        proxyProtocolTimeout = proxyProtocolErrors("timeout");
+    }
+
+    private Counter proxyProtocolErrors(String reason) {
+        return Counter.builder("sluice_proxy_protocol_errors")
+                .description("client connections closed for a malformed, missing or late PROXY protocol header")
+                .tag("reason", reason)
                 .register(registry);
     }
 
@@ -88,6 +104,16 @@ public final class ProxyMetrics {
         }
         m.count.increment();
         m.duration.record(durationNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Counts one connection closed because its PROXY protocol header was malformed or missing. */
+    public void proxyProtocolInvalid() {
+        proxyProtocolInvalid.increment();
+    }
+
+    /** Counts one connection closed because its PROXY protocol header did not arrive in time. */
+    public void proxyProtocolTimeout() {
+        proxyProtocolTimeout.increment();
     }
 
     /** Counts one failed or timed-out connect to an endpoint of {@code backend}. */

@@ -58,6 +58,7 @@ public final class GatewayServer implements AutoCloseable {
     private final SniCertificates certificates;
     private final Duration keepAliveTimeout;
     private final Duration clientBodyTimeout;
+    private final boolean proxyProtocol;
 
     private final Object lifecycle = new Object();
     private EventLoopGroup group;
@@ -80,6 +81,7 @@ public final class GatewayServer implements AutoCloseable {
         this.certificates = b.certificates;
         this.keepAliveTimeout = b.keepAliveTimeout;
         this.clientBodyTimeout = b.clientBodyTimeout;
+        this.proxyProtocol = b.proxyProtocol;
     }
 
     public static Builder builder() {
@@ -98,6 +100,7 @@ public final class GatewayServer implements AutoCloseable {
         private SniCertificates certificates;
         private Duration keepAliveTimeout = ProxyChannelInitializer.KEEP_ALIVE_TIMEOUT;
         private Duration clientBodyTimeout = ProxyChannelInitializer.CLIENT_BODY_TIMEOUT;
+        private boolean proxyProtocol;
 
         private Builder() {}
 
@@ -176,6 +179,16 @@ public final class GatewayServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether every connection on both listeners must start with a PROXY protocol header (v1
+         * or v2), whose source address then stands for the client ({@code --enable-proxy-protocol});
+         * default off. Connections without a valid header are closed without an answer.
+         */
+        public Builder proxyProtocol(boolean on) {
+            this.proxyProtocol = on;
+            return this;
+        }
+
         private static Duration positive(Duration d, String what) {
             if (d == null || d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException(what + " must be positive: " + d);
@@ -210,12 +223,12 @@ public final class GatewayServer implements AutoCloseable {
             routes.beforePublish(access::retainZonesOf);
             context = new ServerContext(routes, pools, metrics, accessLog, clients, access);
             try {
-                httpChannel = bind(transport, requestedHttpPort, new ProxyChannelInitializer(context, null, clientBodyTimeout, keepAliveTimeout), "HTTP");
+                httpChannel = bind(transport, requestedHttpPort, new ProxyChannelInitializer(context, null, proxyProtocol, clientBodyTimeout, keepAliveTimeout), "HTTP");
                 httpPort = ((InetSocketAddress) httpChannel.localAddress()).getPort();
                 if (requestedHttpsPort >= 0) {
                     SniCertificates certs = certificates != null ? certificates
                             : new PublishedCertificates(routes, FakeCertificate.serverContext());
-                    httpsChannel = bind(transport, requestedHttpsPort, new ProxyChannelInitializer(context, certs, clientBodyTimeout, keepAliveTimeout), "HTTPS");
+                    httpsChannel = bind(transport, requestedHttpsPort, new ProxyChannelInitializer(context, certs, proxyProtocol, clientBodyTimeout, keepAliveTimeout), "HTTPS");
                     httpsPort = ((InetSocketAddress) httpsChannel.localAddress()).getPort();
                 }
             } catch (RuntimeException | InterruptedException e) {
@@ -227,8 +240,9 @@ public final class GatewayServer implements AutoCloseable {
                 accessLog.close();
                 throw e;
             }
-            log.info("listening on {} HTTP port {}{} ({} event loops, {})", bindAddress, httpPort,
-                    httpsChannel != null ? ", HTTPS port " + httpsPort : "", eventLoops, transport.name());
+            log.info("listening on {} HTTP port {}{}{} ({} event loops, {})", bindAddress, httpPort,
+                    httpsChannel != null ? ", HTTPS port " + httpsPort : "",
+                    proxyProtocol ? " (PROXY protocol required)" : "", eventLoops, transport.name());
         }
     }
 

@@ -15,7 +15,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Builds the pipeline of an accepted client connection:
- * {@code idle → [tls (SNI)] → http (HttpServerCodec) → proxy (ProxyHandler)}.
+ * {@code idle → [proxy-protocol → proxy-protocol-source] → [tls (SNI)] → http (HttpServerCodec)
+ * → proxy (ProxyHandler)}.
+ *
+ * <p>With the PROXY protocol on, its header precedes everything else on the connection, the TLS
+ * ClientHello included, so its decoder comes first (after the idle timer, which bounds a header
+ * that never arrives); see {@link ProxyProtocolHandler}.
  *
  * <p>Limits follow NGINX's defaults: request line up to 8 KiB (longer → 414), request headers
  * up to 32 KiB in total ({@code large_client_header_buffers 4 8k}; larger → 431); a
@@ -32,13 +37,15 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     private final ServerContext server;
     private final SniCertificates certificates; // null on the plain HTTP listener
+    private final boolean proxyProtocol;
     private final long clientBodyTimeoutNanos;
     private final long keepAliveTimeoutNanos;
 
-    ProxyChannelInitializer(ServerContext server, SniCertificates certificates, Duration clientBodyTimeout,
-            Duration keepAliveTimeout) {
+    ProxyChannelInitializer(ServerContext server, SniCertificates certificates, boolean proxyProtocol,
+            Duration clientBodyTimeout, Duration keepAliveTimeout) {
         this.server = server;
         this.certificates = certificates;
+        this.proxyProtocol = proxyProtocol;
         this.clientBodyTimeoutNanos = clientBodyTimeout.toNanos();
         this.keepAliveTimeoutNanos = keepAliveTimeout.toNanos();
     }
@@ -48,6 +55,10 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
         server.clients().add(ch);
         ChannelPipeline p = ch.pipeline();
         p.addLast("idle", new IdleStateHandler(clientBodyTimeoutNanos, 0, keepAliveTimeoutNanos, TimeUnit.NANOSECONDS));
+        if (proxyProtocol) {
+            p.addLast("proxy-protocol", ProxyProtocolHandler.newDecoder());
+            p.addLast("proxy-protocol-source", new ProxyProtocolHandler(server.metrics()));
+        }
         if (certificates != null) {
             p.addLast("tls", new SniHandler(sniMapping(certificates)));
         }

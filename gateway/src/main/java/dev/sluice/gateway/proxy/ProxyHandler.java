@@ -75,14 +75,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         return https;
     }
 
+    /** The client's address as text ({@code $remote_addr}); see {@link #clientAddress()}. */
     String clientIp() {
         return clientIp;
     }
 
     /**
      * The client's address as 4 or 16 bytes, for source ranges and limits; {@code null} when
-     * unknown. The one place that says who the client is: forwarded headers or the PROXY protocol,
-     * once trusted, replace it here.
+     * unknown. The one place that says who the client is: the TCP peer, or the source of the
+     * connection's PROXY protocol header ({@link ProxyProtocolHandler.ClientAddress}) with
+     * {@code --enable-proxy-protocol}; forwarded headers, once trusted, will replace it here too.
      */
     byte[] clientAddress() {
         return clientAddress;
@@ -339,7 +341,12 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             ctx.fireUserEventTriggered(evt);
             return;
         }
-        if (evt == DRAIN) {
+        if (evt instanceof ProxyProtocolHandler.ClientAddress proxied) {
+            // the PROXY protocol header (trusted: the listener requires it) names the real client;
+            // it arrives before any request byte, so every request of the connection sees it
+            clientIp = NetUtil.toAddressString(proxied.address());
+            clientAddress = proxied.address().getAddress();
+        } else if (evt == DRAIN) {
             draining = true;
             if (exchange == null) {
                 closing = true;

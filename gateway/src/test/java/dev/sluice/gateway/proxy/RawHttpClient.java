@@ -67,12 +67,31 @@ public final class RawHttpClient implements AutoCloseable {
      * asks for one from {@code keyManager} ({@code null}: none); {@code sni} may be {@code null}.
      */
     public static RawHttpClient connectTls(int port, String sni, javax.net.ssl.KeyManager keyManager) {
+        return connectTls(port, sni, keyManager, null);
+    }
+
+    /**
+     * A TLS connection trusting any certificate that first writes {@code preface} in the clear
+     * (e.g. a PROXY protocol header, which precedes the ClientHello); {@code null}: nothing.
+     */
+    public static RawHttpClient connectTls(int port, String sni, javax.net.ssl.KeyManager keyManager, byte[] preface) {
         try {
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(keyManager == null ? null : new javax.net.ssl.KeyManager[] {keyManager},
                     new TrustManager[] {TRUST_ALL}, new SecureRandom());
-            SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket();
-            s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            SSLSocket s;
+            if (preface == null) {
+                s = (SSLSocket) ctx.getSocketFactory().createSocket();
+                s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            } else {
+                Socket plain = new Socket();
+                plain.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+                plain.setTcpNoDelay(true);
+                plain.getOutputStream().write(preface);
+                plain.getOutputStream().flush();
+                s = (SSLSocket) ctx.getSocketFactory().createSocket(plain, "127.0.0.1", port, true);
+            }
+            s.setSoTimeout(10_000);
             SSLParameters p = s.getSSLParameters();
             if (sni != null) {
                 p.setServerNames(List.of(new SNIHostName(sni)));
