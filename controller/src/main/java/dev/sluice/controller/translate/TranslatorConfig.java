@@ -15,6 +15,9 @@ import java.util.Objects;
  * @param defaultSslCertificate    {@code --default-ssl-certificate} as {@code namespace/name} of a
  *                                 {@code kubernetes.io/tls} Secret, or {@code null} (the proxy's
  *                                 generated fake certificate is the default)
+ * @param sslPassthrough           {@code --enable-ssl-passthrough}: hosts with the
+ *                                 {@code ssl-passthrough} annotation get their TLS streams piped
+ *                                 to their {@code /} backend unterminated
  */
 public record TranslatorConfig(
         String ingressClass,
@@ -22,14 +25,15 @@ public record TranslatorConfig(
         boolean watchIngressWithoutClass,
         String defaultBackendService,
         String annotationsPrefix,
-        String defaultSslCertificate) {
+        String defaultSslCertificate,
+        boolean sslPassthrough) {
 
     public static final String DEFAULT_INGRESS_CLASS = "nginx";
     public static final String DEFAULT_CONTROLLER_CLASS = "k8s.io/ingress-nginx";
     public static final String DEFAULT_ANNOTATIONS_PREFIX = "nginx.ingress.kubernetes.io";
 
     public static final TranslatorConfig DEFAULTS = new TranslatorConfig(
-            DEFAULT_INGRESS_CLASS, DEFAULT_CONTROLLER_CLASS, false, null, DEFAULT_ANNOTATIONS_PREFIX, null);
+            DEFAULT_INGRESS_CLASS, DEFAULT_CONTROLLER_CLASS, false, null, DEFAULT_ANNOTATIONS_PREFIX, null, false);
 
     public TranslatorConfig {
         Objects.requireNonNull(ingressClass, "ingressClass");
@@ -37,9 +41,23 @@ public record TranslatorConfig(
         Objects.requireNonNull(annotationsPrefix, "annotationsPrefix");
     }
 
+    /** Without {@code --enable-ssl-passthrough}. */
+    public TranslatorConfig(String ingressClass, String controllerClass, boolean watchIngressWithoutClass,
+            String defaultBackendService, String annotationsPrefix, String defaultSslCertificate) {
+        this(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
+                defaultSslCertificate, false);
+    }
+
+    /** This configuration with {@code --enable-ssl-passthrough} on or off. */
+    public TranslatorConfig withSslPassthrough(boolean on) {
+        return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
+                annotationsPrefix, defaultSslCertificate, on);
+    }
+
     /** Without {@code --default-ssl-certificate}. */
     public TranslatorConfig(String ingressClass, String controllerClass, boolean watchIngressWithoutClass,
             String defaultBackendService, String annotationsPrefix) {
-        this(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix, null);
+        this(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix, null,
+                false);
     }
 }

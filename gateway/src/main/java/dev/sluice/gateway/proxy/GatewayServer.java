@@ -59,6 +59,7 @@ public final class GatewayServer implements AutoCloseable {
     private final Duration keepAliveTimeout;
     private final Duration clientBodyTimeout;
     private final boolean proxyProtocol;
+    private final boolean sslPassthrough;
 
     private final Object lifecycle = new Object();
     private EventLoopGroup group;
@@ -82,6 +83,7 @@ public final class GatewayServer implements AutoCloseable {
         this.keepAliveTimeout = b.keepAliveTimeout;
         this.clientBodyTimeout = b.clientBodyTimeout;
         this.proxyProtocol = b.proxyProtocol;
+        this.sslPassthrough = b.sslPassthrough;
     }
 
     public static Builder builder() {
@@ -101,6 +103,7 @@ public final class GatewayServer implements AutoCloseable {
         private Duration keepAliveTimeout = ProxyChannelInitializer.KEEP_ALIVE_TIMEOUT;
         private Duration clientBodyTimeout = ProxyChannelInitializer.CLIENT_BODY_TIMEOUT;
         private boolean proxyProtocol;
+        private boolean sslPassthrough;
 
         private Builder() {}
 
@@ -184,6 +187,15 @@ public final class GatewayServer implements AutoCloseable {
          * or v2), whose source address then stands for the client ({@code --enable-proxy-protocol});
          * default off. Connections without a valid header are closed without an answer.
          */
+        /**
+         * {@code --enable-ssl-passthrough}: the HTTPS listener reads each ClientHello's SNI name
+         * first and pipes the connections of passthrough hosts unterminated; default off.
+         */
+        public Builder sslPassthrough(boolean on) {
+            this.sslPassthrough = on;
+            return this;
+        }
+
         public Builder proxyProtocol(boolean on) {
             this.proxyProtocol = on;
             return this;
@@ -228,7 +240,8 @@ public final class GatewayServer implements AutoCloseable {
                 if (requestedHttpsPort >= 0) {
                     SniCertificates certs = certificates != null ? certificates
                             : new PublishedCertificates(routes, FakeCertificate.serverContext());
-                    httpsChannel = bind(transport, requestedHttpsPort, new ProxyChannelInitializer(context, certs, proxyProtocol, clientBodyTimeout, keepAliveTimeout), "HTTPS");
+                    httpsChannel = bind(transport, requestedHttpsPort, new ProxyChannelInitializer(context, certs, proxyProtocol,
+                            sslPassthrough ? transport.socketChannel() : null, clientBodyTimeout, keepAliveTimeout), "HTTPS");
                     httpsPort = ((InetSocketAddress) httpsChannel.localAddress()).getPort();
                 }
             } catch (RuntimeException | InterruptedException e) {

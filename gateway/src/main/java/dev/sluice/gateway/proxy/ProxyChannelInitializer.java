@@ -34,18 +34,31 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     static final int MAX_CHUNK_SIZE = 64 * 1024;
     static final Duration KEEP_ALIVE_TIMEOUT = Duration.ofSeconds(75);
     static final Duration CLIENT_BODY_TIMEOUT = Duration.ofSeconds(60);
+    /** Connect timeout of SSL passthrough connections (ingress-nginx's TCP proxy dials with the default 5 s). */
+    static final int PASSTHROUGH_CONNECT_TIMEOUT_MILLIS = 5000;
 
     private final ServerContext server;
     private final SniCertificates certificates; // null on the plain HTTP listener
     private final boolean proxyProtocol;
+    private final Class<? extends SocketChannel> passthroughChannel; // null: no SSL passthrough
     private final long clientBodyTimeoutNanos;
     private final long keepAliveTimeoutNanos;
 
     ProxyChannelInitializer(ServerContext server, SniCertificates certificates, boolean proxyProtocol,
             Duration clientBodyTimeout, Duration keepAliveTimeout) {
+        this(server, certificates, proxyProtocol, null, clientBodyTimeout, keepAliveTimeout);
+    }
+
+    /**
+     * @param passthroughChannel the socket channel class for SSL passthrough connections (the
+     *                           HTTPS listener with {@code --enable-ssl-passthrough}), or {@code null}
+     */
+    ProxyChannelInitializer(ServerContext server, SniCertificates certificates, boolean proxyProtocol,
+            Class<? extends SocketChannel> passthroughChannel, Duration clientBodyTimeout, Duration keepAliveTimeout) {
         this.server = server;
         this.certificates = certificates;
         this.proxyProtocol = proxyProtocol;
+        this.passthroughChannel = passthroughChannel;
         this.clientBodyTimeoutNanos = clientBodyTimeout.toNanos();
         this.keepAliveTimeoutNanos = keepAliveTimeout.toNanos();
     }
@@ -58,6 +71,10 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
         if (proxyProtocol) {
             p.addLast("proxy-protocol", ProxyProtocolHandler.newDecoder());
             p.addLast("proxy-protocol-source", new ProxyProtocolHandler(server.metrics()));
+        }
+        if (certificates != null && passthroughChannel != null) {
+            p.addLast("passthrough", new PassthroughHandler(server.routes(), passthroughChannel,
+                    PASSTHROUGH_CONNECT_TIMEOUT_MILLIS));
         }
         if (certificates != null) {
             p.addLast("tls", new SniHandler(sniMapping(certificates)));

@@ -151,7 +151,7 @@ final class UpstreamPool implements Upstreams {
         idle.clear();
     }
 
-    private static InetSocketAddress resolve(Endpoint endpoint) {
+    static InetSocketAddress resolve(Endpoint endpoint) {
         byte[] ip = NetUtil.createByteArrayFromIpAddressString(endpoint.address());
         try {
             if (ip != null) {

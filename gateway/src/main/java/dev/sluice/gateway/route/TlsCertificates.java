@@ -1,5 +1,6 @@
 package dev.sluice.gateway.route;
 
+import dev.sluice.gateway.balance.Upstream;
 import dev.sluice.gateway.request.HostNormalizer;
 import java.util.Locale;
 import java.util.Map;
@@ -31,9 +32,14 @@ import java.util.Set;
  * @param defaultCertificate the default certificate ({@code --default-ssl-certificate}), or
  *                           {@code null} for the proxy's generated fake certificate
  * @param clientAuthByHost   client-certificate authentication per exact or wildcard host
+ * @param passthrough        SSL passthrough ({@code --enable-ssl-passthrough} and the
+ *                           {@code ssl-passthrough} annotation): TLS connections whose SNI name
+ *                           equals one of these hosts (exactly, lower-case) are piped unterminated
+ *                           to the upstream of the host's {@code /} location
  */
 public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> defaultHosts,
-        TlsCertificate defaultCertificate, Map<String, ClientCertificateAuth> clientAuthByHost) {
+        TlsCertificate defaultCertificate, Map<String, ClientCertificateAuth> clientAuthByHost,
+        Map<String, Upstream> passthrough) {
 
     /** No certificates: every connection gets the proxy's fake certificate, no host has TLS. */
     public static final TlsCertificates EMPTY = new TlsCertificates(Map.of());
@@ -42,6 +48,13 @@ public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> de
         byHost = Map.copyOf(byHost);
         defaultHosts = Set.copyOf(defaultHosts);
         clientAuthByHost = clientAuthByHost == null ? Map.of() : Map.copyOf(clientAuthByHost);
+        passthrough = passthrough == null ? Map.of() : Map.copyOf(passthrough);
+    }
+
+    /** Certificates and client-certificate authentication, without passthrough hosts. */
+    public TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> defaultHosts,
+            TlsCertificate defaultCertificate, Map<String, ClientCertificateAuth> clientAuthByHost) {
+        this(byHost, defaultHosts, defaultCertificate, clientAuthByHost, Map.of());
     }
 
     /** Certificates without client-certificate authentication. */
@@ -60,7 +73,17 @@ public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> de
      * (replacing any there was); keys lower-case like {@link #byHost}.
      */
     public TlsCertificates withClientAuth(Map<String, ClientCertificateAuth> clientAuthByHost) {
-        return new TlsCertificates(byHost, defaultHosts, defaultCertificate, clientAuthByHost);
+        return new TlsCertificates(byHost, defaultHosts, defaultCertificate, clientAuthByHost, passthrough);
+    }
+
+    /** These certificates with the SSL passthrough hosts (replacing any there were). */
+    public TlsCertificates withPassthrough(Map<String, Upstream> passthroughByHost) {
+        return new TlsCertificates(byHost, defaultHosts, defaultCertificate, clientAuthByHost, passthroughByHost);
+    }
+
+    /** The upstream a TLS connection with this SNI name is piped to unterminated, or {@code null}. */
+    public Upstream passthrough(String serverName) {
+        return serverName == null || passthrough.isEmpty() ? null : passthrough.get(serverName);
     }
 
     /** Whether any host checks client certificates (so requests need the per-host lookup at all). */
@@ -131,6 +154,7 @@ public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> de
      * client-certificate authentication.
      */
     public boolean isEmpty() {
-        return byHost.isEmpty() && defaultHosts.isEmpty() && defaultCertificate == null && clientAuthByHost.isEmpty();
+        return byHost.isEmpty() && defaultHosts.isEmpty() && defaultCertificate == null && clientAuthByHost.isEmpty()
+                && passthrough.isEmpty();
     }
 }
