@@ -137,6 +137,13 @@ public final class Main implements Callable<Integer> {
                     + " before TLS); its source address is the client. Connections without one are closed (default: ${DEFAULT-VALUE}).")
     private boolean enableProxyProtocol;
 
+    @Option(names = "--enable-ssl-passthrough", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+            paramLabel = "true|false",
+            description = "Hosts whose Ingress has ssl-passthrough: \"true\" get their TLS connections on the HTTPS port piped,"
+                    + " unterminated, to the backend of their / path (chosen by the ClientHello's SNI name)"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private boolean enableSslPassthrough;
+
     @Option(names = "--configmap", paramLabel = "NS/NAME", converter = NamespacedNameConverter.class,
             description = "ingress-nginx's global ConfigMap. Accepted for compatibility; not read yet (a warning is logged).")
     private String configMap;
@@ -250,7 +257,8 @@ public final class Main implements Callable<Integer> {
         return new SluiceOptions(emptyToNull(bindAddress), httpPort, httpsPort, healthzPort, loops, manifests, demo,
                 ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
                 accessLogValue, shutdownGracePeriod, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
-                publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate, enableProxyProtocol);
+                publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate, enableProxyProtocol,
+                enableSslPassthrough);
     }
 
     private void checkPort(String flag, int port) {

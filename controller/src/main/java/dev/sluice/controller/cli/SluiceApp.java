@@ -179,6 +179,7 @@ public final class SluiceApp implements AutoCloseable {
                 .httpsPort(options.httpsPort())
                 .eventLoops(options.eventLoops())
                 .proxyProtocol(options.proxyProtocol())
+                .sslPassthrough(options.sslPassthrough())
                 .meterRegistry(registry)
                 .accessLog(accessLog(options.accessLog()));
         if (options.bindAddress() != null) {

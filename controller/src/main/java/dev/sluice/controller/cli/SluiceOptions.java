@@ -38,6 +38,8 @@ import java.util.Objects;
  *                                 or {@code null} (the generated fake certificate)
  * @param proxyProtocol            {@code --enable-proxy-protocol} (Sluice's own): every connection on
  *                                 the HTTP and HTTPS ports starts with a PROXY protocol header
+ * @param sslPassthrough           {@code --enable-ssl-passthrough}: hosts with {@code ssl-passthrough}
+ *                                 get their TLS connections piped unterminated
  */
 public record SluiceOptions(
         String bindAddress,
@@ -62,7 +64,8 @@ public record SluiceOptions(
         boolean updateStatusOnShutdown,
         String configMap,
         String defaultSslCertificate,
-        boolean proxyProtocol) {
+        boolean proxyProtocol,
+        boolean sslPassthrough) {
 
     /** How the process gets its Kubernetes objects. */
     public enum Mode {
@@ -94,6 +97,6 @@ public record SluiceOptions(
     /** The flags that change translation. */
     public TranslatorConfig translatorConfig() {
         return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
-                annotationsPrefix, defaultSslCertificate);
+                annotationsPrefix, defaultSslCertificate, sslPassthrough);
     }
 }

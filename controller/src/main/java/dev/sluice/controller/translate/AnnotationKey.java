@@ -34,6 +34,7 @@ public enum AnnotationKey {
     TEMPORAL_REDIRECT("temporal-redirect", Type.URL, null, Scope.LOCATION),
     TEMPORAL_REDIRECT_CODE("temporal-redirect-code", Type.INT, "302", Scope.LOCATION),
     FROM_TO_WWW_REDIRECT("from-to-www-redirect", Type.BOOL, "false", Scope.SERVER),
+    SSL_PASSTHROUGH("ssl-passthrough", Type.BOOL, "false", Scope.SERVER),
 
     // HTTPS redirect
     SSL_REDIRECT("ssl-redirect", Type.BOOL, "true", Scope.LOCATION),

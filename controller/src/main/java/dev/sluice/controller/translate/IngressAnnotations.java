@@ -54,6 +54,8 @@ import java.util.regex.Pattern;
  *                         {@code session-cookie-*}: how the upstreams this Ingress creates balance
  * @param canaryRule       the {@code canary-*} traffic policy; {@code null} unless {@link #canary}
  * @param affinityCanaryBehavior {@code affinity-canary-behavior} (canary Ingresses only)
+ * @param sslPassthrough   {@code ssl-passthrough}: TLS connections to this Ingress's hosts are piped
+ *                         unterminated to the host's {@code /} backend (with {@code --enable-ssl-passthrough})
  * @param fromToWwwRedirect {@code from-to-www-redirect}: this Ingress's hosts get a redirecting
  *                         {@code www.} twin (or the reverse)
  * @param clientAuth       {@code auth-tls-*}: the client-certificate check this Ingress asks of its
@@ -72,7 +74,8 @@ public record IngressAnnotations(
         CanaryRule canaryRule,
         AffinityCanaryBehavior affinityCanaryBehavior,
         boolean fromToWwwRedirect,
-        ClientCertificateAuth clientAuth) {
+        ClientCertificateAuth clientAuth,
+        boolean sslPassthrough) {
 
     /** ingress-nginx's charset for canary header/cookie names and header values. */
     private static final Pattern CANARY_NAME = Pattern.compile("^[-._~a-zA-Z0-9/:]+$");
@@ -83,7 +86,7 @@ public record IngressAnnotations(
 
     /** No annotations: a normal Ingress with every default. */
     private static final IngressAnnotations NONE = new IngressAnnotations(false, false, false, null, null, null,
-            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false, null);
+            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false, null, false);
 
     /** ingress-nginx's {@code RegexPathWithCapture} validator for {@code rewrite-target}. */
     private static final Pattern REWRITE_TARGET_SYNTAX = Pattern.compile("^/?[-._~a-zA-Z0-9/:$]*$");
@@ -164,7 +167,7 @@ public record IngressAnnotations(
             }
             return new IngressAnnotations(true, canaryConfigured, false, null, null, null, RouteOptions.DEFAULTS,
                     balancer(r, false), canaryRule(r), AffinityCanaryBehavior.parse(r.string(AFFINITY_CANARY_BEHAVIOR)),
-                    false, null);
+                    false, null, false);
         }
 
         boolean useRegex = r.bool(USE_REGEX, false);
@@ -210,7 +213,7 @@ public record IngressAnnotations(
                 namespace + "/" + ingress.getMetadata().getName(), secrets, problems);
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 options.withAccess(access.policy()), balancer(r, true), null, AffinityCanaryBehavior.STICKY,
-                r.bool(FROM_TO_WWW_REDIRECT, false), access.clientAuth());
+                r.bool(FROM_TO_WWW_REDIRECT, false), access.clientAuth(), r.bool(SSL_PASSTHROUGH, false));
     }
 
     /**
@@ -339,7 +342,7 @@ public record IngressAnnotations(
     IngressAnnotations denied(String reason) {
         return new IngressAnnotations(canary, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 routeOptions.withAccess(new dev.sluice.gateway.access.AccessPolicy.Denied(reason)), balancer,
-                canaryRule, affinityCanaryBehavior, fromToWwwRedirect, null);
+                canaryRule, affinityCanaryBehavior, fromToWwwRedirect, null, sslPassthrough);
     }
 
     /**

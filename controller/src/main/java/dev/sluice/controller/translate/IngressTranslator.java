@@ -26,6 +26,7 @@ import java.io.StringWriter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -145,6 +146,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         private String catchAllCanarySource;
         private final Route controllerDefault;
         private final HostBuilder catchAll;
+        /** Hosts of Ingresses with {@code ssl-passthrough} (OR-ed per host, as ingress-nginx), and who asked. */
+        private final Map<String, String> passthroughHosts = new LinkedHashMap<>();
         /** Hosts of Ingresses with {@code from-to-www-redirect}, oldest first. */
         private final Set<String> wwwRedirectHosts = new LinkedHashSet<>();
         private boolean catchAllFallbackSet;
@@ -219,7 +222,9 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             TlsCertificates tls = selection.select(mainline.stream().map(Parsed::ingress).toList(),
                     defaultCertificate(selection));
             certificates.retainOnly(selection.secretsUsed()); // no key outlives its Secret's use
-            return new Translation(buildTable().withTls(tls.withClientAuth(clientAuth)), List.copyOf(problems),
+            RouteTable table = buildTable();
+            return new Translation(table.withTls(tls.withClientAuth(clientAuth).withPassthrough(passthrough(table))),
+                    List.copyOf(problems),
                     List.copyOf(notes));
         }
 
@@ -377,6 +382,9 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                 if (a.clientAuth() != null) {
                     clientAuth.putIfAbsent(host, a.clientAuth()); // a server-level annotation: oldest wins
                 }
+                if (a.sslPassthrough()) {
+                    offerPassthrough(p, host);
+                }
                 if (a.fromToWwwRedirect() && !host.isEmpty() && !host.startsWith("*.")) {
                     wwwRedirectHosts.add(host);
                 }
@@ -420,6 +428,40 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         }
 
         private record HostedPath(String host, PendingPath path) {}
+
+        /**
+         * {@code ssl-passthrough} on one rule host (SPEC §10.4): only with
+         * {@code --enable-ssl-passthrough}, only for named, non-wildcard hosts (SNI names compare
+         * exactly); anything else is reported and ignored.
+         */
+        private void offerPassthrough(Parsed p, String host) {
+            if (!config.sslPassthrough()) {
+                report(p.namespace(), p.name(), "ssl-passthrough needs --enable-ssl-passthrough; ignored");
+            } else if (host.isEmpty() || host.startsWith("*.")) {
+                report(p.namespace(), p.name(), "ssl-passthrough needs a host name (not "
+                        + HostBuilder.display(host) + ": SNI names are compared exactly); ignored");
+            } else {
+                passthroughHosts.putIfAbsent(host, p.namespace() + "/" + p.name());
+            }
+        }
+
+        /** The passthrough hosts and the upstream of each one's {@code /} location. */
+        private Map<String, Upstream> passthrough(RouteTable table) {
+            Map<String, Upstream> out = new HashMap<>();
+            passthroughHosts.forEach((host, source) -> {
+                HostRoutes h = table.hosts().get(host);
+                Route root = h == null ? null : h.routes().stream()
+                        .filter(r -> r.matcher().path().equals("/") && r.split() != null).findFirst().orElse(null);
+                if (root == null) {
+                    int slash = source.indexOf('/');
+                    report(source.substring(0, slash), source.substring(slash + 1), "ssl-passthrough on host " + host
+                            + " needs a path / with a backend (its backend receives the TLS stream); ignored");
+                } else {
+                    out.put(host, root.split().mainline());
+                }
+            });
+            return out;
+        }
 
         /** Whether every rule of the Ingress names a host (and it has rules): per-host settings can apply. */
         private boolean namesEveryHost(Ingress ing) {
