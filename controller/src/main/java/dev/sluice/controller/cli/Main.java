@@ -136,6 +136,16 @@ public final class Main implements Callable<Integer> {
             description = "ingress-nginx's global ConfigMap. Accepted for compatibility; not read yet (a warning is logged).")
     private String configMap;
 
+    @Option(names = "--tcp-services-configmap", paramLabel = "NS/NAME", converter = NamespacedNameConverter.class,
+            description = "ConfigMap of TCP services: entries \"<port>\": \"<namespace>/<service>:<port>[:PROXY][:PROXY]\";"
+                    + " Sluice listens on each port and relays to the Service's endpoints (watched in both modes).")
+    private String tcpServicesConfigMap;
+
+    @Option(names = "--udp-services-configmap", paramLabel = "NS/NAME", converter = NamespacedNameConverter.class,
+            description = "ConfigMap of UDP services: entries \"<port>\": \"<namespace>/<service>:<port>\";"
+                    + " Sluice relays each port's datagrams to the Service's endpoints (watched in both modes).")
+    private String udpServicesConfigMap;
+
     /** Runs the command and exits with its code (see the class comment). */
     public static void main(String[] args) {
         int code = commandLine(new Main()).execute(args);
@@ -245,7 +255,8 @@ public final class Main implements Callable<Integer> {
         return new SluiceOptions(emptyToNull(bindAddress), httpPort, httpsPort, healthzPort, loops, manifests, demo,
                 ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
                 accessLogValue, shutdownGracePeriod, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
-                publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate);
+                publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate,
+                tcpServicesConfigMap, udpServicesConfigMap);
     }
 
     private void checkPort(String flag, int port) {

@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param defaultSslCertificate    {@code --default-ssl-certificate} as {@code namespace/name} of a
  *                                 {@code kubernetes.io/tls} Secret, or {@code null} (the proxy's
  *                                 generated fake certificate is the default)
+ * @param streams                  {@code --tcp-services-configmap} / {@code --udp-services-configmap}
+ *                                 and the ports they may not take
  */
 public record TranslatorConfig(
         String ingressClass,
@@ -22,24 +24,41 @@ public record TranslatorConfig(
         boolean watchIngressWithoutClass,
         String defaultBackendService,
         String annotationsPrefix,
-        String defaultSslCertificate) {
+        String defaultSslCertificate,
+        StreamConfig streams) {
 
     public static final String DEFAULT_INGRESS_CLASS = "nginx";
     public static final String DEFAULT_CONTROLLER_CLASS = "k8s.io/ingress-nginx";
     public static final String DEFAULT_ANNOTATIONS_PREFIX = "nginx.ingress.kubernetes.io";
 
     public static final TranslatorConfig DEFAULTS = new TranslatorConfig(
-            DEFAULT_INGRESS_CLASS, DEFAULT_CONTROLLER_CLASS, false, null, DEFAULT_ANNOTATIONS_PREFIX, null);
+            DEFAULT_INGRESS_CLASS, DEFAULT_CONTROLLER_CLASS, false, null, DEFAULT_ANNOTATIONS_PREFIX, null,
+            StreamConfig.NONE);
 
     public TranslatorConfig {
         Objects.requireNonNull(ingressClass, "ingressClass");
         Objects.requireNonNull(controllerClass, "controllerClass");
         Objects.requireNonNull(annotationsPrefix, "annotationsPrefix");
+        streams = streams == null ? StreamConfig.NONE : streams;
+    }
+
+    /** Without stream services. */
+    public TranslatorConfig(String ingressClass, String controllerClass, boolean watchIngressWithoutClass,
+            String defaultBackendService, String annotationsPrefix, String defaultSslCertificate) {
+        this(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
+                defaultSslCertificate, StreamConfig.NONE);
+    }
+
+    /** This configuration with {@code config} for the stream services. */
+    public TranslatorConfig withStreams(StreamConfig config) {
+        return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
+                annotationsPrefix, defaultSslCertificate, config);
     }
 
     /** Without {@code --default-ssl-certificate}. */
     public TranslatorConfig(String ingressClass, String controllerClass, boolean watchIngressWithoutClass,
             String defaultBackendService, String annotationsPrefix) {
-        this(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix, null);
+        this(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix, null,
+                StreamConfig.NONE);
     }
 }

@@ -4,6 +4,8 @@ import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.ProxyMetrics;
 import dev.sluice.gateway.route.RouteTableHolder;
+import dev.sluice.gateway.stream.StreamServer;
+import dev.sluice.gateway.stream.StreamService;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The data plane: an HTTP listener (default port 31234) and an HTTPS listener (default 31235)
  * that route every request through the live {@link dev.sluice.gateway.route.RouteTable} and
- * proxy it to an endpoint of the chosen backend.
+ * proxy it to an endpoint of the chosen backend, plus the TCP and UDP stream ports of the live
+ * table ({@link StreamServer}), opened and closed as tables are published.
  *
  * <p>One group of {@code eventLoops} Netty event loops (native epoll on Linux, else NIO) accepts
  * connections and runs them; each upstream connection is opened on the event loop of the client
@@ -58,12 +61,14 @@ public final class GatewayServer implements AutoCloseable {
     private final SniCertificates certificates;
     private final Duration keepAliveTimeout;
     private final Duration clientBodyTimeout;
+    private final Duration udpSessionTimeout;
 
     private final Object lifecycle = new Object();
     private EventLoopGroup group;
     private ServerContext context;
     private Channel httpChannel;
     private Channel httpsChannel;
+    private StreamServer streams;
     private int httpPort = -1;
     private int httpsPort = -1;
     private boolean stopped;
@@ -79,6 +84,7 @@ public final class GatewayServer implements AutoCloseable {
         this.certificates = b.certificates;
         this.keepAliveTimeout = b.keepAliveTimeout;
         this.clientBodyTimeout = b.clientBodyTimeout;
+        this.udpSessionTimeout = b.udpSessionTimeout;
     }
 
     public static Builder builder() {
@@ -97,6 +103,7 @@ public final class GatewayServer implements AutoCloseable {
         private SniCertificates certificates;
         private Duration keepAliveTimeout = ProxyChannelInitializer.KEEP_ALIVE_TIMEOUT;
         private Duration clientBodyTimeout = ProxyChannelInitializer.CLIENT_BODY_TIMEOUT;
+        private Duration udpSessionTimeout = StreamServer.UDP_SESSION_TIMEOUT;
 
         private Builder() {}
 
@@ -175,6 +182,12 @@ public final class GatewayServer implements AutoCloseable {
             return this;
         }
 
+        /** How long a UDP stream session lives without a datagram either way; default 60 s. */
+        public Builder udpSessionTimeout(Duration timeout) {
+            this.udpSessionTimeout = positive(timeout, "udpSessionTimeout");
+            return this;
+        }
+
         private static Duration positive(Duration d, String what) {
             if (d == null || d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException(what + " must be positive: " + d);
@@ -208,6 +221,11 @@ public final class GatewayServer implements AutoCloseable {
             AccessGate access = new AccessGate(new ExternalAuthClient(transport.socketChannel()));
             routes.beforePublish(access::retainZonesOf);
             context = new ServerContext(routes, pools, metrics, accessLog, clients, access);
+            // the stream ports follow the published tables on the same event loops
+            StreamServer streamServer = new StreamServer(group, transport.streamChannels(), bindAddress,
+                    metrics.registry(), udpSessionTimeout);
+            streams = streamServer;
+            routes.beforePublish(table -> streamServer.apply(table.streams()));
             try {
                 httpChannel = bind(transport, requestedHttpPort, new ProxyChannelInitializer(context, null, clientBodyTimeout, keepAliveTimeout), "HTTP");
                 httpPort = ((InetSocketAddress) httpChannel.localAddress()).getPort();
@@ -221,6 +239,7 @@ public final class GatewayServer implements AutoCloseable {
                 if (httpChannel != null) {
                     httpChannel.close();
                 }
+                streamServer.close();
                 group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
                 stopped = true; // nothing left for shutdown() to do
                 accessLog.close();
@@ -228,6 +247,8 @@ public final class GatewayServer implements AutoCloseable {
             }
             log.info("listening on {} HTTP port {}{} ({} event loops, {})", bindAddress, httpPort,
                     httpsChannel != null ? ", HTTPS port " + httpsPort : "", eventLoops, transport.name());
+            // a table published before this start has had no listener to open its stream ports
+            streamServer.applyIfNothingApplied(routes.current().streams());
         }
     }
 
@@ -270,6 +291,13 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
+    /** The open TCP and UDP stream ports and their bound port numbers (after {@link #start()}). */
+    public Map<StreamService.Key, Integer> streamPorts() {
+        synchronized (lifecycle) {
+            return streams == null ? Map.of() : streams.listening();
+        }
+    }
+
     /** The meters this server records into. */
     public ProxyMetrics metrics() {
         return metrics;
@@ -294,6 +322,7 @@ public final class GatewayServer implements AutoCloseable {
             if (httpsChannel != null) {
                 httpsChannel.close().awaitUninterruptibly();
             }
+            streams.stopListening();
             ChannelGroup clients = context.clients();
             ChannelGroupFuture allClosed = clients.newCloseFuture();
             for (Channel ch : clients) {
@@ -303,6 +332,7 @@ public final class GatewayServer implements AutoCloseable {
                 log.info("{} connections still open after the {} grace period: closing them", clients.size(), grace);
             }
             clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            streams.close();
             for (UpstreamPool pool : context.pools()) {
                 pool.loop().execute(pool::close);
             }
