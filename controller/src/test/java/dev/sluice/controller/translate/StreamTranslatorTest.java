@@ -183,6 +183,21 @@ class StreamTranslatorTest {
     }
 
     @Test
+    void theExampleInDeployExamplesTranslatesWithoutProblems() throws Exception {
+        java.nio.file.Path file = java.nio.file.Path.of(System.getProperty("basedir", "."))
+                .resolve("../deploy/examples/tcp-udp-services.yaml").normalize();
+        ClusterState state = dev.sluice.controller.source.ManifestParser.parse(file.toString(),
+                java.nio.file.Files.readString(file)).toClusterState();
+        Translation t = new IngressTranslator(TranslatorConfig.DEFAULTS.withStreams(
+                new StreamConfig("sluice/tcp-services", "sluice/udp-services", Set.of()))).translate(state, Instant.EPOCH);
+        assertThat(t.problems()).isEmpty();
+        assertThat(t.table().streams().services()).extracting(s -> s.protocol() + "/" + s.port() + " " + s.backend()
+                        + (s.proxyProtocolOut() ? " PROXY out" : ""))
+                .containsExactly("TCP/9000 default-echo-7000", "TCP/9001 default-echo-7000 PROXY out",
+                        "UDP/5353 default-echo-7001");
+    }
+
+    @Test
     void legacyEndpointsServeWhenThereIsNoSliceAndEqualInputsGiveEqualTables() {
         HasMetadata[] objects = {service("default", "echo", 7000),
             endpoints("default", "echo", 7000, List.of("127.0.0.4"), List.of("127.0.0.9")),
