@@ -148,6 +148,16 @@ public final class Main implements Callable<Integer> {
             description = "ingress-nginx's global ConfigMap. Accepted for compatibility; not read yet (a warning is logged).")
     private String configMap;
 
+    @Option(names = "--tcp-services-configmap", paramLabel = "NS/NAME", converter = NamespacedNameConverter.class,
+            description = "ConfigMap of TCP services: entries \"<port>\": \"<namespace>/<service>:<port>[:PROXY][:PROXY]\";"
+                    + " Sluice listens on each port and relays to the Service's endpoints (watched in both modes).")
+    private String tcpServicesConfigMap;
+
+    @Option(names = "--udp-services-configmap", paramLabel = "NS/NAME", converter = NamespacedNameConverter.class,
+            description = "ConfigMap of UDP services: entries \"<port>\": \"<namespace>/<service>:<port>\";"
+                    + " Sluice relays each port's datagrams to the Service's endpoints (watched in both modes).")
+    private String udpServicesConfigMap;
+
     /** Runs the command and exits with its code (see the class comment). */
     public static void main(String[] args) {
         int code = commandLine(new Main()).execute(args);
@@ -258,7 +268,7 @@ public final class Main implements Callable<Integer> {
                 ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
                 accessLogValue, shutdownGracePeriod, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
                 publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate, enableProxyProtocol,
-                enableSslPassthrough);
+                enableSslPassthrough, tcpServicesConfigMap, udpServicesConfigMap);
     }
 
     private void checkPort(String flag, int port) {

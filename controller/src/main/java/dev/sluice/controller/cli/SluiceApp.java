@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *  source (ManifestSource | ClusterSource) ──onChange──► SyncLoop ──publish──► RouteTableHolder
  *                                                          (IngressTranslator)        │
- *                                              GatewayServer (HTTP/HTTPS) ◄───────────┤
+ *                                   GatewayServer (HTTP/HTTPS, TCP/UDP streams) ◄──────┤
  *                                              AdminServer (/healthz /readyz /metrics /routes)
  * </pre>
  *
@@ -138,7 +138,8 @@ public final class SluiceApp implements AutoCloseable {
                     throw new StartupException("cannot configure the Kubernetes client: " + e.getMessage(), e);
                 }
                 log.info("cluster mode: API server {}", client.getMasterUrl());
-                ClusterSource source = new ClusterSource(client, options.watchNamespace(), this::markDirty);
+                ClusterSource source = new ClusterSource(client, options.watchNamespace(),
+                        options.streamConfig().configMaps(), this::markDirty);
                 cluster = source;
                 snapshot = source::snapshot;
                 synced = source::hasSynced;
@@ -273,6 +274,11 @@ public final class SluiceApp implements AutoCloseable {
     /** The bound HTTP port (after {@link #start()}). */
     public int httpPort() {
         return gateway.httpPort();
+    }
+
+    /** The open TCP and UDP stream ports and their bound port numbers (after {@link #start()}). */
+    public java.util.Map<dev.sluice.gateway.stream.StreamService.Key, Integer> streamPorts() {
+        return gateway.streamPorts();
     }
 
     /** The bound HTTPS port (after {@link #start()}). */

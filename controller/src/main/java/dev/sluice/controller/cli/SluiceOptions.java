@@ -1,10 +1,13 @@
 package dev.sluice.controller.cli;
 
+import dev.sluice.controller.translate.StreamConfig;
 import dev.sluice.controller.translate.TranslatorConfig;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Everything the command line decides, already validated; {@link Main} builds it and
@@ -40,6 +43,10 @@ import java.util.Objects;
  *                                 the HTTP and HTTPS ports starts with a PROXY protocol header
  * @param sslPassthrough           {@code --enable-ssl-passthrough}: hosts with {@code ssl-passthrough}
  *                                 get their TLS connections piped unterminated
+ * @param tcpServicesConfigMap     {@code --tcp-services-configmap} ({@code ns/name}) or {@code null}:
+ *                                 the TCP ports relayed to Services
+ * @param udpServicesConfigMap     {@code --udp-services-configmap} ({@code ns/name}) or {@code null}:
+ *                                 the UDP ports relayed to Services
  */
 public record SluiceOptions(
         String bindAddress,
@@ -65,7 +72,9 @@ public record SluiceOptions(
         String configMap,
         String defaultSslCertificate,
         boolean proxyProtocol,
-        boolean sslPassthrough) {
+        boolean sslPassthrough,
+        String tcpServicesConfigMap,
+        String udpServicesConfigMap) {
 
     /** How the process gets its Kubernetes objects. */
     public enum Mode {
@@ -97,6 +106,20 @@ public record SluiceOptions(
     /** The flags that change translation. */
     public TranslatorConfig translatorConfig() {
         return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
-                annotationsPrefix, defaultSslCertificate, sslPassthrough);
+                annotationsPrefix, defaultSslCertificate, streamConfig(), sslPassthrough);
+    }
+
+    /**
+     * The stream ConfigMaps, and the ports their entries may not take: the HTTP, HTTPS and admin
+     * ports (when fixed; a port 0 is only known once bound, and a clash then fails to bind).
+     */
+    public StreamConfig streamConfig() {
+        Set<Integer> reserved = new HashSet<>();
+        for (int p : new int[] {httpPort, httpsPort, healthzPort}) {
+            if (p > 0) {
+                reserved.add(p);
+            }
+        }
+        return new StreamConfig(tcpServicesConfigMap, udpServicesConfigMap, reserved);
     }
 }

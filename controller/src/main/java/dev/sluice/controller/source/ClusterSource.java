@@ -1,6 +1,7 @@
 package dev.sluice.controller.source;
 
 import dev.sluice.controller.translate.ClusterState;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -37,7 +38,10 @@ import org.slf4j.LoggerFactory;
  * <p>Watched kinds: Ingress ({@code networking.k8s.io/v1}), IngressClass (cluster-scoped),
  * Service, EndpointSlice ({@code discovery.k8s.io/v1}), Endpoints, and Secrets of type
  * {@code kubernetes.io/tls}. With a watch namespace every namespaced kind is watched in that
- * namespace only; IngressClasses are always cluster-wide.
+ * namespace only; IngressClasses are always cluster-wide. ConfigMaps are watched one by one: only
+ * those named ({@code --tcp-services-configmap}, {@code --udp-services-configmap}), each with an
+ * informer in its own namespace narrowed by a {@code metadata.name} field selector, so Sluice
+ * neither holds nor needs the right to read any other ConfigMap.
  *
  * <p>Every informer event only calls {@code onChange} (the payload is ignored; the sync loop
  * rebuilds from the caches). Informers keep running through API server trouble: fabric8 re-lists
@@ -68,6 +72,7 @@ public final class ClusterSource implements AutoCloseable {
     private final KubernetesClient client;
     private final String watchNamespace;
     private final Runnable onChange;
+    private final List<String> configMapNames;
 
     private Watched<Ingress> ingresses;
     private Watched<IngressClass> ingressClasses;
@@ -75,6 +80,7 @@ public final class ClusterSource implements AutoCloseable {
     private Watched<EndpointSlice> endpointSlices;
     private Watched<Endpoints> endpoints;
     private Watched<Secret> secrets;
+    private List<Watched<ConfigMap>> configMaps = List.of();
     private volatile List<Watched<?>> all = List.of();
     private volatile boolean closed;
 
@@ -85,9 +91,24 @@ public final class ClusterSource implements AutoCloseable {
      *                       cheap (e.g. {@code SyncLoop::markDirty})
      */
     public ClusterSource(KubernetesClient client, String watchNamespace, Runnable onChange) {
+        this(client, watchNamespace, List.of(), onChange);
+    }
+
+    /**
+     * @param configMaps the ConfigMaps to watch as {@code namespace/name} (duplicates are watched
+     *                   once), whatever the watch namespace: the flags that name them name their
+     *                   namespace too
+     */
+    public ClusterSource(KubernetesClient client, String watchNamespace, List<String> configMaps, Runnable onChange) {
         this.client = Objects.requireNonNull(client, "client");
         this.watchNamespace = watchNamespace == null || watchNamespace.isBlank() ? null : watchNamespace;
         this.onChange = Objects.requireNonNull(onChange, "onChange");
+        this.configMapNames = configMaps.stream().distinct().toList();
+        for (String name : configMapNames) {
+            if (name.indexOf('/') <= 0 || name.indexOf('/') != name.lastIndexOf('/') || name.endsWith("/")) {
+                throw new IllegalArgumentException("ConfigMap must be namespace/name: " + name);
+            }
+        }
     }
 
     /** Creates and starts the informers; returns at once (the first lists run in the background). */
@@ -106,9 +127,21 @@ public final class ClusterSource implements AutoCloseable {
         // them and service account tokens for API servers that ignore the selector.
         secrets = watch("Secret", namespaced(client.secrets()).withoutField("type", HELM_RELEASE_TYPE), false,
                 s -> !HELM_RELEASE_TYPE.equals(s.getType()) && !SERVICE_ACCOUNT_TOKEN_TYPE.equals(s.getType()));
-        all = List.of(ingresses, ingressClasses, services, endpointSlices, endpoints, secrets);
-        log.info("watching Ingress, IngressClass, Service, EndpointSlice, Endpoints and Secret objects in {}",
-                watchNamespace == null ? "all namespaces" : "namespace " + watchNamespace);
+        List<Watched<ConfigMap>> cms = new ArrayList<>();
+        for (String name : configMapNames) {
+            int slash = name.indexOf('/');
+            // a missing ConfigMap lists as empty: the translator reports it, the informer waits for it
+            cms.add(watch("ConfigMap " + name, client.configMaps().inNamespace(name.substring(0, slash))
+                    .withField("metadata.name", name.substring(slash + 1)), false, o -> true));
+        }
+        configMaps = List.copyOf(cms);
+        List<Watched<?>> watched = new ArrayList<>(List.of(ingresses, ingressClasses, services, endpointSlices,
+                endpoints, secrets));
+        watched.addAll(configMaps);
+        all = List.copyOf(watched);
+        log.info("watching Ingress, IngressClass, Service, EndpointSlice, Endpoints and Secret objects in {}{}",
+                watchNamespace == null ? "all namespaces" : "namespace " + watchNamespace,
+                configMapNames.isEmpty() ? "" : ", and the ConfigMaps " + String.join(", ", configMapNames));
     }
 
     private <T extends HasMetadata, L extends KubernetesResourceList<T>, R extends Resource<T>>
@@ -179,9 +212,13 @@ public final class ClusterSource implements AutoCloseable {
         if (all.isEmpty()) {
             return ClusterState.EMPTY;
         }
+        List<ConfigMap> cms = new ArrayList<>();
+        for (Watched<ConfigMap> w : configMaps) {
+            cms.addAll(w.items());
+        }
         return new ClusterState(
                 ingresses.items(), ingressClasses.items(), services.items(),
-                endpointSlices.items(), endpoints.items(), secrets.items());
+                endpointSlices.items(), endpoints.items(), secrets.items(), cms);
     }
 
     @Override

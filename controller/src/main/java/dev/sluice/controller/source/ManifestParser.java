@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -34,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * {@code serviceName}/{@code servicePort} become {@code service.name}/{@code service.port.number}
  * (a number, or a string of digits) or {@code .name}, {@code spec.backend} becomes
  * {@code spec.defaultBackend}, a path without {@code pathType} becomes
- * {@code ImplementationSpecific}), IngressClass, Service, Endpoints, EndpointSlice, Secret. Every
+ * {@code ImplementationSpecific}), IngressClass, Service, Endpoints, EndpointSlice, Secret,
+ * ConfigMap (for {@code --tcp-services-configmap} / {@code --udp-services-configmap}). Every
  * other kind is ignored. A missing namespace becomes {@code default}.
  *
  * <p>Any error — a syntax error, or a kept kind whose structure does not fit its model (for
@@ -121,6 +123,7 @@ public final class ManifestParser {
             case "Endpoints" -> Endpoints.class;
             case "EndpointSlice" -> EndpointSlice.class;
             case "Secret" -> Secret.class;
+            case "ConfigMap" -> ConfigMap.class;
             default -> null;
         };
         if (type == null) {

@@ -1,6 +1,7 @@
 package dev.sluice.controller.source;
 
 import dev.sluice.controller.translate.ClusterState;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -15,7 +16,7 @@ import java.util.List;
 /**
  * The objects Sluice keeps from one manifest file, in document order: Ingress (always
  * {@code networking.k8s.io/v1}; legacy forms are converted), IngressClass, Service, Endpoints,
- * EndpointSlice and Secret. Namespaces are filled in ({@code default} when missing);
+ * EndpointSlice, Secret and ConfigMap. Namespaces are filled in ({@code default} when missing);
  * {@code creationTimestamp} is left as written (maybe missing) until {@link #toClusterState}.
  *
  * @param fileName the file as named to the parser
@@ -51,6 +52,10 @@ public record ParsedManifest(String fileName, List<HasMetadata> objects) {
         return only(Secret.class);
     }
 
+    public List<ConfigMap> configMaps() {
+        return only(ConfigMap.class);
+    }
+
     private <T> List<T> only(Class<T> type) {
         List<T> out = new ArrayList<>();
         for (HasMetadata o : objects) {
@@ -80,6 +85,7 @@ public record ParsedManifest(String fileName, List<HasMetadata> objects) {
         List<EndpointSlice> slices = new ArrayList<>();
         List<Endpoints> endpoints = new ArrayList<>();
         List<Secret> secrets = new ArrayList<>();
+        List<ConfigMap> configMaps = new ArrayList<>();
         long seq = 0;
         for (ParsedManifest file : files) {
             for (HasMetadata o : file.objects()) {
@@ -104,9 +110,11 @@ public record ParsedManifest(String fileName, List<HasMetadata> objects) {
                 } else if (o instanceof Secret s) {
                     secrets.add(synthetic == null ? s
                             : s.toBuilder().editMetadata().withCreationTimestamp(synthetic).endMetadata().build());
+                } else if (o instanceof ConfigMap c) {
+                    configMaps.add(c); // no age: nothing orders ConfigMaps
                 }
             }
         }
-        return new ClusterState(ingresses, classes, services, slices, endpoints, secrets);
+        return new ClusterState(ingresses, classes, services, slices, endpoints, secrets, configMaps);
     }
 }

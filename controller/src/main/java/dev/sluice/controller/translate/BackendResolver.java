@@ -120,6 +120,15 @@ final class BackendResolver {
         return Backend.of(name, endpointsOf(namespace, serviceName, service, first));
     }
 
+    /**
+     * The port of Service {@code namespace/serviceName} that {@code port} names, matched as
+     * {@link #resolve} matches it, or {@code null} when there is no such Service or port.
+     */
+    ServicePort servicePort(String namespace, String serviceName, ServiceBackendPort port) {
+        Service service = services.get(namespace + "/" + serviceName);
+        return service == null ? null : findServicePort(service, port);
+    }
+
     private Resolution doResolve(String name, String namespace, String serviceName, ServiceBackendPort port) {
         String svcKey = namespace + "/" + serviceName;
         Service service = services.get(svcKey);

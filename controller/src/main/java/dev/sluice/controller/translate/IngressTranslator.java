@@ -16,6 +16,7 @@ import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.TlsCertificate;
 import dev.sluice.gateway.route.TlsCertificates;
+import dev.sluice.gateway.stream.StreamTable;
 import io.fabric8.kubernetes.api.model.networking.v1.HTTPIngressPath;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressBackend;
@@ -77,6 +78,9 @@ import java.util.function.BiFunction;
  * ({@code load-balance}, {@code upstream-hash-by*}, {@code affinity}, SPEC §6.2). Upstreams are
  * data here (backend and balancer spec); their live balancers are bound when the table is
  * published, continuing the running table's state ({@code RouteTableHolder#publish}).
+ *
+ * <p>Besides the HTTP routes, the table carries the TCP and UDP services of the ConfigMaps named
+ * by {@code --tcp-services-configmap} / {@code --udp-services-configmap} ({@link StreamTranslator}).
  *
  * <p>One bad Ingress never takes the others down: whatever goes wrong
  * while translating it becomes a {@link Problem} and that Ingress is left out.
@@ -222,10 +226,11 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             TlsCertificates tls = selection.select(mainline.stream().map(Parsed::ingress).toList(),
                     defaultCertificate(selection));
             certificates.retainOnly(selection.secretsUsed()); // no key outlives its Secret's use
+            StreamTable streams = new StreamTranslator(config.streams(), backends, state.configMaps(), problems::add,
+                    notes::add).translate();
             RouteTable table = buildTable();
-            return new Translation(table.withTls(tls.withClientAuth(clientAuth).withPassthrough(passthrough(table))),
-                    List.copyOf(problems),
-                    List.copyOf(notes));
+            return new Translation(table.withTls(tls.withClientAuth(clientAuth).withPassthrough(passthrough(table)))
+                    .withStreams(streams), List.copyOf(problems), List.copyOf(notes));
         }
 
         /**

@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param defaultSslCertificate    {@code --default-ssl-certificate} as {@code namespace/name} of a
  *                                 {@code kubernetes.io/tls} Secret, or {@code null} (the proxy's
  *                                 generated fake certificate is the default)
+ * @param streams                  {@code --tcp-services-configmap} / {@code --udp-services-configmap}
+ *                                 and the ports they may not take
  * @param sslPassthrough           {@code --enable-ssl-passthrough}: hosts with the
  *                                 {@code ssl-passthrough} annotation get their TLS streams piped
  *                                 to their {@code /} backend unterminated
@@ -26,6 +28,7 @@ public record TranslatorConfig(
         String defaultBackendService,
         String annotationsPrefix,
         String defaultSslCertificate,
+        StreamConfig streams,
         boolean sslPassthrough) {
 
     public static final String DEFAULT_INGRESS_CLASS = "nginx";
@@ -33,31 +36,38 @@ public record TranslatorConfig(
     public static final String DEFAULT_ANNOTATIONS_PREFIX = "nginx.ingress.kubernetes.io";
 
     public static final TranslatorConfig DEFAULTS = new TranslatorConfig(
-            DEFAULT_INGRESS_CLASS, DEFAULT_CONTROLLER_CLASS, false, null, DEFAULT_ANNOTATIONS_PREFIX, null, false);
+            DEFAULT_INGRESS_CLASS, DEFAULT_CONTROLLER_CLASS, false, null, DEFAULT_ANNOTATIONS_PREFIX, null,
+            StreamConfig.NONE, false);
 
     public TranslatorConfig {
         Objects.requireNonNull(ingressClass, "ingressClass");
         Objects.requireNonNull(controllerClass, "controllerClass");
         Objects.requireNonNull(annotationsPrefix, "annotationsPrefix");
+        streams = streams == null ? StreamConfig.NONE : streams;
     }
 
-    /** Without {@code --enable-ssl-passthrough}. */
+    /** Without stream services and SSL passthrough. */
     public TranslatorConfig(String ingressClass, String controllerClass, boolean watchIngressWithoutClass,
             String defaultBackendService, String annotationsPrefix, String defaultSslCertificate) {
         this(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
-                defaultSslCertificate, false);
+                defaultSslCertificate, StreamConfig.NONE, false);
+    }
+
+    /** Without {@code --default-ssl-certificate}, stream services and SSL passthrough. */
+    public TranslatorConfig(String ingressClass, String controllerClass, boolean watchIngressWithoutClass,
+            String defaultBackendService, String annotationsPrefix) {
+        this(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix, null);
+    }
+
+    /** This configuration with {@code config} for the stream services. */
+    public TranslatorConfig withStreams(StreamConfig config) {
+        return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
+                annotationsPrefix, defaultSslCertificate, config, sslPassthrough);
     }
 
     /** This configuration with {@code --enable-ssl-passthrough} on or off. */
     public TranslatorConfig withSslPassthrough(boolean on) {
         return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
-                annotationsPrefix, defaultSslCertificate, on);
-    }
-
-    /** Without {@code --default-ssl-certificate}. */
-    public TranslatorConfig(String ingressClass, String controllerClass, boolean watchIngressWithoutClass,
-            String defaultBackendService, String annotationsPrefix) {
-        this(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix, null,
-                false);
+                annotationsPrefix, defaultSslCertificate, streams, on);
     }
 }

@@ -129,6 +129,8 @@ class MainTest {
         "--default-backend-service=x  | 'x' is not namespace/name",
         "--publish-service=a/b/c      | 'a/b/c' is not namespace/name",
         "--configmap=/name            | is not namespace/name",
+        "--tcp-services-configmap=tcp | is not namespace/name",
+        "--udp-services-configmap=a/  | is not namespace/name",
         "--manifests=/no/such/path    | /no/such/path does not exist",
         "--bind-address=no.such.host.invalid | unknown address",
         "--watch-ingress-without-class=maybe | Invalid value",
@@ -159,6 +161,7 @@ class MainTest {
                 "--default-backend-service", "--annotations-prefix", "--access-log", "--shutdown-grace-period",
                 "--kubeconfig", "--watch-namespace", "--publish-status-address", "--publish-service",
                 "--election-id", "--update-status-on-shutdown", "--configmap", "--enable-proxy-protocol", "--version",
+                "--tcp-services-configmap", "--udp-services-configmap",
                 "default: 31234", "default: 10s");
     }
 }

@@ -124,6 +124,8 @@ class DeployRbacTest {
         apply(admin, tlsSecret("default", "web-tls", "cert"));
         apply(admin, ingress("default", "web", "app.example.com", "/", "web", 8080));
         apply(admin, ingress("default", "broken", "broken.example.com", "/", "missing", 8080));
+        apply(admin, new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withNamespace(NS)
+                .withName("tcp-services").endMetadata().withData(Map.of("9000", "default/web:8080")).build());
     }
 
     /** Cluster mode as Main wires it, once in node-address mode and once with --publish-service. */
@@ -139,7 +141,9 @@ class DeployRbacTest {
                         status[0].requestSync();
                     }
                 }, Duration.ofMillis(20), new SimpleMeterRegistry());
-        source[0] = new ClusterSource(sluice, null, loop::markDirty);
+        // as with --tcp-services-configmap / --udp-services-configmap naming ConfigMaps of Sluice's namespace
+        source[0] = new ClusterSource(sluice, null, List.of(NS + "/tcp-services", NS + "/udp-services"),
+                loop::markDirty);
         source[0].start();
         await().until(source[0]::hasSynced);
         loop.start();

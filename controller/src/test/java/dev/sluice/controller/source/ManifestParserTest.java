@@ -38,6 +38,7 @@ class ManifestParserTest {
                 apiVersion: v1
                 kind: ConfigMap
                 metadata: {name: cfg}
+                data: {9000: "default/echo:9000"}
                 ---
                 apiVersion: networking.k8s.io/v1
                 kind: IngressClass
@@ -60,7 +61,12 @@ class ManifestParserTest {
                 type: kubernetes.io/tls
                 """);
         assertThat(m.objects()).extracting(HasMetadata::getKind)
-                .containsExactly("Service", "Ingress", "IngressClass", "EndpointSlice", "Endpoints", "Secret");
+                .containsExactly("Service", "Ingress", "ConfigMap", "IngressClass", "EndpointSlice", "Endpoints", "Secret");
+        // a YAML number as key is still the string key ingress-nginx's tcp-services entries use
+        assertThat(m.configMaps()).singleElement().satisfies(c -> {
+            assertThat(c.getMetadata().getNamespace()).isEqualTo("default");
+            assertThat(c.getData()).containsEntry("9000", "default/echo:9000");
+        });
         assertThat(m.services()).singleElement().satisfies(s -> assertThat(s.getMetadata().getNamespace()).isEqualTo("default"));
         assertThat(m.ingresses()).singleElement().satisfies(i -> {
             assertThat(i.getMetadata().getNamespace()).isEqualTo("shop");

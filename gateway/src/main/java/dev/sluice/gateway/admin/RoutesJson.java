@@ -17,6 +17,7 @@ import dev.sluice.gateway.route.PathMatcher;
 import dev.sluice.gateway.route.Route;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.TlsCertificate;
+import dev.sluice.gateway.stream.StreamService;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -31,8 +32,12 @@ import java.util.TreeMap;
  *     "shop.example.com": { ...host... },      exact hosts, sorted by name
  *     "*.example.com":    { ...host... },      wildcard hosts, sorted by suffix
  *     "_":                { ...host... }       the catch-all (host-less rules, unknown hosts)
- *   }
+ *   },
+ *   "streams": [ stream... ]                      TCP and UDP ports, by protocol then port
  * }
+ * stream = { "protocol": "TCP" | "UDP", "port": 9000, "backend": "default-echo-9000",
+ *            "endpoints": ["10.1.0.7:9000", ...], "proxyProtocolIn": false, "proxyProtocolOut": false,
+ *            "source": "ingress-nginx/tcp-services 9000" }
  * host  = { "regexMode": false, "appRoot": null, "tls": "default/shop-tls" | "default" | null,
  *           "routes": [ route... ] (match order), "fallback": route }
  *           ("tls": the host's certificate Secret; "default": TLS configured, default certificate;
@@ -75,6 +80,18 @@ public final class RoutesJson {
             hosts.set("*." + e.getKey(), host(e.getValue(), tls(table, "*." + e.getKey())));
         }
         hosts.set(CATCH_ALL, host(table.catchAll(), null));
+        ArrayNode streams = root.putArray("streams");
+        for (StreamService s : table.streams().services()) {
+            ObjectNode n = streams.addObject();
+            n.put("protocol", s.protocol().name());
+            n.put("port", s.port());
+            n.put("backend", s.backend());
+            ArrayNode eps = n.putArray("endpoints");
+            s.endpoints().forEach(e -> eps.add(e.toString()));
+            n.put("proxyProtocolIn", s.proxyProtocolIn());
+            n.put("proxyProtocolOut", s.proxyProtocolOut());
+            n.put("source", s.source());
+        }
         return root;
     }
 

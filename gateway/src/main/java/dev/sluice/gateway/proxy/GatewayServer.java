@@ -4,6 +4,8 @@ import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.ProxyMetrics;
 import dev.sluice.gateway.route.RouteTableHolder;
+import dev.sluice.gateway.stream.StreamServer;
+import dev.sluice.gateway.stream.StreamService;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The data plane: an HTTP listener (default port 31234) and an HTTPS listener (default 31235)
  * that route every request through the live {@link dev.sluice.gateway.route.RouteTable} and
- * proxy it to an endpoint of the chosen backend.
+ * proxy it to an endpoint of the chosen backend, plus the TCP and UDP stream ports of the live
+ * table ({@link StreamServer}), opened and closed as tables are published.
  *
  * <p>One group of {@code eventLoops} Netty event loops (native epoll on Linux, else NIO) accepts
  * connections and runs them; each upstream connection is opened on the event loop of the client
@@ -60,6 +63,7 @@ public final class GatewayServer implements AutoCloseable {
     private final Duration clientBodyTimeout;
     private final boolean proxyProtocol;
     private final boolean sslPassthrough;
+    private final Duration udpSessionTimeout;
 
     private final Object lifecycle = new Object();
     private EventLoopGroup group;
@@ -67,6 +71,7 @@ public final class GatewayServer implements AutoCloseable {
     private Map<EventExecutor, UpstreamPool> pools;
     private Channel httpChannel;
     private Channel httpsChannel;
+    private StreamServer streams;
     private int httpPort = -1;
     private int httpsPort = -1;
     private boolean stopped;
@@ -84,6 +89,7 @@ public final class GatewayServer implements AutoCloseable {
         this.clientBodyTimeout = b.clientBodyTimeout;
         this.proxyProtocol = b.proxyProtocol;
         this.sslPassthrough = b.sslPassthrough;
+        this.udpSessionTimeout = b.udpSessionTimeout;
     }
 
     public static Builder builder() {
@@ -104,6 +110,7 @@ public final class GatewayServer implements AutoCloseable {
         private Duration clientBodyTimeout = ProxyChannelInitializer.CLIENT_BODY_TIMEOUT;
         private boolean proxyProtocol;
         private boolean sslPassthrough;
+        private Duration udpSessionTimeout = StreamServer.UDP_SESSION_TIMEOUT;
 
         private Builder() {}
 
@@ -183,11 +190,6 @@ public final class GatewayServer implements AutoCloseable {
         }
 
         /**
-         * Whether every connection on both listeners must start with a PROXY protocol header (v1
-         * or v2), whose source address then stands for the client ({@code --enable-proxy-protocol});
-         * default off. Connections without a valid header are closed without an answer.
-         */
-        /**
          * {@code --enable-ssl-passthrough}: the HTTPS listener reads each ClientHello's SNI name
          * first and pipes the connections of passthrough hosts unterminated; default off.
          */
@@ -196,6 +198,17 @@ public final class GatewayServer implements AutoCloseable {
             return this;
         }
 
+        /** How long a UDP stream session lives without a datagram either way; default 60 s. */
+        public Builder udpSessionTimeout(Duration timeout) {
+            this.udpSessionTimeout = positive(timeout, "udpSessionTimeout");
+            return this;
+        }
+
+        /**
+         * Whether every connection on both listeners must start with a PROXY protocol header (v1
+         * or v2), whose source address then stands for the client ({@code --enable-proxy-protocol});
+         * default off. Connections without a valid header are closed without an answer.
+         */
         public Builder proxyProtocol(boolean on) {
             this.proxyProtocol = on;
             return this;
@@ -234,6 +247,11 @@ public final class GatewayServer implements AutoCloseable {
             AccessGate access = new AccessGate(new ExternalAuthClient(transport.socketChannel()));
             routes.beforePublish(access::retainZonesOf);
             context = new ServerContext(routes, pools, metrics, accessLog, clients, access);
+            // the stream ports follow the published tables on the same event loops
+            StreamServer streamServer = new StreamServer(group, transport.streamChannels(), bindAddress,
+                    metrics.registry(), udpSessionTimeout);
+            streams = streamServer;
+            routes.beforePublish(table -> streamServer.apply(table.streams()));
             try {
                 httpChannel = bind(transport, requestedHttpPort, new ProxyChannelInitializer(context, null, proxyProtocol, clientBodyTimeout, keepAliveTimeout), "HTTP");
                 httpPort = ((InetSocketAddress) httpChannel.localAddress()).getPort();
@@ -248,6 +266,7 @@ public final class GatewayServer implements AutoCloseable {
                 if (httpChannel != null) {
                     httpChannel.close();
                 }
+                streamServer.close();
                 group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
                 stopped = true; // nothing left for shutdown() to do
                 accessLog.close();
@@ -256,6 +275,8 @@ public final class GatewayServer implements AutoCloseable {
             log.info("listening on {} HTTP port {}{}{} ({} event loops, {})", bindAddress, httpPort,
                     httpsChannel != null ? ", HTTPS port " + httpsPort : "",
                     proxyProtocol ? " (PROXY protocol required)" : "", eventLoops, transport.name());
+            // a table published before this start has had no listener to open its stream ports
+            streamServer.applyIfNothingApplied(routes.current().streams());
         }
     }
 
@@ -298,6 +319,13 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
+    /** The open TCP and UDP stream ports and their bound port numbers (after {@link #start()}). */
+    public Map<StreamService.Key, Integer> streamPorts() {
+        synchronized (lifecycle) {
+            return streams == null ? Map.of() : streams.listening();
+        }
+    }
+
     /** The meters this server records into. */
     public ProxyMetrics metrics() {
         return metrics;
@@ -322,6 +350,7 @@ public final class GatewayServer implements AutoCloseable {
             if (httpsChannel != null) {
                 httpsChannel.close().awaitUninterruptibly();
             }
+            streams.stopListening();
             ChannelGroup clients = context.clients();
             ChannelGroupFuture allClosed = clients.newCloseFuture();
             for (Channel ch : clients) {
@@ -331,6 +360,7 @@ public final class GatewayServer implements AutoCloseable {
                 log.info("{} connections still open after the {} grace period: closing them", clients.size(), grace);
             }
             clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            streams.close();
             for (UpstreamPool pool : pools.values()) {
                 pool.loop().execute(pool::close);
             }

@@ -1,27 +1,35 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.stream.StreamChannels;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
  * The socket implementation: Linux native epoll when its library loads, Java NIO otherwise.
- * Client and upstream channels share event loops, so both must come from the same transport.
+ * Client and upstream channels share event loops, so both must come from the same transport; so do
+ * the TCP and UDP channels of the stream ports.
  */
 record Transport(String name,
         Class<? extends ServerChannel> serverChannel,
-        Class<? extends SocketChannel> socketChannel) {
+        Class<? extends SocketChannel> socketChannel,
+        Class<? extends DatagramChannel> datagramChannel) {
 
-    private static final Transport EPOLL = new Transport("epoll", EpollServerSocketChannel.class, EpollSocketChannel.class);
-    private static final Transport NIO = new Transport("nio", NioServerSocketChannel.class, NioSocketChannel.class);
+    private static final Transport EPOLL = new Transport("epoll", EpollServerSocketChannel.class,
+            EpollSocketChannel.class, EpollDatagramChannel.class);
+    private static final Transport NIO = new Transport("nio", NioServerSocketChannel.class, NioSocketChannel.class,
+            NioDatagramChannel.class);
 
     /** Epoll if available (and not disabled with {@code -Dsluice.transport=nio}), else NIO. */
     static Transport detect() {
@@ -29,6 +37,11 @@ record Transport(String name,
             return EPOLL;
         }
         return NIO;
+    }
+
+    /** The channel classes the stream ports use, so they share the proxy's event loops. */
+    StreamChannels streamChannels() {
+        return new StreamChannels(serverChannel, socketChannel, datagramChannel);
     }
 
     EventLoopGroup newGroup(int threads) {

@@ -8,6 +8,7 @@ import dev.sluice.gateway.balance.Selection;
 import dev.sluice.gateway.request.HostNormalizer;
 import dev.sluice.gateway.balance.TrafficSplit;
 import dev.sluice.gateway.balance.Upstream;
+import dev.sluice.gateway.stream.StreamTable;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -27,9 +28,11 @@ import java.util.Objects;
  * @param wildcards wildcard hosts, keyed by the suffix after {@code *.} (lower-case)
  * @param catchAll  host-less rules and unknown hosts
  * @param tls       server certificates by SNI name, published together with the routes
+ * @param streams   the TCP and UDP ports relayed besides HTTP, published together with the routes so
+ *                  their listeners open and close with the table that names them
  */
 public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> wildcards, HostRoutes catchAll,
-        TlsCertificates tls) {
+        TlsCertificates tls, StreamTable streams) {
 
     /**
      * The status of the HTTPS redirect: ingress-nginx's ConfigMap {@code http-redirect-code}
@@ -55,6 +58,13 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         wildcards = Map.copyOf(wildcards);
         Objects.requireNonNull(catchAll, "catchAll");
         tls = tls == null ? TlsCertificates.EMPTY : tls;
+        streams = streams == null ? StreamTable.EMPTY : streams;
+    }
+
+    /** A table without stream services. */
+    public RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> wildcards, HostRoutes catchAll,
+            TlsCertificates tls) {
+        this(hosts, wildcards, catchAll, tls, StreamTable.EMPTY);
     }
 
     /** A table without certificates of its own (every TLS connection gets the default certificate). */
@@ -64,7 +74,12 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
 
     /** This table with {@code certificates} instead of its own. */
     public RouteTable withTls(TlsCertificates certificates) {
-        return new RouteTable(hosts, wildcards, catchAll, certificates);
+        return new RouteTable(hosts, wildcards, catchAll, certificates, streams);
+    }
+
+    /** This table with {@code services} as its stream ports. */
+    public RouteTable withStreams(StreamTable services) {
+        return new RouteTable(hosts, wildcards, catchAll, tls, services);
     }
 
     /** Calls {@code action} with every upstream of every location (mainline and canary sides). */

@@ -12,7 +12,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The structure of the data plane, as rules that fail when broken (issue 8): the gateway knows
  * nothing of Kubernetes or the controller, and its packages stack one way,
- * {@code proxy}/{@code admin} → {@code route} → {@code access} → {@code balance} → {@code request}.
+ * {@code proxy}/{@code admin} → {@code route} → {@code access} → {@code balance} → {@code request};
+ * the stream ports ({@code stream}) sit beside {@code route}: the table carries their model, the
+ * proxy runs their server.
  */
 class GatewayArchitectureTest {
     private static final JavaClasses GATEWAY = new ClassFileImporter()
@@ -38,6 +40,7 @@ class GatewayArchitectureTest {
                 .layer("admin").definedBy("dev.sluice.gateway.admin..")
                 .layer("observe").definedBy("dev.sluice.gateway.observe..")
                 .layer("route").definedBy("dev.sluice.gateway.route..")
+                .layer("stream").definedBy("dev.sluice.gateway.stream..")
                 .layer("access").definedBy("dev.sluice.gateway.access..")
                 .layer("balance").definedBy("dev.sluice.gateway.balance..")
                 .layer("request").definedBy("dev.sluice.gateway.request..")
@@ -45,9 +48,10 @@ class GatewayArchitectureTest {
                 .whereLayer("admin").mayNotBeAccessedByAnyLayer()
                 .whereLayer("observe").mayOnlyBeAccessedByLayers("proxy", "admin")
                 .whereLayer("route").mayOnlyBeAccessedByLayers("proxy", "admin")
+                .whereLayer("stream").mayOnlyBeAccessedByLayers("route", "proxy", "admin")
                 .whereLayer("access").mayOnlyBeAccessedByLayers("route", "proxy", "admin")
                 .whereLayer("balance").mayOnlyBeAccessedByLayers("access", "route", "proxy", "admin")
-                .whereLayer("request").mayOnlyBeAccessedByLayers("balance", "access", "route", "proxy", "admin")
+                .whereLayer("request").mayOnlyBeAccessedByLayers("balance", "access", "route", "stream", "proxy", "admin")
                 .check(GATEWAY);
     }
 
