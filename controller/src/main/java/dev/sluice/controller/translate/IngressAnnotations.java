@@ -373,6 +373,10 @@ public record IngressAnnotations(
                     + "using HTTP"));
             return BackendProtocol.HTTP;
         }
+        if (p == BackendProtocol.FCGI) {
+            r.problems().accept("annotation " + r.prefix() + BACKEND_PROTOCOL.suffix() + ": FCGI is not supported; "
+                    + "every request of the location answers 502");
+        }
         return p;
     }
 

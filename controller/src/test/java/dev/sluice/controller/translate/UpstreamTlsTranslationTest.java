@@ -117,6 +117,14 @@ class UpstreamTlsTranslationTest {
     }
 
     @Test
+    void fastCgiIsReportedAsNotSupported() {
+        Translation t = translate(Map.of("backend-protocol", "fcgi"));
+        assertThat(t.problems()).anySatisfy(p -> assertThat(p.message()).contains("FCGI is not supported")
+                .contains("502"));
+        assertThat(options(t).backendProtocol()).isEqualTo(BackendProtocol.FCGI);
+    }
+
+    @Test
     void verificationThatCannotBeHonouredDeniesTheLocation() {
         assertDenied(Map.of("proxy-ssl-verify", "on"), "proxy-ssl-secret");
         assertDenied(Map.of("proxy-ssl-verify", "on", "proxy-ssl-secret", "nope"), "default/nope");
