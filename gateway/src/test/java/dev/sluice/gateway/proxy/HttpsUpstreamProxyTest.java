@@ -33,6 +33,7 @@ class HttpsUpstreamProxyTest {
     private static TlsPod mtlsPod;      // requires a client certificate of clientCa
     private static TlsPod dualPod;      // TLS and clear on one port
     private static TlsPod chainPod;     // cert by an intermediate it sends
+    private static TlsPod strangerPod;  // cert by otherCa
     private static TestBackend fcgiPod;
     private static GatewayServer server;
 
@@ -50,6 +51,8 @@ class HttpsUpstreamProxyTest {
         chainPod = new TlsPod("127.0.0.5", TestPki.server("CN=" + POD_NAME, intermediate, POD_NAME),
                 List.of(intermediate), null, false);
         fcgiPod = TestBackend.start("fcgi", "127.0.0.6");
+        strangerPod = new TlsPod("127.0.0.7", TestPki.server("CN=" + POD_NAME, otherCa, POD_NAME), List.of(), null,
+                false);
 
         UpstreamTls verifyOff = UpstreamTls.DEFAULTS;
         UpstreamTls verifyOn = tls(ca, true, 1, POD_NAME, false, null);
@@ -73,7 +76,10 @@ class HttpsUpstreamProxyTest {
                         null)),
                 route("depth2.test", chainPod.endpoint(), BackendProtocol.HTTPS, tls(ca, true, 2, POD_NAME, false,
                         null)),
-                route("fcgi.test", fcgiPod.endpoint(), BackendProtocol.FCGI, verifyOff)));
+                route("fcgi.test", fcgiPod.endpoint(), BackendProtocol.FCGI, verifyOff),
+                host("retry.test", prefix("/", "default/retry", backend("retry", strangerPod.endpoint(),
+                        pod.endpoint()), RouteOptions.DEFAULTS.withBackendProtocol(BackendProtocol.HTTPS)
+                        .withUpstreamTls(verifyOn).withHttpsRedirect(false, false, false)))));
         server = GatewayServer.builder().routes(holder).bindAddress("127.0.0.1").httpPort(0).httpsPort(0)
                 .eventLoops(1).build();
         server.start();
@@ -82,7 +88,7 @@ class HttpsUpstreamProxyTest {
     @AfterAll
     static void stop() {
         server.close();
-        for (AutoCloseable c : new AutoCloseable[] {pod, mtlsPod, dualPod, chainPod, fcgiPod}) {
+        for (AutoCloseable c : new AutoCloseable[] {pod, mtlsPod, dualPod, chainPod, strangerPod, fcgiPod}) {
             try {
                 c.close();
             } catch (Exception e) {
@@ -213,6 +219,17 @@ class HttpsUpstreamProxyTest {
         assertThat(off2).isEqualTo(off1);
         assertThat(sni).isNotEqualTo(off1);
         assertThat(verified).isNotEqualTo(off1).isNotEqualTo(sni);
+    }
+
+    @Test
+    void aFailedVerificationIsAConnectFailureTheNextEndpointIsTried() {
+        // round robin starts on either Pod: each request either fails over from the stranger or never meets it
+        for (int i = 0; i < 4; i++) {
+            RawHttpClient.Response r = get("retry.test");
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.header("x-tls")).isEqualTo("true");
+        }
+        assertThat(strangerPod.connections()).as("the stranger was tried").isPositive();
     }
 
     @Test
