@@ -42,9 +42,9 @@ final class ProxySsl {
     private static final Result NONE = new Result(UpstreamTls.DEFAULTS, null);
     private static final Pattern SECRET_REF =
             Pattern.compile("^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)/)?([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$");
-    /** A DNS name: what NGINX can send as SNI and match against a certificate (no variables). */
+    /** A DNS name (LDH labels, as SNI requires): what can be sent as SNI and matched (no NGINX variables). */
     private static final Pattern HOST_NAME =
-            Pattern.compile("^(?=.{1,253}$)[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?(\\.[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?)*\\.?$");
+            Pattern.compile("^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$");
     private static final Set<String> OLD_PROTOCOLS = Set.of("SSLv2", "SSLv3", "TLSv1", "TLSv1.1");
 
     /** Whether any {@code proxy-ssl-*} key is present. */
@@ -98,6 +98,9 @@ final class ProxySsl {
         String name = own.get(PROXY_SSL_NAME.suffix());
         if (name != null) {
             name = name.trim();
+            if (name.endsWith(".")) {
+                name = name.substring(0, name.length() - 1); // the same name; SNI carries no trailing dot
+            }
             if (name.isEmpty()) {
                 name = null;
             } else if (!HOST_NAME.matcher(name).matches() && !NetUtil.isValidIpV4Address(name)

@@ -72,6 +72,14 @@ class UpstreamTlsTranslationTest {
     }
 
     @Test
+    void aTrailingDotIsDroppedFromTheName() {
+        Translation t = translate(Map.of("backend-protocol", "HTTPS", "proxy-ssl-name", "pod.svc.test.",
+                "proxy-ssl-server-name", "on"));
+        assertThat(t.problems()).isEmpty();
+        assertThat(options(t).upstreamTls().sniName()).isEqualTo("pod.svc.test");
+    }
+
+    @Test
     void aSecretWithOnlyACaAndVerificationOffNeedsNothingElse() {
         Translation t = translate(Map.of("backend-protocol", "AUTO_HTTP", "proxy-ssl-secret", "ca-only"));
         assertThat(t.problems()).isEmpty();
@@ -104,6 +112,8 @@ class UpstreamTlsTranslationTest {
                 tls -> assertThat(tls.ciphers()).isNull());
         assertFallsBack(Map.of("proxy-ssl-name", "$host"), "proxy-ssl-name",
                 tls -> assertThat(tls.name()).isNull());
+        assertFallsBack(Map.of("proxy-ssl-name", "under_score.test"), "proxy-ssl-name",
+                tls -> assertThat(tls.name()).as("not a name SNI can carry").isNull());
         assertFallsBack(Map.of("proxy-ssl-secret", "bad-ca"), "ca.crt",
                 tls -> assertThat(tls.caBundlePem()).as("unused while verify is off").isNull());
     }
