@@ -101,6 +101,16 @@ public enum AnnotationKey {
     PROXY_BODY_SIZE("proxy-body-size", Type.SIZE, "1m", Scope.LOCATION),
     BACKEND_PROTOCOL("backend-protocol", Type.ENUM, "HTTP", Scope.LOCATION),
 
+    // TLS to the upstream (backend-protocol HTTPS, AUTO_HTTP): NGINX's proxy_ssl_* (see ProxySsl)
+    PROXY_SSL_SECRET("proxy-ssl-secret", Type.SECRET, null, Scope.LOCATION),
+    PROXY_SSL_VERIFY("proxy-ssl-verify", Type.ENUM, "off", Scope.LOCATION),
+    PROXY_SSL_VERIFY_DEPTH("proxy-ssl-verify-depth", Type.INT, "1", Scope.LOCATION),
+    // no default: no name is checked or sent (NGINX's $proxy_host would be ingress-nginx's "upstream_balancer")
+    PROXY_SSL_NAME("proxy-ssl-name", Type.STRING, null, Scope.LOCATION),
+    PROXY_SSL_SERVER_NAME("proxy-ssl-server-name", Type.ENUM, "off", Scope.LOCATION),
+    PROXY_SSL_PROTOCOLS("proxy-ssl-protocols", Type.LIST, "TLSv1.2 TLSv1.3", Scope.LOCATION),
+    PROXY_SSL_CIPHERS("proxy-ssl-ciphers", Type.LIST, "DEFAULT", Scope.LOCATION),
+
     // Canary
     CANARY("canary", Type.BOOL, "false", Scope.CANARY),
     CANARY_BY_HEADER("canary-by-header", Type.STRING, null, Scope.CANARY),

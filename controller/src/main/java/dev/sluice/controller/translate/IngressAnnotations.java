@@ -3,6 +3,7 @@ package dev.sluice.controller.translate;
 import static dev.sluice.controller.translate.AnnotationKey.*;
 
 import com.google.re2j.PatternSyntaxException;
+import dev.sluice.gateway.access.AccessPolicy;
 import dev.sluice.gateway.balance.AffinityCanaryBehavior;
 import dev.sluice.gateway.balance.AffinityConfig;
 import dev.sluice.gateway.balance.BalancerSpec;
@@ -49,7 +50,8 @@ import java.util.regex.Pattern;
  * @param routeOptions     timeouts, retries, the HTTPS redirect ({@code ssl-redirect},
  *                         {@code force-ssl-redirect}, {@code preserve-trailing-slash}) and the fixed
  *                         redirect ({@code permanent-redirect}, {@code temporal-redirect}), CORS
- *                         ({@code enable-cors}, {@code cors-*}), {@code proxy-body-size}; no rewrite
+ *                         ({@code enable-cors}, {@code cors-*}), {@code proxy-body-size},
+ *                         {@code backend-protocol} and {@code proxy-ssl-*} ({@link ProxySsl}); no rewrite
  * @param balancer         {@code load-balance}, {@code upstream-hash-by*}, {@code affinity} and
  *                         {@code session-cookie-*}: how the upstreams this Ingress creates balance
  * @param canaryRule       the {@code canary-*} traffic policy; {@code null} unless {@link #canary}
@@ -211,9 +213,23 @@ public record IngressAnnotations(
         String namespace = BackendResolver.namespace(ingress);
         AccessControl.Result access = AccessControl.parse(own, p, namespace,
                 namespace + "/" + ingress.getMetadata().getName(), secrets, problems);
+        ProxySsl.Result upstreamTls = ProxySsl.parse(own, p, namespace, secrets, problems);
+        BackendProtocol protocol = options.backendProtocol();
+        if (ProxySsl.present(own) && protocol != BackendProtocol.HTTPS && protocol != BackendProtocol.AUTO_HTTP
+                && protocol != BackendProtocol.GRPCS) {
+            problems.accept("annotations " + p + "proxy-ssl-* have no effect with " + p + "backend-protocol "
+                    + protocol);
+        }
+        AccessPolicy policy = access.policy();
+        if (upstreamTls.denied() != null) {
+            // fail closed: proxy-ssl-verify (or the Secret) cannot be honoured
+            policy = new AccessPolicy.Denied(policy instanceof AccessPolicy.Denied d
+                    ? d.reason() + "; " + upstreamTls.denied() : upstreamTls.denied());
+        }
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
-                options.withAccess(access.policy()), balancer(r, true), null, AffinityCanaryBehavior.STICKY,
-                r.bool(FROM_TO_WWW_REDIRECT, false), access.clientAuth(), r.bool(SSL_PASSTHROUGH, false));
+                options.withUpstreamTls(upstreamTls.tls()).withAccess(policy), balancer(r, true), null,
+                AffinityCanaryBehavior.STICKY, r.bool(FROM_TO_WWW_REDIRECT, false), access.clientAuth(),
+                r.bool(SSL_PASSTHROUGH, false));
     }
 
     /**
@@ -360,6 +376,10 @@ public record IngressAnnotations(
             r.problems().accept(r.invalid(BACKEND_PROTOCOL, v, "expected HTTP, HTTPS, AUTO_HTTP, GRPC, GRPCS or FCGI; "
                     + "using HTTP"));
             return BackendProtocol.HTTP;
+        }
+        if (p == BackendProtocol.FCGI) {
+            r.problems().accept("annotation " + r.prefix() + BACKEND_PROTOCOL.suffix() + ": FCGI is not supported; "
+                    + "every request of the location answers 502");
         }
         return p;
     }

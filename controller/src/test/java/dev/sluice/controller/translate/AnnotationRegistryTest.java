@@ -255,6 +255,11 @@ class AnnotationRegistryTest {
         c.put(UPSTREAM_HASH_BY_SUBSET_SIZE, Map.of("upstream-hash-by", "$request_uri",
                 "upstream-hash-by-subset", "true"));
         c.put(AFFINITY_CANARY_BEHAVIOR, Map.of("canary", "true"));
+        // proxy-ssl-* mean something (and are not reported as without effect) only with TLS upstreams
+        for (AnnotationKey k : List.of(PROXY_SSL_VERIFY, PROXY_SSL_VERIFY_DEPTH, PROXY_SSL_SERVER_NAME,
+                PROXY_SSL_PROTOCOLS, PROXY_SSL_CIPHERS)) {
+            c.put(k, Map.of("backend-protocol", "HTTPS"));
+        }
         return c;
     }
 

@@ -240,8 +240,10 @@ public final class GatewayServer implements AutoCloseable {
             Transport transport = Transport.detect();
             group = transport.newGroup(eventLoops);
             pools = new HashMap<>();
+            // one TLS context per distinct proxy-ssl-* settings, shared by every loop (sessions resume across loops)
+            UpstreamTlsContexts tlsContexts = new UpstreamTlsContexts(routes);
             for (EventExecutor e : group) {
-                pools.put(e, new UpstreamPool((EventLoop) e, transport));
+                pools.put(e, new UpstreamPool((EventLoop) e, transport, tlsContexts));
             }
             ChannelGroup clients = new DefaultChannelGroup("sluice-clients", GlobalEventExecutor.INSTANCE);
             AccessGate access = new AccessGate(new ExternalAuthClient(transport.socketChannel()));

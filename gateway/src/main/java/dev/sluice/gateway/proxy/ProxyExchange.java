@@ -7,6 +7,7 @@ import dev.sluice.gateway.balance.Pick;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.AccessLogEntry;
 import dev.sluice.gateway.observe.ProxyMetrics;
+import dev.sluice.gateway.route.BackendProtocol;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.request.Endpoint;
@@ -14,6 +15,7 @@ import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.RoutingDecision;
+import dev.sluice.gateway.route.UpstreamTls;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -118,6 +120,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     // upstream connection
     private HttpRequest upstreamRequest;
     private Endpoint endpoint;
+    private UpstreamKey upstreamKey; // the endpoint with the location's TLS settings, if any
+    private UpstreamTls upstreamTls; // null: clear HTTP
     private Set<Endpoint> tried = Set.of();
     private boolean attemptPicked;
     private int attempts;
@@ -221,6 +225,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private void forward(RoutingDecision.Forward f) {
         forward = f;
         options = f.route().options();
+        upstreamTls = options.upstreamTlsFor(client.https());
         if (f.corsOrigin() != null) {
             cors = options.cors();
             corsOrigin = f.corsOrigin();
@@ -293,6 +298,12 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
 
     /** Picks the first endpoint and connects: the request passed every check. */
     private void proceed() {
+        if (options.backendProtocol() == BackendProtocol.FCGI) {
+            // Sluice speaks no FastCGI: a bad gateway rather than HTTP bytes to a FastCGI server
+            log.debug("[{}] backend-protocol FCGI is not supported: 502", ingress);
+            rejectLocally(502, null, null);
+            return;
+        }
         Endpoint first = pickEndpoint();
         if (first == null) {
             // cannot happen: the table forwards only to a side with endpoints
@@ -379,12 +390,13 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         requestSent = false;
         lastContentWrite = null;
         Upstreams upstreams = server.upstreams(ctx.channel().eventLoop());
-        Channel pooled = fresh ? null : upstreams.acquire(ep);
+        upstreamKey = new UpstreamKey(ep, upstreamTls);
+        Channel pooled = fresh ? null : upstreams.acquire(upstreamKey);
         if (pooled != null) {
             attach(pooled, true);
             return;
         }
-        ChannelFuture cf = upstreams.connect(ep, options.connectTimeout());
+        ChannelFuture cf = upstreams.connect(upstreamKey, options.connectTimeout());
         connecting = cf;
         cf.addListener(onConnect);
     }
@@ -404,7 +416,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         if (f.isSuccess()) {
             attach(f.channel(), false);
         } else {
-            log.debug("[{}] connect to {} failed: {}", ingress, endpoint, f.cause().toString());
+            // for TLS this includes the handshake: a verification failure is named in the cause
+            log.debug("[{}] connect to {} failed: {}", ingress, upstreamKey, f.cause().toString());
             server.metrics().connectError(backendName);
             fail(UpstreamFailure.CONNECT);
         }
@@ -450,7 +463,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         upstreamWritePending = false;
         upstreamFlushInFlight = false;
         if (reuse) {
-            server.upstreams(ctx.channel().eventLoop()).release(endpoint, ch);
+            server.upstreams(ctx.channel().eventLoop()).release(upstreamKey, ch);
         } else {
             ch.close();
         }

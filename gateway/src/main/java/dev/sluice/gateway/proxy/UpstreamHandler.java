@@ -1,6 +1,5 @@
 package dev.sluice.gateway.proxy;
 
-import dev.sluice.gateway.request.Endpoint;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -20,17 +19,17 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(UpstreamHandler.class);
 
     private final Upstreams pool;
-    private final Endpoint endpoint;
+    private final UpstreamKey key;
     private ProxyExchange owner;
     private Throwable lastError;
 
-    UpstreamHandler(Upstreams pool, Endpoint endpoint) {
+    UpstreamHandler(Upstreams pool, UpstreamKey key) {
         this.pool = pool;
-        this.endpoint = endpoint;
+        this.key = key;
     }
 
-    Endpoint endpoint() {
-        return endpoint;
+    UpstreamKey key() {
+        return key;
     }
 
     void attach(ProxyExchange exchange) {
@@ -72,7 +71,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         if (o != null) {
             o.onUpstreamClosed(this);
         } else {
-            pool.remove(endpoint, ctx.channel());
+            pool.remove(key, ctx.channel());
         }
     }
 
@@ -86,7 +85,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         lastError = cause;
-        log.debug("upstream {}: {}", endpoint, cause.toString());
+        log.debug("upstream {}: {}", key, cause.toString());
         ctx.close();
     }
 }

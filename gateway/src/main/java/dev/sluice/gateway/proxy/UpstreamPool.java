@@ -7,9 +7,12 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
@@ -18,8 +21,12 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
 
 /**
  * Idle keep-alive connections to upstream endpoints, owned by one event loop.
@@ -30,6 +37,12 @@ import java.util.concurrent.TimeUnit;
  * warmest one), at most {@link #MAX_IDLE_PER_ENDPOINT} are kept per endpoint, and an idle one is
  * closed after {@link #IDLE_TIMEOUT} (NGINX's {@code keepalive_timeout 60s} for upstreams) or as
  * soon as the upstream closes it.
+ *
+ * <p>Connections are pooled by {@link UpstreamKey}: endpoint and TLS settings. A TLS connection
+ * is handed to its exchange only once the handshake has succeeded; the handshake counts as part
+ * of connecting ({@code proxy-connect-timeout} bounds it, as NGINX's {@code proxy_connect_timeout}
+ * bounds {@code SSL_connect}), so a failed handshake or verification is retried on the next
+ * endpoint like a refused connect.
  */
 final class UpstreamPool implements Upstreams {
     /** ingress-nginx's {@code upstream-keepalive-connections} (320 per worker). */
@@ -38,13 +51,15 @@ final class UpstreamPool implements Upstreams {
 
     private final EventLoop loop;
     private final Transport transport;
-    private final Map<Endpoint, ArrayDeque<Channel>> idle = new HashMap<>();
+    private final UpstreamTlsContexts tlsContexts;
+    private final Map<UpstreamKey, ArrayDeque<Channel>> idle = new HashMap<>();
     private final Map<Endpoint, InetSocketAddress> addresses = new HashMap<>();
     private boolean closed;
 
-    UpstreamPool(EventLoop loop, Transport transport) {
+    UpstreamPool(EventLoop loop, Transport transport, UpstreamTlsContexts tlsContexts) {
         this.loop = loop;
         this.transport = transport;
+        this.tlsContexts = tlsContexts;
     }
 
     EventLoop loop() {
@@ -52,8 +67,8 @@ final class UpstreamPool implements Upstreams {
     }
 
     @Override
-    public Channel acquire(Endpoint endpoint) {
-        ArrayDeque<Channel> q = idle.get(endpoint);
+    public Channel acquire(UpstreamKey key) {
+        ArrayDeque<Channel> q = idle.get(key);
         if (q == null) {
             return null;
         }
@@ -67,9 +82,13 @@ final class UpstreamPool implements Upstreams {
         return null;
     }
 
-    /** Opens a new connection on this loop; the caller attaches its exchange when it completes. */
+    /**
+     * Opens a new connection on this loop; the caller attaches its exchange when it completes (for
+     * TLS: when the handshake has completed).
+     */
     @Override
-    public ChannelFuture connect(Endpoint endpoint, Duration connectTimeout) {
+    public ChannelFuture connect(UpstreamKey key, Duration connectTimeout) {
+        Endpoint endpoint = key.endpoint();
         InetSocketAddress address = addresses.get(endpoint);
         if (address == null) {
             address = resolve(endpoint);
@@ -79,7 +98,17 @@ final class UpstreamPool implements Upstreams {
             addresses.put(endpoint, address);
         }
         int timeoutMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
-        return new Bootstrap()
+        SslContext ssl = null;
+        RuntimeException tlsError = null;
+        if (key.tls() != null) {
+            try {
+                ssl = tlsContexts.get(key.tls());
+            } catch (RuntimeException e) {
+                tlsError = e;
+            }
+        }
+        SslContext tlsContext = ssl;
+        Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(transport.socketChannel())
                 .option(ChannelOption.AUTO_READ, false)
@@ -89,29 +118,79 @@ final class UpstreamPool implements Upstreams {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        initPipeline(ch.pipeline(), UpstreamPool.this, endpoint);
+                        if (tlsContext != null) {
+                            ch.pipeline().addLast("tls", tlsHandler(ch, tlsContext, key, timeoutMillis));
+                        }
+                        initPipeline(ch.pipeline(), UpstreamPool.this, key);
                     }
-                })
-                .connect(address);
+                });
+        if (tlsError != null) {
+            // never connect without the TLS the location asked for: fail like a refused connect
+            ChannelFuture registered = b.register();
+            registered.channel().close();
+            return registered.channel().newFailedFuture(new javax.net.ssl.SSLException(
+                    "no TLS context for " + key.tls() + ": " + tlsError.getMessage(), tlsError));
+        }
+        ChannelFuture connected = b.connect(address);
+        if (tlsContext == null) {
+            return connected;
+        }
+        ChannelPromise ready = connected.channel().newPromise();
+        connected.addListener((ChannelFuture f) -> {
+            if (!f.isSuccess()) {
+                ready.tryFailure(f.cause());
+                return;
+            }
+            f.channel().pipeline().get(SslHandler.class).handshakeFuture().addListener(hs -> {
+                if (hs.isSuccess()) {
+                    ready.trySuccess();
+                } else {
+                    ready.tryFailure(hs.cause());
+                    f.channel().close();
+                }
+            });
+        });
+        return ready;
     }
 
-    /** The handlers of every upstream connection: idle close, HTTP/1.1 codec, {@link UpstreamHandler}. */
-    static void initPipeline(ChannelPipeline p, Upstreams owner, Endpoint endpoint) {
+    /**
+     * The TLS client handler of a new connection: made for the Pod's address and port (what the
+     * JDK caches sessions by, so pooled and new connections to a Pod resume), SNI exactly as
+     * {@code proxy-ssl-server-name} asks (none unless on, even for a host name endpoint), the
+     * handshake bounded by the connect timeout.
+     */
+    private static SslHandler tlsHandler(Channel ch, SslContext context, UpstreamKey key, int timeoutMillis) {
+        SslHandler h = context.newHandler(ch.alloc(), key.endpoint().address(), key.endpoint().port());
+        SSLEngine engine = h.engine();
+        SSLParameters params = engine.getSSLParameters();
+        String sni = key.tls().sniName();
+        params.setServerNames(sni != null && !NetUtil.isValidIpV4Address(sni) && !NetUtil.isValidIpV6Address(sni)
+                ? List.of(new SNIHostName(sni)) : List.of());
+        engine.setSSLParameters(params);
+        h.setHandshakeTimeoutMillis(timeoutMillis);
+        return h;
+    }
+
+    /**
+     * The handlers of every upstream connection after TLS (if any): idle close, HTTP/1.1 codec,
+     * {@link UpstreamHandler}.
+     */
+    static void initPipeline(ChannelPipeline p, Upstreams owner, UpstreamKey key) {
         p.addLast("idle", new IdleStateHandler(0, 0, IDLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
         p.addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(64 * 1024)
                 .setMaxChunkSize(64 * 1024), false, false));
-        p.addLast("upstream", new UpstreamHandler(owner, endpoint));
+        p.addLast("upstream", new UpstreamHandler(owner, key));
     }
 
     @Override
-    public void release(Endpoint endpoint, Channel ch) {
+    public void release(UpstreamKey key, Channel ch) {
         if (closed || !ch.isActive()) {
             ch.close();
             return;
         }
-        ArrayDeque<Channel> q = idle.computeIfAbsent(endpoint, e -> new ArrayDeque<>());
+        ArrayDeque<Channel> q = idle.computeIfAbsent(key, e -> new ArrayDeque<>());
         if (q.size() >= MAX_IDLE_PER_ENDPOINT) {
             ch.close();
             return;
@@ -121,12 +200,12 @@ final class UpstreamPool implements Upstreams {
     }
 
     @Override
-    public void remove(Endpoint endpoint, Channel ch) {
-        ArrayDeque<Channel> q = idle.get(endpoint);
+    public void remove(UpstreamKey key, Channel ch) {
+        ArrayDeque<Channel> q = idle.get(key);
         if (q != null) {
             q.remove(ch);
             if (q.isEmpty()) {
-                idle.remove(endpoint);
+                idle.remove(key);
             }
         }
     }

@@ -29,6 +29,8 @@ import java.util.Objects;
  * @param maxBodySize        {@code proxy-body-size} in bytes (default 1 MiB; {@code 0} = unlimited):
  *                           a larger request body answers 413
  * @param backendProtocol    {@code backend-protocol} (default {@link BackendProtocol#HTTP})
+ * @param upstreamTls        {@code proxy-ssl-*}: how TLS to the Pods is spoken when the protocol asks
+ *                           for it ({@link #upstreamTlsFor}); {@link UpstreamTls#DEFAULTS} without them
  * @param access             who may use the location ({@code auth-*}, {@code *-source-range},
  *                           {@code limit-*}, {@code satisfy}); {@link AccessPolicy#OPEN} when the
  *                           Ingress asked for no access control
@@ -47,6 +49,7 @@ public record RouteOptions(
         CorsPolicy cors,
         long maxBodySize,
         BackendProtocol backendProtocol,
+        UpstreamTls upstreamTls,
         AccessPolicy access) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -62,7 +65,8 @@ public record RouteOptions(
      */
     public static final RouteOptions DEFAULTS = new RouteOptions(
             null, null, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SEND_TIMEOUT, DEFAULT_READ_TIMEOUT,
-            DEFAULT_NEXT_UPSTREAM_TRIES, true, false, false, null, null, DEFAULT_MAX_BODY_SIZE, BackendProtocol.HTTP, AccessPolicy.OPEN);
+            DEFAULT_NEXT_UPSTREAM_TRIES, true, false, false, null, null, DEFAULT_MAX_BODY_SIZE, BackendProtocol.HTTP, UpstreamTls.DEFAULTS,
+            AccessPolicy.OPEN);
 
     public RouteOptions {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -70,6 +74,7 @@ public record RouteOptions(
         Objects.requireNonNull(readTimeout, "readTimeout");
         Objects.requireNonNull(access, "access");
         Objects.requireNonNull(backendProtocol, "backendProtocol");
+        Objects.requireNonNull(upstreamTls, "upstreamTls");
         if (maxBodySize < 0) {
             throw new IllegalArgumentException("maxBodySize must be >= 0");
         }
@@ -80,53 +85,73 @@ public record RouteOptions(
 
     public RouteOptions withRewrite(Rewrite r, String prefix) {
         return new RouteOptions(r, prefix, connectTimeout, sendTimeout, readTimeout, nextUpstreamTries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, access);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access);
     }
 
     public RouteOptions withTimeouts(Duration connect, Duration send, Duration read) {
         return new RouteOptions(rewrite, xForwardedPrefix, connect, send, read, nextUpstreamTries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, access);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access);
     }
 
     public RouteOptions withNextUpstreamTries(int tries) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout, tries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, access);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access);
     }
 
     /** These options with the HTTPS redirect annotations. */
     public RouteOptions withHttpsRedirect(boolean ssl, boolean force, boolean preserveSlash) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, ssl, force, preserveSlash, redirect, cors, maxBodySize, backendProtocol, access);
+                nextUpstreamTries, ssl, force, preserveSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access);
     }
 
     /** These options with a fixed redirect ({@code permanent-redirect}/{@code temporal-redirect}), or none. */
     public RouteOptions withRedirect(LocationRedirect r) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, r, cors, maxBodySize, backendProtocol, access);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, r, cors, maxBodySize, backendProtocol, upstreamTls, access);
     }
 
     /** These options with CORS ({@code enable-cors}), or without ({@code null}). */
     public RouteOptions withCors(CorsPolicy c) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, c, maxBodySize, backendProtocol, access);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, c, maxBodySize, backendProtocol, upstreamTls, access);
     }
 
     /** These options with {@code proxy-body-size} ({@code 0} = unlimited). */
     public RouteOptions withMaxBodySize(long bytes) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, bytes, backendProtocol, access);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, bytes, backendProtocol, upstreamTls, access);
     }
 
     /** These options with another access policy. */
     public RouteOptions withAccess(AccessPolicy a) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, a);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, a);
     }
 
     /** These options with {@code backend-protocol}. */
     public RouteOptions withBackendProtocol(BackendProtocol p) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
                 nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, p,
-                access);
+                upstreamTls, access);
+    }
+
+    /** These options with {@code proxy-ssl-*}. */
+    public RouteOptions withUpstreamTls(UpstreamTls tls) {
+        return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize,
+                backendProtocol, tls, access);
+    }
+
+    /**
+     * The TLS settings of an upstream connection for a request of this location, or {@code null}
+     * for clear HTTP: {@code HTTPS} always, {@code AUTO_HTTP} when the client came in over TLS
+     * (ingress-nginx's {@code $scheme}).
+     */
+    public UpstreamTls upstreamTlsFor(boolean clientHttps) {
+        return switch (backendProtocol) {
+            case HTTPS -> upstreamTls;
+            case AUTO_HTTP -> clientHttps ? upstreamTls : null;
+            default -> null;
+        };
     }
 }

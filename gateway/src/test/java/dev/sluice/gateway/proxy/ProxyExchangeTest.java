@@ -298,13 +298,14 @@ class ProxyExchangeTest {
         }
 
         @Override
-        public Channel acquire(Endpoint endpoint) {
-            Deque<Channel> q = idle.get(endpoint);
+        public Channel acquire(UpstreamKey key) {
+            Deque<Channel> q = idle.get(key.endpoint());
             return q == null ? null : q.poll();
         }
 
         @Override
-        public ChannelFuture connect(Endpoint endpoint, Duration connectTimeout) {
+        public ChannelFuture connect(UpstreamKey key, Duration connectTimeout) {
+            Endpoint endpoint = key.endpoint();
             connects.add(endpoint);
             if (refuseNext > 0) {
                 refuseNext--;
@@ -327,17 +328,17 @@ class ProxyExchangeTest {
                     }
                 });
             }
-            UpstreamPool.initPipeline(ch.pipeline(), this, endpoint);
+            UpstreamPool.initPipeline(ch.pipeline(), this, UpstreamKey.clear(endpoint));
             return ch;
         }
 
         @Override
-        public void release(Endpoint endpoint, Channel ch) {
+        public void release(UpstreamKey key, Channel ch) {
             released.add(ch);
         }
 
         @Override
-        public void remove(Endpoint endpoint, Channel ch) {
+        public void remove(UpstreamKey key, Channel ch) {
         }
 
         void releaseHeldWrites() {

@@ -22,6 +22,8 @@ import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -71,6 +73,17 @@ public final class TestPki {
                 notBefore, notAfter, eku);
     }
 
+    /**
+     * A TLS server certificate (EKU serverAuth) issued by {@code issuer}, valid now, with the
+     * subject alternative names {@code sans}: IP literals become IP SANs, the others DNS SANs.
+     */
+    public static Issued server(String dn, Issued issuer, String... sans) {
+        KeyPair pair = keyPair();
+        Issued built = build(dn, pair, issuer.certificate.getSubjectX500Principal(), issuer.key, false, null, null,
+                KeyPurposeId.id_kp_serverAuth, sans);
+        return built;
+    }
+
     /** A self-signed end-entity certificate (no CA). */
     public static Issued selfSignedClient(String dn) {
         KeyPair pair = keyPair();
@@ -87,7 +100,7 @@ public final class TestPki {
     }
 
     private static Issued build(String dn, KeyPair pair, X500Principal issuerDn, PrivateKey issuerKey, boolean ca,
-            Instant notBefore, Instant notAfter, KeyPurposeId eku) {
+            Instant notBefore, Instant notAfter, KeyPurposeId eku, String... sans) {
         try {
             Instant now = Instant.now();
             JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuerDn,
@@ -100,6 +113,16 @@ public final class TestPki {
                     : KeyUsage.digitalSignature));
             if (eku != null) {
                 b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(eku));
+            }
+            if (sans.length > 0) {
+                GeneralName[] names = new GeneralName[sans.length];
+                for (int i = 0; i < sans.length; i++) {
+                    names[i] = io.netty.util.NetUtil.isValidIpV4Address(sans[i])
+                            || io.netty.util.NetUtil.isValidIpV6Address(sans[i])
+                            ? new GeneralName(GeneralName.iPAddress, sans[i])
+                            : new GeneralName(GeneralName.dNSName, sans[i]);
+                }
+                b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
             }
             X509Certificate cert = new JcaX509CertificateConverter()
                     .getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(issuerKey)));
