@@ -271,13 +271,19 @@ class SluiceAppStreamsTest {
         byte[] data = text.getBytes(StandardCharsets.UTF_8);
         for (int attempt = 0; attempt < 10; attempt++) {
             client.send(new DatagramPacket(data, data.length, new InetSocketAddress("127.0.0.1", port)));
-            DatagramPacket reply = new DatagramPacket(new byte[1500], 1500);
             try {
-                client.receive(reply);
-                assertThat(reply.getPort()).isEqualTo(port); // from the service port, not the backend's
-                return java.util.Arrays.copyOf(reply.getData(), reply.getLength());
+                while (true) {
+                    DatagramPacket reply = new DatagramPacket(new byte[1500], 1500);
+                    client.receive(reply);
+                    assertThat(reply.getPort()).isEqualTo(port); // from the service port, not the backend's
+                    byte[] got = java.util.Arrays.copyOf(reply.getData(), reply.getLength());
+                    if (java.util.Arrays.equals(got, data)) {
+                        return got;
+                    }
+                    // a late reply to an earlier resend of an earlier datagram: skip it
+                }
             } catch (SocketTimeoutException e) {
-                // try again
+                // lost (UDP): send again
             }
         }
         throw new AssertionError("no reply to " + text);
