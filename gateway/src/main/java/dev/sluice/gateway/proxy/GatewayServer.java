@@ -64,6 +64,7 @@ public final class GatewayServer implements AutoCloseable {
     private EventLoopGroup group;
     private ServerContext context;
     private Map<EventExecutor, UpstreamPool> pools;
+    private Map<EventExecutor, Http2UpstreamPool> http2Pools;
     private Channel httpChannel;
     private Channel httpsChannel;
     private int httpPort = -1;
@@ -215,13 +216,15 @@ public final class GatewayServer implements AutoCloseable {
             Transport transport = Transport.detect();
             group = transport.newGroup(eventLoops);
             pools = new HashMap<>();
+            http2Pools = new HashMap<>();
             for (EventExecutor e : group) {
                 pools.put(e, new UpstreamPool((EventLoop) e, transport));
+                http2Pools.put(e, new Http2UpstreamPool((EventLoop) e, transport));
             }
             ChannelGroup clients = new DefaultChannelGroup("sluice-clients", GlobalEventExecutor.INSTANCE);
             AccessGate access = new AccessGate(new ExternalAuthClient(transport.socketChannel()));
             routes.beforePublish(access::retainZonesOf);
-            context = new ServerContext(routes, pools, metrics, accessLog, clients, access);
+            context = new ServerContext(routes, pools, http2Pools, metrics, accessLog, clients, access, System::nanoTime);
             try {
                 httpChannel = bind(transport, requestedHttpPort, new ProxyChannelInitializer(context, null, proxyProtocol, clientBodyTimeout, keepAliveTimeout), "HTTP");
                 httpPort = ((InetSocketAddress) httpChannel.localAddress()).getPort();
@@ -319,6 +322,9 @@ public final class GatewayServer implements AutoCloseable {
             }
             clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
             for (UpstreamPool pool : pools.values()) {
+                pool.loop().execute(pool::close);
+            }
+            for (Http2UpstreamPool pool : http2Pools.values()) {
                 pool.loop().execute(pool::close);
             }
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);

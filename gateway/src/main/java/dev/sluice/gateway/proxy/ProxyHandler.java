@@ -98,6 +98,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         return https;
     }
 
+    /** Whether this handler serves an HTTP/2 stream (the client speaks HTTP/2). */
+    boolean http2() {
+        return stream;
+    }
+
     /** The client's address as text ({@code $remote_addr}); see {@link #clientAddress()}. */
     String clientIp() {
         return clientIp;
