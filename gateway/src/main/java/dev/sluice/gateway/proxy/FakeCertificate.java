@@ -1,10 +1,13 @@
 package dev.sluice.gateway.proxy;
 
 import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -66,7 +69,7 @@ public final class FakeCertificate {
 
     /**
      * A server context for any key and certificate chain with Sluice's TLS settings: TLS 1.2 and
-     * 1.3 only (ingress-nginx's default {@code ssl-protocols}), ALPN offering HTTP/1.1.
+     * 1.3 only (ingress-nginx's default {@code ssl-protocols}), ALPN offering HTTP/2 and HTTP/1.1.
      */
     public static SslContext serverContext(PrivateKey key, X509Certificate... chain) {
         try {
@@ -76,16 +79,36 @@ public final class FakeCertificate {
         }
     }
 
-    /** Sluice's server TLS settings: TLS 1.2 and 1.3 only, ALPN offering HTTP/1.1. */
+    /**
+     * Sluice's server TLS settings: TLS 1.2 and 1.3 only; ALPN offering {@code h2}, then
+     * {@code http/1.1} (a client that offers neither, or no ALPN at all, gets HTTP/1.1, as from
+     * NGINX); the TLS 1.2 cipher suites HTTP/2 allows (RFC 9113 §9.2.2: ECDHE with an AEAD, which is
+     * ingress-nginx's default {@code ssl-ciphers} list as well). BoringSSL (netty-tcnative) when it
+     * loads, the JDK's provider otherwise.
+     */
     static SslContextBuilder withSluiceSettings(SslContextBuilder builder) {
         return builder
-                .sslProvider(SslProvider.JDK)
+                .sslProvider(provider())
                 .protocols("TLSv1.3", "TLSv1.2")
+                .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
                 .applicationProtocolConfig(new ApplicationProtocolConfig(
                         ApplicationProtocolConfig.Protocol.ALPN,
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                         ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                        ApplicationProtocolNames.HTTP_1_1));
+                        ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1));
+    }
+
+    /**
+     * The TLS implementation of every context Sluice builds: OpenSSL (BoringSSL from
+     * netty-tcnative) when its native library loads on this platform and does ALPN, else the JDK's.
+     */
+    static SslProvider provider() {
+        return ProviderHolder.PROVIDER;
+    }
+
+    private static final class ProviderHolder {
+        static final SslProvider PROVIDER = OpenSsl.isAvailable() && SslProvider.isAlpnSupported(SslProvider.OPENSSL)
+                ? SslProvider.OPENSSL : SslProvider.JDK;
     }
 
     private static KeyAndCert generate() {

@@ -69,6 +69,7 @@ public final class GatewayServer implements AutoCloseable {
     private EventLoopGroup group;
     private ServerContext context;
     private Map<EventExecutor, UpstreamPool> pools;
+    private Map<EventExecutor, Http2UpstreamPool> http2Pools;
     private Channel httpChannel;
     private Channel httpsChannel;
     private StreamServer streams;
@@ -242,13 +243,15 @@ public final class GatewayServer implements AutoCloseable {
             pools = new HashMap<>();
             // one TLS context per distinct proxy-ssl-* settings, shared by every loop (sessions resume across loops)
             UpstreamTlsContexts tlsContexts = new UpstreamTlsContexts(routes);
+            http2Pools = new HashMap<>();
             for (EventExecutor e : group) {
                 pools.put(e, new UpstreamPool((EventLoop) e, transport, tlsContexts));
+                http2Pools.put(e, new Http2UpstreamPool((EventLoop) e, transport));
             }
             ChannelGroup clients = new DefaultChannelGroup("sluice-clients", GlobalEventExecutor.INSTANCE);
             AccessGate access = new AccessGate(new ExternalAuthClient(transport.socketChannel()));
             routes.beforePublish(access::retainZonesOf);
-            context = new ServerContext(routes, pools, metrics, accessLog, clients, access);
+            context = new ServerContext(routes, pools, http2Pools, metrics, accessLog, clients, access, System::nanoTime);
             // the stream ports follow the published tables on the same event loops
             StreamServer streamServer = new StreamServer(group, transport.streamChannels(), bindAddress,
                     metrics.registry(), udpSessionTimeout);
@@ -364,6 +367,9 @@ public final class GatewayServer implements AutoCloseable {
             clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
             streams.close();
             for (UpstreamPool pool : pools.values()) {
+                pool.loop().execute(pool::close);
+            }
+            for (Http2UpstreamPool pool : http2Pools.values()) {
                 pool.loop().execute(pool::close);
             }
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);

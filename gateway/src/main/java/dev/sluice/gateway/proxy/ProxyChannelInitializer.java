@@ -15,8 +15,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Builds the pipeline of an accepted client connection:
- * {@code idle → [proxy-protocol → proxy-protocol-source] → [tls (SNI)] → http (HttpServerCodec)
- * → proxy (ProxyHandler)}.
+ * {@code idle → [proxy-protocol → proxy-protocol-source] → http (HttpServerCodec) → proxy
+ * (ProxyHandler)} on the plain listener, and on the TLS listener
+ * {@code idle → [proxy-protocol …] → tls (SNI) → alpn}, where {@link AlpnHandler} puts either
+ * the same HTTP/1.1 handlers or the HTTP/2 ones ({@link Http2Connection#install}) in its place
+ * once the handshake has chosen the protocol.
  *
  * <p>With the PROXY protocol on, its header precedes everything else on the connection, the TLS
  * ClientHello included, so its decoder comes first (after the idle timer, which bounds a header
@@ -78,12 +81,27 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
         }
         if (certificates != null) {
             p.addLast("tls", new SniHandler(sniMapping(certificates)));
+            p.addLast("alpn", new AlpnHandler(this));
+        } else {
+            addHttp1(p, false);
         }
+    }
+
+    /** The HTTP/1.1 handlers: codec with NGINX's limits, then the proxy. */
+    void addHttp1(ChannelPipeline p, boolean https) {
         p.addLast("http", new HttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(MAX_INITIAL_LINE)
                 .setMaxHeaderSize(MAX_HEADER_SIZE)
                 .setMaxChunkSize(MAX_CHUNK_SIZE)));
-        p.addLast("proxy", new ProxyHandler(server, certificates != null));
+        p.addLast("proxy", new ProxyHandler(server, https));
+    }
+
+    /**
+     * The HTTP/2 handlers of a TLS connection that chose {@code h2}; {@code proxied} is the
+     * connection's PROXY protocol source, {@code null} without one.
+     */
+    void addHttp2(ChannelPipeline p, ProxyProtocolHandler.ClientAddress proxied) {
+        Http2Connection.install(p, server, true, proxied, clientBodyTimeoutNanos);
     }
 
     /** SNI names are matched lower-case without a trailing dot (SPEC §10.2). */

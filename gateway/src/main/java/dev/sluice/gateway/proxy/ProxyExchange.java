@@ -38,7 +38,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Map;
@@ -84,6 +87,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     /** An HTTP/1.1 {@code Upgrade} request (a WebSocket handshake): a 101 turns it into a tunnel. */
     private final boolean upgrade;
     private final boolean clientHttp11;
+    /** A gRPC call from an HTTP/2 client: proxy errors are answered as gRPC statuses ({@link Grpc}). */
+    private final boolean grpcCall;
     private boolean keepAlive;
     private boolean finished;
 
@@ -130,6 +135,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private UpstreamHandler upstreamHandler;
     private boolean reused;
     private ChannelFuture connecting;
+    private Future<Channel> openingStream; // an HTTP/2 upstream stream being opened
     private ChannelFuture lastUpstreamWrite;
     private ChannelFuture lastContentWrite;
     private boolean upstreamWritePending;
@@ -154,6 +160,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
 
     // listeners allocated once per exchange, not once per chunk
     private final ChannelFutureListener onConnect = this::connected;
+    private final GenericFutureListener<Future<Channel>> onStreamOpened = this::streamOpened;
     private final ChannelFutureListener onUpstreamFlushed = this::upstreamFlushed;
     private final ChannelFutureListener onClientFlushed = this::clientFlushed;
     private final ChannelFutureListener onResponseWritten = this::responseWritten;
@@ -166,6 +173,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         this.head = HttpMethod.HEAD.equals(request.method());
         this.clientHttp11 = RequestChecks.http11(request.protocolVersion());
         this.upgrade = clientHttp11 && request.headers().contains(HttpHeaderNames.UPGRADE);
+        this.grpcCall = client.http2() && Grpc.isCall(request.headers());
     }
 
     /** Whether the client's {@code LastHttpContent} has been received. */
@@ -344,6 +352,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             headers.set(HttpHeaderNames.UPGRADE, request.headers().get(HttpHeaderNames.UPGRADE));
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
         }
+        if (http2Upstream()) {
+            headers.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS); // gRPC servers expect it
+        }
         upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), f.upstreamUri(), headers);
         if (clientHttp11 && HttpUtil.is100ContinueExpected(request)) {
             // NGINX answers Expect itself when it starts reading the body; the upstream never sees it
@@ -389,6 +400,13 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         attemptOpen = true;
         requestSent = false;
         lastContentWrite = null;
+        if (http2Upstream()) {
+            Future<Channel> f = server.http2Upstreams(ctx.channel().eventLoop())
+                    .openStream(ep, options.backendProtocol() == BackendProtocol.GRPCS, options.connectTimeout());
+            openingStream = f;
+            f.addListener(onStreamOpened);
+            return;
+        }
         Upstreams upstreams = server.upstreams(ctx.channel().eventLoop());
         upstreamKey = new UpstreamKey(ep, upstreamTls);
         Channel pooled = fresh ? null : upstreams.acquire(upstreamKey);
@@ -423,13 +441,58 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         }
     }
 
+    /** Whether the location's upstream speaks HTTP/2 ({@code backend-protocol: GRPC/GRPCS}). */
+    private boolean http2Upstream() {
+        BackendProtocol p = options.backendProtocol();
+        return p == BackendProtocol.GRPC || p == BackendProtocol.GRPCS;
+    }
+
+    /** The HTTP/2 counterpart of {@link #connected}: a stream on a shared upstream connection. */
+    private void streamOpened(Future<Channel> f) {
+        if (f != openingStream) {
+            if (f.isSuccess()) {
+                f.getNow().close(); // an attempt this exchange gave up on
+            }
+            return;
+        }
+        openingStream = null;
+        if (finished) {
+            if (f.isSuccess()) {
+                f.getNow().close();
+            }
+            return;
+        }
+        if (f.isSuccess()) {
+            attach(f.getNow(), false);
+        } else {
+            log.debug("[{}] HTTP/2 connection to {} failed: {}", ingress, endpoint, f.cause().toString());
+            server.metrics().connectError(backendName);
+            fail(UpstreamFailure.CONNECT);
+        }
+    }
+
+    /**
+     * {@code proxy-read-timeout}, or the call's {@code grpc-timeout} when that is shorter: a proxy
+     * waiting longer than the client's deadline would only answer a client that has given up.
+     */
+    private long readTimeoutNanos() {
+        long read = options.readTimeout().toNanos();
+        if (grpcCall) {
+            long deadline = Grpc.timeoutNanos(request.headers().get(Grpc.GRPC_TIMEOUT));
+            if (deadline > 0 && deadline < read) {
+                return deadline;
+            }
+        }
+        return read;
+    }
+
     private void attach(Channel ch, boolean reusedConnection) {
         upstream = ch;
         reused = reusedConnection;
         upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
         upstreamHandler.attach(this);
         if (timeouts == null) {
-            timeouts = new UpstreamTimeouts(ctx.executor(), server.nanoClock(), options.readTimeout().toNanos(),
+            timeouts = new UpstreamTimeouts(ctx.executor(), server.nanoClock(), readTimeoutNanos(),
                     options.sendTimeout().toNanos(), this);
         }
         writeUpstream(upstreamRequest);
@@ -462,7 +525,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         upstreamHandler = null;
         upstreamWritePending = false;
         upstreamFlushInFlight = false;
-        if (reuse) {
+        if (reuse && !(ch instanceof Http2StreamChannel)) { // a stream is used once; its connection stays
             server.upstreams(ctx.channel().eventLoop()).release(upstreamKey, ch);
         } else {
             ch.close();
@@ -862,7 +925,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             return;
         }
         if (which == UpstreamTimeouts.Deadline.READ) {
-            log.debug("[{}] upstream {} read timed out after {}", ingress, endpoint, options.readTimeout());
+            log.debug("[{}] upstream {} read timed out after {} ms", ingress, endpoint,
+                    TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos()));
             fail(UpstreamFailure.READ_TIMEOUT);
         } else {
             log.debug("[{}] upstream {} send timed out after {}", ingress, endpoint, options.sendTimeout());
@@ -1006,6 +1070,12 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         if (client.draining()) {
             keepAlive = false;
         }
+        if (grpcCall && code >= 400) {
+            // the status is logged and counted as the HTTP status; the client reads grpc-status
+            bytesSent = 0;
+            ctx.writeAndFlush(Grpc.errorResponse(code)).addListener(onResponseWritten);
+            return;
+        }
         if (code == 204 && corsOrigin != null) {
             bytesSent = 0;
             ctx.writeAndFlush(LocalResponses.preflight(cors, corsOrigin, keepAlive, client.https()))
@@ -1068,6 +1138,11 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         connecting = null;
         if (cf != null) {
             cf.channel().close(); // also ends a connect still in progress
+        }
+        Future<Channel> stream = openingStream;
+        openingStream = null;
+        if (stream != null) {
+            stream.cancel(false); // the pool closes a stream that opens after all
         }
     }
 

@@ -33,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * upstream accepts it. Requests a client pipelines arrive while an exchange is still running;
  * they wait in a small queue (at most what one read returned) and are served in order.
  *
+ * <p>On an HTTP/2 connection every stream is a child channel with a handler of its own
+ * ({@link #forStream}), behind an {@code Http2StreamFrameToHttpObjectCodec}: it serves exactly one
+ * exchange and closes the stream when it is done; the connection itself (metrics, drain, the
+ * keep-alive timeout) is looked after by {@link Http2Connection}.
+ *
  * <p>Every field is confined to the channel's event loop.
  */
 final class ProxyHandler extends ChannelInboundHandlerAdapter {
@@ -48,6 +53,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     private final ServerContext server;
     private final boolean https;
+    private final boolean stream; // one HTTP/2 stream: one exchange, no connection bookkeeping
     private ChannelHandlerContext ctx;
     private String clientIp = "";
     private byte[] clientAddress;
@@ -65,6 +71,23 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     ProxyHandler(ServerContext server, boolean https) {
         this.server = server;
         this.https = https;
+        this.stream = false;
+    }
+
+    private ProxyHandler(ServerContext server, boolean https, String clientIp, byte[] clientAddress) {
+        this.server = server;
+        this.https = https;
+        this.stream = true;
+        this.clientIp = clientIp;
+        this.clientAddress = clientAddress;
+    }
+
+    /**
+     * The handler of one HTTP/2 stream of a client connection whose client is {@code clientIp}
+     * (the TCP peer, or the PROXY protocol's source): one request, then the stream is closed.
+     */
+    static ProxyHandler forStream(ServerContext server, boolean https, String clientIp, byte[] clientAddress) {
+        return new ProxyHandler(server, https, clientIp, clientAddress);
     }
 
     ServerContext server() {
@@ -73,6 +96,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     boolean https() {
         return https;
+    }
+
+    /** Whether this handler serves an HTTP/2 stream (the client speaks HTTP/2). */
+    boolean http2() {
+        return stream;
     }
 
     /** The client's address as text ({@code $remote_addr}); see {@link #clientAddress()}. */
@@ -98,7 +126,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
      */
     SSLSession sslSession() {
         if (tls == null && https && ctx != null) {
-            SslHandler h = ctx.pipeline().get(SslHandler.class);
+            Channel connection = stream ? ctx.channel().parent() : ctx.channel();
+            SslHandler h = connection.pipeline().get(SslHandler.class);
             if (h != null && h.handshakeFuture().isSuccess()) {
                 tls = h;
             }
@@ -137,12 +166,14 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        SocketAddress remote = ctx.channel().remoteAddress();
-        if (remote instanceof InetSocketAddress isa && isa.getAddress() != null) {
-            clientIp = NetUtil.toAddressString(isa.getAddress()); // "::1", not "0:0:0:0:0:0:0:1"
-            clientAddress = isa.getAddress().getAddress();
+        if (!stream) {
+            SocketAddress remote = ctx.channel().remoteAddress();
+            if (remote instanceof InetSocketAddress isa && isa.getAddress() != null) {
+                clientIp = NetUtil.toAddressString(isa.getAddress()); // "::1", not "0:0:0:0:0:0:0:1"
+                clientAddress = isa.getAddress().getAddress();
+            }
+            server.metrics().connectionOpened();
         }
-        server.metrics().connectionOpened();
         ctx.read();
         ctx.fireChannelActive();
     }
@@ -150,7 +181,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
-        server.metrics().connectionClosed();
+        if (!stream) {
+            server.metrics().connectionClosed();
+        }
         ProxyExchange ex = exchange;
         exchange = null;
         if (ex != null) {
@@ -277,7 +310,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (closing) {
             return;
         }
-        if (!keepConnection || draining) {
+        if (stream || !keepConnection || draining) {
+            // a stream carries one request; closing it after both ends were sent resets nothing,
+            // before that it cancels the stream (RST_STREAM), as a closed connection would
             closing = true;
             ctx.close();
             return;

@@ -21,6 +21,7 @@ final class ServerContext {
 
     private final RouteTableHolder routes;
     private final Map<EventExecutor, Upstreams> upstreams;
+    private final Map<EventExecutor, Http2UpstreamPool> http2Upstreams;
     private final LongSupplier nanoClock;
     private final ProxyMetrics metrics;
     private final AccessLog accessLog;
@@ -40,8 +41,19 @@ final class ServerContext {
      */
     ServerContext(RouteTableHolder routes, Map<EventExecutor, ? extends Upstreams> upstreams, ProxyMetrics metrics,
             AccessLog accessLog, ChannelGroup clients, AccessGate access, LongSupplier nanoClock) {
+        this(routes, upstreams, Map.of(), metrics, accessLog, clients, access, nanoClock);
+    }
+
+    /**
+     * @param http2Upstreams the HTTP/2 upstream connections of each event loop ({@code GRPC},
+     *                       {@code GRPCS} locations)
+     */
+    ServerContext(RouteTableHolder routes, Map<EventExecutor, ? extends Upstreams> upstreams,
+            Map<EventExecutor, Http2UpstreamPool> http2Upstreams, ProxyMetrics metrics,
+            AccessLog accessLog, ChannelGroup clients, AccessGate access, LongSupplier nanoClock) {
         this.routes = routes;
         this.upstreams = new IdentityHashMap<>(upstreams);
+        this.http2Upstreams = new IdentityHashMap<>(http2Upstreams);
         this.nanoClock = nanoClock;
         this.metrics = metrics;
         this.accessLog = accessLog;
@@ -63,6 +75,15 @@ final class ServerContext {
         Upstreams u = upstreams.get(loop);
         if (u == null) {
             throw new IllegalStateException("no upstream pool for " + loop);
+        }
+        return u;
+    }
+
+    /** The HTTP/2 upstream connections of {@code loop}: only ever used from that loop. */
+    Http2UpstreamPool http2Upstreams(EventLoop loop) {
+        Http2UpstreamPool u = http2Upstreams.get(loop);
+        if (u == null) {
+            throw new IllegalStateException("no HTTP/2 upstream pool for " + loop);
         }
         return u;
     }
