@@ -183,7 +183,8 @@ public final class Main implements Callable<Integer> {
 
     /** Runs the command and exits with its code (see the class comment). */
     public static void main(String[] args) {
-        int code = commandLine(new Main()).execute(goStyle(args));
+        CommandLine cmd = commandLine(new Main());
+        int code = cmd.execute(goStyle(cmd.getCommandSpec(), args));
         System.exit(code);
     }
 
@@ -203,7 +204,8 @@ public final class Main implements Callable<Integer> {
      */
     static Main parsed(String... args) {
         Main main = new Main();
-        commandLine(main).parseArgs(goStyle(args));
+        CommandLine cmd = commandLine(main);
+        cmd.parseArgs(goStyle(cmd.getCommandSpec(), args));
         main.options();
         return main;
     }
@@ -227,10 +229,11 @@ public final class Main implements Callable<Integer> {
 
     /**
      * Go's flag package takes {@code -flag} as well as {@code --flag}; picocli takes single-dash
-     * names only for the options that declare them. A single-dash spelling of a long flag becomes
-     * the double-dash one; everything else (short options such as {@code -h}, values) is left alone.
+     * names only for the options that declare them. A single-dash spelling of a long flag of
+     * {@code spec} becomes the double-dash one; everything else (short options such as {@code -h}
+     * or klog's {@code -v2}, values, unknown names) is left for picocli to accept or reject.
      */
-    static String[] goStyle(String... args) {
+    static String[] goStyle(CommandSpec spec, String... args) {
         String[] out = args.clone();
         for (int i = 0; i < out.length; i++) {
             String a = out[i];
@@ -240,7 +243,7 @@ public final class Main implements Callable<Integer> {
             if (a.length() > 2 && a.charAt(0) == '-' && a.charAt(1) != '-' && Character.isLetter(a.charAt(1))) {
                 int eq = a.indexOf('=');
                 String name = eq < 0 ? a.substring(1) : a.substring(1, eq);
-                if (name.length() > 1 && name.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '-' || c == '_')) {
+                if (name.length() > 1 && spec.findOption("--" + name) != null) {
                     out[i] = "-" + a;
                 }
             }

@@ -116,7 +116,7 @@ class IngressNginxFlagsTest {
     @Test
     void goSpellingsAreAccepted() {
         // value after a space, one dash, klog's -v shorthand, a repeated flag (the last wins)
-        Main main = Main.parsed("--sync-period", "10m", "-profiling=false", "-v=2", "--v", "3",
+        Main main = Main.parsed("--sync-period", "10m", "-profiling=false", "-v=2", "--v", "3", "-v4",
                 "-election-id=a", "--election-id", "b", "--enable-metrics=F", "--watch-ingress-without-class=1");
 
         assertThat(main.warnings()).extracting(w -> w.substring(0, w.indexOf(' ')))
@@ -125,6 +125,13 @@ class IngressNginxFlagsTest {
         assertThat(main.options().watchIngressWithoutClass()).isTrue();
         assertThat(Main.parse("--watch-ingress-without-class=t", "--watch-ingress-without-class=0")
                 .watchIngressWithoutClass()).isFalse();
+    }
+
+    @Test
+    void aSingleDashIsOnlyWidenedForKnownFlags() {
+        assertThatThrownBy(() -> Main.parsed("-no-such-flag"))
+                .isInstanceOf(ParameterException.class).hasMessageContaining("'-no-such-flag'");
+        assertThat(Main.parsed("-sync-period=1m", "-http-port", "8080").options().httpPort()).isEqualTo(8080);
     }
 
     @Test
