@@ -16,8 +16,10 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -26,8 +28,16 @@ import picocli.CommandLine.Spec;
  *
  * <p>Exit codes: 0 after a graceful stop (or {@code --help}/{@code --version}), 1 when the process
  * cannot start (port taken, no cluster, unreadable files), 2 for invalid flags.
+ *
+ * <p>ingress-nginx's Deployment args can be copied unchanged: every flag of its controller is
+ * either one of the options below (same name, same meaning) or in {@link IngressNginxFlags}
+ * (accepted with a warning, or refused when ignoring it would change routing or security). As
+ * Go's flag package does, a flag may be spelled with one dash, repeated (the last wins), and a
+ * boolean takes its value only after {@code =} ({@code true}, {@code false}, {@code 1}, {@code 0},
+ * {@code t}, {@code f}).
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+        abbreviateSynopsis = true, // ingress-nginx's ~80 flags would fill a screen before the description
         usageHelpAutoWidth = true,
         description = {
             "Kubernetes ingress controller on Netty: a drop-in replacement for ingress-nginx.",
@@ -41,8 +51,21 @@ public final class Main implements Callable<Integer> {
     private static final List<String> CLUSTER_ONLY = List.of("--kubeconfig", "--watch-namespace",
             "--publish-status-address", "--publish-service", "--election-id", "--update-status-on-shutdown");
 
+    /** The help line every usage error ends with, instead of the whole usage text. */
+    static final String SEE_HELP = "Run 'sluice --help' for the flags.";
+
+    /** How ingress-nginx's image starts its controller: the first of its Deployment's container args. */
+    private static final String INGRESS_NGINX_BINARY = "nginx-ingress-controller";
+
     @Spec
     private CommandSpec spec;
+
+    /** Warnings about ignored flags, found by {@link #options()}; logged by {@link #call()}. */
+    private final List<String> warnings = new ArrayList<>();
+
+    @Parameters(index = "0", arity = "0..1", hidden = true, paramLabel = "/nginx-ingress-controller",
+            description = "ingress-nginx's binary path, the first of its container args; ignored with a warning.")
+    private String ingressNginxBinary;
 
     @Option(names = "--http-port", defaultValue = "31234", paramLabel = "PORT",
             description = "HTTP port (default: ${DEFAULT-VALUE}; 0 = a free port, logged).")
@@ -160,7 +183,8 @@ public final class Main implements Callable<Integer> {
 
     /** Runs the command and exits with its code (see the class comment). */
     public static void main(String[] args) {
-        int code = commandLine(new Main()).execute(args);
+        CommandLine cmd = commandLine(new Main());
+        int code = cmd.execute(goStyle(cmd.getCommandSpec(), args));
         System.exit(code);
     }
 
@@ -170,18 +194,72 @@ public final class Main implements Callable<Integer> {
      * @throws ParameterException when a flag is unknown or its value is invalid
      */
     public static SluiceOptions parse(String... args) {
+        return parsed(args).options();
+    }
+
+    /**
+     * Parses and validates {@code args}, for the warnings as well as the options.
+     *
+     * @throws ParameterException when a flag is unknown, refused or its value is invalid
+     */
+    static Main parsed(String... args) {
         Main main = new Main();
-        commandLine(main).parseArgs(args);
-        return main.options();
+        CommandLine cmd = commandLine(main);
+        cmd.parseArgs(goStyle(cmd.getCommandSpec(), args));
+        main.options();
+        return main;
     }
 
     static CommandLine commandLine(Main main) {
-        return new CommandLine(main).setCaseInsensitiveEnumValuesAllowed(true);
+        CommandLine cmd = new CommandLine(main)
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                // Go's flag package lets a later copy of a flag win; manifests often append overrides
+                .setOverwrittenOptionsAllowed(true)
+                .registerConverter(Boolean.class, IngressNginxFlags::goBool)
+                .registerConverter(Boolean.TYPE, IngressNginxFlags::goBool)
+                .setParameterExceptionHandler((e, args) -> {
+                    // one line saying what is wrong, one where to look: the usage text would bury the message
+                    e.getCommandLine().getErr().println(e.getMessage());
+                    e.getCommandLine().getErr().println(SEE_HELP);
+                    return 2;
+                });
+        IngressNginxFlags.addTo(cmd.getCommandSpec());
+        return cmd;
+    }
+
+    /**
+     * Go's flag package takes {@code -flag} as well as {@code --flag}; picocli takes single-dash
+     * names only for the options that declare them. A single-dash spelling of a long flag of
+     * {@code spec} becomes the double-dash one; everything else (short options such as {@code -h}
+     * or klog's {@code -v2}, values, unknown names) is left for picocli to accept or reject.
+     */
+    static String[] goStyle(CommandSpec spec, String... args) {
+        String[] out = args.clone();
+        for (int i = 0; i < out.length; i++) {
+            String a = out[i];
+            if (a.equals("--")) {
+                break; // Go stops parsing flags here too
+            }
+            if (a.length() > 2 && a.charAt(0) == '-' && a.charAt(1) != '-' && Character.isLetter(a.charAt(1))) {
+                int eq = a.indexOf('=');
+                String name = eq < 0 ? a.substring(1) : a.substring(1, eq);
+                if (name.length() > 1 && spec.findOption("--" + name) != null) {
+                    out[i] = "-" + a;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** One line per ignored ingress-nginx flag (or binary path) given; valid after {@link #options()}. */
+    List<String> warnings() {
+        return List.copyOf(warnings);
     }
 
     @Override
     public Integer call() {
         SluiceOptions options = options();
+        warnings.forEach(log::warn);
         if (options.configMap() != null) {
             log.warn("--configmap {}: global ConfigMap settings are not implemented yet; the ConfigMap is ignored",
                     options.configMap());
@@ -264,11 +342,40 @@ public final class Main implements Callable<Integer> {
         if (shutdownGracePeriod.isNegative()) {
             throw usage("--shutdown-grace-period must not be negative");
         }
+        warnings.clear();
+        if (ingressNginxBinary != null) {
+            if (!ingressNginxBinary.equals(INGRESS_NGINX_BINARY) && !ingressNginxBinary.endsWith("/" + INGRESS_NGINX_BINARY)) {
+                throw usage("unexpected argument '" + ingressNginxBinary + "' (Sluice takes flags only)");
+            }
+            warnings.add(ingressNginxBinary + " (ingress-nginx's binary, the first of its container args) is ignored");
+        }
+        try {
+            warnings.addAll(IngressNginxFlags.check(givenCompatibilityFlags()));
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
         return new SluiceOptions(emptyToNull(bindAddress), httpPort, httpsPort, healthzPort, loops, manifests, demo,
                 ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
                 accessLogValue, shutdownGracePeriod, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
                 publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate, enableProxyProtocol,
                 enableSslPassthrough, tcpServicesConfigMap, udpServicesConfigMap);
+    }
+
+    /** The catalogued ingress-nginx flags on the command line, in the order given, each once. */
+    private List<IngressNginxFlags.Given> givenCompatibilityFlags() {
+        List<IngressNginxFlags.Given> given = new ArrayList<>();
+        CommandLine.ParseResult result = spec.commandLine().getParseResult();
+        if (result == null) {
+            return given;
+        }
+        // matchedOptions() lists an option once per occurrence; one warning per flag is enough
+        for (OptionSpec option : new java.util.LinkedHashSet<>(result.matchedOptions())) {
+            // an option Main declares itself is implemented, even when the catalog still lists it
+            if (IngressNginxFlags.isCatalogued(option)) {
+                given.add(new IngressNginxFlags.Given(IngressNginxFlags.find(option.longestName()), option.getValue()));
+            }
+        }
+        return given;
     }
 
     private void checkPort(String flag, int port) {

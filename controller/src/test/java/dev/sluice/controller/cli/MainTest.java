@@ -136,7 +136,7 @@ class MainTest {
         "--watch-ingress-without-class=maybe | Invalid value",
         "--no-such-flag               | Unknown option: '--no-such-flag'",
     })
-    void invalidFlagsExitWithCode2AndSayWhy(String arg, String message) {
+    void invalidFlagsExitWithCode2AndSayWhyInOneLinePlusAPointerToHelp(String arg, String message) {
         StringWriter err = new StringWriter();
         CommandLine cmd = Main.commandLine(new Main());
         cmd.setErr(new PrintWriter(err));
@@ -145,7 +145,8 @@ class MainTest {
         int code = cmd.execute(arg);
 
         assertThat(code).isEqualTo(2);
-        assertThat(err.toString()).contains(message).contains("Usage: sluice");
+        assertThat(err.toString().lines().toList()).hasSize(2).last().isEqualTo(Main.SEE_HELP);
+        assertThat(err.toString()).contains(message).doesNotContain("Usage: sluice");
     }
 
     @Test
