@@ -14,7 +14,9 @@
 # the backend process itself on CPU 1 (the load side's own ceiling) and a second backend on CPU 0
 # (the limit of one keep-alive hop). At the end it prints a Markdown table of medians and ratios.
 #
-# Knobs (environment): NGINX_BUFFERED=1 adds nginx with proxy_buffering on (its default; ingress-nginx
+# Knobs (environment): BASELINE_JAR=path/to/other/sluice.jar adds that build as a fourth target
+# ("sluice-baseline", same flags, port 18005) so a change is measured before/after in one run;
+# NGINX_BUFFERED=1 adds nginx with proxy_buffering on (its default; ingress-nginx
 # turns it off) as a fourth target, ROUNDS, DURATION (s per run), WARMUP (s per proxy, same for all),
 # CONNS ("16 64"), QUIET_BUSY (max % busy per CPU before a point, else wait; default 15),
 # JAVA (java binary), OUT (directory for raw results; default a new /tmp/sluice-bench.*).
@@ -118,6 +120,15 @@ SLUICE_CMD=(taskset -c 0 "$JAVA" -Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:+UseS
 "${SLUICE_CMD[@]}" >"$OUT/sluice.out" 2>"$OUT/sluice.err" &
 PIDS+=($!); SLUICE_PID=$!
 
+BASELINE_PID=
+if [[ -n ${BASELINE_JAR:-} ]]; then
+    BASELINE_CMD=(taskset -c 0 "$JAVA" -Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:+UseSerialGC
+        -jar "$BASELINE_JAR" --manifests "$ROOT/loadtest/manifests" --event-loops 1 --access-log off
+        --http-port 18005 --https-port 0 --healthz-port 0)
+    "${BASELINE_CMD[@]}" >"$OUT/sluice-baseline.out" 2>"$OUT/sluice-baseline.err" &
+    PIDS+=($!); BASELINE_PID=$!
+fi
+
 NGINX_CMD=(taskset -c 0 nginx -p "$OUT/nginx/" -c "$ROOT/loadtest/peers/nginx.conf" -e "$OUT/nginx/logs/error.log"
     -g "pid $OUT/nginx/nginx.pid;")
 "${NGINX_CMD[@]}" >"$OUT/nginx/stdout" 2>&1 &
@@ -134,12 +145,14 @@ declare -A URL=(
     [nginx]=http://127.0.0.1:$NGINX_PORT/
     [haproxy]=http://127.0.0.1:$HAPROXY_PORT/
     [nginx-buffered]=http://127.0.0.1:18004/
+    [sluice-baseline]=http://127.0.0.1:18005/
 )
 declare -A PID_OF=(
     [backend-cpu1]=$BACKEND_PID [backend-cpu0]=$SOLO_PID
     [sluice]=$SLUICE_PID [nginx]=$NGINX_PID [haproxy]=$HAPROXY_PID [nginx-buffered]=$NGINX_PID
+    [sluice-baseline]=$BASELINE_PID
 )
-for t in backend-cpu1 backend-cpu0 sluice nginx haproxy nginx-buffered; do
+for t in backend-cpu1 backend-cpu0 sluice nginx haproxy nginx-buffered ${BASELINE_PID:+sluice-baseline}; do
     await "${URL[$t]}" "$t"
     check_body "${URL[$t]}" "$t"
 done
@@ -206,12 +219,13 @@ run() {
 }
 
 log "warm-up: ${WARMUP} s of 64 connections per target (same for all)"
-for t in sluice nginx haproxy backend-cpu0; do
+for t in sluice ${BASELINE_PID:+sluice-baseline} nginx haproxy backend-cpu0; do
     run 0 "$t" 64 "$WARMUP" no
 done
 
 PROXIES=(sluice nginx haproxy)
 [[ ${NGINX_BUFFERED:-0} == 1 ]] && PROXIES+=(nginx-buffered)
+[[ -n $BASELINE_PID ]] && PROXIES+=(sluice-baseline)
 for round in $(seq 1 "$ROUNDS"); do
     # rotate the proxies' order each round: S N H, N H S, H S N
     k=$(((round - 1) % ${#PROXIES[@]}))
@@ -230,6 +244,7 @@ done
         "Sluice $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (modified)')"
     echo "Command: ${0##*/} with ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONNS=\"$CONNS\" NGINX_BUFFERED=${NGINX_BUFFERED:-0}"
     echo "Sluice: ${SLUICE_CMD[*]}"
+    [[ -n $BASELINE_PID ]] && echo "Baseline: ${BASELINE_CMD[*]}"
     echo
     echo "## Results ($(date -u +%FT%TZ), $ROUNDS rounds x ${DURATION} s, warm-up ${WARMUP} s per target)"
     echo
@@ -246,7 +261,7 @@ conns = sorted({r["conns"] for r in rows}, key=int)
 print("| target | conns | req/s (median) | req/s range | p50 ms | p99 ms | proxy CPU µs/req | CPU0 / CPU1 busy % | errors |")
 print("|---|---|---|---|---|---|---|---|---|")
 for c in conns:
-    for t in ["sluice", "nginx", "haproxy", "nginx-buffered", "backend-cpu0", "backend-cpu1"]:
+    for t in ["sluice", "sluice-baseline", "nginx", "haproxy", "nginx-buffered", "backend-cpu0", "backend-cpu1"]:
         if not any(r["target"] == t for r in rows):
             continue
         errs = sum(int(r["errors"]) + int(r["non2xx"]) for r in rows if r["target"] == t and r["conns"] == c)
@@ -261,6 +276,13 @@ for c in conns:
     r = lambda k, p: med("sluice", c, k) / med(p, c, k)
     print(f"| {c} | {r('req_s', 'nginx'):.2f} | {r('req_s', 'haproxy'):.2f} | {r('p99_ms', 'nginx'):.2f} | "
           f"{r('p99_ms', 'haproxy'):.2f} | {r('cpu_us_per_req', 'nginx'):.2f} | {r('cpu_us_per_req', 'haproxy'):.2f} |")
+if any(r["target"] == "sluice-baseline" for r in rows):
+    print()
+    print("| conns | Sluice/baseline req/s | Sluice/baseline p99 | Sluice/baseline CPU per req |")
+    print("|---|---|---|---|")
+    for c in conns:
+        b = lambda k: med("sluice", c, k) / med("sluice-baseline", c, k)
+        print(f"| {c} | {b('req_s'):.2f} | {b('p99_ms'):.2f} | {b('cpu_us_per_req'):.2f} |")
 print()
 print("(req/s and p99: higher/lower is better; CPU per request: lower is better. backend-cpu1's CPU figure is")
 print(" the backend shared with wrk, shown in parentheses for reference.)")
