@@ -10,10 +10,12 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.AbstractSniHandler;
 import io.netty.util.concurrent.Future;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -94,13 +96,17 @@ final class PassthroughHandler extends AbstractSniHandler<Upstream> {
                 return;
             }
             Channel up = cf.channel();
-            ProxyHandler proxy = ctx.pipeline().get(ProxyHandler.class);
             up.pipeline().addLast("tunnel", new TunnelHandler(client, null));
-            proxy.passthrough(up);
-            if (ctx.pipeline().get("tls") != null) {
-                ctx.pipeline().remove("tls");
+            // bytes only from here on: the handlers of a terminated connection leave the pipeline
+            // (no idle timeout either: ingress-nginx's TCP proxy has none)
+            ChannelPipeline p = ctx.pipeline();
+            for (String name : List.copyOf(p.names())) {
+                if (p.context(name) != null && p.context(name) != ctx && !name.startsWith("DefaultChannelPipeline$")) {
+                    p.remove(name);
+                }
             }
-            ctx.pipeline().remove(this); // the buffered ClientHello flows on into the tunnel
+            p.addLast("tunnel", new TunnelHandler(up, null));
+            p.remove(this); // the buffered ClientHello flows on into the tunnel
             up.read();
         });
     }

@@ -363,21 +363,6 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         upstream.read();
     }
 
-    /**
-     * SSL passthrough: before any request, the connection became a raw byte tunnel to
-     * {@code upstream} (the TLS stream is not terminated here). The HTTP codec and the idle
-     * timeouts leave the pipeline; bytes pass on to a {@link TunnelHandler}.
-     */
-    void passthrough(Channel upstream) {
-        tunnel = true;
-        ChannelPipeline client = ctx.pipeline();
-        client.addLast("tunnel", new TunnelHandler(upstream, null));
-        if (client.get("idle") != null) {
-            client.remove("idle");
-        }
-        client.remove("http");
-    }
-
     /** Closes the client connection now (an aborted response). */
     void abort() {
         closing = true;
