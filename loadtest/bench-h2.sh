@@ -65,7 +65,7 @@ for round in $(seq "$ROUNDS"); do
         rps=$(awk '/^finished in/ { gsub(",", ""); print $4 }' <<<"$out")
         ok=$(awk '/^requests:/ { print $8 }' <<<"$out")
         failed=$(awk '/^requests:/ { print $10 }' <<<"$out")
-        cpu=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v n="$ok" 'BEGIN { printf "%.1f", n > 0 ? d * 1e6 / hz / n : 0 }')
+        cpu=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v n="$ok" 'BEGIN { printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0) }')
         printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$t" "$rps" "$cpu" "$failed" >>"$RESULTS"
         log "round $round $t: $rps req/s, $cpu us CPU/req, failed $failed"
     done
