@@ -2,6 +2,7 @@ package dev.sluice.controller.cli;
 
 import dev.sluice.controller.status.StatusConfig;
 import dev.sluice.controller.translate.TranslatorConfig;
+import dev.sluice.gateway.observe.MetricsConfig;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
@@ -158,6 +159,9 @@ public final class Main implements Callable<Integer> {
                     + " Sluice relays each port's datagrams to the Service's endpoints (watched in both modes).")
     private String udpServicesConfigMap;
 
+    @CommandLine.Mixin
+    private MetricsFlags metricsFlags = new MetricsFlags();
+
     /** Runs the command and exits with its code (see the class comment). */
     public static void main(String[] args) {
         int code = commandLine(new Main()).execute(args);
@@ -264,11 +268,17 @@ public final class Main implements Callable<Integer> {
         if (shutdownGracePeriod.isNegative()) {
             throw usage("--shutdown-grace-period must not be negative");
         }
+        MetricsConfig metrics;
+        try {
+            metrics = metricsFlags.config(controllerClass);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
         return new SluiceOptions(emptyToNull(bindAddress), httpPort, httpsPort, healthzPort, loops, manifests, demo,
                 ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
                 accessLogValue, shutdownGracePeriod, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
                 publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate, enableProxyProtocol,
-                enableSslPassthrough, tcpServicesConfigMap, udpServicesConfigMap);
+                enableSslPassthrough, tcpServicesConfigMap, udpServicesConfigMap, metrics);
     }
 
     private void checkPort(String flag, int port) {

@@ -6,11 +6,12 @@ import dev.sluice.gateway.balance.LoadBalancer;
 import dev.sluice.gateway.balance.Pick;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.AccessLogEntry;
-import dev.sluice.gateway.observe.ProxyMetrics;
+import dev.sluice.gateway.observe.HttpSizes;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.request.Endpoint;
 import dev.sluice.gateway.route.HostRoutes;
+import dev.sluice.gateway.route.Route;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.RoutingDecision;
@@ -87,6 +88,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
 
     // routing
     private String metricHost = "_";
+    private Route route; // the matched location, also when it answers locally (metrics labels)
     private String ingress;
     private String backendName;
     private boolean canary;
@@ -145,6 +147,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private int upstreamStatus;
     private int status;
     private long bytesSent;
+    private HttpResponse clientHead; // the response head sent, for the metrics' response size
+    private long connectNanos = -1; // metrics: the last connect (0 for a pooled connection)
+    private long upstreamNanos = -1; // metrics: the last attempt, connect to response end
     private ChannelFuture lastClientWrite;
     private boolean clientWritePending;
 
@@ -202,6 +207,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             RoutingDecision.Respond r = (RoutingDecision.Respond) decision;
             cors = r.cors();
             corsOrigin = r.corsOrigin();
+            route = r.route();
             metricHost = hostTag(table.findHost(host));
             discardBody = true;
             if (HttpUtil.is100ContinueExpected(request)) {
@@ -225,6 +231,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             cors = options.cors();
             corsOrigin = f.corsOrigin();
         }
+        route = f.route();
         ingress = f.route().source();
         backendName = f.upstream().name();
         canary = f.isCanary();
@@ -411,6 +418,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     }
 
     private void attach(Channel ch, boolean reusedConnection) {
+        connectNanos = reusedConnection ? 0 : System.nanoTime() - attemptStartNanos;
         upstream = ch;
         reused = reusedConnection;
         upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
@@ -725,7 +733,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         } else if (!clientHttp11) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
-        writeClient(new DefaultHttpResponse(HttpVersion.HTTP_1_1, r.status(), headers));
+        clientHead = new DefaultHttpResponse(HttpVersion.HTTP_1_1, r.status(), headers);
+        writeClient(clientHead);
     }
 
     private void responseContent(HttpContent c) {
@@ -1001,6 +1010,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         }
         bytesSent = head ? 0 : LocalResponses.bodyLength(code);
         FullHttpResponse response = LocalResponses.response(code, location, keepAlive, head, client.https());
+        clientHead = response;
         if (localHeaders != null) {
             response.headers().add(localHeaders);
         }
@@ -1073,6 +1083,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         }
         attemptOpen = false;
         long took = System.nanoTime() - attemptStartNanos;
+        upstreamNanos = took;
         if (attemptPicked) {
             attemptPicked = false;
             balancer.onResponse(endpoint, took); // once per pick (EWMA latency, in-flight count)
@@ -1089,11 +1100,12 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private void record() {
         long duration = System.nanoTime() - startNanos;
         int code = status == 0 ? 499 : status;
-        server.metrics().request(code, metricHost,
-                ingress != null ? ingress : ProxyMetrics.NONE,
-                backendName != null ? backendName : ProxyMetrics.NONE,
-                canary,
-                duration);
+        boolean wentUpstream = attempts > 0;
+        server.metrics().requests().record(route, metricHost, canary ? backendName : "", request.method().name(), code,
+                duration, HttpSizes.request(request, bodyBytes), HttpSizes.response(clientHead, bytesSent),
+                wentUpstream ? connectNanos : -1,
+                wentUpstream && responseStartNanos > 0 ? responseStartNanos - attemptStartNanos : -1,
+                wentUpstream ? upstreamNanos : -1);
         AccessLog accessLog = server.accessLog();
         if (accessLog.enabled()) {
             String host = request.headers().get(HttpHeaderNames.HOST);
