@@ -212,8 +212,9 @@ class RouteTableTest {
         RouteTable t = table(host("a.test", empty, missing));
         assertThat(t.decide("a.test", "/", "http")).isInstanceOfSatisfying(RoutingDecision.Respond.class,
                 r -> assertThat(r.status()).isEqualTo(503));
+        // the location answers: it travels with the answer for the metrics' ingress/service labels
         assertThat(t.decide("a.test", "/m", "http")).isEqualTo(
-                new RoutingDecision.Respond(503, null, "service default/m not found"));
+                new RoutingDecision.Respond(503, null, "service default/m not found", null, null, missing));
         assertThat(serve(RouteTable.EMPTY, "x", "/")).isEqualTo("status:404");
     }
 
