@@ -55,6 +55,7 @@ import java.util.function.BooleanSupplier;
 public final class ControllerMetrics {
     static final String SUCCESS = "success";
     static final String ERRORS = "errors";
+    static final String BUILD_INFO = "build_info";
 
     private final MeterRegistry registry;
     private final MetricsConfig config;
@@ -83,7 +84,7 @@ public final class ControllerMetrics {
         this.constant = Tags.of("controller_class", config.controllerClass(),
                 "controller_namespace", config.controllerNamespace(), "controller_pod", config.controllerPod());
         String p = MetricsConfig.PREFIX;
-        Gauge.builder(p + "build_info", () -> 1)
+        Gauge.builder(p + BUILD_INFO, () -> 1)
                 .description("A metric with a constant '1' labeled with information about the build.")
                 .tags(constant).tags("release", release, "build", build, "repository", repository)
                 .register(registry);

@@ -1,21 +1,23 @@
 package dev.sluice.gateway.observe;
 
-import java.util.List;
+import java.util.Map;
 
 /**
- * Makes a Micrometer scrape name ingress-nginx's counters as ingress-nginx does. Prometheus'
- * Java client writes every counter with a {@code _total} suffix; ingress-nginx's Go client writes
- * the name as declared, so its dashboards, alerts and Flagger's canary queries read
- * {@code nginx_ingress_controller_requests}, not {@code …_requests_total}. The text format allows
- * either: this rewrites the few ingress-nginx counters back to their names. Runs per scrape, off
- * the data plane.
+ * Makes a Micrometer scrape name ingress-nginx's metrics as ingress-nginx does. Prometheus' Java
+ * client writes every counter with a {@code _total} suffix and takes a gauge's {@code _info}
+ * suffix off (it reserves it for its info type); ingress-nginx's Go client writes names as
+ * declared, so its dashboards, alerts and Flagger's canary queries read
+ * {@code nginx_ingress_controller_requests}, not {@code …_requests_total}, and
+ * {@code …_build_info}. The text format allows either: this writes those few names back. Runs per
+ * scrape, off the data plane.
  */
 public final class PrometheusText {
-    /** ingress-nginx's counters, which have no {@code _total} in their names. */
-    static final List<String> COUNTERS = List.of(
-            MetricsConfig.PREFIX + RequestMetrics.REQUESTS,
-            MetricsConfig.PREFIX + ControllerMetrics.SUCCESS,
-            MetricsConfig.PREFIX + ControllerMetrics.ERRORS);
+    /** Name on Micrometer's wire → ingress-nginx's name. */
+    static final Map<String, String> NAMES = Map.of(
+            MetricsConfig.PREFIX + RequestMetrics.REQUESTS + "_total", MetricsConfig.PREFIX + RequestMetrics.REQUESTS,
+            MetricsConfig.PREFIX + ControllerMetrics.SUCCESS + "_total", MetricsConfig.PREFIX + ControllerMetrics.SUCCESS,
+            MetricsConfig.PREFIX + ControllerMetrics.ERRORS + "_total", MetricsConfig.PREFIX + ControllerMetrics.ERRORS,
+            MetricsConfig.PREFIX + "build", MetricsConfig.PREFIX + ControllerMetrics.BUILD_INFO);
 
     private PrometheusText() {}
 
@@ -38,13 +40,13 @@ public final class PrometheusText {
         if (!line.startsWith(MetricsConfig.PREFIX, nameAt)) {
             return line;
         }
-        for (String counter : COUNTERS) {
-            String suffixed = counter + "_total";
-            if (line.startsWith(suffixed, nameAt)) {
-                int after = nameAt + suffixed.length();
+        for (Map.Entry<String, String> e : NAMES.entrySet()) {
+            String wire = e.getKey();
+            if (line.startsWith(wire, nameAt)) {
+                int after = nameAt + wire.length();
                 char c = after < line.length() ? line.charAt(after) : '\n';
                 if (c == '{' || c == ' ') {
-                    return line.substring(0, nameAt) + counter + line.substring(after);
+                    return line.substring(0, nameAt) + e.getValue() + line.substring(after);
                 }
             }
         }

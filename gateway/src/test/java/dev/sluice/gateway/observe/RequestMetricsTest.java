@@ -154,6 +154,7 @@ class RequestMetricsTest {
                 .containsPattern("(?m)^nginx_ingress_controller_requests\\{")
                 .containsPattern("(?m)^nginx_ingress_controller_errors\\{.*\\} 1\\.0$")
                 .doesNotContain("nginx_ingress_controller_requests_total")
+                .containsPattern("(?m)^nginx_ingress_controller_build_info\\{.*release=\"1.0\".*\\} 1\\.0$")
                 .containsPattern("(?m)^sluice_table_publishes_total "); // Sluice's own keep the convention
     }
 
