@@ -2,6 +2,7 @@ package dev.sluice.controller.cli;
 
 import dev.sluice.controller.status.StatusConfig;
 import dev.sluice.controller.translate.TranslatorConfig;
+import dev.sluice.gateway.observe.MetricsConfig;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
@@ -181,6 +182,9 @@ public final class Main implements Callable<Integer> {
                     + " Sluice relays each port's datagrams to the Service's endpoints (watched in both modes).")
     private String udpServicesConfigMap;
 
+    @CommandLine.Mixin
+    private MetricsFlags metricsFlags = new MetricsFlags();
+
     /** Runs the command and exits with its code (see the class comment). */
     public static void main(String[] args) {
         CommandLine cmd = commandLine(new Main());
@@ -349,8 +353,10 @@ public final class Main implements Callable<Integer> {
             }
             warnings.add(ingressNginxBinary + " (ingress-nginx's binary, the first of its container args) is ignored");
         }
+        MetricsConfig metrics;
         try {
             warnings.addAll(IngressNginxFlags.check(givenCompatibilityFlags()));
+            metrics = metricsFlags.config(controllerClass);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
@@ -358,7 +364,7 @@ public final class Main implements Callable<Integer> {
                 ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
                 accessLogValue, shutdownGracePeriod, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
                 publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate, enableProxyProtocol,
-                enableSslPassthrough, tcpServicesConfigMap, udpServicesConfigMap);
+                enableSslPassthrough, tcpServicesConfigMap, udpServicesConfigMap, metrics);
     }
 
     /** The catalogued ingress-nginx flags on the command line, in the order given, each once. */

@@ -15,6 +15,7 @@ import dev.sluice.controller.translate.Problem;
 import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.observe.AccessLog;
+import dev.sluice.gateway.observe.ControllerMetrics;
 import dev.sluice.gateway.proxy.GatewayServer;
 import dev.sluice.gateway.route.RouteTableHolder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -162,6 +163,12 @@ public final class SluiceApp implements AutoCloseable {
         // hands it the time of each rebuild (certificate validity), the translator reads no clock
         sync = new SyncLoop(snapshot, new IngressTranslator(translatorConfig, new CertificateCache()), Clock.systemUTC(),
                 holder, problemSink, SYNC_DEBOUNCE, registry);
+        ControllerMetrics controllerMetrics = new ControllerMetrics(registry, options.metrics(), Clock.systemUTC(),
+                release(), "unknown", "sluice");
+        sync.reportTo(controllerMetrics);
+        if (status != null) {
+            controllerMetrics.leaderElection(options.electionId(), status::isLeader);
+        }
         if (manifests != null) {
             try {
                 manifests.start();
@@ -182,6 +189,7 @@ public final class SluiceApp implements AutoCloseable {
                 .proxyProtocol(options.proxyProtocol())
                 .sslPassthrough(options.sslPassthrough())
                 .meterRegistry(registry)
+                .metricsConfig(options.metrics())
                 .accessLog(accessLog(options.accessLog()));
         if (options.bindAddress() != null) {
             builder.bindAddress(options.bindAddress());
@@ -264,6 +272,12 @@ public final class SluiceApp implements AutoCloseable {
     /** The live route table. */
     public RouteTableHolder routes() {
         return holder;
+    }
+
+    /** {@code build_info}'s {@code release}: the jar's version. */
+    private static String release() {
+        String v = SluiceApp.class.getPackage().getImplementationVersion();
+        return v == null ? "development" : v;
     }
 
     /** The registry scraped on {@code /metrics}. */

@@ -2,6 +2,7 @@ package dev.sluice.controller.cli;
 
 import dev.sluice.controller.translate.StreamConfig;
 import dev.sluice.controller.translate.TranslatorConfig;
+import dev.sluice.gateway.observe.MetricsConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -47,6 +48,8 @@ import java.util.Set;
  *                                 the TCP ports relayed to Services
  * @param udpServicesConfigMap     {@code --udp-services-configmap} ({@code ns/name}) or {@code null}:
  *                                 the UDP ports relayed to Services
+ * @param metrics                  {@code --metrics-per-host}, {@code --time-buckets} and the other
+ *                                 metric flags, with the {@code controller_*} labels
  */
 public record SluiceOptions(
         String bindAddress,
@@ -74,7 +77,8 @@ public record SluiceOptions(
         boolean proxyProtocol,
         boolean sslPassthrough,
         String tcpServicesConfigMap,
-        String udpServicesConfigMap) {
+        String udpServicesConfigMap,
+        MetricsConfig metrics) {
 
     /** How the process gets its Kubernetes objects. */
     public enum Mode {
@@ -94,6 +98,7 @@ public record SluiceOptions(
         Objects.requireNonNull(accessLog, "accessLog");
         Objects.requireNonNull(shutdownGracePeriod, "shutdownGracePeriod");
         Objects.requireNonNull(electionId, "electionId");
+        Objects.requireNonNull(metrics, "metrics");
     }
 
     public Mode mode() {

@@ -3,11 +3,18 @@ package dev.sluice.controller.sync;
 import dev.sluice.controller.translate.ClusterState;
 import dev.sluice.controller.translate.Problem;
 import dev.sluice.controller.translate.Translation;
+import dev.sluice.gateway.admin.RoutesJson;
+import dev.sluice.gateway.observe.ControllerMetrics;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.RouteTableHolder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,6 +61,7 @@ public final class SyncLoop implements AutoCloseable {
     private final Counter failures;
     private final Timer rebuildTime;
     private final AtomicInteger problemCount = new AtomicInteger();
+    private volatile ControllerMetrics controllerMetrics;
 
     /**
      * A loop that translates as of the system clock's time at each rebuild.
@@ -92,6 +100,14 @@ public final class SyncLoop implements AutoCloseable {
         registry.gauge("sluice_config_problems", problemCount);
         this.thread = new Thread(this::run, "sluice-sync");
         this.thread.setDaemon(true);
+    }
+
+    /**
+     * Reports publishes and failures as ingress-nginx's reload metrics ({@code config_hash},
+     * {@code success}, {@code errors}, …); call before {@link #start()}.
+     */
+    public void reportTo(ControllerMetrics metrics) {
+        this.controllerMetrics = metrics;
     }
 
     /** Starts the loop with one initial rebuild, which publishes the first table. */
@@ -136,6 +152,10 @@ public final class SyncLoop implements AutoCloseable {
                 return;
             } catch (RuntimeException | Error e) {
                 failures.increment();
+                ControllerMetrics m = controllerMetrics;
+                if (m != null) {
+                    m.failed();
+                }
                 log.error("route table rebuild failed; the last good table keeps serving", e);
             }
         }
@@ -163,13 +183,35 @@ public final class SyncLoop implements AutoCloseable {
             lastNotes = Set.of(); // turning debug on later logs every note once
         }
         problemCount.set(problems.size());
+        ControllerMetrics m = controllerMetrics;
         if (!holder.isPublished() || !t.table().equals(holder.current())) {
             holder.publish(t.table());
             publishes.increment();
+            if (m != null) {
+                m.published(t.table(), configHash(t.table()));
+            }
             log.info("route table published: {} hosts, {} wildcard hosts (generation {})",
                     t.table().hosts().size(), t.table().wildcards().size(), holder.generation());
+        } else if (m != null) {
+            m.unchanged();
         }
         problemSink.accept(t.problems());
+    }
+
+    /**
+     * ingress-nginx's {@code config_hash}: the same for every replica serving the same table, so
+     * the first 53 bits (exact in a Prometheus float) of a SHA-256 of the table's {@code /routes}
+     * view, which is sorted and free of identities.
+     */
+    static long configHash(RouteTable table) {
+        ObjectNode view = RoutesJson.render(table, 0);
+        view.remove("generation");
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(view.toString().getBytes(StandardCharsets.UTF_8));
+            return ByteBuffer.wrap(digest).getLong() >>> 11;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java has SHA-256", e);
+        }
     }
 
     @Override

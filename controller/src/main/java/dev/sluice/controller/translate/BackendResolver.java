@@ -117,7 +117,7 @@ final class BackendResolver {
         }
         ServicePort first = service.getSpec().getPorts().get(0);
         String name = namespace + "-" + serviceName + "-" + first.getPort();
-        return Backend.of(name, endpointsOf(namespace, serviceName, service, first));
+        return Backend.of(name, serviceName, endpointsOf(namespace, serviceName, service, first));
     }
 
     /**
@@ -134,18 +134,18 @@ final class BackendResolver {
         Service service = services.get(svcKey);
         if (service == null) {
             String problem = "service " + svcKey + " not found";
-            return new Resolution(Backend.unavailable(name, problem), problem);
+            return new Resolution(Backend.unavailable(name, serviceName, problem), problem);
         }
         if (service.getSpec() != null && "ExternalName".equals(service.getSpec().getType())) {
             String problem = "service " + svcKey + " is of type ExternalName, which Sluice does not support yet";
-            return new Resolution(Backend.unavailable(name, problem), problem);
+            return new Resolution(Backend.unavailable(name, serviceName, problem), problem);
         }
         ServicePort servicePort = findServicePort(service, port);
         if (servicePort == null) {
             String problem = "service " + svcKey + " has no port " + portText(port);
-            return new Resolution(Backend.unavailable(name, problem), problem);
+            return new Resolution(Backend.unavailable(name, serviceName, problem), problem);
         }
-        return new Resolution(Backend.of(name, endpointsOf(namespace, serviceName, service, servicePort)), null);
+        return new Resolution(Backend.of(name, serviceName, endpointsOf(namespace, serviceName, service, servicePort)), null);
     }
 
     private static ServicePort findServicePort(Service service, ServiceBackendPort port) {

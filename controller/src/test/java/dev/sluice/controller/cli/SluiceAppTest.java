@@ -89,7 +89,7 @@ class SluiceAppTest {
         assertThat(get(app.adminPort(), "/readyz").statusCode()).isEqualTo(200);
         String metrics = get(app.adminPort(), "/metrics").body();
         assertThat(metrics).contains("sluice_table_publishes_total").contains("sluice_manifest_file_problems 0.0")
-                .containsPattern("(?m)^sluice_requests");
+                .containsPattern("(?m)^nginx_ingress_controller_requests\\{");
 
         JsonNode routes = new ObjectMapper().readTree(get(app.adminPort(), "/routes").body());
         assertThat(routes.get("generation").asLong()).isPositive();

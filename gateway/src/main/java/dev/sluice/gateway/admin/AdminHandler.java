@@ -1,5 +1,6 @@
 package dev.sluice.gateway.admin;
 
+import dev.sluice.gateway.observe.PrometheusText;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.RouteTableHolder;
 import io.netty.buffer.ByteBuf;
@@ -88,7 +89,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                         : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready: " + reason + "\n");
             }
             case "/metrics":
-                return response(HttpResponseStatus.OK, PROMETHEUS_TEXT, server.registry().scrape());
+                // ingress-nginx's counters keep their names (no "_total"), as its dashboards query them
+                return response(HttpResponseStatus.OK, PROMETHEUS_TEXT,
+                        PrometheusText.ingressNginxNames(server.registry().scrape()));
             case "/routes": {
                 RouteTableHolder holder = server.holder();
                 // read the generation first: a publish in between shows the newer table with the

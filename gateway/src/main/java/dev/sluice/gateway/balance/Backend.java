@@ -15,19 +15,30 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Backend {
     private final String name;
+    private final String service;
     private final List<Endpoint> endpoints;
     private final String problem;
     private final AtomicInteger cursor = new AtomicInteger();
 
-    private Backend(String name, List<Endpoint> endpoints, String problem) {
+    private Backend(String name, String service, List<Endpoint> endpoints, String problem) {
         this.name = Objects.requireNonNull(name, "name");
+        this.service = service;
         this.endpoints = List.copyOf(endpoints);
         this.problem = problem;
     }
 
     /** A backend with the given ready endpoints (may be empty: requests then get 503). */
     public static Backend of(String name, List<Endpoint> endpoints) {
-        return new Backend(name, endpoints, null);
+        return new Backend(name, null, endpoints, null);
+    }
+
+    /**
+     * A backend of Service {@code service} (its name only, the {@code service} label of
+     * ingress-nginx's metrics) with the given ready endpoints. The upstream name cannot give the
+     * Service name back: namespace, Service and port name may all contain dashes.
+     */
+    public static Backend of(String name, String service, List<Endpoint> endpoints) {
+        return new Backend(name, service, endpoints, null);
     }
 
     /**
@@ -35,11 +46,25 @@ public final class Backend {
      * requests routed to it get 503.
      */
     public static Backend unavailable(String name, String problem) {
-        return new Backend(name, List.of(), Objects.requireNonNull(problem, "problem"));
+        return new Backend(name, null, List.of(), Objects.requireNonNull(problem, "problem"));
+    }
+
+    /** {@link #unavailable(String, String)} of Service {@code service} (its name only). */
+    public static Backend unavailable(String name, String service, String problem) {
+        return new Backend(name, service, List.of(), Objects.requireNonNull(problem, "problem"));
     }
 
     public String name() {
         return name;
+    }
+
+    /**
+     * The Service name (without namespace or port), or {@code null} when the backend was built
+     * without one. Not part of equality: the translator derives it from the same Service
+     * reference as the name.
+     */
+    public String service() {
+        return service;
     }
 
     public List<Endpoint> endpoints() {

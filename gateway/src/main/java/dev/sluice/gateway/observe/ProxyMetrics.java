@@ -3,29 +3,17 @@ package dev.sluice.gateway.observe;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.Timer;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The data plane's Micrometer meters.
+ * The data plane's Micrometer meters: ingress-nginx's per-request metrics
+ * ({@link RequestMetrics}) and Sluice's own for what ingress-nginx lacks.
  *
  * <ul>
- *   <li>{@code sluice_requests} (counter; Prometheus {@code sluice_requests_total}): tags
- *       {@code status} (the code sent to the client, e.g. {@code 200}, {@code 499} when the client
- *       left first), {@code host} (the virtual host that matched: the Ingress host name,
- *       {@code *.example.com}, or {@code _} for the catch-all — never the raw {@code Host}
- *       header, so cardinality stays bounded by the configuration), {@code ingress}
- *       ({@code namespace/name} or {@code none}), {@code backend} ({@code <ns>-<svc>-<port>} or
- *       {@code none}), {@code canary} ({@code true} when the location's canary backend served the
- *       request, else {@code false}).</li>
- *   <li>{@code sluice_request_duration} (timer; {@code _seconds}): same tags, with
- *       {@code status} reduced to its class ({@code 2xx} … {@code 5xx}).</li>
  *   <li>{@code sluice_upstream_connect_errors} (counter): tag {@code backend}; failed or timed-out
  *       connects to an endpoint (each one may be followed by a retry).</li>
  *   <li>{@code sluice_active_connections} (gauge): open client connections.</li>
@@ -35,23 +23,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *       {@code --enable-proxy-protocol}.</li>
  * </ul>
  *
- * <p>Meters are looked up in a per-event-loop cache, so the request path does no registry
- * lookup and takes no lock once a combination of tags has been seen.
+ * <p>Meters are looked up in per-event-loop caches, so the request path does no registry
+ * lookup and takes no lock once a combination of labels has been seen.
  */
 public final class ProxyMetrics {
-    /** Tag value for requests that matched no Ingress or backend. */
-    public static final String NONE = "none";
-
     private final MeterRegistry registry;
     private final AtomicLong activeConnections = new AtomicLong();
     private final Counter proxyProtocolInvalid;
     private final Counter proxyProtocolTimeout;
-    private final FastThreadLocal<Map<RequestKey, RequestMeters>> requestMeters = new FastThreadLocal<>() {
-        @Override
-        protected Map<RequestKey, RequestMeters> initialValue() {
-            return new HashMap<>();
-        }
-    };
+    private final RequestMetrics requests;
     private final FastThreadLocal<Map<String, Counter>> connectErrors = new FastThreadLocal<>() {
         @Override
         protected Map<String, Counter> initialValue() {
@@ -59,8 +39,14 @@ public final class ProxyMetrics {
         }
     };
 
+    /** ingress-nginx's default metric configuration. */
     public ProxyMetrics(MeterRegistry registry) {
+        this(registry, MetricsConfig.DEFAULTS);
+    }
+
+    public ProxyMetrics(MeterRegistry registry, MetricsConfig config) {
         this.registry = Objects.requireNonNull(registry, "registry");
+        this.requests = new RequestMetrics(registry, config);
         Gauge.builder("sluice_active_connections", activeConnections, AtomicLong::get)
                 .description("open client connections")
                 .register(registry);
@@ -92,18 +78,9 @@ public final class ProxyMetrics {
         return activeConnections.get();
     }
 
-    /** Counts and times one finished request. Tag values must come from the route table. */
-    public void request(int status, String host, String ingress, String backend, boolean canary,
-            long durationNanos) {
-        RequestKey key = new RequestKey(status, host, ingress, backend, canary);
-        Map<RequestKey, RequestMeters> cache = requestMeters.get();
-        RequestMeters m = cache.get(key);
-        if (m == null) {
-            m = register(key);
-            cache.put(key, m);
-        }
-        m.count.increment();
-        m.duration.record(durationNanos, TimeUnit.NANOSECONDS);
+    /** ingress-nginx's per-request metrics. */
+    public RequestMetrics requests() {
+        return requests;
     }
 
     /** Counts one connection closed because its PROXY protocol header was malformed or missing. */
@@ -130,23 +107,4 @@ public final class ProxyMetrics {
         c.increment();
     }
 
-    private RequestMeters register(RequestKey k) {
-        Tags tags = Tags.of("host", k.host, "ingress", k.ingress, "backend", k.backend,
-                "canary", k.canary ? "true" : "false");
-        Counter count = Counter.builder("sluice_requests")
-                .description("requests answered, by status")
-                .tags(tags)
-                .tag("status", Integer.toString(k.status))
-                .register(registry);
-        Timer duration = Timer.builder("sluice_request_duration")
-                .description("time from the request head to the last response byte")
-                .tags(tags)
-                .tag("status", (k.status / 100) + "xx")
-                .register(registry);
-        return new RequestMeters(count, duration);
-    }
-
-    private record RequestKey(int status, String host, String ingress, String backend, boolean canary) {}
-
-    private record RequestMeters(Counter count, Timer duration) {}
 }

@@ -2,6 +2,7 @@ package dev.sluice.gateway.proxy;
 
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.observe.AccessLog;
+import dev.sluice.gateway.observe.MetricsConfig;
 import dev.sluice.gateway.observe.ProxyMetrics;
 import dev.sluice.gateway.route.RouteTableHolder;
 import dev.sluice.gateway.stream.StreamServer;
@@ -83,7 +84,10 @@ public final class GatewayServer implements AutoCloseable {
         this.requestedHttpPort = b.httpPort;
         this.requestedHttpsPort = b.httpsPort;
         this.eventLoops = b.eventLoops > 0 ? b.eventLoops : Runtime.getRuntime().availableProcessors();
-        this.metrics = new ProxyMetrics(b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry());
+        this.metrics = new ProxyMetrics(b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry(),
+                b.metricsConfig);
+        // series of locations a new table drops go with it; the loops' meter caches start over
+        routes.beforePublish(metrics.requests()::retain);
         this.accessLog = b.accessLog != null ? b.accessLog : AccessLog.off();
         this.certificates = b.certificates;
         this.keepAliveTimeout = b.keepAliveTimeout;
@@ -105,6 +109,7 @@ public final class GatewayServer implements AutoCloseable {
         private int httpsPort = 31235;
         private int eventLoops;
         private MeterRegistry meterRegistry;
+        private MetricsConfig metricsConfig = MetricsConfig.DEFAULTS;
         private AccessLog accessLog;
         private SniCertificates certificates;
         private Duration keepAliveTimeout = ProxyChannelInitializer.KEEP_ALIVE_TIMEOUT;
@@ -157,6 +162,16 @@ public final class GatewayServer implements AutoCloseable {
         /** Where the {@code sluice_*} meters go; default a private {@code SimpleMeterRegistry}. */
         public Builder meterRegistry(MeterRegistry r) {
             this.meterRegistry = Objects.requireNonNull(r, "registry");
+            return this;
+        }
+
+        /**
+         * Labels, buckets and exclusions of ingress-nginx's request metrics
+         * ({@code --metrics-per-host}, {@code --time-buckets}, …); default
+         * {@link MetricsConfig#DEFAULTS}.
+         */
+        public Builder metricsConfig(MetricsConfig config) {
+            this.metricsConfig = Objects.requireNonNull(config, "config");
             return this;
         }
 

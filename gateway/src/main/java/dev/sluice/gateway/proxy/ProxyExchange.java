@@ -6,12 +6,13 @@ import dev.sluice.gateway.balance.LoadBalancer;
 import dev.sluice.gateway.balance.Pick;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.AccessLogEntry;
-import dev.sluice.gateway.observe.ProxyMetrics;
+import dev.sluice.gateway.observe.HttpSizes;
 import dev.sluice.gateway.route.BackendProtocol;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.request.Endpoint;
 import dev.sluice.gateway.route.HostRoutes;
+import dev.sluice.gateway.route.Route;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.RoutingDecision;
@@ -94,6 +95,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
 
     // routing
     private String metricHost = "_";
+    private Route route; // the matched location, also when it answers locally (metrics labels)
     private String ingress;
     private String backendName;
     private boolean canary;
@@ -155,6 +157,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private int upstreamStatus;
     private int status;
     private long bytesSent;
+    private HttpResponse clientHead; // the response head sent, for the metrics' response size
+    private long connectNanos = -1; // metrics: the last connect (0 for a pooled connection)
+    private long upstreamNanos = -1; // metrics: the last attempt, connect to response end
     private ChannelFuture lastClientWrite;
     private boolean clientWritePending;
 
@@ -214,6 +219,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             RoutingDecision.Respond r = (RoutingDecision.Respond) decision;
             cors = r.cors();
             corsOrigin = r.corsOrigin();
+            route = r.route();
             metricHost = hostTag(table.findHost(host));
             discardBody = true;
             if (HttpUtil.is100ContinueExpected(request)) {
@@ -238,6 +244,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             cors = options.cors();
             corsOrigin = f.corsOrigin();
         }
+        route = f.route();
         ingress = f.route().source();
         backendName = f.upstream().name();
         canary = f.isCanary();
@@ -487,6 +494,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     }
 
     private void attach(Channel ch, boolean reusedConnection) {
+        connectNanos = reusedConnection ? 0 : System.nanoTime() - attemptStartNanos;
         upstream = ch;
         reused = reusedConnection;
         upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
@@ -801,7 +809,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         } else if (!clientHttp11) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
-        writeClient(new DefaultHttpResponse(HttpVersion.HTTP_1_1, r.status(), headers));
+        clientHead = new DefaultHttpResponse(HttpVersion.HTTP_1_1, r.status(), headers);
+        writeClient(clientHead);
     }
 
     private void responseContent(HttpContent c) {
@@ -1084,6 +1093,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         }
         bytesSent = head ? 0 : LocalResponses.bodyLength(code);
         FullHttpResponse response = LocalResponses.response(code, location, keepAlive, head, client.https());
+        clientHead = response;
         if (localHeaders != null) {
             response.headers().add(localHeaders);
         }
@@ -1161,6 +1171,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         }
         attemptOpen = false;
         long took = System.nanoTime() - attemptStartNanos;
+        upstreamNanos = took;
         if (attemptPicked) {
             attemptPicked = false;
             balancer.onResponse(endpoint, took); // once per pick (EWMA latency, in-flight count)
@@ -1177,11 +1188,12 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private void record() {
         long duration = System.nanoTime() - startNanos;
         int code = status == 0 ? 499 : status;
-        server.metrics().request(code, metricHost,
-                ingress != null ? ingress : ProxyMetrics.NONE,
-                backendName != null ? backendName : ProxyMetrics.NONE,
-                canary,
-                duration);
+        boolean wentUpstream = attempts > 0;
+        server.metrics().requests().record(route, metricHost, canary ? backendName : "", request.method().name(), code,
+                duration, HttpSizes.request(request, bodyBytes), HttpSizes.response(clientHead, bytesSent),
+                wentUpstream ? connectNanos : -1,
+                wentUpstream && responseStartNanos > 0 ? responseStartNanos - attemptStartNanos : -1,
+                wentUpstream ? upstreamNanos : -1);
         AccessLog accessLog = server.accessLog();
         if (accessLog.enabled()) {
             String host = request.headers().get(HttpHeaderNames.HOST);

@@ -200,22 +200,22 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         route = ((HostRoutes.Matched) match).route();
         long maxBody = route.options().maxBodySize();
         if (maxBody > 0 && request.contentLength() > maxBody) {
-            return new RoutingDecision.Respond(413, null, "request body too large");
+            return new RoutingDecision.Respond(413, null, "request body too large", null, null, route);
         }
         if (route.options().access() instanceof AccessPolicy.Denied) {
             // ingress-nginx's "location denied": access control it cannot honour never serves
-            return new RoutingDecision.Respond(503, null, "location denied");
+            return new RoutingDecision.Respond(503, null, "location denied", null, null, route);
         }
         CorsPolicy cors = route.options().cors();
         String corsOrigin = cors == null ? null : cors.allowOrigin(request.header("origin"));
         if (corsOrigin == null) {
             cors = null;
         } else if ("OPTIONS".equals(request.method())) {
-            return new RoutingDecision.Respond(204, null, "cors preflight", cors, corsOrigin);
+            return new RoutingDecision.Respond(204, null, "cors preflight", cors, corsOrigin, route);
         }
         LocationRedirect fixed = route.options().redirect();
         if (fixed != null) {
-            return new RoutingDecision.Respond(fixed.status(), fixed.url(), "location redirect", cors, corsOrigin);
+            return new RoutingDecision.Respond(fixed.status(), fixed.url(), "location redirect", cors, corsOrigin, route);
         }
         TrafficSplit split = route.split();
         String upstreamUri = rawUri;
@@ -226,7 +226,7 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
             if (rewritten != null) {
                 if (rewrite.isRedirect()) {
                     return new RoutingDecision.Respond(302, rewritten + query, "rewrite-target redirect", cors,
-                            corsOrigin);
+                            corsOrigin, route);
                 }
                 upstreamUri = PathNormalizer.escape(rewritten) + query;
                 forwardedPrefix = route.options().xForwardedPrefix();
@@ -235,14 +235,14 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         if ("http".equals(scheme) && redirectsToHttps(route, hostHeader)) {
             return new RoutingDecision.Respond(HTTPS_REDIRECT_STATUS,
                     httpsLocation(authority, rawUri, route.options().preserveTrailingSlash()), "https redirect", cors,
-                    corsOrigin);
+                    corsOrigin, route);
         }
         if (split == null) {
-            return new RoutingDecision.Respond(404, null, "no route", cors, corsOrigin);
+            return new RoutingDecision.Respond(404, null, "no route", cors, corsOrigin, route);
         }
         Selection sel = split.select(request);
         if (sel instanceof Selection.Unavailable u) {
-            return new RoutingDecision.Respond(u.status(), null, u.reason(), cors, corsOrigin);
+            return new RoutingDecision.Respond(u.status(), null, u.reason(), cors, corsOrigin, route);
         }
         return new RoutingDecision.Forward(host, route, sel.upstream(), sel.decision(), upstreamUri, forwardedPrefix,
                 corsOrigin);

@@ -57,12 +57,20 @@ public sealed interface RoutingDecision permits RoutingDecision.Forward, Routing
      * @param cors     the location's CORS policy when it accepted the request's origin, else
      *                 {@code null}; with status 204 the answer is a CORS preflight response
      * @param corsOrigin {@code Access-Control-Allow-Origin} value when {@code cors} is set
+     * @param route    the location that answers, once one matched (its 503 without endpoints, its
+     *                 redirects, its 413), else {@code null}: the metrics label the answer with
+     *                 the location's Ingress and Service, as ingress-nginx's location does
      */
-    record Respond(int status, String location, String reason, CorsPolicy cors, String corsOrigin)
+    record Respond(int status, String location, String reason, CorsPolicy cors, String corsOrigin, Route route)
             implements RoutingDecision {
-        /** A local answer without CORS headers. */
+        /** A local answer without CORS headers, before any location matched. */
         public Respond(int status, String location, String reason) {
-            this(status, location, reason, null, null);
+            this(status, location, reason, null, null, null);
+        }
+
+        /** A local answer before any location matched. */
+        public Respond(int status, String location, String reason, CorsPolicy cors, String corsOrigin) {
+            this(status, location, reason, cors, corsOrigin, null);
         }
     }
 }

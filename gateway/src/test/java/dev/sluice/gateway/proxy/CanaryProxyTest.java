@@ -317,18 +317,18 @@ class CanaryProxyTest {
             }
             // recorded when the exchange finishes, just after the client has the response
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-                assertThat(count(own, "true")).isEqualTo(2);
-                assertThat(count(own, "false")).isEqualTo(1);
+                // ingress-nginx's canary label: the canary upstream's name, empty for mainline traffic
+                assertThat(count(own, "shop-user-v2-80")).isEqualTo(2);
+                assertThat(count(own, "")).isEqualTo(1);
             });
-            assertThat(own.find("sluice_requests").tag("canary", "true").counter().getId().getTag("backend"))
-                    .isEqualTo("shop-user-v2-80");
-            assertThat(own.find("sluice_requests").tag("canary", "false").counter().getId().getTag("backend"))
-                    .isEqualTo("shop-user-v1-80");
+            // the service label stays the location's (mainline) Service, as ingress-nginx's $service_name
+            assertThat(own.find("nginx_ingress_controller_requests").counters())
+                    .allSatisfy(c -> assertThat(c.getId().getTag("service")).isEqualTo("shop-user-v1-80"));
         }
     }
 
     private static double count(SimpleMeterRegistry r, String canary) {
-        return r.find("sluice_requests").tag("canary", canary).counters().stream()
+        return r.find("nginx_ingress_controller_requests").tag("canary", canary).counters().stream()
                 .mapToDouble(c -> c.count()).sum();
     }
 
