@@ -161,6 +161,12 @@ public final class Main implements Callable<Integer> {
                     + " before TLS); its source address is the client. Connections without one are closed (default: ${DEFAULT-VALUE}).")
     private boolean enableProxyProtocol;
 
+    @Option(names = "--enable-h2c", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+            paramLabel = "true|false",
+            description = "Sluice's own: the HTTP port also serves HTTP/2 in clear with prior knowledge (h2c; gRPC clients"
+                    + " with usePlaintext). ingress-nginx has none (default: ${DEFAULT-VALUE}).")
+    private boolean enableH2c;
+
     @Option(names = "--enable-ssl-passthrough", arity = "0..1", fallbackValue = "true", defaultValue = "false",
             paramLabel = "true|false",
             description = "Hosts whose Ingress has ssl-passthrough: \"true\" get their TLS connections on the HTTPS port piped,"
@@ -364,7 +370,7 @@ public final class Main implements Callable<Integer> {
                 ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
                 accessLogValue, shutdownGracePeriod, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
                 publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate, enableProxyProtocol,
-                enableSslPassthrough, tcpServicesConfigMap, udpServicesConfigMap, metrics);
+                enableSslPassthrough, enableH2c, tcpServicesConfigMap, udpServicesConfigMap, metrics);
     }
 
     /** The catalogued ingress-nginx flags on the command line, in the order given, each once. */

@@ -188,6 +188,7 @@ public final class SluiceApp implements AutoCloseable {
                 .eventLoops(options.eventLoops())
                 .proxyProtocol(options.proxyProtocol())
                 .sslPassthrough(options.sslPassthrough())
+                .h2c(options.h2c())
                 .meterRegistry(registry)
                 .metricsConfig(options.metrics())
                 .accessLog(accessLog(options.accessLog()));

@@ -44,6 +44,8 @@ import java.util.Set;
  *                                 the HTTP and HTTPS ports starts with a PROXY protocol header
  * @param sslPassthrough           {@code --enable-ssl-passthrough}: hosts with {@code ssl-passthrough}
  *                                 get their TLS connections piped unterminated
+ * @param h2c                      {@code --enable-h2c} (Sluice's own): HTTP/2 with prior knowledge on
+ *                                 the HTTP port
  * @param tcpServicesConfigMap     {@code --tcp-services-configmap} ({@code ns/name}) or {@code null}:
  *                                 the TCP ports relayed to Services
  * @param udpServicesConfigMap     {@code --udp-services-configmap} ({@code ns/name}) or {@code null}:
@@ -76,6 +78,7 @@ public record SluiceOptions(
         String defaultSslCertificate,
         boolean proxyProtocol,
         boolean sslPassthrough,
+        boolean h2c,
         String tcpServicesConfigMap,
         String udpServicesConfigMap,
         MetricsConfig metrics) {

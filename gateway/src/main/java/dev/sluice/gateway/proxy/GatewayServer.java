@@ -64,6 +64,7 @@ public final class GatewayServer implements AutoCloseable {
     private final Duration clientBodyTimeout;
     private final boolean proxyProtocol;
     private final boolean sslPassthrough;
+    private final boolean h2c;
     private final Duration udpSessionTimeout;
 
     private final Object lifecycle = new Object();
@@ -94,6 +95,7 @@ public final class GatewayServer implements AutoCloseable {
         this.clientBodyTimeout = b.clientBodyTimeout;
         this.proxyProtocol = b.proxyProtocol;
         this.sslPassthrough = b.sslPassthrough;
+        this.h2c = b.h2c;
         this.udpSessionTimeout = b.udpSessionTimeout;
     }
 
@@ -116,6 +118,7 @@ public final class GatewayServer implements AutoCloseable {
         private Duration clientBodyTimeout = ProxyChannelInitializer.CLIENT_BODY_TIMEOUT;
         private boolean proxyProtocol;
         private boolean sslPassthrough;
+        private boolean h2c;
         private Duration udpSessionTimeout = StreamServer.UDP_SESSION_TIMEOUT;
 
         private Builder() {}
@@ -214,6 +217,15 @@ public final class GatewayServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * {@code --enable-h2c}: the plain HTTP listener also serves HTTP/2 with prior knowledge
+         * (a connection starting with the HTTP/2 preface); default off, as ingress-nginx.
+         */
+        public Builder h2c(boolean on) {
+            this.h2c = on;
+            return this;
+        }
+
         /** How long a UDP stream session lives without a datagram either way; default 60 s. */
         public Builder udpSessionTimeout(Duration timeout) {
             this.udpSessionTimeout = positive(timeout, "udpSessionTimeout");
@@ -273,7 +285,8 @@ public final class GatewayServer implements AutoCloseable {
             streams = streamServer;
             routes.beforePublish(table -> streamServer.apply(table.streams()));
             try {
-                httpChannel = bind(transport, requestedHttpPort, new ProxyChannelInitializer(context, null, proxyProtocol, clientBodyTimeout, keepAliveTimeout), "HTTP");
+                httpChannel = bind(transport, requestedHttpPort, new ProxyChannelInitializer(context, null, proxyProtocol, clientBodyTimeout, keepAliveTimeout)
+                        .withH2c(h2c), "HTTP");
                 httpPort = ((InetSocketAddress) httpChannel.localAddress()).getPort();
                 if (requestedHttpsPort >= 0) {
                     SniCertificates certs = certificates != null ? certificates

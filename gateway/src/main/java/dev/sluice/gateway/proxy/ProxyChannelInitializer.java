@@ -45,6 +45,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final boolean proxyProtocol;
     private final Class<? extends SocketChannel> passthroughChannel; // null: no SSL passthrough
     private final long clientBodyTimeoutNanos;
+    private boolean h2c; // plain listener only; set before the listener binds
     private final long keepAliveTimeoutNanos;
 
     ProxyChannelInitializer(ServerContext server, SniCertificates certificates, boolean proxyProtocol,
@@ -82,6 +83,8 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
         if (certificates != null) {
             p.addLast("tls", new SniHandler(sniMapping(certificates)));
             p.addLast("alpn", new AlpnHandler(this));
+        } else if (h2c) {
+            p.addLast("h2c", new PriorKnowledgeHandler(this));
         } else {
             addHttp1(p, false);
         }
@@ -102,6 +105,20 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
      */
     void addHttp2(ChannelPipeline p, ProxyProtocolHandler.ClientAddress proxied) {
         Http2Connection.install(p, server, true, proxied, clientBodyTimeoutNanos);
+    }
+
+    ServerContext server() {
+        return server;
+    }
+
+    long clientBodyTimeoutNanos() {
+        return clientBodyTimeoutNanos;
+    }
+
+    /** This plain-HTTP initializer with h2c by prior knowledge ({@code --enable-h2c}) on or off. */
+    ProxyChannelInitializer withH2c(boolean on) {
+        h2c = on;
+        return this;
     }
 
     /** SNI names are matched lower-case without a trailing dot (SPEC §10.2). */
