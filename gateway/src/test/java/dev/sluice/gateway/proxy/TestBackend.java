@@ -38,7 +38,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,6 +77,7 @@ import java.util.zip.CRC32;
  * </ul>
  */
 public final class TestBackend implements AutoCloseable {
+    private static final java.util.List<Socket> HELD_DEAD_PORTS = new java.util.concurrent.CopyOnWriteArrayList<>();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String name;
@@ -114,10 +115,16 @@ public final class TestBackend implements AutoCloseable {
         }
     }
 
-    /** An endpoint on {@code address} where nothing listens (a port that was just bound and freed). */
+    /**
+     * An endpoint that refuses connections: a port held by a socket that is bound but never
+     * listens, kept open for the whole test run so no other server (or test) can take the port
+     * and answer on it.
+     */
     public static Endpoint deadEndpoint(String address) {
-        try (ServerSocket s = new ServerSocket()) {
+        try {
+            Socket s = new Socket();
             s.bind(new InetSocketAddress(address, 0));
+            HELD_DEAD_PORTS.add(s);
             return Endpoint.of(address, s.getLocalPort());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
