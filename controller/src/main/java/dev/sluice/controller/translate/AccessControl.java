@@ -60,7 +60,6 @@ final class AccessControl {
     private static final Pattern HTTP_METHOD = Pattern.compile("^(GET|HEAD|POST|PUT|PATCH|DELETE|CONNECT|OPTIONS|TRACE)$");
     private static final Pattern HEADER_NAME = Pattern.compile("^[A-Za-z0-9_-]+$");
     private static final Pattern PARAM_NAME = Pattern.compile("^[A-Za-z0-9_.~-]+$");
-    private static final Pattern SECRET_REF = Pattern.compile("^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)/)?([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$");
 
     /**
      * What the access-control annotations of one Ingress ask for.
@@ -326,24 +325,13 @@ final class AccessControl {
                 }
                 return null;
             }
-            java.util.regex.Matcher m = SECRET_REF.matcher(ref);
-            if (!m.matches()) {
-                invalid(key, "expected name or namespace/name");
-                return null;
+            SecretIndex.Reference r = secrets.resolve(ref, namespace);
+            if (r.refused() != null) {
+                invalid(key, r.refused());
+            } else if (r.secret() == null) {
+                deny(key, "Secret " + r.key() + " not found");
             }
-            String ns = m.group(1) == null ? namespace : m.group(1);
-            String name = m.group(3);
-            if (!ns.equals(namespace)) {
-                // ingress-nginx's allow-cross-namespace-resources default (false): a Secret of
-                // another namespace is not readable through an Ingress
-                invalid(key, "Secrets of other namespaces are not allowed (the Ingress is in " + namespace + ")");
-                return null;
-            }
-            Secret s = secrets.get(ns, name);
-            if (s == null) {
-                deny(key, "Secret " + ns + "/" + name + " not found");
-            }
-            return s;
+            return r.secret();
         }
 
         ExternalAuth external() {

@@ -40,8 +40,6 @@ final class ProxySsl {
     record Result(UpstreamTls tls, String denied) {}
 
     private static final Result NONE = new Result(UpstreamTls.DEFAULTS, null);
-    private static final Pattern SECRET_REF =
-            Pattern.compile("^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)/)?([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$");
     /** A DNS name (LDH labels, as SNI requires): what can be sent as SNI and matched (no NGINX variables). */
     private static final Pattern HOST_NAME =
             Pattern.compile("^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$");
@@ -138,24 +136,14 @@ final class ProxySsl {
         String keyPem = null;
         String ref = own.get(PROXY_SSL_SECRET.suffix());
         if (ref != null) {
-            java.util.regex.Matcher m = SECRET_REF.matcher(ref.trim());
-            Secret secret = null;
-            if (!m.matches()) {
-                deny.accept(invalid(prefix, PROXY_SSL_SECRET, own, "expected name or namespace/name"));
-            } else {
-                String ns = m.group(1) == null ? namespace : m.group(1);
-                secretName = ns + "/" + m.group(3);
-                if (!ns.equals(namespace)) {
-                    // ingress-nginx's allow-cross-namespace-resources default (false)
-                    deny.accept(invalid(prefix, PROXY_SSL_SECRET, own, "Secrets of other namespaces are not allowed "
-                            + "(the Ingress is in " + namespace + ")"));
-                } else {
-                    secret = secrets.get(ns, m.group(3));
-                    if (secret == null) {
-                        deny.accept("annotation " + prefix + PROXY_SSL_SECRET.suffix() + ": Secret " + secretName
-                                + " not found");
-                    }
-                }
+            SecretIndex.Reference r = secrets.resolve(ref, namespace);
+            secretName = r.key();
+            Secret secret = r.secret();
+            if (r.refused() != null) {
+                deny.accept(invalid(prefix, PROXY_SSL_SECRET, own, r.refused()));
+            } else if (secret == null) {
+                deny.accept("annotation " + prefix + PROXY_SSL_SECRET.suffix() + ": Secret " + secretName
+                        + " not found");
             }
             if (secret != null) {
                 String where = "Secret " + secretName;

@@ -20,6 +20,39 @@ final class SecretIndex {
         }
     }
 
+    /** {@code name} or {@code namespace/name}, as annotations name Secrets. */
+    private static final java.util.regex.Pattern REFERENCE = java.util.regex.Pattern.compile(
+            "^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)/)?([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$");
+
+    /**
+     * A Secret named by an annotation, resolved.
+     *
+     * @param key     {@code namespace/name}, or {@code null} when the reference does not parse
+     * @param secret  the Secret, or {@code null} (not found, or refused)
+     * @param refused why the reference cannot be used (malformed, another namespace), or {@code null};
+     *                {@code key != null && secret == null && refused == null} means "not found"
+     */
+    record Reference(String key, Secret secret, String refused) {}
+
+    /**
+     * Resolves an annotation's Secret reference for an Ingress in {@code namespace}: {@code name}
+     * means the Ingress's namespace; another namespace is refused, as ingress-nginx's
+     * {@code allow-cross-namespace-resources} default (false) does.
+     */
+    Reference resolve(String reference, String namespace) {
+        java.util.regex.Matcher m = REFERENCE.matcher(reference.trim());
+        if (!m.matches()) {
+            return new Reference(null, null, "expected name or namespace/name");
+        }
+        String ns = m.group(1) == null ? namespace : m.group(1);
+        String key = ns + "/" + m.group(3);
+        if (!ns.equals(namespace)) {
+            return new Reference(key, null, "Secrets of other namespaces are not allowed (the Ingress is in "
+                    + namespace + ")");
+        }
+        return new Reference(key, byKey.get(key), null);
+    }
+
     /** The Secret {@code namespace/name}, or {@code null}. */
     Secret get(String namespace, String name) {
         return byKey.get(namespace + "/" + name);
