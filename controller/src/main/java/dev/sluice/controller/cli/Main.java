@@ -3,6 +3,7 @@ package dev.sluice.controller.cli;
 import dev.sluice.controller.status.StatusConfig;
 import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.observe.MetricsConfig;
+import dev.sluice.gateway.proxy.GatewayServer;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
@@ -166,6 +167,11 @@ public final class Main implements Callable<Integer> {
             description = "Sluice's own: the HTTP port also serves HTTP/2 in clear with prior knowledge (h2c; gRPC clients"
                     + " with usePlaintext). ingress-nginx has none (default: ${DEFAULT-VALUE}).")
     private boolean enableH2c;
+
+    @Option(names = "--transport", defaultValue = "auto", paramLabel = "auto|io_uring|epoll|nio",
+            description = "Sluice's own: the socket implementation. auto takes the first that works here: io_uring"
+                    + " (Linux 5.x, unless seccomp blocks it), epoll (Linux), nio (default: ${DEFAULT-VALUE}).")
+    private String transport;
 
     @Option(names = "--enable-ssl-passthrough", arity = "0..1", fallbackValue = "true", defaultValue = "false",
             paramLabel = "true|false",
@@ -352,6 +358,11 @@ public final class Main implements Callable<Integer> {
         if (shutdownGracePeriod.isNegative()) {
             throw usage("--shutdown-grace-period must not be negative");
         }
+        try {
+            GatewayServer.builder().transport(transport); // unknown, or not available on this machine
+        } catch (IllegalArgumentException e) {
+            throw usage("--transport: " + e.getMessage());
+        }
         warnings.clear();
         if (ingressNginxBinary != null) {
             if (!ingressNginxBinary.equals(INGRESS_NGINX_BINARY) && !ingressNginxBinary.endsWith("/" + INGRESS_NGINX_BINARY)) {
@@ -370,7 +381,7 @@ public final class Main implements Callable<Integer> {
                 ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
                 accessLogValue, shutdownGracePeriod, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
                 publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate, enableProxyProtocol,
-                enableSslPassthrough, enableH2c, tcpServicesConfigMap, udpServicesConfigMap, metrics);
+                enableSslPassthrough, enableH2c, transport, tcpServicesConfigMap, udpServicesConfigMap, metrics);
     }
 
     /** The catalogued ingress-nginx flags on the command line, in the order given, each once. */

@@ -189,6 +189,7 @@ public final class SluiceApp implements AutoCloseable {
                 .proxyProtocol(options.proxyProtocol())
                 .sslPassthrough(options.sslPassthrough())
                 .h2c(options.h2c())
+                .transport(options.transport())
                 .meterRegistry(registry)
                 .metricsConfig(options.metrics())
                 .accessLog(accessLog(options.accessLog()));

@@ -46,6 +46,8 @@ import java.util.Set;
  *                                 get their TLS connections piped unterminated
  * @param h2c                      {@code --enable-h2c} (Sluice's own): HTTP/2 with prior knowledge on
  *                                 the HTTP port
+ * @param transport                {@code --transport} (Sluice's own): {@code auto}, {@code io_uring},
+ *                                 {@code epoll} or {@code nio}
  * @param tcpServicesConfigMap     {@code --tcp-services-configmap} ({@code ns/name}) or {@code null}:
  *                                 the TCP ports relayed to Services
  * @param udpServicesConfigMap     {@code --udp-services-configmap} ({@code ns/name}) or {@code null}:
@@ -79,6 +81,7 @@ public record SluiceOptions(
         boolean proxyProtocol,
         boolean sslPassthrough,
         boolean h2c,
+        String transport,
         String tcpServicesConfigMap,
         String udpServicesConfigMap,
         MetricsConfig metrics) {
@@ -102,6 +105,7 @@ public record SluiceOptions(
         Objects.requireNonNull(shutdownGracePeriod, "shutdownGracePeriod");
         Objects.requireNonNull(electionId, "electionId");
         Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(transport, "transport");
     }
 
     public Mode mode() {

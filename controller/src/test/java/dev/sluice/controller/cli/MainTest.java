@@ -46,6 +46,7 @@ class MainTest {
         assertThat(o.updateStatusOnShutdown()).isTrue();
         assertThat(o.configMap()).isNull();
         assertThat(o.proxyProtocol()).isFalse();
+        assertThat(o.transport()).isEqualTo("auto");
     }
 
     @Test
@@ -135,6 +136,7 @@ class MainTest {
         "--bind-address=no.such.host.invalid | unknown address",
         "--watch-ingress-without-class=maybe | Invalid value",
         "--no-such-flag               | Unknown option: '--no-such-flag'",
+        "--transport=kqueue           | --transport: unknown transport 'kqueue' (expected one of auto, io_uring, epoll, nio)",
     })
     void invalidFlagsExitWithCode2AndSayWhyInOneLinePlusAPointerToHelp(String arg, String message) {
         StringWriter err = new StringWriter();

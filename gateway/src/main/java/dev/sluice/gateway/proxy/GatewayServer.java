@@ -66,6 +66,7 @@ public final class GatewayServer implements AutoCloseable {
     private final boolean sslPassthrough;
     private final boolean h2c;
     private final Duration udpSessionTimeout;
+    private final Transport transport;
 
     private final Object lifecycle = new Object();
     private EventLoopGroup group;
@@ -97,6 +98,7 @@ public final class GatewayServer implements AutoCloseable {
         this.sslPassthrough = b.sslPassthrough;
         this.h2c = b.h2c;
         this.udpSessionTimeout = b.udpSessionTimeout;
+        this.transport = b.transport;
     }
 
     public static Builder builder() {
@@ -120,8 +122,20 @@ public final class GatewayServer implements AutoCloseable {
         private boolean sslPassthrough;
         private boolean h2c;
         private Duration udpSessionTimeout = StreamServer.UDP_SESSION_TIMEOUT;
+        private Transport transport = Transport.detect();
 
         private Builder() {}
+
+        /**
+         * The socket implementation ({@code --transport}): {@code io_uring}, {@code epoll}, {@code nio},
+         * or {@code auto} (default: the first of those that works here).
+         *
+         * @throws IllegalArgumentException if the name is unknown or that transport cannot run here
+         */
+        public Builder transport(String choice) {
+            this.transport = Transport.select(Objects.requireNonNull(choice, "transport"));
+            return this;
+        }
 
         /** The live routing table (required). */
         public Builder routes(RouteTableHolder holder) {
@@ -265,7 +279,6 @@ public final class GatewayServer implements AutoCloseable {
             if (group != null) {
                 throw new IllegalStateException("already started");
             }
-            Transport transport = Transport.detect();
             group = transport.newGroup(eventLoops);
             pools = new HashMap<>();
             // one TLS context per distinct proxy-ssl-* settings, shared by every loop (sessions resume across loops)

@@ -2,41 +2,86 @@ package dev.sluice.gateway.proxy;
 
 import dev.sluice.gateway.stream.StreamChannels;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDatagramChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
- * The socket implementation: Linux native epoll when its library loads, Java NIO otherwise.
- * Client and upstream channels share event loops, so both must come from the same transport; so do
- * the TCP and UDP channels of the stream ports.
+ * The socket implementation: Linux io_uring, Linux epoll or Java NIO. Client and upstream channels
+ * share event loops, so both must come from the same transport; so do the TCP and UDP channels of
+ * the stream ports.
+ *
+ * <p>{@code auto} takes the first that works here in the order io_uring, epoll, NIO: io_uring is
+ * missing on old kernels and is often blocked by container seccomp profiles, epoll off Linux.
  */
 record Transport(String name,
         Class<? extends ServerChannel> serverChannel,
         Class<? extends SocketChannel> socketChannel,
-        Class<? extends DatagramChannel> datagramChannel) {
+        Class<? extends DatagramChannel> datagramChannel,
+        Supplier<IoHandlerFactory> ioHandlers) {
 
+    /** The values {@code --transport} accepts. */
+    static final String CHOICES = "auto, io_uring, epoll, nio";
+
+    private static final Transport IO_URING = new Transport("io_uring", IoUringServerSocketChannel.class,
+            IoUringSocketChannel.class, IoUringDatagramChannel.class, IoUringIoHandler::newFactory);
     private static final Transport EPOLL = new Transport("epoll", EpollServerSocketChannel.class,
-            EpollSocketChannel.class, EpollDatagramChannel.class);
+            EpollSocketChannel.class, EpollDatagramChannel.class, EpollIoHandler::newFactory);
     private static final Transport NIO = new Transport("nio", NioServerSocketChannel.class, NioSocketChannel.class,
-            NioDatagramChannel.class);
+            NioDatagramChannel.class, NioIoHandler::newFactory);
 
-    /** Epoll if available (and not disabled with {@code -Dsluice.transport=nio}), else NIO. */
-    static Transport detect() {
-        if (!"nio".equals(System.getProperty("sluice.transport")) && Epoll.isAvailable()) {
-            return EPOLL;
+    /**
+     * The transport {@code choice} names ({@code auto}, {@code io_uring}, {@code epoll}, {@code nio};
+     * {@code null} is {@code auto}, as is an unset {@code -Dsluice.transport}).
+     *
+     * @throws IllegalArgumentException if the choice is unknown or names a transport that cannot run
+     *                                  here (with the reason the native library gave)
+     */
+    static Transport select(String choice) {
+        String name = choice == null ? System.getProperty("sluice.transport", "auto") : choice;
+        switch (name.toLowerCase(Locale.ROOT).replace('-', '_')) {
+            case "auto":
+                return IoUring.isAvailable() ? IO_URING : Epoll.isAvailable() ? EPOLL : NIO;
+            case "io_uring":
+            case "iouring":
+                if (!IoUring.isAvailable()) {
+                    throw new IllegalArgumentException("io_uring is not available here: " + IoUring.unavailabilityCause());
+                }
+                return IO_URING;
+            case "epoll":
+                if (!Epoll.isAvailable()) {
+                    throw new IllegalArgumentException("epoll is not available here: " + Epoll.unavailabilityCause());
+                }
+                return EPOLL;
+            case "nio":
+                return NIO;
+            default:
+                throw new IllegalArgumentException("unknown transport '" + name + "' (expected one of " + CHOICES + ")");
         }
-        return NIO;
+    }
+
+    /** The default choice: {@code auto} unless {@code -Dsluice.transport} says otherwise. */
+    static Transport detect() {
+        return select(null);
     }
 
     /** The channel classes the stream ports use, so they share the proxy's event loops. */
@@ -45,7 +90,6 @@ record Transport(String name,
     }
 
     EventLoopGroup newGroup(int threads) {
-        DefaultThreadFactory threadFactory = new DefaultThreadFactory("sluice-loop", false);
-        return this == EPOLL ? new EpollEventLoopGroup(threads, threadFactory) : new NioEventLoopGroup(threads, threadFactory);
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("sluice-loop", false), ioHandlers.get());
     }
 }

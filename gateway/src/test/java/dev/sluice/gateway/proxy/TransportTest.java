@@ -1,0 +1,76 @@
+package dev.sluice.gateway.proxy;
+
+import static dev.sluice.gateway.proxy.TestRoutes.backend;
+import static dev.sluice.gateway.proxy.TestRoutes.host;
+import static dev.sluice.gateway.proxy.TestRoutes.prefix;
+import static dev.sluice.gateway.proxy.TestRoutes.table;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.sluice.gateway.route.RouteTableHolder;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** {@code --transport}: each socket implementation proxies keep-alive and new connections alike. */
+class TransportTest {
+    static final String HOST = "app.example.com";
+    static TestBackend web;
+    static final RouteTableHolder routes = new RouteTableHolder();
+
+    @BeforeAll
+    static void startBackend() {
+        web = TestBackend.start("web-1", "127.0.0.2");
+        routes.publish(table(host(HOST, prefix("/", "default/app", backend("default-web-80", web)))));
+    }
+
+    @AfterAll
+    static void stopBackend() {
+        web.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "epoll", "io_uring"})
+    void eachTransportProxiesRequests(String name) throws Exception {
+        assumeTrue(!name.equals("epoll") || Epoll.isAvailable(), "epoll is not available here");
+        assumeTrue(!name.equals("io_uring") || IoUring.isAvailable(), "io_uring is not available here");
+        try (GatewayServer server = GatewayServer.builder().routes(routes).bindAddress("127.0.0.1").httpPort(0)
+                .httpsPort(0).eventLoops(1).transport(name).build()) {
+            server.start();
+            for (int connection = 0; connection < 3; connection++) {
+                try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+                    for (int i = 0; i < 3; i++) {
+                        RawHttpClient.Response r = c.exchange("GET /t/" + i + " HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n");
+                        assertThat(r.status()).isEqualTo(200);
+                        assertThat(r.json().get("uri").asText()).isEqualTo("/t/" + i);
+                    }
+                }
+            }
+            try (RawHttpClient c = RawHttpClient.connectTls(server.httpsPort(), HOST)) {
+                assertThat(c.exchange("GET /tls HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").status()).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
+    void autoPrefersIoUringThenEpoll() {
+        String expected = IoUring.isAvailable() ? "io_uring" : Epoll.isAvailable() ? "epoll" : "nio";
+        assertThat(Transport.select("auto").name()).isEqualTo(expected);
+        assertThat(Transport.select("NIO").name()).isEqualTo("nio");
+        if (IoUring.isAvailable()) {
+            assertThat(Transport.select("io-uring").name()).isEqualTo("io_uring");
+        }
+    }
+
+    @Test
+    void anUnknownTransportIsRefusedWithTheChoices() {
+        assertThatThrownBy(() -> GatewayServer.builder().transport("kqueue"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("unknown transport 'kqueue' (expected one of auto, io_uring, epoll, nio)");
+    }
+}
