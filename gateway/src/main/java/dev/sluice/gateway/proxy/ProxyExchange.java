@@ -145,7 +145,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private boolean requestSent;
     private long attemptStartNanos;
     private boolean attemptOpen;
-    private UpstreamTimeouts timeouts; // from the first upstream connection
+    private UpstreamTimeouts timeouts; // the client connection's, from the first upstream connection
     private AttemptLog attemptLog; // only while the access log is on
 
     // response, upstream -> client
@@ -499,10 +499,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         reused = reusedConnection;
         upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
         upstreamHandler.attach(this);
-        if (timeouts == null) {
-            timeouts = new UpstreamTimeouts(ctx.executor(), server.nanoClock(), readTimeoutNanos(),
-                    options.sendTimeout().toNanos(), this);
-        }
+        timeouts = client.upstreamTimeouts();
+        timeouts.begin(this, readTimeoutNanos(), options.sendTimeout().toNanos());
         writeUpstream(upstreamRequest);
         if (replay != null) {
             ChannelFuture resent = replay.writeTo(ch); // a retry: what the failed attempt already sent
@@ -645,7 +643,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private void flushUpstream() {
         upstreamWritePending = false;
         upstreamFlushInFlight = true;
-        timeouts.sendStarted();
+        timeouts.sendStarted(this);
         upstream.flush();
         lastUpstreamWrite.addListener(onUpstreamFlushed);
     }
@@ -655,7 +653,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             return; // an earlier connection
         }
         upstreamFlushInFlight = false;
-        timeouts.sendEnded();
+        timeouts.sendEnded(this);
         if (!f.isSuccess()) {
             fail(UpstreamFailure.WRITE);
             return;
@@ -663,7 +661,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         if (!requestSent && lastContentWrite != null && lastContentWrite.isSuccess()) {
             requestSent = true;
             if (!upstreamDone) {
-                timeouts.readStarted(); // NGINX starts proxy_read_timeout once the request is sent
+                timeouts.readStarted(this); // NGINX starts proxy_read_timeout once the request is sent
             }
         }
         if (!requestComplete && !discardBody) {
@@ -678,7 +676,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             ReferenceCountUtil.release(msg);
             return;
         }
-        timeouts.readEnded();
+        timeouts.readEnded(this);
         if (msg instanceof HttpResponse r) {
             if (r.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
@@ -902,7 +900,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private void readUpstream() {
         upstream.read();
         if (requestSent) {
-            timeouts.readStarted();
+            timeouts.readStarted(this);
         }
     }
 
@@ -945,7 +943,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
 
     private void cancelTimer() {
         if (timeouts != null) {
-            timeouts.cancel();
+            timeouts.end(this);
         }
     }
 

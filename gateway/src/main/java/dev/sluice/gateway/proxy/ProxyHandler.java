@@ -58,6 +58,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private String clientIp = "";
     private byte[] clientAddress;
     private ProxyExchange exchange;
+    private UpstreamTimeouts upstreamTimeouts; // shared by this connection's exchanges, one at a time
     private ArrayDeque<HttpObject> queued;
     private boolean draining;
     private boolean closing;
@@ -92,6 +93,14 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     ServerContext server() {
         return server;
+    }
+
+    /** The upstream deadlines' timer of this connection, for its current exchange. */
+    UpstreamTimeouts upstreamTimeouts() {
+        if (upstreamTimeouts == null) {
+            upstreamTimeouts = new UpstreamTimeouts(ctx.executor(), server.nanoClock());
+        }
+        return upstreamTimeouts;
     }
 
     boolean https() {
@@ -188,6 +197,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         exchange = null;
         if (ex != null) {
             ex.onClientClosed();
+        }
+        if (upstreamTimeouts != null) {
+            upstreamTimeouts.close();
         }
         if (queued != null) {
             for (HttpObject o : queued) {

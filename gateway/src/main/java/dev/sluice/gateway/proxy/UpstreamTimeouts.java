@@ -17,8 +17,12 @@ import java.util.function.LongSupplier;
  * is the one place that knows the attempt's timeouts; unlike it, it also runs the timer, because
  * here the deadlines move with every chunk.
  *
- * <p>This object is the timer task itself, so an exchange allocates it once, at its first
- * upstream connection. Confined to the event loop of {@code executor}.
+ * <p>This object is the timer task itself and belongs to the client connection: each exchange
+ * {@linkplain #begin begins} its attempts on it and {@linkplain #end ends} them, and an ended
+ * attempt leaves a scheduled timer in place (it fires once, finds no open wait and stops) instead
+ * of cancelling it, so a keep-alive connection's requests schedule a timer about once per read
+ * timeout rather than once each. {@link #close} cancels it when the connection goes. Confined to
+ * the event loop of {@code executor}.
  */
 final class UpstreamTimeouts implements Runnable {
     /** Which wait took too long. */
@@ -31,9 +35,9 @@ final class UpstreamTimeouts implements Runnable {
 
     private final EventExecutor executor;
     private final LongSupplier clock;
-    private final long readTimeoutNanos;
-    private final long sendTimeoutNanos;
-    private final Listener listener;
+    private long readTimeoutNanos;
+    private long sendTimeoutNanos;
+    private Listener listener;
     private ScheduledFuture<?> timer;
     private long timerDeadline;
     private boolean reading;
@@ -45,36 +49,53 @@ final class UpstreamTimeouts implements Runnable {
      * @param clock the time the deadlines are measured in ({@link System#nanoTime} in
      *              production); {@code executor} schedules the checks in the same units
      */
-    UpstreamTimeouts(EventExecutor executor, LongSupplier clock, long readTimeoutNanos, long sendTimeoutNanos,
-            Listener listener) {
+    UpstreamTimeouts(EventExecutor executor, LongSupplier clock) {
         this.executor = executor;
         this.clock = clock;
+    }
+
+    /** An attempt starts: its deadlines, and who hears when one passes. No wait is open yet. */
+    void begin(Listener listener, long readTimeoutNanos, long sendTimeoutNanos) {
+        this.listener = listener;
         this.readTimeoutNanos = readTimeoutNanos;
         this.sendTimeoutNanos = sendTimeoutNanos;
-        this.listener = listener;
+        reading = false;
+        sending = false;
     }
 
     /** A write was flushed: it must complete within the send timeout. */
-    void sendStarted() {
+    void sendStarted(Listener owner) {
+        if (owner != listener) {
+            return; // an exchange that has ended: the connection has moved on
+        }
         sending = true;
         sendingSince = clock.getAsLong();
         arm(sendTimeoutNanos);
     }
 
     /** The flushed write completed. */
-    void sendEnded() {
+    void sendEnded(Listener owner) {
+        if (owner != listener) {
+            return; // an exchange that has ended: the connection has moved on
+        }
         sending = false;
     }
 
     /** A response byte is wanted (the request is sent and a read was issued): the read timeout runs from now. */
-    void readStarted() {
+    void readStarted(Listener owner) {
+        if (owner != listener) {
+            return; // an exchange that has ended: the connection has moved on
+        }
         reading = true;
         readingSince = clock.getAsLong();
         arm(readTimeoutNanos);
     }
 
     /** A response byte arrived. */
-    void readEnded() {
+    void readEnded(Listener owner) {
+        if (owner != listener) {
+            return; // an exchange that has ended: the connection has moved on
+        }
         reading = false;
     }
 
@@ -83,10 +104,24 @@ final class UpstreamTimeouts implements Runnable {
         return timer != null;
     }
 
-    /** Ends both waits and the timer: the attempt is over. */
-    void cancel() {
+    /**
+     * The attempt is over: both waits end and nobody is told anything more. A scheduled timer stays
+     * (see the class comment).
+     */
+    void end(Listener owner) {
+        if (owner != listener) {
+            return;
+        }
         reading = false;
         sending = false;
+        listener = null;
+    }
+
+    /** The connection is gone: {@link #end} and cancel the timer. */
+    void close() {
+        reading = false;
+        sending = false;
+        listener = null;
         if (timer != null) {
             timer.cancel(false);
             timer = null;

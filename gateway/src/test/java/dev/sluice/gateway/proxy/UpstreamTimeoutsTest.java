@@ -20,12 +20,14 @@ class UpstreamTimeoutsTest {
     private final EmbeddedChannel loop = new EmbeddedChannel();
     private final List<UpstreamTimeouts.Deadline> passed = new ArrayList<>();
     private long now = 1_000;
+    private final UpstreamTimeouts.Listener attempt = passed::add;
     private UpstreamTimeouts timeouts;
 
     @BeforeEach
     void setUp() {
         loop.freezeTime();
-        timeouts = new UpstreamTimeouts(loop.eventLoop(), () -> now, READ, SEND, passed::add);
+        timeouts = new UpstreamTimeouts(loop.eventLoop(), () -> now);
+        timeouts.begin(attempt, READ, SEND);
     }
 
     private void advanceSeconds(long s) {
@@ -36,7 +38,7 @@ class UpstreamTimeoutsTest {
 
     @Test
     void aReadWithoutAnswerPassesItsDeadline() {
-        timeouts.readStarted();
+        timeouts.readStarted(attempt);
         advanceSeconds(9);
         assertThat(passed).isEmpty();
         advanceSeconds(1);
@@ -48,10 +50,10 @@ class UpstreamTimeoutsTest {
 
     @Test
     void eachReadRestartsTheReadDeadline() {
-        timeouts.readStarted();
+        timeouts.readStarted(attempt);
         advanceSeconds(8);
-        timeouts.readEnded();
-        timeouts.readStarted(); // the next chunk is wanted: 10 s from now, the armed timer is kept
+        timeouts.readEnded(attempt);
+        timeouts.readStarted(attempt); // the next chunk is wanted: 10 s from now, the armed timer is kept
         advanceSeconds(8);
         assertThat(passed).isEmpty();
         assertThat(timeouts.armed()).as("re-armed for the rest").isTrue();
@@ -61,17 +63,17 @@ class UpstreamTimeoutsTest {
 
     @Test
     void aFlushThatDoesNotCompletePassesTheSendDeadlineWhichIsEarlier() {
-        timeouts.readStarted();
-        timeouts.sendStarted(); // 4 s < 10 s: the timer moves earlier
+        timeouts.readStarted(attempt);
+        timeouts.sendStarted(attempt); // 4 s < 10 s: the timer moves earlier
         advanceSeconds(4);
         assertThat(passed).containsExactly(UpstreamTimeouts.Deadline.SEND);
     }
 
     @Test
     void aCompletedFlushEndsTheSendWait() {
-        timeouts.sendStarted();
+        timeouts.sendStarted(attempt);
         advanceSeconds(3);
-        timeouts.sendEnded();
+        timeouts.sendEnded(attempt);
         advanceSeconds(30);
         assertThat(passed).isEmpty();
         assertThat(timeouts.armed()).isFalse();
@@ -79,17 +81,46 @@ class UpstreamTimeoutsTest {
 
     @Test
     void readIsCheckedBeforeSend() {
-        timeouts.sendStarted();
-        timeouts.readStarted();
+        timeouts.sendStarted(attempt);
+        timeouts.readStarted(attempt);
         advanceSeconds(20); // both passed while the loop was busy
         assertThat(passed).containsExactly(UpstreamTimeouts.Deadline.READ);
     }
 
     @Test
-    void cancelEndsEverything() {
-        timeouts.readStarted();
-        timeouts.sendStarted();
-        timeouts.cancel();
+    void anEndedAttemptIsNeverToldAndLeavesTheTimerForTheNextOne() {
+        timeouts.readStarted(attempt);
+        timeouts.sendStarted(attempt);
+        timeouts.end(attempt);
+        assertThat(timeouts.armed()).as("kept: the next request on the connection reuses it").isTrue();
+        advanceSeconds(60);
+        assertThat(passed).isEmpty();
+        assertThat(timeouts.armed()).as("fired once, found no wait, stopped").isFalse();
+    }
+
+    @Test
+    void theNextAttemptReusesTheScheduledTimer() {
+        List<UpstreamTimeouts.Deadline> second = new ArrayList<>();
+        UpstreamTimeouts.Listener next = second::add;
+        timeouts.readStarted(attempt);
+        advanceSeconds(3);
+        timeouts.end(attempt);
+        timeouts.begin(next, READ, SEND);
+        timeouts.readStarted(next); // due at 13 s; the timer due at 10 s stays and re-arms for the rest
+        timeouts.readStarted(attempt); // a late call from the ended attempt changes nothing
+        advanceSeconds(7);
+        assertThat(second).isEmpty();
+        assertThat(timeouts.armed()).isTrue();
+        advanceSeconds(3);
+        assertThat(second).containsExactly(UpstreamTimeouts.Deadline.READ);
+        assertThat(passed).as("the ended attempt is never told").isEmpty();
+    }
+
+    @Test
+    void closeEndsEverything() {
+        timeouts.readStarted(attempt);
+        timeouts.sendStarted(attempt);
+        timeouts.close();
         assertThat(timeouts.armed()).isFalse();
         advanceSeconds(60);
         assertThat(passed).isEmpty();
