@@ -1,5 +1,6 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.request.Endpoint;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -92,18 +93,18 @@ public final class ForwardedHeaders {
      * @param https           whether the request came in on the TLS listener
      * @param forwardedPrefix {@code X-Forwarded-Prefix} to set, or {@code null}
      * @param requestId       the request id (see {@link #requestId(HttpHeaders)})
-     * @param fallbackHost    {@code Host} to send when the client sent none (HTTP/1.0), e.g. the
-     *                        endpoint's {@code address:port}
+     * @param endpoint        the upstream: its {@code address:port} is the {@code Host} sent when the
+     *                        client sent none (HTTP/1.0); only then is that text made
      */
     public static HttpHeaders toUpstream(HttpHeaders client, String clientIp, boolean https,
-            String forwardedPrefix, String requestId, String fallbackHost) {
+            String forwardedPrefix, String requestId, Endpoint endpoint) {
         List<CharSequence> connectionTokens = connectionTokens(client);
         String host = client.get(HttpHeaderNames.HOST);
         String incomingXff = joined(client, X_FORWARDED_FOR);
         String incomingXfh = joined(client, X_FORWARDED_HOST);
 
         HttpHeaders out = UNVALIDATED.newHeaders();
-        out.add(HttpHeaderNames.HOST, host != null ? host : fallbackHost);
+        out.add(HttpHeaderNames.HOST, host != null ? host : endpoint.toString());
         out.add(X_REQUEST_ID, requestId);
         out.add(X_REAL_IP, clientIp);
         out.add(X_FORWARDED_FOR, clientIp);
@@ -182,6 +183,9 @@ public final class ForwardedHeaders {
 
     /** All values of a header joined with {@code ", "} (NGINX's {@code $http_*}), or {@code null}. */
     static String joined(HttpHeaders headers, AsciiString name) {
+        if (!headers.contains(name)) {
+            return null; // the usual case: no list allocated
+        }
         List<String> all = headers.getAll(name);
         if (all.isEmpty()) {
             return null;
@@ -191,6 +195,9 @@ public final class ForwardedHeaders {
 
     /** The header names listed in {@code Connection}, except {@code close}/{@code keep-alive}. */
     static List<CharSequence> connectionTokens(HttpHeaders headers) {
+        if (!headers.contains(HttpHeaderNames.CONNECTION)) {
+            return List.of();
+        }
         List<String> values = headers.getAll(HttpHeaderNames.CONNECTION);
         if (values.isEmpty()) {
             return List.of();

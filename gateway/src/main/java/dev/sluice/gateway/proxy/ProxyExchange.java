@@ -328,7 +328,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         }
         RoutingDecision.Forward f = forward;
         HttpHeaders headers = ForwardedHeaders.toUpstream(request.headers(), client.clientIp(), client.https(),
-                f.forwardedPrefix(), requestId, first.toString());
+                f.forwardedPrefix(), requestId, first);
         if (access != null) {
             if (access.dropAuthorization()) {
                 headers.remove(HttpHeaderNames.AUTHORIZATION); // basic/digest credentials end here (SPEC §7)

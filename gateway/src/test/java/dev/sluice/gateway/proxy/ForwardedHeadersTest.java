@@ -1,5 +1,6 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.request.Endpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -18,7 +19,7 @@ class ForwardedHeadersTest {
     }
 
     private static HttpHeaders upstream(HttpHeaders client, boolean https, String prefix) {
-        return ForwardedHeaders.toUpstream(client, "10.0.0.7", https, prefix, "rid", "10.1.1.1:8080");
+        return ForwardedHeaders.toUpstream(client, "10.0.0.7", https, prefix, "rid", Endpoint.of("10.1.1.1", 8080));
     }
 
     @Test
