@@ -1,0 +1,225 @@
+package dev.sluice.loadtest;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpResponseDecoder;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+
+/**
+ * A fixed-rate HTTP/1.1 load generator that reports latency without coordinated omission: each
+ * request has an intended send time on a fixed schedule, and its latency runs from that time, so a
+ * stall of the proxy counts against every request that should have been sent during it (wrk, which
+ * sends the next request only when the last answered, hides such stalls).
+ *
+ * <p>Requests are spread round-robin over {@code connections} keep-alive connections, one in
+ * flight per connection; a request whose connection is still busy waits in that connection's
+ * queue, its clock already running. One event loop; pin it with {@code taskset}.
+ *
+ * <pre>{@code
+ * java -cp controller/target/sluice.jar:loadtest/target/classes dev.sluice.loadtest.FixedRateLoad \
+ *     URL HOST RATE SECONDS CONNECTIONS [WARMUP_SECONDS]
+ * }</pre>
+ * Prints one line: {@code rate=… sent=… ok=… errors=… p50_ms=… p90_ms=… p99_ms=… p999_ms=… max_ms=…}.
+ */
+public final class FixedRateLoad {
+    private final Histogram latencies = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+    private final ByteBuf request;
+    private long ok;
+    private long errors;
+    private boolean recording;
+    private long recordFrom = Long.MAX_VALUE;
+
+    private FixedRateLoad(String host, String path) {
+        request = Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes(
+                ("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 5) {
+            System.err.println("usage: FixedRateLoad URL HOST RATE SECONDS CONNECTIONS [WARMUP_SECONDS]");
+            System.exit(2);
+        }
+        URI url = URI.create(args[0]);
+        String host = args[1];
+        int rate = Integer.parseInt(args[2]);
+        int seconds = Integer.parseInt(args[3]);
+        int connections = Integer.parseInt(args[4]);
+        int warmup = args.length > 5 ? Integer.parseInt(args[5]) : 0;
+        boolean epoll = Epoll.isAvailable();
+        EventLoopGroup group = epoll ? new EpollEventLoopGroup(1) : new NioEventLoopGroup(1);
+        try {
+            FixedRateLoad load = new FixedRateLoad(host, url.getRawPath().isEmpty() ? "/" : url.getRawPath());
+            String line = load.run(group, epoll, url, rate, seconds, connections, warmup);
+            System.out.println(line);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    /** One connection: a queue of intended send times, one request in flight. */
+    private final class Connection extends SimpleChannelInboundHandler<HttpObject> {
+        private final ArrayDeque<Long> waiting = new ArrayDeque<>();
+        private Channel channel;
+        private long inFlightSince = -1;
+        private int status;
+
+        void submit(long intendedNanos) {
+            if (channel == null || !channel.isActive()) {
+                if (recording) {
+                    errors++;
+                }
+                return;
+            }
+            waiting.add(intendedNanos);
+            sendNext();
+        }
+
+        private void sendNext() {
+            if (inFlightSince >= 0 || waiting.isEmpty()) {
+                return;
+            }
+            inFlightSince = waiting.poll();
+            channel.writeAndFlush(request.retainedDuplicate(), channel.voidPromise());
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
+            if (msg instanceof HttpResponse r) {
+                status = r.status().code();
+            }
+            if (msg instanceof LastHttpContent) {
+                long latency = System.nanoTime() - inFlightSince;
+                if (inFlightSince >= recordFrom) { // warm-up requests answered late do not count
+                    if (status == 200) {
+                        ok++;
+                        latencies.recordValue(Math.min(latency, latencies.getHighestTrackableValue()));
+                    } else {
+                        errors++;
+                    }
+                }
+                inFlightSince = -1;
+                sendNext();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (recording) {
+                errors += waiting.size() + (inFlightSince >= 0 ? 1 : 0);
+            }
+            waiting.clear();
+            inFlightSince = -1;
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    private String run(EventLoopGroup group, boolean epoll, URI url, int rate, int seconds, int connections,
+            int warmup) throws Exception {
+        List<Connection> conns = new ArrayList<>();
+        for (int i = 0; i < connections; i++) {
+            Connection c = new Connection();
+            Bootstrap b = new Bootstrap().group(group)
+                    .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new HttpResponseDecoder(), c); // requests go out as prepared bytes
+                        }
+                    });
+            c.channel = b.connect(url.getHost(), url.getPort()).sync().channel();
+            conns.add(c);
+        }
+        EventLoop loop = group.next();
+        long periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
+        long start = System.nanoTime();
+        recordFrom = start + TimeUnit.SECONDS.toNanos(warmup);
+        long end = recordFrom + TimeUnit.SECONDS.toNanos(seconds);
+        long[] next = {start};
+        long[] sent = {0};
+        int[] turn = {0};
+        Runnable tick = new Runnable() {
+            @Override
+            public void run() {
+                long now = System.nanoTime();
+                // send every request whose time has come (the timer is coarse; the schedule is not)
+                while (next[0] <= now && next[0] < end) {
+                    if (!recording && next[0] >= recordFrom) {
+                        recording = true;
+                    }
+                    if (recording) {
+                        sent[0]++;
+                    }
+                    conns.get(turn[0]).submit(next[0]);
+                    turn[0] = (turn[0] + 1) % conns.size();
+                    next[0] += periodNanos;
+                }
+                if (next[0] < end) {
+                    loop.schedule(this, Math.max(0, Math.min(next[0] - System.nanoTime(), 200_000)), TimeUnit.NANOSECONDS);
+                }
+            }
+        };
+        loop.execute(tick);
+        // let the last requests answer (up to 5 s), then report
+        long deadline = end + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            if (System.nanoTime() > end) {
+                long[] pending = {0};
+                loop.submit(() -> {
+                    for (Connection c : conns) {
+                        pending[0] += c.waiting.size() + (c.inFlightSince >= 0 ? 1 : 0);
+                    }
+                }).sync();
+                if (pending[0] == 0) {
+                    break;
+                }
+            }
+        }
+        String[] line = new String[1];
+        loop.submit(() -> {
+            long unanswered = 0;
+            for (Connection c : conns) {
+                unanswered += c.waiting.size() + (c.inFlightSince >= 0 ? 1 : 0);
+            }
+            recording = false; // before closing: the report's own closes are not errors
+            conns.forEach(c -> c.channel.close());
+            line[0] = String.format("rate=%d sent=%d ok=%d errors=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f",
+                    rate, sent[0], ok, errors + unanswered, ms(latencies.getValueAtPercentile(50)),
+                    ms(latencies.getValueAtPercentile(90)), ms(latencies.getValueAtPercentile(99)),
+                    ms(latencies.getValueAtPercentile(99.9)), ms(latencies.getMaxValue()));
+        }).sync();
+        return line[0];
+    }
+
+    private static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+}
