@@ -14,6 +14,12 @@
 # the backend process itself on CPU 1 (the load side's own ceiling) and a second backend on CPU 0
 # (the limit of one keep-alive hop). At the end it prints a Markdown table of medians and ratios.
 #
+# Scenarios (SCENARIOS, default "small large upload rate"): small = GET of a 128-byte body at each
+# of CONNS; large = GET of a 1 MiB body (BenchBackend's /large) at 16 connections, with the proxy's
+# RSS before and after; upload = POST of a 64 KiB body (wrk script peers/post-64k.lua) at 16
+# connections; rate = FixedRateLoad (loadtest's fixed-rate generator, no coordinated omission) at
+# RATE req/s over 64 connections — default half of nginx's median small-GET req/s at 64 connections
+# measured earlier in the same run — reporting p50/p99/p99.9 and CPU per request.
 # Knobs (environment): BASELINE_JAR=path/to/other/sluice.jar adds that build as a fourth target
 # ("sluice-baseline", same flags, port 18005) so a change is measured before/after in one run;
 # NGINX_BUFFERED=1 adds nginx with proxy_buffering on (its default; ingress-nginx
@@ -33,7 +39,8 @@ if [[ ${QUICK:-0} == 1 ]]; then
 else
     ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-15}; WARMUP=${WARMUP:-30}
 fi
-CONNS=${CONNS:-"16 64"}
+CONNS=${CONNS:-"16 64 256"}
+SCENARIOS=${SCENARIOS:-"small large upload rate"}
 QUIET_BUSY=${QUIET_BUSY:-15}
 HOST=bench.example.com
 BACKEND_PORT=18080
@@ -64,7 +71,9 @@ fi
 OUT=${OUT:-$(mktemp -d /tmp/sluice-bench.XXXXXX)}
 mkdir -p "$OUT/nginx/logs" "$OUT/nginx/tmp"
 RESULTS=$OUT/results.tsv
-printf 'round\ttarget\tconns\treq_s\tp50_ms\tp99_ms\tcpu_us_per_req\terrors\tnon2xx\tcpu0_busy\tcpu1_busy\tbusy_before\n' >"$RESULTS"
+printf 'round\tscenario\ttarget\tconns\treq_s\tp50_ms\tp99_ms\tcpu_us_per_req\terrors\tnon2xx\tcpu0_busy\tcpu1_busy\tbusy_before\trss_kb\n' >"$RESULTS"
+RATE_RESULTS=$OUT/rate.tsv
+printf 'round\ttarget\trate\tsent\tok\terrors\tp50_ms\tp90_ms\tp99_ms\tp999_ms\tmax_ms\tcpu_us_per_req\n' >"$RATE_RESULTS"
 
 PIDS=()
 cleanup() {
@@ -190,20 +199,28 @@ to_ms() {
         printf "%.3f", n }'
 }
 
-# run ROUND TARGET CONNS DURATION [record]
+# the URL suffix and wrk arguments of a scenario
+scenario_path() { case $1 in large) echo large ;; *) echo "" ;; esac; }
+scenario_args() { case $1 in upload) echo "-s $ROOT/loadtest/peers/post-64k.lua" ;; *) echo "" ;; esac; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# run ROUND SCENARIO TARGET CONNS DURATION [record]
 run() {
-    local round=$1 target=$2 conns=$3 secs=$4 record=${5:-yes}
-    local pid=${PID_OF[$target]} quiet t0 t1 out busy_during reqs rps p50 p99 errors non2xx cpu_us
+    local round=$1 scenario=$2 target=$3 conns=$4 secs=$5 record=${6:-yes}
+    local pid=${PID_OF[$target]} quiet t0 t1 out busy_during reqs rps p50 p99 errors non2xx cpu_us rss
     quiet=$(await_quiet)
     busy "$secs" >"$OUT/busy.tmp" &
     local mp=$!
     t0=$(cpu_ticks "$pid")
-    out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency -H "Host: $HOST" "${URL[$target]}")
+    # shellcheck disable=SC2046
+    out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency $(scenario_args "$scenario") -H "Host: $HOST" \
+        "${URL[$target]}$(scenario_path "$scenario")")
     t1=$(cpu_ticks "$pid")
+    rss=$(rss_kb "$pid")
     wait $mp || true
     busy_during=$(cat "$OUT/busy.tmp")
     [[ $record == yes ]] || return 0
-    echo "$out" >"$OUT/wrk-$round-$target-$conns.txt"
+    echo "$out" >"$OUT/wrk-$round-$scenario-$target-$conns.txt"
     reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
     rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
     p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
@@ -213,16 +230,37 @@ run() {
     cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0) }')
     # shellcheck disable=SC2086
     set -- $busy_during
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$conns" "$rps" "$p50" "$p99" \
-        "$cpu_us" "${errors:-0}" "${non2xx:-0}" "${1:-?}" "${2:-?}" "$quiet" >>"$RESULTS"
-    log "round $round $target c=$conns: $rps req/s p50 ${p50} ms p99 ${p99} ms ${cpu_us} us/req cpu0 ${1:-?}% cpu1 ${2:-?}% (before: $quiet) errors ${errors:-0} non2xx ${non2xx:-0}"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scenario" "$target" "$conns" "$rps" \
+        "$p50" "$p99" "$cpu_us" "${errors:-0}" "${non2xx:-0}" "${1:-?}" "${2:-?}" "$quiet" "$rss" >>"$RESULTS"
+    log "round $round $scenario $target c=$conns: $rps req/s p50 ${p50} ms p99 ${p99} ms ${cpu_us} us/req cpu0 ${1:-?}% cpu1 ${2:-?}% (before: $quiet) errors ${errors:-0} non2xx ${non2xx:-0} rss ${rss} kB"
+}
+
+# run_rate ROUND TARGET RATE DURATION: FixedRateLoad on CPU 1, 64 connections, 5 s of its own warm-up
+run_rate() {
+    local round=$1 target=$2 rate=$3 secs=$4
+    local pid=${PID_OF[$target]} t0 t1 out cpu_us
+    await_quiet >/dev/null
+    t0=$(cpu_ticks "$pid")
+    out=$(taskset -c 1 "$JAVA" -Xms128m -Xmx128m -XX:+UseSerialGC -cp "$JAR:$CLASSES" dev.sluice.loadtest.FixedRateLoad \
+        "${URL[$target]}" "$HOST" "$rate" "$secs" 64 5)
+    t1=$(cpu_ticks "$pid")
+    echo "$out" >"$OUT/rate-$round-$target.txt"
+    # rate=… sent=… ok=… errors=… p50_ms=… p90_ms=… p99_ms=… p999_ms=… max_ms=…
+    local -A v=()
+    local kv
+    for kv in $out; do v[${kv%%=*}]=${kv#*=}; done
+    cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="${v[ok]}" -v s="$secs" 'BEGIN { printf "%.1f", (n > 0 ? d * 1e6 / hz / (n * (s + 5) / s) : 0) }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$rate" "${v[sent]}" "${v[ok]}" \
+        "${v[errors]}" "${v[p50_ms]}" "${v[p90_ms]}" "${v[p99_ms]}" "${v[p999_ms]}" "${v[max_ms]}" "$cpu_us" >>"$RATE_RESULTS"
+    log "round $round rate $target: $out cpu ${cpu_us} us/req"
 }
 
 log "warm-up: ${WARMUP} s of 64 connections per target (same for all)"
 for t in sluice ${BASELINE_PID:+sluice-baseline} nginx haproxy backend-cpu0; do
-    run 0 "$t" 64 "$WARMUP" no
+    run 0 small "$t" 64 "$WARMUP" no
 done
 
+has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 PROXIES=(sluice nginx haproxy)
 [[ ${NGINX_BUFFERED:-0} == 1 ]] && PROXIES+=(nginx-buffered)
 [[ -n $BASELINE_PID ]] && PROXIES+=(sluice-baseline)
@@ -230,61 +268,114 @@ for round in $(seq 1 "$ROUNDS"); do
     # rotate the proxies' order each round: S N H, N H S, H S N
     k=$(((round - 1) % ${#PROXIES[@]}))
     order=("${PROXIES[@]:k}" "${PROXIES[@]:0:k}")
-    for conns in $CONNS; do
-        for t in backend-cpu1 backend-cpu0 "${order[@]}"; do
-            run "$round" "$t" "$conns" "$DURATION"
+    if has small; then
+        for conns in $CONNS; do
+            for t in backend-cpu1 backend-cpu0 "${order[@]}"; do
+                run "$round" small "$t" "$conns" "$DURATION"
+            done
+        done
+    fi
+    for scenario in large upload; do
+        has $scenario || continue
+        for t in "${order[@]}"; do
+            run "$round" "$scenario" "$t" 16 "$DURATION"
         done
     done
 done
+if has rate; then
+    if [[ -z ${RATE:-} ]]; then
+        RATE=$(awk -F'\t' '$2 == "small" && $3 == "nginx" && $4 == 64 { print $5 }' "$RESULTS" | sort -n \
+            | awk '{ v[NR] = $1 } END { if (NR) printf "%d", v[int((NR + 1) / 2)] / 2 }')
+        RATE=${RATE:-10000}
+    fi
+    log "fixed rate: $RATE req/s"
+    for round in $(seq 1 "$ROUNDS"); do
+        k=$(((round - 1) % ${#PROXIES[@]}))
+        order=("${PROXIES[@]:k}" "${PROXIES[@]:0:k}")
+        for t in "${order[@]}"; do
+            run_rate "$round" "$t" "$RATE" "$DURATION"
+        done
+    done
+fi
 
 {
     echo
     echo "Machine: $(nproc) CPUs, $(LC_ALL=C lscpu | awk -F': *' '/^Model name/ { print $2 }'), $(uname -r)"
     echo "Versions: $(nginx -v 2>&1); $(haproxy -v 2>&1 | head -1); $("$JAVA" -version 2>&1 | head -1);" \
         "Sluice $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (modified)')"
-    echo "Command: ${0##*/} with ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONNS=\"$CONNS\" NGINX_BUFFERED=${NGINX_BUFFERED:-0}"
+    echo "Command: ${0##*/} with ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONNS=\"$CONNS\" SCENARIOS=\"$SCENARIOS\" RATE=${RATE:-} NGINX_BUFFERED=${NGINX_BUFFERED:-0}"
     echo "Sluice: ${SLUICE_CMD[*]}"
     [[ -n $BASELINE_PID ]] && echo "Baseline: ${BASELINE_CMD[*]}"
     echo
     echo "## Results ($(date -u +%FT%TZ), $ROUNDS rounds x ${DURATION} s, warm-up ${WARMUP} s per target)"
     echo
-    python3 - "$RESULTS" <<'PY'
+    python3 - "$RESULTS" "$RATE_RESULTS" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-def med(t, c, k):
-    v = [float(r[k]) for r in rows if r["target"] == t and r["conns"] == c]
+rate_rows = list(csv.DictReader(open(sys.argv[2]), delimiter="\t"))
+def vals(s, t, c, k):
+    return [float(r[k]) for r in rows if r["scenario"] == s and r["target"] == t and r["conns"] == c and r[k] not in ("", "?")]
+def med(s, t, c, k):
+    v = vals(s, t, c, k)
     return statistics.median(v) if v else float("nan")
-def spread(t, c, k):
-    v = [float(r[k]) for r in rows if r["target"] == t and r["conns"] == c]
+def spread(s, t, c, k):
+    v = vals(s, t, c, k)
     return f"{min(v):.0f}–{max(v):.0f}" if v else "?"
-conns = sorted({r["conns"] for r in rows}, key=int)
-print("| target | conns | req/s (median) | req/s range | p50 ms | p99 ms | proxy CPU µs/req | CPU0 / CPU1 busy % | errors |")
-print("|---|---|---|---|---|---|---|---|---|")
-for c in conns:
-    for t in ["sluice", "sluice-baseline", "nginx", "haproxy", "nginx-buffered", "backend-cpu0", "backend-cpu1"]:
-        if not any(r["target"] == t for r in rows):
-            continue
-        errs = sum(int(r["errors"]) + int(r["non2xx"]) for r in rows if r["target"] == t and r["conns"] == c)
-        cpu = med(t, c, "cpu_us_per_req")
-        cpu_s = f"{cpu:.1f}" if t not in ("backend-cpu1",) else f"({cpu:.1f})"
-        print(f"| {t} | {c} | {med(t, c, 'req_s'):.0f} | {spread(t, c, 'req_s')} | {med(t, c, 'p50_ms'):.2f} | "
-              f"{med(t, c, 'p99_ms'):.2f} | {cpu_s} | {med(t, c, 'cpu0_busy'):.0f} / {med(t, c, 'cpu1_busy'):.0f} | {errs} |")
-print()
-print("| conns | Sluice/nginx req/s | Sluice/haproxy req/s | Sluice/nginx p99 | Sluice/haproxy p99 | Sluice/nginx CPU per req | Sluice/haproxy CPU per req |")
-print("|---|---|---|---|---|---|---|")
-for c in conns:
-    r = lambda k, p: med("sluice", c, k) / med(p, c, k)
-    print(f"| {c} | {r('req_s', 'nginx'):.2f} | {r('req_s', 'haproxy'):.2f} | {r('p99_ms', 'nginx'):.2f} | "
-          f"{r('p99_ms', 'haproxy'):.2f} | {r('cpu_us_per_req', 'nginx'):.2f} | {r('cpu_us_per_req', 'haproxy'):.2f} |")
-if any(r["target"] == "sluice-baseline" for r in rows):
+TARGETS = ["sluice", "sluice-baseline", "nginx", "haproxy", "nginx-buffered", "backend-cpu0", "backend-cpu1"]
+present = [t for t in TARGETS if any(r["target"] == t for r in rows + rate_rows)]
+for s in ["small", "large", "upload"]:
+    conns = sorted({r["conns"] for r in rows if r["scenario"] == s}, key=int)
+    if not conns:
+        continue
+    print(f"### {s}")
     print()
-    print("| conns | Sluice/baseline req/s | Sluice/baseline p99 | Sluice/baseline CPU per req |")
-    print("|---|---|---|---|")
+    print("| target | conns | req/s (median) | req/s range | p50 ms | p99 ms | proxy CPU µs/req | CPU0 / CPU1 busy % | proxy RSS MiB | errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for c in conns:
-        b = lambda k: med("sluice", c, k) / med("sluice-baseline", c, k)
-        print(f"| {c} | {b('req_s'):.2f} | {b('p99_ms'):.2f} | {b('cpu_us_per_req'):.2f} |")
-print()
-print("(req/s and p99: higher/lower is better; CPU per request: lower is better. backend-cpu1's CPU figure is")
+        for t in present:
+            if not vals(s, t, c, "req_s"):
+                continue
+            errs = sum(int(r["errors"]) + int(r["non2xx"]) for r in rows if r["scenario"] == s and r["target"] == t and r["conns"] == c)
+            cpu = med(s, t, c, "cpu_us_per_req")
+            cpu_s = f"{cpu:.1f}" if t != "backend-cpu1" else f"({cpu:.1f})"
+            print(f"| {t} | {c} | {med(s, t, c, 'req_s'):.0f} | {spread(s, t, c, 'req_s')} | {med(s, t, c, 'p50_ms'):.2f} | "
+                  f"{med(s, t, c, 'p99_ms'):.2f} | {cpu_s} | {med(s, t, c, 'cpu0_busy'):.0f} / {med(s, t, c, 'cpu1_busy'):.0f} | "
+                  f"{med(s, t, c, 'rss_kb') / 1024:.0f} | {errs} |")
+    print()
+    print("| conns | Sluice/nginx req/s | Sluice/haproxy req/s | Sluice/nginx p99 | Sluice/haproxy p99 | Sluice/nginx CPU per req | Sluice/haproxy CPU per req |")
+    print("|---|---|---|---|---|---|---|")
+    for c in conns:
+        r = lambda k, p: med(s, "sluice", c, k) / med(s, p, c, k)
+        print(f"| {c} | {r('req_s', 'nginx'):.2f} | {r('req_s', 'haproxy'):.2f} | {r('p99_ms', 'nginx'):.2f} | "
+              f"{r('p99_ms', 'haproxy'):.2f} | {r('cpu_us_per_req', 'nginx'):.2f} | {r('cpu_us_per_req', 'haproxy'):.2f} |")
+    if vals(s, "sluice-baseline", conns[0], "req_s"):
+        print()
+        print("| conns | Sluice/baseline req/s | Sluice/baseline p99 | Sluice/baseline CPU per req |")
+        print("|---|---|---|---|")
+        for c in conns:
+            b = lambda k: med(s, "sluice", c, k) / med(s, "sluice-baseline", c, k)
+            print(f"| {c} | {b('req_s'):.2f} | {b('p99_ms'):.2f} | {b('cpu_us_per_req'):.2f} |")
+    print()
+if rate_rows:
+    def rmed(t, k):
+        v = [float(r[k]) for r in rate_rows if r["target"] == t and r[k]]
+        return statistics.median(v) if v else float("nan")
+    print(f"### fixed rate ({rate_rows[0]['rate']} req/s, 64 connections, latency from the intended send time)")
+    print()
+    print("| target | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | proxy CPU µs/req | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    for t in present:
+        if not any(r["target"] == t for r in rate_rows):
+            continue
+        errs = sum(int(r["errors"] or 0) for r in rate_rows if r["target"] == t)
+        print(f"| {t} | {rmed(t, 'p50_ms'):.3f} | {rmed(t, 'p90_ms'):.3f} | {rmed(t, 'p99_ms'):.3f} | {rmed(t, 'p999_ms'):.3f} | "
+              f"{rmed(t, 'max_ms'):.3f} | {rmed(t, 'cpu_us_per_req'):.1f} | {errs} |")
+    print()
+    ratio = lambda k: rmed("sluice", k) / rmed("nginx", k) if rmed("nginx", k) > 0 else float("nan")
+    print(f"Sluice/nginx at fixed rate: p99 {ratio('p99_ms'):.2f}, p99.9 {ratio('p999_ms'):.2f}, "
+          f"CPU per request {ratio('cpu_us_per_req'):.2f}")
+    print()
+print("(req/s: higher is better; p99 and CPU per request: lower is better. backend-cpu1's CPU figure is")
 print(" the backend shared with wrk, shown in parentheses for reference.)")
 PY
 } | tee "$OUT/summary.md"

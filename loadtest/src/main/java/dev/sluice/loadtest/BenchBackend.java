@@ -37,7 +37,8 @@ import java.util.List;
  * <p>The response is a pre-encoded buffer written without an encoder; responses to pipelined
  * requests are flushed together at the end of each read. A request with {@code Connection: close}
  * (or HTTP/1.0 without keep-alive) gets the same response with {@code Connection: close}, then the
- * connection is closed. Request bodies are read and discarded.
+ * connection is closed. Request bodies are read and discarded. Paths starting with {@code /large}
+ * get a 1 MiB body instead (the large-response scenario).
  *
  * <p>Run from a checkout after {@code mvn -q -DskipTests package} (the Sluice jar carries Netty):
  * <pre>
@@ -49,8 +50,12 @@ public final class BenchBackend implements AutoCloseable {
     /** The body every response carries: 128 bytes. */
     public static final byte[] BODY = body();
 
-    private static final ByteBuf KEEP_ALIVE = response(false);
-    private static final ByteBuf CLOSE = response(true);
+    /** The size of the body under {@code /large}: 1 MiB. */
+    public static final int LARGE_BODY_SIZE = 1 << 20;
+
+    private static final ByteBuf KEEP_ALIVE = response(false, BODY);
+    private static final ByteBuf CLOSE = response(true, BODY);
+    private static final ByteBuf LARGE = response(false, largeBody());
 
     private final EventLoopGroup group;
     private final List<Channel> listeners = new ArrayList<>();
@@ -105,6 +110,7 @@ public final class BenchBackend implements AutoCloseable {
     /** Answers each complete request; one flush per read. */
     private static final class Responder extends ChannelInboundHandlerAdapter {
         private boolean keepAlive = true;
+        private boolean large;
         private boolean pending;
 
         @Override
@@ -112,10 +118,11 @@ public final class BenchBackend implements AutoCloseable {
             try {
                 if (msg instanceof HttpRequest req) {
                     keepAlive = HttpUtil.isKeepAlive(req);
+                    large = req.uri().startsWith("/large");
                 }
                 if (msg instanceof LastHttpContent) {
                     if (keepAlive) {
-                        ctx.write(KEEP_ALIVE.duplicate(), ctx.voidPromise());
+                        ctx.write((large ? LARGE : KEEP_ALIVE).duplicate(), ctx.voidPromise());
                         pending = true;
                     } else {
                         ctx.writeAndFlush(CLOSE.duplicate()).addListener(ChannelFutureListener.CLOSE);
@@ -148,15 +155,23 @@ public final class BenchBackend implements AutoCloseable {
         return b;
     }
 
-    private static ByteBuf response(boolean close) {
+    private static byte[] largeBody() {
+        byte[] b = new byte[LARGE_BODY_SIZE];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) ('a' + i % 26);
+        }
+        return b;
+    }
+
+    private static ByteBuf response(boolean close, byte[] body) {
         String head = "HTTP/1.1 200 OK\r\n"
                 + HttpHeaderNames.CONTENT_TYPE + ": " + HttpHeaderValues.TEXT_PLAIN + "\r\n"
-                + HttpHeaderNames.CONTENT_LENGTH + ": " + BODY.length + "\r\n"
+                + HttpHeaderNames.CONTENT_LENGTH + ": " + body.length + "\r\n"
                 + (close ? HttpHeaderNames.CONNECTION + ": " + HttpHeaderValues.CLOSE + "\r\n" : "")
                 + "\r\n";
         byte[] h = head.getBytes(StandardCharsets.US_ASCII);
-        byte[] all = Arrays.copyOf(h, h.length + BODY.length);
-        System.arraycopy(BODY, 0, all, h.length, BODY.length);
+        byte[] all = Arrays.copyOf(h, h.length + body.length);
+        System.arraycopy(body, 0, all, h.length, body.length);
         return Unpooled.unreleasableBuffer(Unpooled.directBuffer(all.length).writeBytes(all));
     }
 

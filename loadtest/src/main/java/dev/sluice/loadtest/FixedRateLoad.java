@@ -128,7 +128,7 @@ public final class FixedRateLoad {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             if (recording) {
-                errors += waiting.size() + (inFlightSince >= 0 ? 1 : 0);
+                errors += waiting.stream().filter(t -> t >= recordFrom).count() + (inFlightSince >= recordFrom ? 1 : 0);
             }
             waiting.clear();
             inFlightSince = -1;

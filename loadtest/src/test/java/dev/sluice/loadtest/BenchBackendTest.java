@@ -48,6 +48,26 @@ class BenchBackendTest {
     }
 
     @Test
+    void largePathsGetAOneMebibyteBodyAndUploadsAreReadFirst() throws IOException {
+        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write("GET /large HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(readHead(in)).containsIgnoringCase("content-length: 1048576\r\n");
+            byte[] body = in.readNBytes(BenchBackend.LARGE_BODY_SIZE);
+            assertThat(body).hasSize(1 << 20);
+            assertThat(body[0]).isEqualTo((byte) 'a');
+            assertThat(body[(1 << 20) - 1]).isEqualTo((byte) ('a' + ((1 << 20) - 1) % 26));
+            byte[] upload = new byte[65536];
+            out.write(("POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 65536\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(upload);
+            assertThat(readHead(in)).containsIgnoringCase("content-length: 128\r\n");
+            assertThat(in.readNBytes(128)).isEqualTo(BenchBackend.BODY);
+        }
+    }
+
+    @Test
     void answersPipelinedRequestsInOneGo() throws IOException {
         try (Socket s = new Socket(address.getAddress(), address.getPort())) {
             s.setSoTimeout(5000);
