@@ -23,6 +23,20 @@ record UpstreamKey(Endpoint endpoint, UpstreamTls tls) {
         return new UpstreamKey(endpoint, null);
     }
 
+    // Written out (instead of the record's generated methods) because the pool looks a key up on every
+    // request: endpoints and TLS settings come from the published table, so identity decides almost always.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof UpstreamKey k
+                && (endpoint == k.endpoint || endpoint.equals(k.endpoint))
+                && (tls == k.tls || (tls != null && tls.equals(k.tls)));
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * endpoint.hashCode() + (tls == null ? 0 : tls.hashCode());
+    }
+
     @Override
     public String toString() {
         return tls == null ? endpoint.toString() : endpoint + " (TLS)";

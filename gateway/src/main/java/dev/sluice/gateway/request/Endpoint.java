@@ -20,6 +20,17 @@ public record Endpoint(String address, int port) {
         return new Endpoint(address, port);
     }
 
+    // Written out (instead of the record's generated methods): pools and balancers compare endpoints per request.
+    @Override
+    public boolean equals(Object o) {
+        return this == o || (o instanceof Endpoint e && port == e.port && address.equals(e.address));
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * address.hashCode() + port;
+    }
+
     @Override
     public String toString() {
         return address.indexOf(':') >= 0 ? "[" + address + "]:" + port : address + ":" + port;
