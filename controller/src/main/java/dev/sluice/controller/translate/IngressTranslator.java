@@ -527,7 +527,11 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                 report(p.namespace(), p.name(), what + " has no service backend; skipped");
                 return null;
             }
-            BackendResolver.Resolution r = backends.resolve(p.namespace(), b.getService());
+            BackendResolver.Resolution r = backends.resolve(p.namespace(), b.getService(),
+                    p.annotations().serviceUpstream());
+            if (r.warning() != null) {
+                report(p.namespace(), p.name(), r.warning());
+            }
             if (r.problem() != null) {
                 report(p.namespace(), p.name(), r.problem() + " (" + what + " answers 503)");
             } else if (!r.backend().hasEndpoints()) {
