@@ -110,6 +110,8 @@ public enum AnnotationKey {
     PROXY_BUFFER_SIZE("proxy-buffer-size", Type.SIZE, "64k", Scope.LOCATION),
     ENABLE_ACCESS_LOG("enable-access-log", Type.BOOL, "true", Scope.LOCATION),
     SERVICE_UPSTREAM("service-upstream", Type.BOOL, "false", Scope.UPSTREAM, OnCanary.READ),
+    // no fixed default: Sluice's TLS 1.2 suites (those HTTP/2 allows)
+    SSL_CIPHERS("ssl-ciphers", Type.LIST, null, Scope.SERVER, "the HTTP/2 suites"),
 
     // TLS to the upstream (backend-protocol HTTPS, AUTO_HTTP): NGINX's proxy_ssl_* (see ProxySsl)
     PROXY_SSL_SECRET("proxy-ssl-secret", Type.SECRET, null, Scope.LOCATION),

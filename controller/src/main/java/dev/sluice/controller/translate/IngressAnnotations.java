@@ -66,6 +66,8 @@ import java.util.regex.Pattern;
  *                         {@code Denied} when it asked for one that cannot be honoured)
  * @param serviceUpstream  {@code service-upstream}: the upstreams this Ingress creates have one
  *                         endpoint, the Service's ClusterIP and port, instead of the Pods
+ * @param sslCiphers       {@code ssl-ciphers} as JDK names: the TLS 1.2 suites of this Ingress's
+ *                         hosts (the oldest Ingress of a host that sets it wins), or {@code null}
  */
 public record IngressAnnotations(
         boolean canary,
@@ -81,7 +83,8 @@ public record IngressAnnotations(
         boolean fromToWwwRedirect,
         ClientCertificateAuth clientAuth,
         boolean sslPassthrough,
-        boolean serviceUpstream) {
+        boolean serviceUpstream,
+        List<String> sslCiphers) {
 
     /** ingress-nginx's charset for canary header/cookie names and header values. */
     private static final Pattern CANARY_NAME = Pattern.compile("^[-._~a-zA-Z0-9/:]+$");
@@ -92,7 +95,7 @@ public record IngressAnnotations(
 
     /** No annotations: a normal Ingress with every default. */
     private static final IngressAnnotations NONE = new IngressAnnotations(false, false, false, null, null, null,
-            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false, null, false, false);
+            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false, null, false, false, null);
 
     /** ingress-nginx's {@code RegexPathWithCapture} validator for {@code rewrite-target}. */
     private static final Pattern REWRITE_TARGET_SYNTAX = Pattern.compile("^/?[-._~a-zA-Z0-9/:$]*$");
@@ -173,7 +176,7 @@ public record IngressAnnotations(
             }
             return new IngressAnnotations(true, canaryConfigured, false, null, null, null, RouteOptions.DEFAULTS,
                     balancer(r, false), canaryRule(r), AffinityCanaryBehavior.parse(r.string(AFFINITY_CANARY_BEHAVIOR)),
-                    false, null, false, r.bool(SERVICE_UPSTREAM, false));
+                    false, null, false, r.bool(SERVICE_UPSTREAM, false), null);
         }
 
         boolean useRegex = r.bool(USE_REGEX, false);
@@ -234,7 +237,7 @@ public record IngressAnnotations(
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 options.withUpstreamTls(upstreamTls.tls()).withAccess(policy), balancer(r, true), null,
                 AffinityCanaryBehavior.STICKY, r.bool(FROM_TO_WWW_REDIRECT, false), access.clientAuth(),
-                r.bool(SSL_PASSTHROUGH, false), r.bool(SERVICE_UPSTREAM, false));
+                r.bool(SSL_PASSTHROUGH, false), r.bool(SERVICE_UPSTREAM, false), sslCiphers(r));
     }
 
     /**
@@ -402,6 +405,29 @@ public record IngressAnnotations(
         return new ProxyTuning(http10, requestBuffering, headerLimit, r.bool(ENABLE_ACCESS_LOG, d.accessLog()));
     }
 
+    /**
+     * {@code ssl-ciphers}: cipher names separated by {@code :} (OpenSSL's, mapped to the JDK's, or
+     * IANA's), as {@code proxy-ssl-ciphers} reads them; OpenSSL's keywords ({@code ALL},
+     * {@code HIGH}, {@code !aNULL}) or a cipher this JDK does not know are reported and the default
+     * suites kept. {@code null}: not set.
+     */
+    private static List<String> sslCiphers(Reader r) {
+        String v = r.string(SSL_CIPHERS);
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        List<String> unknown = new ArrayList<>();
+        List<String> ciphers = ProxySsl.jdkCiphers(v, unknown);
+        if (!unknown.isEmpty() || ciphers.isEmpty()) {
+            r.problems().accept(r.invalid(SSL_CIPHERS, v, (unknown.isEmpty() ? "no cipher named"
+                    : "not a cipher this JDK supports: " + String.join(", ", unknown))
+                    + " (OpenSSL keywords such as HIGH or !aNULL are not supported); Sluice's default ciphers are "
+                    + "offered"));
+            return null;
+        }
+        return List.copyOf(ciphers);
+    }
+
     /** NGINX's {@code on}/{@code off} (case-insensitive); anything else is reported and {@code fallback}. */
     private static boolean onOff(Reader r, AnnotationKey key, boolean fallback) {
         String v = r.string(key);
@@ -420,7 +446,8 @@ public record IngressAnnotations(
     IngressAnnotations denied(String reason) {
         return new IngressAnnotations(canary, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 routeOptions.withAccess(new dev.sluice.gateway.access.AccessPolicy.Denied(reason)), balancer,
-                canaryRule, affinityCanaryBehavior, fromToWwwRedirect, null, sslPassthrough, serviceUpstream);
+                canaryRule, affinityCanaryBehavior, fromToWwwRedirect, null, sslPassthrough, serviceUpstream,
+                sslCiphers);
     }
 
     /**

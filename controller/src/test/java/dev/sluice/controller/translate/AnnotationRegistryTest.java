@@ -303,7 +303,8 @@ class AnnotationRegistryTest {
     private static IngressAnnotations settings(IngressAnnotations a) {
         return new IngressAnnotations(a.canary(), false, a.useRegex(), a.rewriteTarget(), a.xForwardedPrefix(),
                 a.appRoot(), a.routeOptions(), a.balancer(), a.canaryRule(), a.affinityCanaryBehavior(),
-                a.fromToWwwRedirect(), a.clientAuth(), a.sslPassthrough(), a.serviceUpstream());
+                a.fromToWwwRedirect(), a.clientAuth(), a.sslPassthrough(), a.serviceUpstream(),
+                a.sslCiphers());
     }
 
     private static Ingress ingress(Map<String, String> annotations) {
