@@ -71,8 +71,15 @@ final class BackendResolver {
     private final Map<String, List<EndpointSlice>> slicesByService = new HashMap<>();
     private final Map<String, Endpoints> endpoints = new HashMap<>();
     private final Map<String, Resolution> cache = new HashMap<>();
+    private final boolean externalNameDisabled;
 
     BackendResolver(ClusterState state) {
+        this(state, false);
+    }
+
+    /** @param externalNameDisabled {@code --disable-svc-external-name}: ExternalName Services get no endpoint */
+    BackendResolver(ClusterState state, boolean externalNameDisabled) {
+        this.externalNameDisabled = externalNameDisabled;
         for (Service s : state.services()) {
             services.put(key(s), s);
         }
@@ -165,6 +172,11 @@ final class BackendResolver {
             return new Resolution(Backend.unavailable(name, serviceName, problem), problem);
         }
         if (service.getSpec() != null && "ExternalName".equals(service.getSpec().getType())) {
+            if (externalNameDisabled) {
+                String problem = "service " + svcKey + " is of type ExternalName, which --disable-svc-external-name "
+                        + "turns off";
+                return new Resolution(Backend.unavailable(name, serviceName, problem), problem);
+            }
             return externalName(name, svcKey, serviceName, service, port);
         }
         ServicePort servicePort = findServicePort(service, port);

@@ -161,7 +161,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         Run(ClusterState state, Instant now) {
             this.state = state;
             this.now = now;
-            this.backends = new BackendResolver(state);
+            this.backends = new BackendResolver(state, config.disableSvcExternalName());
             this.secrets = new SecretIndex(state.secrets());
             this.controllerDefault = controllerDefault();
             this.catchAll = new HostBuilder("", controllerDefault, false);

@@ -154,6 +154,25 @@ class UpstreamTargetsProxyTest {
     }
 
     @Test
+    void disableSvcExternalNameLeavesExternalNameServicesWithoutAnEndpoint() {
+        ClusterState state = new ClusterState(List.of(ingress("partner", "partner.test", "partner", 443, Map.of())),
+                List.of(), List.of(externalName("partner", EXTERNAL_NAME, 443, 8443)), List.of(), List.of(), List.of());
+        Translation off = new IngressTranslator(TranslatorConfig.DEFAULTS.withSvcExternalNameDisabled(true))
+                .translate(state, Instant.EPOCH);
+        Translation on = new IngressTranslator(TranslatorConfig.DEFAULTS).translate(state, Instant.EPOCH);
+
+        assertThat(off.problems()).anyMatch(p -> p.name().equals("partner")
+                && p.message().contains("--disable-svc-external-name") && p.message().contains("answers 503"));
+        assertThat(on.problems()).isEmpty();
+        List<dev.sluice.gateway.request.Endpoint> endpoints = new java.util.ArrayList<>();
+        on.table().forEachUpstream(u -> endpoints.addAll(u.backend().endpoints()));
+        assertThat(endpoints).contains(dev.sluice.gateway.request.Endpoint.of(EXTERNAL_NAME, 8443));
+        List<dev.sluice.gateway.request.Endpoint> none = new java.util.ArrayList<>();
+        off.table().forEachUpstream(u -> none.addAll(u.backend().endpoints()));
+        assertThat(none).isEmpty();
+    }
+
+    @Test
     void proxyHttpVersionAndRequestBufferingAnnotationsReachTheBackend() {
         try (RawHttpClient c = RawHttpClient.connect(gateway.httpPort())) {
             c.send("POST /orders HTTP/1.1\r\nHost: legacy.test\r\nTransfer-Encoding: chunked\r\n\r\n")
