@@ -58,7 +58,10 @@ class ProxyTuningProxyTest {
                 host("quiet.test", prefix("/", "default/quiet", backend("quiet", pod),
                         RouteOptions.DEFAULTS.withTuning(new ProxyTuning(false, false, d.responseHeaderLimit(), false)))),
                 host("external.test", prefix("/", "default/external",
-                        backend("external", Endpoint.of(EXTERNAL_NAME, pod.endpoint().port()))))));
+                        backend("external", Endpoint.of(EXTERNAL_NAME, pod.endpoint().port())))),
+                // .invalid never resolves (RFC 6761)
+                host("unresolvable.test", prefix("/", "default/unresolvable",
+                        backend("unresolvable", Endpoint.of("nowhere.invalid", pod.endpoint().port()))))));
         accessLog = dir.resolve("access.log");
         InetAddress podAddress = InetAddress.getByName(pod.endpoint().address());
         HostsFileEntriesResolver hosts = (name, types) -> EXTERNAL_NAME.equals(name) ? podAddress : null;
@@ -179,6 +182,13 @@ class ProxyTuningProxyTest {
             assertThat(r.status()).isEqualTo(200);
             assertThat(r.header("x-pod")).isEqualTo("pod-1");
             assertThat(r.echoedHeader("host")).isEqualTo("external.test"); // the request's Host, as ingress-nginx
+        }
+    }
+
+    @Test
+    void aHostNameThatDoesNotResolveAnswers502() {
+        try (RawHttpClient c = RawHttpClient.connect(server.httpPort()).timeout(60_000)) {
+            assertThat(c.exchange("GET / HTTP/1.1\r\nHost: unresolvable.test\r\n\r\n").status()).isEqualTo(502);
         }
     }
 }
