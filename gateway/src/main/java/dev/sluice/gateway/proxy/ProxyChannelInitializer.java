@@ -7,11 +7,9 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.Mapping;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Builds the pipeline of an accepted client connection:
@@ -71,7 +69,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     protected void initChannel(SocketChannel ch) {
         server.clients().add(ch);
         ChannelPipeline p = ch.pipeline();
-        p.addLast("idle", new IdleStateHandler(clientBodyTimeoutNanos, 0, keepAliveTimeoutNanos, TimeUnit.NANOSECONDS));
+        p.addLast("idle", new IdleTimeoutHandler(clientBodyTimeoutNanos, keepAliveTimeoutNanos));
         if (proxyProtocol) {
             p.addLast("proxy-protocol", ProxyProtocolHandler.newDecoder());
             p.addLast("proxy-protocol-source", new ProxyProtocolHandler(server.metrics()));
