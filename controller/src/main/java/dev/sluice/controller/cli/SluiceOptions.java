@@ -1,5 +1,6 @@
 package dev.sluice.controller.cli;
 
+import dev.sluice.controller.admission.AdmissionWebhookConfig;
 import dev.sluice.controller.translate.StreamConfig;
 import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.observe.MetricsConfig;
@@ -52,6 +53,8 @@ import java.util.Set;
  *                                 the UDP ports relayed to Services
  * @param metrics                  {@code --metrics-per-host}, {@code --time-buckets} and the other
  *                                 metric flags, with the {@code controller_*} labels
+ * @param validatingWebhook        {@code --validating-webhook} with its certificate and key, or
+ *                                 {@code null}: no admission webhook
  */
 public record SluiceOptions(
         String bindAddress,
@@ -81,7 +84,8 @@ public record SluiceOptions(
         boolean h2c,
         String tcpServicesConfigMap,
         String udpServicesConfigMap,
-        MetricsConfig metrics) {
+        MetricsConfig metrics,
+        AdmissionWebhookConfig validatingWebhook) {
 
     /** How the process gets its Kubernetes objects. */
     public enum Mode {

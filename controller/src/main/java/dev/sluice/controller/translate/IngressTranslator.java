@@ -140,6 +140,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         private final Instant now;
         private final BackendResolver backends;
         private final Set<Problem> problems = new LinkedHashSet<>();
+        private final Set<Problem> awaitingObjects = new LinkedHashSet<>();
         /** Debug-level {@link Translation#notes}. */
         private final Set<Problem> notes = new LinkedHashSet<>();
         private final Map<String, HostBuilder> hosts = new HashMap<>();
@@ -222,7 +223,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                 }
             }
             // SPEC §10.1: canary Ingresses contribute no certificates
-            TlsSelection selection = new TlsSelection(secrets, certificates, now, this::report);
+            TlsSelection selection = new TlsSelection(secrets, certificates, now, this::reportAwaitingObject);
             TlsCertificates tls = selection.select(mainline.stream().map(Parsed::ingress).toList(),
                     defaultCertificate(selection));
             certificates.retainOnly(selection.secretsUsed()); // no key outlives its Secret's use
@@ -230,7 +231,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                     notes::add).translate();
             RouteTable table = buildTable();
             return new Translation(table.withTls(tls.withClientAuth(clientAuth).withPassthrough(passthrough(table)))
-                    .withStreams(streams), List.copyOf(problems), List.copyOf(notes));
+                    .withStreams(streams), List.copyOf(problems), List.copyOf(notes), List.copyOf(awaitingObjects));
         }
 
         /**
@@ -529,7 +530,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             }
             BackendResolver.Resolution r = backends.resolve(p.namespace(), b.getService());
             if (r.problem() != null) {
-                report(p.namespace(), p.name(), r.problem() + " (" + what + " answers 503)");
+                reportAwaitingObject(p.namespace(), p.name(), r.problem() + " (" + what + " answers 503)");
             } else if (!r.backend().hasEndpoints()) {
                 note(p.namespace(), p.name(), "backend " + r.backend().name() + " has no ready endpoints");
             }
@@ -611,6 +612,13 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
 
         private void report(String namespace, String name, String message) {
             problems.add(new Problem(KIND, namespace, name, message));
+        }
+
+        /** A problem that goes away once a referenced Service or TLS Secret appears or is fixed. */
+        private void reportAwaitingObject(String namespace, String name, String message) {
+            Problem p = new Problem(KIND, namespace, name, message);
+            problems.add(p);
+            awaitingObjects.add(p);
         }
 
         private void note(String namespace, String name, String message) {

@@ -183,10 +183,10 @@ class DeployOverlaysTest {
             assertThat(all(objects, GenericKubernetesResource.class)).isEmpty();
         }
         if (components.contains("validating-webhook")) {
-            checkWebhook(objects, template, c);
+            checkWebhook(objects, template, c, options);
         } else {
             assertThat(all(objects, ValidatingWebhookConfiguration.class)).isEmpty();
-            assertThat(c.getArgs()).noneMatch(a -> a.startsWith("--validating-webhook"));
+            assertThat(options.validatingWebhook()).isNull();
         }
     }
 
@@ -259,7 +259,8 @@ class DeployOverlaysTest {
         });
     }
 
-    private static void checkWebhook(List<HasMetadata> objects, PodTemplateSpec template, Container c) {
+    private static void checkWebhook(List<HasMetadata> objects, PodTemplateSpec template, Container c,
+            SluiceOptions options) {
         ValidatingWebhookConfiguration config = only(objects, ValidatingWebhookConfiguration.class);
         ValidatingWebhook hook = config.getWebhooks().get(0);
         assertThat(config.getWebhooks()).hasSize(1);
@@ -276,24 +277,17 @@ class DeployOverlaysTest {
         assertThat(template.getMetadata().getLabels()).containsAllEntriesOf(svc.getSpec().getSelector());
         ServicePort sp = svc.getSpec().getPorts().stream().filter(p -> p.getPort().equals(ref.getPort())).findFirst()
                 .orElseThrow();
-        String listen = arg(c, "--validating-webhook");
-        assertThat(port(c, sp.getTargetPort())).isEqualTo(Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1)));
+        assertThat(port(c, sp.getTargetPort())).isEqualTo(options.validatingWebhook().port());
+        assertThat(options.validatingWebhook().host()).isNull(); // the Pod IP, where the Service sends it
 
         // the certificate and key come from the Secret mounted where the flags look
-        for (String flag : List.of("--validating-webhook-certificate", "--validating-webhook-key")) {
-            String file = arg(c, flag);
+        for (Path p : List.of(options.validatingWebhook().certificate(), options.validatingWebhook().key())) {
+            String file = p.toString();
             var mount = c.getVolumeMounts().stream().filter(m -> file.startsWith(m.getMountPath() + "/")).findFirst()
-                    .orElseThrow(() -> new AssertionError(flag + "=" + file + " is on no volume"));
+                    .orElseThrow(() -> new AssertionError(file + " is on no volume"));
             assertThat(template.getSpec().getVolumes()).filteredOn(v -> v.getName().equals(mount.getName()))
                     .singleElement().satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("sluice-admission"));
         }
-    }
-
-    private static String arg(Container c, String flag) {
-        List<String> values = c.getArgs().stream().filter(a -> a.startsWith(flag + "=")).map(a -> a.substring(flag.length() + 1))
-                .toList();
-        assertThat(values).as(flag).hasSize(1);
-        return values.get(0);
     }
 
     private static int port(Container c, String name) {
