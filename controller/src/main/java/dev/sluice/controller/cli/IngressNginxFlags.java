@@ -103,11 +103,8 @@ final class IngressNginxFlags {
             ignored("post-shutdown-grace-period", false, "no NGINX process to wait for; see --shutdown-grace-period"),
             ignored("dynamic-configuration-retries", false, "no NGINX to configure"),
             ignored("disable-sync-events", true, "Sluice emits Events only for problems, never 'Sync' Events"),
-            ignored("validating-webhook", false, "no admission webhook is served yet: remove ingress-nginx's"
-                    + " ValidatingWebhookConfiguration, or with failurePolicy Fail every Ingress write is refused"),
-            ignored("validating-webhook-certificate", false, "no admission webhook is served yet"),
-            ignored("validating-webhook-key", false, "no admission webhook is served yet"),
-            ignored("disable-full-test", true, "no admission webhook is served yet"),
+            ignored("disable-full-test", true, "the admission webhook always checks the new Ingress against all"
+                    + " the others with the translator itself; there is no nginx -t to skip"),
             ignored("maxmind-mirror", false, "no GeoIP databases"),
             ignored("maxmind-license-key", false, "no GeoIP databases"),
             ignored("maxmind-edition-ids", false, "no GeoIP databases"),

@@ -1,5 +1,6 @@
 package dev.sluice.controller.cli;
 
+import dev.sluice.controller.admission.AdmissionWebhookConfig;
 import dev.sluice.controller.status.StatusConfig;
 import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.observe.MetricsConfig;
@@ -200,6 +201,20 @@ public final class Main implements Callable<Integer> {
                     + " Sluice relays each port's datagrams to the Service's endpoints (watched in both modes).")
     private String udpServicesConfigMap;
 
+    @Option(names = "--validating-webhook", paramLabel = "[HOST]:PORT",
+            description = "Serve the validating admission webhook for Ingresses (AdmissionReview v1 at"
+                    + " /networking/v1/ingresses, HTTPS) on this address, e.g. :8443; needs"
+                    + " --validating-webhook-certificate and --validating-webhook-key (0 = a free port, logged).")
+    private String validatingWebhook;
+
+    @Option(names = "--validating-webhook-certificate", paramLabel = "FILE",
+            description = "PEM certificate (chain) of the admission webhook's HTTPS server.")
+    private Path validatingWebhookCertificate;
+
+    @Option(names = "--validating-webhook-key", paramLabel = "FILE",
+            description = "PEM private key (PKCS#8 or PKCS#1) of the admission webhook's HTTPS server.")
+    private Path validatingWebhookKey;
+
     @CommandLine.Mixin
     private MetricsFlags metricsFlags = new MetricsFlags();
 
@@ -391,12 +406,36 @@ public final class Main implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
+        AdmissionWebhookConfig webhook = webhookConfig();
         return new SluiceOptions(emptyToNull(bindAddress), httpPort, httpsPort, healthzPort, loops, manifests, demo,
                 ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
                 accessLogValue, shutdownGracePeriod, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
                 publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate, enableProxyProtocol,
                 enableSslPassthrough, enableH2c, transport, tcpServicesConfigMap, udpServicesConfigMap, metrics,
-                disableSvcExternalName);
+                disableSvcExternalName, webhook);
+    }
+
+    /**
+     * {@code --validating-webhook} and its certificate and key, or {@code null} without the flag.
+     * The files are read when the server starts (they are often mounted from a Secret).
+     */
+    private AdmissionWebhookConfig webhookConfig() {
+        String address = emptyToNull(validatingWebhook);
+        if (address == null) {
+            if (validatingWebhookCertificate != null || validatingWebhookKey != null) {
+                throw usage("--validating-webhook-certificate / --validating-webhook-key need --validating-webhook");
+            }
+            return null;
+        }
+        if (validatingWebhookCertificate == null || validatingWebhookKey == null) {
+            throw usage("--validating-webhook needs --validating-webhook-certificate and --validating-webhook-key"
+                    + " (the API server only calls webhooks over HTTPS)");
+        }
+        try {
+            return AdmissionWebhookConfig.parse(address, validatingWebhookCertificate, validatingWebhookKey);
+        } catch (IllegalArgumentException e) {
+            throw usage("--validating-webhook: " + e.getMessage());
+        }
     }
 
     /** The catalogued ingress-nginx flags on the command line, in the order given, each once. */

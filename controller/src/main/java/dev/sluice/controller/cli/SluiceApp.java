@@ -1,5 +1,7 @@
 package dev.sluice.controller.cli;
 
+import dev.sluice.controller.admission.AdmissionWebhookServer;
+import dev.sluice.controller.admission.IngressReviewer;
 import dev.sluice.controller.source.ClusterSource;
 import dev.sluice.controller.source.KubernetesClients;
 import dev.sluice.controller.source.ManifestSource;
@@ -88,6 +90,7 @@ public final class SluiceApp implements AutoCloseable {
     private volatile SyncLoop sync;
     private volatile GatewayServer gateway;
     private volatile AdminServer admin;
+    private volatile AdmissionWebhookServer webhook;
 
     /**
      * @param options what to run
@@ -215,6 +218,17 @@ public final class SluiceApp implements AutoCloseable {
             throw new StartupException(e.getMessage(), e);
         }
 
+        if (options.validatingWebhook() != null) {
+            AdmissionWebhookServer w = new AdmissionWebhookServer(options.validatingWebhook(),
+                    new IngressReviewer(translatorConfig), snapshot, synced, Clock.systemUTC());
+            webhook = w;
+            try {
+                w.start();
+            } catch (IllegalStateException e) {
+                throw new StartupException(e.getMessage(), e);
+            }
+        }
+
         log.info("sluice started ({} mode): HTTP port {}, HTTPS port {}, admin port {} on {}",
                 options.mode().name().toLowerCase(java.util.Locale.ROOT), gateway.httpPort(), gateway.httpsPort(),
                 admin.port(), options.bindAddress() == null ? "all interfaces" : options.bindAddress());
@@ -307,6 +321,12 @@ public final class SluiceApp implements AutoCloseable {
         return admin.port();
     }
 
+    /** The bound port of the admission webhook (after {@link #start()}), -1 without one. */
+    public int webhookPort() {
+        AdmissionWebhookServer w = webhook;
+        return w == null ? -1 : w.port();
+    }
+
     /** Manifest parse problems ({@code file:line: message}); empty in cluster mode. */
     public List<String> fileProblems() {
         ManifestSource m = manifests;
@@ -369,6 +389,10 @@ public final class SluiceApp implements AutoCloseable {
         AdminServer a = admin;
         if (a != null) {
             a.close();
+        }
+        AdmissionWebhookServer w = webhook;
+        if (w != null) {
+            w.close();
         }
         DemoMode d = demo;
         if (d != null) {

@@ -1,5 +1,6 @@
 package dev.sluice.controller.cli;
 
+import dev.sluice.controller.admission.AdmissionWebhookConfig;
 import dev.sluice.controller.translate.StreamConfig;
 import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.observe.MetricsConfig;
@@ -55,6 +56,8 @@ import java.util.Set;
  * @param metrics                  {@code --metrics-per-host}, {@code --time-buckets} and the other
  *                                 metric flags, with the {@code controller_*} labels
  * @param disableSvcExternalName   {@code --disable-svc-external-name}: ExternalName Services are not proxied
+ * @param validatingWebhook        {@code --validating-webhook} with its certificate and key, or
+ *                                 {@code null}: no admission webhook
  */
 public record SluiceOptions(
         String bindAddress,
@@ -86,7 +89,8 @@ public record SluiceOptions(
         String tcpServicesConfigMap,
         String udpServicesConfigMap,
         MetricsConfig metrics,
-        boolean disableSvcExternalName) {
+        boolean disableSvcExternalName,
+        AdmissionWebhookConfig validatingWebhook) {
 
     /** How the process gets its Kubernetes objects. */
     public enum Mode {

@@ -140,6 +140,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         private final Instant now;
         private final BackendResolver backends;
         private final Set<Problem> problems = new LinkedHashSet<>();
+        private final Set<Problem> awaitingObjects = new LinkedHashSet<>();
         /** Debug-level {@link Translation#notes}. */
         private final Set<Problem> notes = new LinkedHashSet<>();
         private final Map<String, HostBuilder> hosts = new HashMap<>();
@@ -224,7 +225,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                 }
             }
             // SPEC §10.1: canary Ingresses contribute no certificates
-            TlsSelection selection = new TlsSelection(secrets, certificates, now, this::report);
+            TlsSelection selection = new TlsSelection(secrets, certificates, now, this::reportAwaitingObject);
             TlsCertificates tls = selection.select(mainline.stream().map(Parsed::ingress).toList(),
                     defaultCertificate(selection));
             certificates.retainOnly(selection.secretsUsed()); // no key outlives its Secret's use
@@ -233,7 +234,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             RouteTable table = buildTable();
             return new Translation(table.withTls(tls.withClientAuth(clientAuth).withPassthrough(passthrough(table))
                     .withCiphers(sslCiphers))
-                    .withStreams(streams), List.copyOf(problems), List.copyOf(notes));
+                    .withStreams(streams), List.copyOf(problems), List.copyOf(notes), List.copyOf(awaitingObjects));
         }
 
         /**
@@ -544,7 +545,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                 report(p.namespace(), p.name(), r.warning());
             }
             if (r.problem() != null) {
-                report(p.namespace(), p.name(), r.problem() + " (" + what + " answers 503)");
+                reportAwaitingObject(p.namespace(), p.name(), r.problem() + " (" + what + " answers 503)");
             } else if (!r.backend().hasEndpoints()) {
                 note(p.namespace(), p.name(), "backend " + r.backend().name() + " has no ready endpoints");
             }
@@ -626,6 +627,13 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
 
         private void report(String namespace, String name, String message) {
             problems.add(new Problem(KIND, namespace, name, message));
+        }
+
+        /** A problem that goes away once a referenced Service or TLS Secret appears or is fixed. */
+        private void reportAwaitingObject(String namespace, String name, String message) {
+            Problem p = new Problem(KIND, namespace, name, message);
+            problems.add(p);
+            awaitingObjects.add(p);
         }
 
         private void note(String namespace, String name, String message) {

@@ -15,12 +15,24 @@ import java.util.Objects;
  * @param notes    debug-level observations that are not problems: Ingresses of other classes
  *                 ignored, backends without ready endpoints, the stack trace of an Ingress that
  *                 could not be translated
+ * @param awaitingObjects the problems (among {@code problems}) that are only a reference to a
+ *                 Service or TLS Secret that is missing or unusable: they go away without a change
+ *                 to the Ingress once that object appears or is fixed (cert-manager writes the
+ *                 Secret after the Ingress exists), so the admission webhook warns about them
+ *                 instead of rejecting, as ingress-nginx does
  */
-public record Translation(RouteTable table, List<Problem> problems, List<Problem> notes) {
+public record Translation(RouteTable table, List<Problem> problems, List<Problem> notes,
+        List<Problem> awaitingObjects) {
     public Translation {
         Objects.requireNonNull(table, "table");
         problems = List.copyOf(problems);
         notes = List.copyOf(notes);
+        awaitingObjects = List.copyOf(awaitingObjects);
+    }
+
+    /** A translation whose problems all count. */
+    public Translation(RouteTable table, List<Problem> problems, List<Problem> notes) {
+        this(table, problems, notes, List.of());
     }
 
     /** A translation without notes. */

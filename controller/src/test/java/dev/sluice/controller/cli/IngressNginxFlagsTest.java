@@ -41,11 +41,12 @@ class IngressNginxFlagsTest {
         assertThat(o.controllerClass()).isEqualTo("k8s.io/ingress-nginx");
         assertThat(o.ingressClass()).isEqualTo("nginx");
         assertThat(o.configMap()).isEqualTo("ingress-nginx/ingress-nginx-controller");
+        // the admission webhook flags are Sluice's own now, with ingress-nginx's paths and port
+        assertThat(o.validatingWebhook()).isNotNull();
+        assertThat(o.validatingWebhook().port()).isEqualTo(8443);
+        assertThat(o.validatingWebhook().certificate()).hasToString("/usr/local/certificates/cert");
         assertThat(main.warnings()).satisfiesExactly(
-                w -> assertThat(w).startsWith("/nginx-ingress-controller").contains("ignored"),
-                w -> assertThat(w).startsWith("--validating-webhook ").contains("ignores").contains("ValidatingWebhookConfiguration"),
-                w -> assertThat(w).startsWith("--validating-webhook-certificate ").contains("ignores"),
-                w -> assertThat(w).startsWith("--validating-webhook-key ").contains("ignores"));
+                w -> assertThat(w).startsWith("/nginx-ingress-controller").contains("ignored"));
     }
 
     @Test
@@ -167,7 +168,7 @@ class IngressNginxFlagsTest {
         assertThat(List.of(own, refusedHeading, refused, ignoredHeading, ignored)).doesNotContain(-1).isSorted();
         // the Sluice options end before the first heading: none of them is listed among the compatibility ones
         assertThat(help.substring(refusedHeading)).doesNotContain("--http-port", "--manifests", "--configmap");
-        assertThat(help.substring(0, refusedHeading)).doesNotContain("--profiling", "--validating-webhook");
+        assertThat(help.substring(0, refusedHeading)).doesNotContain("--profiling", "--maxmind-mirror");
     }
 
     private static JsonNode resourceYaml(String name) throws IOException {

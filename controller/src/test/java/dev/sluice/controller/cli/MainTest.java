@@ -42,7 +42,7 @@ class MainTest {
         assertThat(o.watchNamespace()).isNull();
         assertThat(o.publishStatusAddress()).isNull();
         assertThat(o.publishService()).isNull();
-        assertThat(o.electionId()).isEqualTo("sluice-leader"); // Sluice's own Lease, as deploy/sluice.yaml
+        assertThat(o.electionId()).isEqualTo("sluice-leader"); // Sluice's own Lease, as deploy/base
         assertThat(o.updateStatusOnShutdown()).isTrue();
         assertThat(o.configMap()).isNull();
         assertThat(o.proxyProtocol()).isFalse();

@@ -28,9 +28,6 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -39,12 +36,12 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code deploy/sluice.yaml} grants exactly what Sluice does in cluster mode: every request the
- * watcher, the status writer and the event recorder send to the API server (recorded by the mock
- * server) is allowed by the ClusterRole or the namespaced Role, and every granted verb is used.
+ * {@code deploy/base} grants exactly what Sluice does in cluster mode: every request the watcher,
+ * the status writer and the event recorder send to the API server (recorded by the mock server) is
+ * allowed by the ClusterRole or the namespaced Role, and every granted verb is used. The overlays
+ * keep these roles ({@link DeployOverlaysTest}).
  */
 class DeployRbacTest {
-    private static final Path MANIFEST = Path.of("..", "deploy", "sluice.yaml");
     private static final String NS = "sluice";
 
     /** One API request as RBAC sees it. */
@@ -56,9 +53,7 @@ class DeployRbacTest {
         List<String> requests;
         try (MockApiServer api = new MockApiServer(); KubernetesClient admin = api.adminClient();
                 KubernetesClient sluice = api.newClient()) {
-            try (InputStream in = Files.newInputStream(MANIFEST)) {
-                manifests = admin.load(in).items();
-            }
+            manifests = DeployFiles.base();
             seedCluster(admin);
             runSluice(sluice, admin);
             requests = api.requests();
@@ -71,7 +66,7 @@ class DeployRbacTest {
             Access a = parse(request);
             boolean allowed = allows(clusterRole.getRules(), a)
                     || (NS.equals(a.namespace()) && allows(role.getRules(), a));
-            assertThat(allowed).as("%s (%s) is not granted by deploy/sluice.yaml", a, request).isTrue();
+            assertThat(allowed).as("%s (%s) is not granted by deploy/base", a, request).isTrue();
             used.add(a.group() + "|" + a.resource() + "|" + a.verb());
         }
         Set<String> granted = new TreeSet<>();
@@ -86,11 +81,7 @@ class DeployRbacTest {
 
     @Test
     void theDeploymentRunsUnderTheServiceAccountWithTheDownwardApiAndProbes() throws Exception {
-        List<HasMetadata> manifests;
-        try (MockApiServer api = new MockApiServer(); KubernetesClient client = api.newClient();
-                InputStream in = Files.newInputStream(MANIFEST)) {
-            manifests = client.load(in).items();
-        }
+        List<HasMetadata> manifests = DeployFiles.base();
         Deployment d = only(manifests, Deployment.class);
         var pod = d.getSpec().getTemplate().getSpec();
         var c = pod.getContainers().get(0);
@@ -102,11 +93,6 @@ class DeployRbacTest {
         assertThat(c.getReadinessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(10254);
         assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
         assertThat(c.getArgs()).contains("--election-id=sluice-leader");
-        var svc = manifests.stream().filter(m -> m instanceof io.fabric8.kubernetes.api.model.Service)
-                .map(io.fabric8.kubernetes.api.model.Service.class::cast).findFirst().orElseThrow();
-        assertThat(svc.getSpec().getType()).isEqualTo("NodePort");
-        assertThat(svc.getSpec().getPorts()).extracting(p -> p.getName() + ":" + p.getNodePort())
-                .containsExactly("http:31234", "https:31235");
     }
 
     private static void seedCluster(KubernetesClient admin) {

@@ -19,7 +19,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -35,17 +34,19 @@ import org.testcontainers.utility.DockerImageName;
 import org.testcontainers.utility.MountableFile;
 
 /**
- * Sluice in a real (k3s) cluster: {@code deploy/sluice.yaml} applied as a user would, a two-version
+ * Sluice in a real (k3s) cluster: {@code deploy/overlays/baremetal-nodeport} (rendered with
+ * {@code kubectl kustomize}) applied as a user would, a two-version
  * echo app behind an Ingress and a 50 % canary Ingress, requests through the NodePort 31234.
  *
  * <p>Needs a Docker engine (skipped without one) and a Sluice image: {@code -Dsluice.image=NAME}
  * that k3s can pull, or additionally {@code -Dsluice.imageTar=FILE} (from {@code docker save NAME})
  * which is imported into k3s's containerd. Skipped without {@code sluice.image}. Run:
- * {@code mvn -pl controller -am verify -Pe2e -Dsluice.image=ghcr.io/sluice/sluice:0.1.0}
+ * {@code mvn -pl controller -am verify -Pe2e -Dsluice.image=localhost/sluice:0.1.0-SNAPSHOT
+ * -Dsluice.imageTar=controller/target/sluice-image.tar} (the tarball of {@code mvn -Pimage package}).
  */
 @Testcontainers(disabledWithoutDocker = true)
 class ClusterModeE2E {
-    private static final Path MANIFEST = Path.of("..", "deploy", "sluice.yaml");
+    private static final Path OVERLAY = Path.of("..", "deploy", "overlays", "baremetal-nodeport");
     private static final String HOST = "echo.example.com";
 
     private static K3sContainer k3s;
@@ -67,10 +68,13 @@ class ClusterModeE2E {
         }
         client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(k3s.getKubeConfigYaml())).build();
 
+        Process kustomize = new ProcessBuilder("kubectl", "kustomize", OVERLAY.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         List<HasMetadata> sluice;
-        try (InputStream in = Files.newInputStream(MANIFEST)) {
+        try (InputStream in = kustomize.getInputStream()) {
             sluice = client.load(in).items();
         }
+        assertThat(kustomize.waitFor()).as("kubectl kustomize " + OVERLAY).isZero();
         for (HasMetadata o : sluice) {
             if (o instanceof Deployment d) {
                 d.getSpec().setReplicas(1);
