@@ -63,6 +63,9 @@ import java.util.regex.Pattern;
  * @param clientAuth       {@code auth-tls-*}: the client-certificate check this Ingress asks of its
  *                         hosts, or {@code null} (the access policy in {@link #routeOptions} is
  *                         {@code Denied} when it asked for one that cannot be honoured)
+ * @param lookups          {@code custom-http-errors}, {@code default-backend}, {@code custom-headers},
+ *                         {@code server-alias}, completed by the translator (their header rewrites
+ *                         are already in {@link #routeOptions})
  */
 public record IngressAnnotations(
         boolean canary,
@@ -77,7 +80,8 @@ public record IngressAnnotations(
         AffinityCanaryBehavior affinityCanaryBehavior,
         boolean fromToWwwRedirect,
         ClientCertificateAuth clientAuth,
-        boolean sslPassthrough) {
+        boolean sslPassthrough,
+        LookupAnnotations lookups) {
 
     /** ingress-nginx's charset for canary header/cookie names and header values. */
     private static final Pattern CANARY_NAME = Pattern.compile("^[-._~a-zA-Z0-9/:]+$");
@@ -88,7 +92,8 @@ public record IngressAnnotations(
 
     /** No annotations: a normal Ingress with every default. */
     private static final IngressAnnotations NONE = new IngressAnnotations(false, false, false, null, null, null,
-            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false, null, false);
+            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false, null, false,
+            LookupAnnotations.NONE);
 
     /** ingress-nginx's {@code RegexPathWithCapture} validator for {@code rewrite-target}. */
     private static final Pattern REWRITE_TARGET_SYNTAX = Pattern.compile("^/?[-._~a-zA-Z0-9/:$]*$");
@@ -169,7 +174,7 @@ public record IngressAnnotations(
             }
             return new IngressAnnotations(true, canaryConfigured, false, null, null, null, RouteOptions.DEFAULTS,
                     balancer(r, false), canaryRule(r), AffinityCanaryBehavior.parse(r.string(AFFINITY_CANARY_BEHAVIOR)),
-                    false, null, false);
+                    false, null, false, LookupAnnotations.NONE);
         }
 
         boolean useRegex = r.bool(USE_REGEX, false);
@@ -210,6 +215,8 @@ public record IngressAnnotations(
                 .withCors(r.bool(ENABLE_CORS, false) ? cors(r) : null)
                 .withMaxBodySize(bodySize(r))
                 .withBackendProtocol(backendProtocol(r));
+        LookupAnnotations lookups = LookupAnnotations.parse(r::string, r::invalid, problems);
+        options = options.withHeaderRewrites(lookups.headerRewrites());
         String namespace = BackendResolver.namespace(ingress);
         AccessControl.Result access = AccessControl.parse(own, p, namespace,
                 namespace + "/" + ingress.getMetadata().getName(), secrets, problems);
@@ -229,7 +236,7 @@ public record IngressAnnotations(
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 options.withUpstreamTls(upstreamTls.tls()).withAccess(policy), balancer(r, true), null,
                 AffinityCanaryBehavior.STICKY, r.bool(FROM_TO_WWW_REDIRECT, false), access.clientAuth(),
-                r.bool(SSL_PASSTHROUGH, false));
+                r.bool(SSL_PASSTHROUGH, false), lookups);
     }
 
     /**
@@ -358,7 +365,14 @@ public record IngressAnnotations(
     IngressAnnotations denied(String reason) {
         return new IngressAnnotations(canary, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 routeOptions.withAccess(new dev.sluice.gateway.access.AccessPolicy.Denied(reason)), balancer,
-                canaryRule, affinityCanaryBehavior, fromToWwwRedirect, null, sslPassthrough);
+                canaryRule, affinityCanaryBehavior, fromToWwwRedirect, null, sslPassthrough, lookups);
+    }
+
+    /** These annotations with other location options (the translator completed {@link #lookups}). */
+    IngressAnnotations withRouteOptions(RouteOptions options) {
+        return new IngressAnnotations(canary, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
+                options, balancer, canaryRule, affinityCanaryBehavior, fromToWwwRedirect, clientAuth, sslPassthrough,
+                lookups);
     }
 
     /**
