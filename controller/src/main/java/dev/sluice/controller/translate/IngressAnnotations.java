@@ -240,6 +240,21 @@ public record IngressAnnotations(
     }
 
     /**
+     * The ConfigMap {@code ingress}'s {@code custom-headers} names, as {@code namespace/name} (the
+     * Ingress's namespace when the value has none), or {@code null}: what cluster mode must watch
+     * for the translator to see it.
+     */
+    public static String customHeadersConfigMap(Ingress ingress, String prefix) {
+        Map<String, String> all = ingress.getMetadata() == null ? null : ingress.getMetadata().getAnnotations();
+        String v = all == null ? null : all.get(prefix + "/" + CUSTOM_HEADERS.suffix());
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        String ref = v.trim();
+        return ref.indexOf('/') >= 0 ? ref : BackendResolver.namespace(ingress) + "/" + ref;
+    }
+
+    /**
      * {@code temporal-redirect} (code 300–307, default 302) if set and valid, else
      * {@code permanent-redirect} (code 300–308, default 301), else {@code null} (SPEC §7). The URL
      * must be an absolute http(s) URL without {@code $} (ingress-nginx's validator); a bad URL is
