@@ -302,7 +302,7 @@ class AnnotationRegistryTest {
     private static IngressAnnotations settings(IngressAnnotations a) {
         return new IngressAnnotations(a.canary(), false, a.useRegex(), a.rewriteTarget(), a.xForwardedPrefix(),
                 a.appRoot(), a.routeOptions(), a.balancer(), a.canaryRule(), a.affinityCanaryBehavior(),
-                a.fromToWwwRedirect(), a.clientAuth(), a.sslPassthrough());
+                a.fromToWwwRedirect(), a.clientAuth(), a.sslPassthrough(), a.lookups());
     }
 
     private static Ingress ingress(Map<String, String> annotations) {
