@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.sluice.controller.testing.ScriptedBackend;
 import dev.sluice.gateway.proxy.RawHttpClient;
+import dev.sluice.gateway.proxy.TestBackend;
+import dev.sluice.gateway.request.Endpoint;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -111,17 +113,25 @@ class SluiceAppResponseAnnotationsTest {
 
     @Test
     void errorsSluiceAnswersItselfAreReplacedToo() throws Exception {
-        // a Service without endpoints answers 503 in the proxy itself; 503 is listed
-        start(ingress("empty-pages", "empty.example.com", "nobody", """
-                    nginx.ingress.kubernetes.io/custom-http-errors: "503"
+        // nothing listens at the Service's endpoint: the proxy itself answers 502, which is listed
+        Endpoint dead = TestBackend.deadEndpoint("127.0.0.1");
+        start(ingress("dead-pages", "dead.example.com", "dead", """
+                    nginx.ingress.kubernetes.io/custom-http-errors: "502"
                     nginx.ingress.kubernetes.io/default-backend: errors
-                    nginx.ingress.kubernetes.io/proxy-next-upstream-tries: "1"
-                """) + service("nobody"));
-        RawHttpClient.Response r = send("GET /x HTTP/1.1\r\nHost: empty.example.com\r\n\r\n");
-        // the Service is empty and default-backend is set: the default backend serves the location
-        assertThat(r.status()).isEqualTo(503);
-        assertThat(r.text()).startsWith("error page 503");
-        assertThat(errors.last().header("x-service-name")).isEqualTo("nobody");
+                """) + service("dead") + endpoints("dead", dead.port()));
+        try (RawHttpClient c = RawHttpClient.connect(sluice.httpPort())) {
+            RawHttpClient.Response r = c.exchange("POST /order HTTP/1.1\r\nHost: dead.example.com\r\n"
+                    + "Content-Length: 5\r\n\r\nhello");
+            assertThat(r.status()).isEqualTo(502);
+            assertThat(r.text()).isEqualTo("error page 502 for /order");
+            ScriptedBackend.Received got = errors.last();
+            assertThat(got.method()).isEqualTo("POST");
+            assertThat(got.body()).isEmpty(); // the error page request has no body
+            assertThat(got.header("x-service-name")).isEqualTo("dead");
+            // the client connection stays usable
+            assertThat(c.exchange("GET /again HTTP/1.1\r\nHost: dead.example.com\r\n\r\n").text())
+                    .isEqualTo("error page 502 for /again");
+        }
     }
 
     @Test
