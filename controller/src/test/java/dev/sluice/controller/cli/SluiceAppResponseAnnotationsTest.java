@@ -109,6 +109,14 @@ class SluiceAppResponseAnnotationsTest {
         assertThat(teapot.text()).isEqualTo("app says 418");
         assertThat(send("GET /ok HTTP/1.1\r\nHost: pages.example.com\r\n\r\n").text()).isEqualTo("app /ok");
         assertThat(errors.received()).hasSize(2);
+
+        // the operator sees the location's error pages in /routes
+        com.fasterxml.jackson.databind.JsonNode routes = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                new java.net.URL("http://127.0.0.1:" + sluice.adminPort() + "/routes"));
+        com.fasterxml.jackson.databind.JsonNode pages = routes.at("/hosts/pages.example.com/routes/0/errorPages");
+        assertThat(pages.get("codes").toString()).isEqualTo("[404,503]");
+        assertThat(pages.get("defaultBackend").asText()).isEqualTo("shop-errors-80");
+        assertThat(pages.get("replacesService").asBoolean()).isFalse();
     }
 
     @Test
