@@ -170,6 +170,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         private final Map<String, String> aliasSources = new HashMap<>();
         /** Hosts whose aliases are set (the oldest Ingress of a host that declares some wins). */
         private final Set<String> aliasedHosts = new HashSet<>();
+        /** The aliases the table serves (alias → host), for their certificates. */
+        private final Map<String, String> installedAliases = new LinkedHashMap<>();
         private boolean catchAllFallbackSet;
 
         Run(ClusterState state, Instant now) {
@@ -246,6 +248,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             StreamTable streams = new StreamTranslator(config.streams(), backends, state.configMaps(), problems::add,
                     notes::add).translate();
             RouteTable table = buildTable();
+            tls = selection.withAliases(tls, installedAliases);
             return new Translation(table.withTls(tls.withClientAuth(clientAuth).withPassthrough(passthrough(table)))
                     .withStreams(streams), List.copyOf(problems), List.copyOf(notes));
         }
@@ -749,6 +752,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                             + " is a host of its own; the alias is ignored");
                 } else if (target != null) {
                     names.put(key, target);
+                    installedAliases.put(alias, e.getValue());
                 }
             }
             // from-to-www-redirect: the twin name redirects unless it is a configured host itself

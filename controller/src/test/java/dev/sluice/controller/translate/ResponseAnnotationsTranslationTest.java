@@ -58,10 +58,14 @@ class ResponseAnnotationsTranslationTest {
     }
 
     private static Translation translate(String yaml, String defaultBackendService) throws Exception {
+        return translate(yaml, defaultBackendService, Instant.EPOCH);
+    }
+
+    private static Translation translate(String yaml, String defaultBackendService, Instant now) throws Exception {
         TranslatorConfig config = new TranslatorConfig("nginx", "k8s.io/ingress-nginx", true, defaultBackendService,
                 TranslatorConfig.DEFAULT_ANNOTATIONS_PREFIX);
         return new IngressTranslator(config).translate(ManifestParser.parse("t.yaml", BASE + yaml).toClusterState(),
-                Instant.EPOCH);
+                now);
     }
 
     private static RoutingDecision.Forward forward(Translation t, String host) {
@@ -240,5 +244,27 @@ class ResponseAnnotationsTranslationTest {
                 "Ingress shop/first: server-alias real.test is a host of its own; the alias is ignored");
         assertThat(forward(t, "shared.test").route().source()).isEqualTo("shop/first");
         assertThat(forward(t, "real.test").route().source()).isEqualTo("shop/real");
+    }
+
+    @Test
+    void anAliasGetsItsHostsCertificateWhenTheCertificateCoversIt() throws Exception {
+        dev.sluice.gateway.proxy.TestCertificates.Issued cert =
+                dev.sluice.gateway.proxy.TestCertificates.issue("site.test", "site.test", "www.site.test");
+        java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
+        String secret = "---\napiVersion: v1\nkind: Secret\ntype: kubernetes.io/tls\n"
+                + "metadata: {name: site-tls, namespace: shop}\ndata:\n"
+                + "  tls.crt: " + b64.encodeToString(cert.certificatePem().getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                + "\n  tls.key: " + b64.encodeToString(cert.pkcs8KeyPem().getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                + "\n";
+        String ing = ingress("site", "site.test", """
+                    nginx.ingress.kubernetes.io/server-alias: www.site.test, other.test
+                """) + "  tls: [{hosts: [site.test], secretName: site-tls}]\n";
+        Translation t = translate(secret + ing, null, Instant.now());
+        assertThat(t.problems()).isEmpty();
+        dev.sluice.gateway.route.TlsCertificates tls = t.table().tls();
+        assertThat(tls.find("www.site.test")).isEqualTo(tls.find("site.test")).isNotNull();
+        assertThat(tls.configured("www.site.test")).isTrue(); // so ssl-redirect applies to it
+        assertThat(tls.find("other.test")).isNull(); // not covered: the default certificate
+        assertThat(tls.configured("other.test")).isFalse();
     }
 }
