@@ -442,6 +442,14 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                     : controllerDefault.split();
             IngressAnnotations a = p.annotations();
             RouteOptions options = a.routeOptions();
+            if (a.lookups().errorPages() && !a.lookups().customHttpErrors().isEmpty()) {
+                // ingress-nginx's fallback "/" of a host takes custom-http-errors from the host's creator
+                IngressBackend own = p.ingress().getSpec() == null ? null : p.ingress().getSpec().getDefaultBackend();
+                boolean named = defaultBackend != null && own.getService() != null;
+                options = options.withErrorPages(errorPages(p, named ? own.getService().getName() : "",
+                        named ? defaultBackend.name().substring(p.namespace().length()
+                                + own.getService().getName().length() + 2) : ""));
+            }
             if (split == null) {
                 // the built-in 404, still with the creator's HTTPS and fixed redirect settings
                 return new Route(new PathMatcher.Prefix("/"), Route.BUILT_IN, (TrafficSplit) null, options, null);
@@ -531,8 +539,9 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             }
             TrafficSplit split = TrafficSplit.of(upstream(p, backend));
             if (a.lookups().errorPages()) {
-                ErrorPages pages = errorPages(p, hp.getBackend().getService().getName(),
-                        BackendResolver.backendName(p.namespace(), hp.getBackend().getService()));
+                String serviceName = hp.getBackend().getService().getName();
+                ErrorPages pages = errorPages(p, serviceName, BackendResolver.backendName(p.namespace(),
+                        hp.getBackend().getService()).substring(p.namespace().length() + serviceName.length() + 2));
                 if (!backend.hasEndpoints() && a.lookups().defaultBackend() != null && pages.backend() != null
                         && pages.backend().hasEndpoints()) {
                     // SPEC §4.4 (a): the default backend serves the location while its Service is empty
@@ -552,7 +561,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
          * reported) {@code --default-backend-service}, else none (the built-in 404 answers
          * intercepted errors).
          */
-        private ErrorPages errorPages(Parsed p, String serviceName, String upstreamName) {
+        private ErrorPages errorPages(Parsed p, String serviceName, String servicePort) {
             LookupAnnotations l = p.annotations().lookups();
             Upstream errorBackend = controllerDefault.split() == null ? null : controllerDefault.split().mainline();
             if (l.defaultBackend() != null) {
@@ -566,8 +575,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                     errorBackend = upstreams.computeIfAbsent(b.name(), n -> Upstream.of(b, BalancerSpec.DEFAULT));
                 }
             }
-            String port = upstreamName.substring(p.namespace().length() + serviceName.length() + 2);
-            return new ErrorPages(l.customHttpErrors(), errorBackend, p.namespace(), p.name(), serviceName, port,
+            return new ErrorPages(l.customHttpErrors(), errorBackend, p.namespace(), p.name(), serviceName, servicePort,
                     false);
         }
 

@@ -159,6 +159,20 @@ class SluiceAppResponseAnnotationsTest {
     }
 
     @Test
+    void aHostsUnmatchedPathsTakeTheErrorPagesOfTheIngressThatCreatedIt() throws Exception {
+        start(ingress("shop-only", "unmatched.example.com", "app", """
+                    nginx.ingress.kubernetes.io/custom-http-errors: "404"
+                    nginx.ingress.kubernetes.io/default-backend: errors
+                """).replace("path: /\n", "path: /shop\n"));
+        assertThat(send("GET /shop/x HTTP/1.1\r\nHost: unmatched.example.com\r\n\r\n").text())
+                .isEqualTo("app /shop/x");
+        RawHttpClient.Response r = send("GET /elsewhere HTTP/1.1\r\nHost: unmatched.example.com\r\n\r\n");
+        assertThat(r.status()).isEqualTo(404);
+        assertThat(r.text()).isEqualTo("error page 404 for /elsewhere");
+        assertThat(errors.last().header("x-ingress-name")).isEqualTo("shop-only");
+    }
+
+    @Test
     void withoutAnyDefaultBackendListedErrorsAnswerTheBuiltIn404() throws Exception {
         start(ingress("no-backend", "nb.example.com", "app", """
                     nginx.ingress.kubernetes.io/custom-http-errors: "503"
