@@ -10,6 +10,7 @@ import dev.sluice.controller.status.StatusConfig;
 import dev.sluice.controller.status.StatusUpdater;
 import dev.sluice.controller.sync.SyncLoop;
 import dev.sluice.controller.translate.ClusterState;
+import dev.sluice.controller.translate.IngressAnnotations;
 import dev.sluice.controller.translate.IngressClassFilter;
 import dev.sluice.controller.translate.CertificateCache;
 import dev.sluice.controller.translate.IngressTranslator;
@@ -143,7 +144,9 @@ public final class SluiceApp implements AutoCloseable {
                 }
                 log.info("cluster mode: API server {}", client.getMasterUrl());
                 ClusterSource source = new ClusterSource(client, options.watchNamespace(),
-                        options.streamConfig().configMaps(), this::markDirty);
+                        options.streamConfig().configMaps(), this::markDirty)
+                        .watchReferencedConfigMaps(ing -> IngressAnnotations.customHeadersConfigMap(ing,
+                                translatorConfig.annotationsPrefix()));
                 cluster = source;
                 snapshot = source::snapshot;
                 synced = source::hasSynced;

@@ -26,7 +26,11 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * namespace only; IngressClasses are always cluster-wide. ConfigMaps are watched one by one: only
  * those named ({@code --tcp-services-configmap}, {@code --udp-services-configmap}), each with an
  * informer in its own namespace narrowed by a {@code metadata.name} field selector, so Sluice
- * neither holds nor needs the right to read any other ConfigMap.
+ * neither holds nor needs the right to read any other ConfigMap. The ConfigMaps Ingresses name
+ * ({@code custom-headers}, see {@link #watchReferencedConfigMaps}) are watched the same way, one
+ * informer per name while some Ingress names it, so only ConfigMaps in use are held in memory.
  *
  * <p>Every informer event only calls {@code onChange} (the payload is ignored; the sync loop
  * rebuilds from the caches). Informers keep running through API server trouble: fabric8 re-lists
@@ -82,6 +88,10 @@ public final class ClusterSource implements AutoCloseable {
     private Watched<Secret> secrets;
     private List<Watched<ConfigMap>> configMaps = List.of();
     private volatile List<Watched<?>> all = List.of();
+    /** The ConfigMap an Ingress names ({@code namespace/name}), or {@code null}; none by default. */
+    private volatile Function<Ingress, String> configMapReference = ing -> null;
+    /** Informers of the ConfigMaps Ingresses name, by {@code namespace/name}. */
+    private final Map<String, Watched<ConfigMap>> referenced = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     /**
@@ -109,6 +119,17 @@ public final class ClusterSource implements AutoCloseable {
                 throw new IllegalArgumentException("ConfigMap must be namespace/name: " + name);
             }
         }
+    }
+
+    /**
+     * Also watches the ConfigMaps Ingresses name ({@code custom-headers}): {@code reference} gives
+     * an Ingress's as {@code namespace/name}, or {@code null}. An informer is started for a name
+     * when the first Ingress names it and stopped when none does any more; {@link #hasSynced()}
+     * waits for the ones named once the Ingresses are listed. Call before {@link #start()}.
+     */
+    public ClusterSource watchReferencedConfigMaps(Function<Ingress, String> reference) {
+        this.configMapReference = Objects.requireNonNull(reference, "reference");
+        return this;
     }
 
     /** Creates and starts the informers; returns at once (the first lists run in the background). */
@@ -179,7 +200,47 @@ public final class ClusterSource implements AutoCloseable {
                 return false;
             }
         }
+        for (Watched<ConfigMap> w : watchReferenced(ingresses.items()).values()) {
+            if (!w.informer.hasSynced()) {
+                return false;
+            }
+        }
         return true;
+    }
+
+    /**
+     * The informers of the ConfigMaps {@code ingresses} name, started for new names; informers of
+     * names no Ingress uses any more are closed.
+     */
+    private synchronized Map<String, Watched<ConfigMap>> watchReferenced(List<Ingress> ingresses) {
+        Set<String> names = new LinkedHashSet<>();
+        Function<Ingress, String> reference = configMapReference;
+        for (Ingress ing : ingresses) {
+            String name = reference.apply(ing);
+            int slash = name == null ? -1 : name.indexOf('/');
+            if (slash > 0 && slash < name.length() - 1 && !configMapNames.contains(name)) {
+                names.add(name);
+            }
+        }
+        referenced.entrySet().removeIf(e -> {
+            if (names.contains(e.getKey())) {
+                return false;
+            }
+            e.getValue().informer.close();
+            return true;
+        });
+        if (closed) {
+            return Map.of();
+        }
+        for (String name : names) {
+            referenced.computeIfAbsent(name, n -> {
+                int slash = n.indexOf('/');
+                log.info("watching ConfigMap {} (named by an Ingress)", n);
+                return watch("ConfigMap " + n, client.configMaps().inNamespace(n.substring(0, slash))
+                        .withField("metadata.name", n.substring(slash + 1)), false, o -> true);
+            });
+        }
+        return Map.copyOf(referenced);
     }
 
     /**
@@ -216,8 +277,13 @@ public final class ClusterSource implements AutoCloseable {
         for (Watched<ConfigMap> w : configMaps) {
             cms.addAll(w.items());
         }
+        List<Ingress> ingressItems = ingresses.items();
+        for (Watched<ConfigMap> w : watchReferenced(ingressItems).values()) {
+            cms.addAll(w.items());
+        }
+        cms.sort(BY_NAMESPACE_NAME);
         return new ClusterState(
-                ingresses.items(), ingressClasses.items(), services.items(),
+                ingressItems, ingressClasses.items(), services.items(),
                 endpointSlices.items(), endpoints.items(), secrets.items(), cms);
     }
 
@@ -227,6 +293,10 @@ public final class ClusterSource implements AutoCloseable {
         for (Watched<?> w : all) {
             w.informer.close();
         }
+        for (Watched<?> w : referenced.values()) {
+            w.informer.close();
+        }
+        referenced.clear();
     }
 
     private static Throwable unwrap(Throwable t) {

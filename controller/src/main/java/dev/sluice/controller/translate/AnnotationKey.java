@@ -123,6 +123,19 @@ public enum AnnotationKey {
     PROXY_SSL_PROTOCOLS("proxy-ssl-protocols", Type.LIST, "TLSv1.2 TLSv1.3", Scope.LOCATION),
     PROXY_SSL_CIPHERS("proxy-ssl-ciphers", Type.LIST, "DEFAULT", Scope.LOCATION),
 
+    // Error pages, upstream Host, server aliases, response headers (issue 10; see LookupAnnotations)
+    CUSTOM_HTTP_ERRORS("custom-http-errors", Type.LIST, null, Scope.LOCATION),
+    // a Service of the Ingress's namespace (its first port)
+    DEFAULT_BACKEND("default-backend", Type.STRING, null, Scope.LOCATION),
+    UPSTREAM_VHOST("upstream-vhost", Type.STRING, null, Scope.LOCATION),
+    SERVER_ALIAS("server-alias", Type.LIST, null, Scope.SERVER),
+    // a ConfigMap: name or namespace/name
+    CUSTOM_HEADERS("custom-headers", Type.STRING, null, Scope.LOCATION),
+    PROXY_REDIRECT_FROM("proxy-redirect-from", Type.STRING, "off", Scope.LOCATION),
+    PROXY_REDIRECT_TO("proxy-redirect-to", Type.STRING, "off", Scope.LOCATION),
+    PROXY_COOKIE_DOMAIN("proxy-cookie-domain", Type.STRING, "off", Scope.LOCATION),
+    PROXY_COOKIE_PATH("proxy-cookie-path", Type.STRING, "off", Scope.LOCATION),
+
     // Canary
     CANARY("canary", Type.BOOL, "false", Scope.CANARY),
     CANARY_BY_HEADER("canary-by-header", Type.STRING, null, Scope.CANARY),

@@ -68,6 +68,9 @@ import java.util.regex.Pattern;
  *                         endpoint, the Service's ClusterIP and port, instead of the Pods
  * @param sslCiphers       {@code ssl-ciphers} as JDK names: the TLS 1.2 suites of this Ingress's
  *                         hosts (the oldest Ingress of a host that sets it wins), or {@code null}
+ * @param lookups          {@code custom-http-errors}, {@code default-backend}, {@code custom-headers},
+ *                         {@code server-alias}, completed by the translator (their header rewrites
+ *                         are already in {@link #routeOptions})
  */
 public record IngressAnnotations(
         boolean canary,
@@ -84,7 +87,8 @@ public record IngressAnnotations(
         ClientCertificateAuth clientAuth,
         boolean sslPassthrough,
         boolean serviceUpstream,
-        List<String> sslCiphers) {
+        List<String> sslCiphers,
+        LookupAnnotations lookups) {
 
     /** ingress-nginx's charset for canary header/cookie names and header values. */
     private static final Pattern CANARY_NAME = Pattern.compile("^[-._~a-zA-Z0-9/:]+$");
@@ -95,7 +99,8 @@ public record IngressAnnotations(
 
     /** No annotations: a normal Ingress with every default. */
     private static final IngressAnnotations NONE = new IngressAnnotations(false, false, false, null, null, null,
-            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false, null, false, false, null);
+            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false, null, false, false, null,
+            LookupAnnotations.NONE);
 
     /** ingress-nginx's {@code RegexPathWithCapture} validator for {@code rewrite-target}. */
     private static final Pattern REWRITE_TARGET_SYNTAX = Pattern.compile("^/?[-._~a-zA-Z0-9/:$]*$");
@@ -176,7 +181,7 @@ public record IngressAnnotations(
             }
             return new IngressAnnotations(true, canaryConfigured, false, null, null, null, RouteOptions.DEFAULTS,
                     balancer(r, false), canaryRule(r), AffinityCanaryBehavior.parse(r.string(AFFINITY_CANARY_BEHAVIOR)),
-                    false, null, false, r.bool(SERVICE_UPSTREAM, false), null);
+                    false, null, false, r.bool(SERVICE_UPSTREAM, false), null, LookupAnnotations.NONE);
         }
 
         boolean useRegex = r.bool(USE_REGEX, false);
@@ -218,6 +223,8 @@ public record IngressAnnotations(
                 .withMaxBodySize(bodySize(r))
                 .withBackendProtocol(backendProtocol(r))
                 .withTuning(tuning(r));
+        LookupAnnotations lookups = LookupAnnotations.parse(r::string, r::invalid, problems);
+        options = options.withHeaderRewrites(lookups.headerRewrites());
         String namespace = BackendResolver.namespace(ingress);
         AccessControl.Result access = AccessControl.parse(own, p, namespace,
                 namespace + "/" + ingress.getMetadata().getName(), secrets, problems);
@@ -237,7 +244,23 @@ public record IngressAnnotations(
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 options.withUpstreamTls(upstreamTls.tls()).withAccess(policy), balancer(r, true), null,
                 AffinityCanaryBehavior.STICKY, r.bool(FROM_TO_WWW_REDIRECT, false), access.clientAuth(),
-                r.bool(SSL_PASSTHROUGH, false), r.bool(SERVICE_UPSTREAM, false), sslCiphers(r));
+                r.bool(SSL_PASSTHROUGH, false), r.bool(SERVICE_UPSTREAM, false), sslCiphers(r),
+                lookups);
+    }
+
+    /**
+     * The ConfigMap {@code ingress}'s {@code custom-headers} names, as {@code namespace/name} (the
+     * Ingress's namespace when the value has none), or {@code null}: what cluster mode must watch
+     * for the translator to see it.
+     */
+    public static String customHeadersConfigMap(Ingress ingress, String prefix) {
+        Map<String, String> all = ingress.getMetadata() == null ? null : ingress.getMetadata().getAnnotations();
+        String v = all == null ? null : all.get(prefix + "/" + CUSTOM_HEADERS.suffix());
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        String ref = v.trim();
+        return ref.indexOf('/') >= 0 ? ref : BackendResolver.namespace(ingress) + "/" + ref;
     }
 
     /**
@@ -447,7 +470,14 @@ public record IngressAnnotations(
         return new IngressAnnotations(canary, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 routeOptions.withAccess(new dev.sluice.gateway.access.AccessPolicy.Denied(reason)), balancer,
                 canaryRule, affinityCanaryBehavior, fromToWwwRedirect, null, sslPassthrough, serviceUpstream,
-                sslCiphers);
+                sslCiphers, lookups);
+    }
+
+    /** These annotations with other location options (the translator completed {@link #lookups}). */
+    IngressAnnotations withRouteOptions(RouteOptions options) {
+        return new IngressAnnotations(canary, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
+                options, balancer, canaryRule, affinityCanaryBehavior, fromToWwwRedirect, clientAuth, sslPassthrough,
+                serviceUpstream, sslCiphers, lookups);
     }
 
     /**

@@ -7,7 +7,10 @@ import dev.sluice.controller.translate.IngressOrder.Keyed;
 import dev.sluice.gateway.balance.TrafficSplit;
 import dev.sluice.gateway.balance.Upstream;
 import dev.sluice.gateway.balance.Backend;
+import dev.sluice.gateway.balance.BalancerSpec;
 import dev.sluice.gateway.route.ClientCertificateAuth;
+import dev.sluice.gateway.route.ErrorPages;
+import dev.sluice.gateway.route.HeaderRewrites;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.PathMatcher;
 import dev.sluice.gateway.route.Rewrite;
@@ -17,6 +20,7 @@ import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.TlsCertificate;
 import dev.sluice.gateway.route.TlsCertificates;
 import dev.sluice.gateway.stream.StreamTable;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.networking.v1.HTTPIngressPath;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressBackend;
@@ -27,6 +31,7 @@ import java.io.StringWriter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,7 +39,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.BiFunction;
+import java.util.regex.Pattern;
 
 /**
  * Turns Kubernetes objects into the gateway's {@link RouteTable}, reproducing ingress-nginx's
@@ -87,6 +94,10 @@ import java.util.function.BiFunction;
  */
 public final class IngressTranslator implements BiFunction<ClusterState, Instant, Translation> {
     private static final String KIND = "Ingress";
+    /** An HTTP header name (RFC 9110 token). */
+    private static final Pattern HEADER_NAME = Pattern.compile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$");
+    /** A header value NGINX would send: visible characters, blanks and tabs, no line breaks. */
+    private static final Pattern HEADER_VALUE = Pattern.compile("^[\\t\\x20-\\x7e\\x80-\\xff]*$");
 
     private final TranslatorConfig config;
     private final CertificateCache certificates;
@@ -157,6 +168,13 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         private final Map<String, String> passthroughHosts = new LinkedHashMap<>();
         /** Hosts of Ingresses with {@code from-to-www-redirect}, oldest first. */
         private final Set<String> wwwRedirectHosts = new LinkedHashSet<>();
+        /** {@code server-alias}: alias → the host it names, first claim wins; who claimed it. */
+        private final Map<String, String> aliases = new LinkedHashMap<>();
+        private final Map<String, String> aliasSources = new HashMap<>();
+        /** Hosts whose aliases are set (the oldest Ingress of a host that declares some wins). */
+        private final Set<String> aliasedHosts = new HashSet<>();
+        /** The aliases the table serves (alias → host), for their certificates. */
+        private final Map<String, String> installedAliases = new LinkedHashMap<>();
         private boolean catchAllFallbackSet;
 
         Run(ClusterState state, Instant now) {
@@ -195,6 +213,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                         annotationProblems.add(why + "; every location of this Ingress answers 503 (location denied)");
                         a = a.denied(why);
                     }
+                    a = withCustomHeaders(k, a, annotationProblems);
                     Parsed p = new Parsed(k, a);
                     annotationProblems.forEach(m -> report(k.namespace(), k.name(), m));
                     if (a.canary()) {
@@ -232,6 +251,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             StreamTable streams = new StreamTranslator(config.streams(), backends, state.configMaps(), problems::add,
                     notes::add).translate();
             RouteTable table = buildTable();
+            tls = selection.withAliases(tls, installedAliases);
             return new Translation(table.withTls(tls.withClientAuth(clientAuth).withPassthrough(passthrough(table))
                     .withCiphers(sslCiphers))
                     .withStreams(streams), List.copyOf(problems), List.copyOf(notes), List.copyOf(awaitingObjects));
@@ -405,6 +425,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                 if (a.fromToWwwRedirect() && !host.isEmpty() && !host.startsWith("*.")) {
                     wwwRedirectHosts.add(host);
                 }
+                offerAliases(p, host);
             }
             for (HostedPath hp : paths) {
                 HostBuilder hb = hp.host().isEmpty() ? catchAll : hosts.get(hp.host());
@@ -433,6 +454,14 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                     : controllerDefault.split();
             IngressAnnotations a = p.annotations();
             RouteOptions options = a.routeOptions();
+            if (a.lookups().errorPages() && !a.lookups().customHttpErrors().isEmpty()) {
+                // ingress-nginx's fallback "/" of a host takes custom-http-errors from the host's creator
+                IngressBackend own = p.ingress().getSpec() == null ? null : p.ingress().getSpec().getDefaultBackend();
+                boolean named = defaultBackend != null && own.getService() != null;
+                options = options.withErrorPages(errorPages(p, named ? own.getService().getName() : "",
+                        named ? defaultBackend.name().substring(p.namespace().length()
+                                + own.getService().getName().length() + 2) : ""));
+            }
             if (split == null) {
                 // the built-in 404, still with the creator's HTTPS and fixed redirect settings
                 return new Route(new PathMatcher.Prefix("/"), Route.BUILT_IN, (TrafficSplit) null, options, null);
@@ -520,8 +549,125 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                     return null;
                 }
             }
-            return new PendingPath(path, kind, p.namespace(), p.name(), TrafficSplit.of(upstream(p, backend)), options,
+            TrafficSplit split = TrafficSplit.of(upstream(p, backend));
+            if (a.lookups().errorPages()) {
+                String serviceName = hp.getBackend().getService().getName();
+                ErrorPages pages = errorPages(p, serviceName, BackendResolver.backendName(p.namespace(),
+                        hp.getBackend().getService()).substring(p.namespace().length() + serviceName.length() + 2));
+                if (!backend.hasEndpoints() && a.lookups().defaultBackend() != null && pages.backend() != null
+                        && pages.backend().hasEndpoints()) {
+                    // SPEC §4.4 (a): the default backend serves the location while its Service is empty
+                    split = TrafficSplit.of(pages.backend());
+                    pages = pages.replacingService();
+                }
+                options = options.withErrorPages(pages);
+            }
+            return new PendingPath(path, kind, p.namespace(), p.name(), split, options,
                     a.affinity() ? path : null, a.useRegex() || rewriteActive, null);
+        }
+
+        /**
+         * The error pages of a location of {@code p} whose Service is {@code serviceName}
+         * ({@code custom-http-errors}, {@code default-backend}, SPEC §4.4–4.5): the
+         * {@code default-backend} Service's first port, else (also when that Service is missing,
+         * reported) {@code --default-backend-service}, else none (the built-in 404 answers
+         * intercepted errors).
+         */
+        private ErrorPages errorPages(Parsed p, String serviceName, String servicePort) {
+            LookupAnnotations l = p.annotations().lookups();
+            Upstream errorBackend = controllerDefault.split() == null ? null : controllerDefault.split().mainline();
+            if (l.defaultBackend() != null) {
+                Backend b = backends.firstPortBackend(p.namespace(), l.defaultBackend());
+                if (b == null) {
+                    report(p.namespace(), p.name(), "default-backend service " + p.namespace() + "/"
+                            + l.defaultBackend() + " not found or has no port; "
+                            + (errorBackend == null ? "errors are answered by the built-in 404"
+                                    : "using --default-backend-service"));
+                } else {
+                    errorBackend = upstreams.computeIfAbsent(b.name(), n -> Upstream.of(b, BalancerSpec.DEFAULT));
+                }
+            }
+            return new ErrorPages(l.customHttpErrors(), errorBackend, p.namespace(), p.name(), serviceName, servicePort,
+                    false);
+        }
+
+        /**
+         * {@code custom-headers}: the named ConfigMap's data become the locations' response
+         * headers. The ConfigMap must be in the Ingress's namespace (another namespace's data are
+         * not the Ingress author's to publish); a missing one, or one of another namespace, denies
+         * the Ingress's locations (503) as ingress-nginx does. Entries that are not a header name
+         * and value are reported and skipped.
+         */
+        private IngressAnnotations withCustomHeaders(Keyed k, IngressAnnotations a, List<String> problems) {
+            String ref = a.lookups().customHeaders();
+            if (ref == null) {
+                return a;
+            }
+            int slash = ref.indexOf('/');
+            String ns = slash < 0 ? k.namespace() : ref.substring(0, slash);
+            String name = ref.substring(slash + 1);
+            String deny = null;
+            ConfigMap found = null;
+            if (!ns.equals(k.namespace())) {
+                deny = "custom-headers ConfigMap " + ns + "/" + name + " is in another namespace, which is refused";
+            } else {
+                for (ConfigMap cm : state.configMaps()) {
+                    if (cm.getMetadata() != null && name.equals(cm.getMetadata().getName())
+                            && ns.equals(cm.getMetadata().getNamespace())) {
+                        found = cm;
+                        break;
+                    }
+                }
+                if (found == null) {
+                    deny = "custom-headers ConfigMap " + ns + "/" + name + " not found";
+                }
+            }
+            if (deny != null) {
+                problems.add(deny + "; every location of this Ingress answers 503 (location denied)");
+                return a.routeOptions().access() instanceof dev.sluice.gateway.access.AccessPolicy.Denied d
+                        ? a.denied(d.reason() + "; " + deny) : a.denied(deny);
+            }
+            Map<String, String> headers = new TreeMap<>();
+            List<String> bad = new ArrayList<>();
+            Map<String, String> data = found.getData() == null ? Map.of() : found.getData();
+            for (Map.Entry<String, String> e : new TreeMap<>(data).entrySet()) {
+                String value = e.getValue() == null ? "" : e.getValue();
+                if (HEADER_NAME.matcher(e.getKey()).matches() && HEADER_VALUE.matcher(value).matches()) {
+                    headers.put(e.getKey(), value);
+                } else {
+                    bad.add(e.getKey());
+                }
+            }
+            if (!bad.isEmpty()) {
+                problems.add("custom-headers ConfigMap " + ns + "/" + name + ": not a header name and value, skipped: "
+                        + String.join(", ", bad));
+            }
+            HeaderRewrites h = a.routeOptions().headerRewrites();
+            return a.withRouteOptions(a.routeOptions().withHeaderRewrites(new HeaderRewrites(h.upstreamHost(), headers,
+                    h.redirectFrom(), h.redirectTo(), h.cookieDomainFrom(), h.cookieDomainTo(), h.cookiePathFrom(),
+                    h.cookiePathTo())));
+        }
+
+        /**
+         * {@code server-alias} on one rule host (SPEC §2): the oldest Ingress of a host that
+         * declares aliases sets them; an alias already claimed by another host's aliases is
+         * reported and skipped (the first claim wins). Aliases that are hosts of their own are
+         * dropped when the table is built.
+         */
+        private void offerAliases(Parsed p, String host) {
+            List<String> wanted = p.annotations().lookups().serverAliases();
+            if (wanted.isEmpty() || host.isEmpty() || !aliasedHosts.add(host)) {
+                return;
+            }
+            for (String alias : wanted) {
+                String owner = aliases.putIfAbsent(alias, host);
+                if (owner == null) {
+                    aliasSources.put(alias, p.namespace() + "/" + p.name());
+                } else if (!owner.equals(host)) {
+                    report(p.namespace(), p.name(), "server-alias " + alias + " of host " + host
+                            + " is already an alias of host " + owner + " (the oldest wins); ignored");
+                }
+            }
         }
 
         /** The backend of an Ingress path or default backend, or {@code null} when it is skipped. */
@@ -613,6 +759,24 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                     wildcards.put(hb.host().substring(2), hr);
                 } else {
                     exact.put(hb.host(), hr);
+                }
+            }
+            // server-alias: a real host of the same name keeps its own routes (ingress-nginx drops the alias)
+            for (Map.Entry<String, String> e : aliases.entrySet()) {
+                String alias = e.getKey();
+                boolean wildcard = alias.startsWith("*.");
+                Map<String, HostRoutes> names = wildcard ? wildcards : exact;
+                String key = wildcard ? alias.substring(2) : alias;
+                HostRoutes target = e.getValue().startsWith("*.") ? wildcards.get(e.getValue().substring(2))
+                        : exact.get(e.getValue());
+                if (names.containsKey(key)) {
+                    String source = aliasSources.get(alias);
+                    int slash = source.indexOf('/');
+                    report(source.substring(0, slash), source.substring(slash + 1), "server-alias " + alias
+                            + " is a host of its own; the alias is ignored");
+                } else if (target != null) {
+                    names.put(key, target);
+                    installedAliases.put(alias, e.getValue());
                 }
             }
             // from-to-www-redirect: the twin name redirects unless it is a configured host itself

@@ -109,6 +109,30 @@ final class TlsSelection {
     }
 
     /**
+     * {@code tls} with the {@code server-alias} names ({@code alias → host}) that the certificate
+     * of their host covers, as ingress-nginx gives an alias its server's certificate when valid for
+     * it; an alias with a certificate of its own, or one its host's certificate does not cover,
+     * is left alone (it gets the default certificate and no HTTPS redirect).
+     */
+    TlsCertificates withAliases(TlsCertificates tls, Map<String, String> aliases) {
+        if (aliases.isEmpty()) {
+            return tls;
+        }
+        Map<String, TlsCertificate> byHost = new LinkedHashMap<>(tls.byHost());
+        aliases.forEach((alias, host) -> {
+            TlsCertificate c = tls.byHost().get(host);
+            Loaded l = c == null ? null : loaded.get(c.secret());
+            if (l != null && l.parsed() != null && !byHost.containsKey(alias) && !tls.defaultHosts().contains(alias)
+                    && l.parsed().covers(alias)) {
+                byHost.put(alias, c);
+            }
+        });
+        return byHost.size() == tls.byHost().size() ? tls
+                : new TlsCertificates(byHost, tls.defaultHosts(), tls.defaultCertificate(), tls.clientAuthByHost(),
+                        tls.passthrough());
+    }
+
+    /**
      * The certificate of {@code --default-ssl-certificate} (a {@code kubernetes.io/tls} Secret), or
      * {@code null} with the reason given to {@code problem} when it is missing or invalid (the
      * proxy then keeps its generated fake certificate).

@@ -31,7 +31,9 @@ public final class ClusterProxy implements AutoCloseable {
     public ClusterProxy(Duration debounce) throws InterruptedException {
         loop = new SyncLoop(this::sourceSnapshot, new IngressTranslator(TranslatorConfig.DEFAULTS), holder,
                 problems -> {}, debounce, new SimpleMeterRegistry());
-        source = new ClusterSource(sluice, null, loop::markDirty);
+        source = new ClusterSource(sluice, null, loop::markDirty)
+                .watchReferencedConfigMaps(ing -> dev.sluice.controller.translate.IngressAnnotations
+                        .customHeadersConfigMap(ing, TranslatorConfig.DEFAULT_ANNOTATIONS_PREFIX));
         gateway = GatewayServer.builder().routes(holder).bindAddress("127.0.0.1").httpPort(0).httpsPort(0)
                 .eventLoops(1).build();
         source.start();
@@ -61,6 +63,10 @@ public final class ClusterProxy implements AutoCloseable {
 
     public SyncLoop loop() {
         return loop;
+    }
+
+    public ClusterSource source() {
+        return source;
     }
 
     public GatewayServer gateway() {

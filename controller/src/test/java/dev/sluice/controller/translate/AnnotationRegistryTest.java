@@ -304,7 +304,7 @@ class AnnotationRegistryTest {
         return new IngressAnnotations(a.canary(), false, a.useRegex(), a.rewriteTarget(), a.xForwardedPrefix(),
                 a.appRoot(), a.routeOptions(), a.balancer(), a.canaryRule(), a.affinityCanaryBehavior(),
                 a.fromToWwwRedirect(), a.clientAuth(), a.sslPassthrough(), a.serviceUpstream(),
-                a.sslCiphers());
+                a.sslCiphers(), a.lookups());
     }
 
     private static Ingress ingress(Map<String, String> annotations) {

@@ -165,6 +165,7 @@ public final class RoutesJson {
         node.put("forceSslRedirect", r.options().forceSslRedirect());
         backend(node, r.backend());
         access(node, r.options().access());
+        responseOptions(node, r.options());
         TrafficSplit split = r.split();
         node.put("balancer", split == null ? null : split.mainline().spec().kind().toString());
         if (split == null || !split.hasCanary()) {
@@ -183,6 +184,29 @@ public final class RoutesJson {
         canary.put("weightTotal", rule.weightTotal());
         canary.put("affinityCanaryBehavior", split.affinityCanaryBehavior().toString());
         return node;
+    }
+
+    /** {@code custom-http-errors} / {@code default-backend} and the header rewrites, when the location has them. */
+    private static void responseOptions(ObjectNode node, dev.sluice.gateway.route.RouteOptions o) {
+        dev.sluice.gateway.route.ErrorPages pages = o.errorPages();
+        if (pages != null) {
+            ObjectNode e = node.putObject("errorPages");
+            ArrayNode codes = e.putArray("codes");
+            pages.codes().stream().sorted().forEach(codes::add);
+            e.put("defaultBackend", pages.backend() == null ? null : pages.backend().name());
+            e.put("replacesService", pages.replacesService());
+        }
+        dev.sluice.gateway.route.HeaderRewrites h = o.headerRewrites();
+        if (!h.equals(dev.sluice.gateway.route.HeaderRewrites.NONE)) {
+            ObjectNode n = node.putObject("headers");
+            n.put("upstreamVhost", h.upstreamHost());
+            ArrayNode names = n.putArray("customHeaders");
+            h.responseHeaders().keySet().forEach(names::add);
+            n.put("proxyRedirect", h.redirectFrom() == null ? null : h.redirectFrom() + " " + h.redirectTo());
+            n.put("proxyCookieDomain", h.cookieDomainFrom() == null ? null
+                    : h.cookieDomainFrom() + " " + h.cookieDomainTo());
+            n.put("proxyCookiePath", h.cookiePathFrom() == null ? null : h.cookiePathFrom() + " " + h.cookiePathTo());
+        }
     }
 
     private static void backend(ObjectNode node, Backend b) {

@@ -10,6 +10,8 @@ import dev.sluice.gateway.observe.HttpSizes;
 import dev.sluice.gateway.route.BackendProtocol;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.CorsPolicy;
+import dev.sluice.gateway.route.ErrorPages;
+import dev.sluice.gateway.route.HeaderRewrites;
 import dev.sluice.gateway.request.Endpoint;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.ProxyTuning;
@@ -23,7 +25,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -41,6 +46,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GenericFutureListener;
@@ -78,6 +84,14 @@ import org.slf4j.LoggerFactory;
  */
 final class ProxyExchange implements UpstreamTimeouts.Listener {
     private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
+    // the headers ingress-nginx's @custom_* error locations send to the default backend
+    static final AsciiString X_CODE = AsciiString.cached("X-Code");
+    static final AsciiString X_FORMAT = AsciiString.cached("X-Format");
+    static final AsciiString X_ORIGINAL_URI = AsciiString.cached("X-Original-URI");
+    static final AsciiString X_NAMESPACE = AsciiString.cached("X-Namespace");
+    static final AsciiString X_INGRESS_NAME = AsciiString.cached("X-Ingress-Name");
+    static final AsciiString X_SERVICE_NAME = AsciiString.cached("X-Service-Name");
+    static final AsciiString X_SERVICE_PORT = AsciiString.cached("X-Service-Port");
 
     private final ProxyHandler client;
     private final ChannelHandlerContext ctx;
@@ -109,6 +123,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private CorsPolicy cors;
     private String corsOrigin;
     private RouteTable table;
+    /** {@code custom-http-errors}: the default backend now answers in place of an error ({@link #serveErrorPage}). */
+    private boolean errorPage;
 
     // access control (SPEC §0.1 steps 3 and 6)
     private Map<String, String> clientCertificateHeaders;
@@ -229,7 +245,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             if (HttpUtil.is100ContinueExpected(request)) {
                 keepAlive = false; // the client may never send the body it announced
             }
-            respond(r.status(), r.location());
+            if (!serveErrorPage(r.status())) {
+                respond(r.status(), r.location());
+            }
         }
     }
 
@@ -301,7 +319,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             proceed();
         } else if (!finished) {
             AccessGate.Reject r = (AccessGate.Reject) verdict;
-            rejectLocally(r.status(), r.location(), r.headers());
+            if (!serveErrorPage(r.status())) {
+                rejectLocally(r.status(), r.location(), r.headers());
+            }
         }
     }
 
@@ -392,6 +412,15 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
                 }
             }
         }
+        String upstreamHost = options.headerRewrites().upstreamHost();
+        if (upstreamHost != null) {
+            headers.set(HttpHeaderNames.HOST, upstreamHost); // upstream-vhost; X-Forwarded-Host keeps the client's
+        }
+        ErrorPages pages = options.errorPages();
+        if (pages != null && pages.replacesService()) {
+            // default-backend serves a location whose Service has no endpoints (SPEC §4.4 a)
+            addErrorPageHeaders(headers, pages, 503);
+        }
         if (clientCertificateHeaders != null) {
             // NGINX's proxy_set_header: a client never sets ssl-client-* for a host that checks certificates
             for (String name : ClientCertificateCheck.HEADER_NAMES) {
@@ -433,7 +462,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
      * {@link LoadBalancer}). Keeps the sticky cookie the pick asks for.
      */
     private Endpoint pickEndpoint() {
-        Pick p = balancer.pick(view, tried, forward.route().affinityPath());
+        Pick p = balancer.pick(view, tried, errorPage ? null : forward.route().affinityPath());
         if (p.setCookie() != null) {
             setCookie = p.setCookie();
         }
@@ -504,6 +533,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
 
     /** Whether the location's upstream speaks HTTP/2 ({@code backend-protocol: GRPC/GRPCS}). */
     private boolean http2Upstream() {
+        if (errorPage) {
+            return false; // the default backend speaks HTTP/1.1
+        }
         BackendProtocol p = options.backendProtocol();
         return p == BackendProtocol.GRPC || p == BackendProtocol.GRPCS;
     }
@@ -556,6 +588,13 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         timeouts = client.upstreamTimeouts();
         timeouts.begin(this, readTimeoutNanos(), options.sendTimeout().toNanos());
         writeUpstream(upstreamRequest);
+        if (errorPage) {
+            // the error page request is complete in itself: the client's body is not sent again
+            lastContentWrite = lastUpstreamWrite;
+            flushUpstream();
+            ch.read();
+            return;
+        }
         if (replay != null) {
             ChannelFuture resent = replay.writeTo(ch); // a retry: what the failed attempt already sent
             if (resent != null) {
@@ -756,6 +795,12 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
                 ReferenceCountUtil.release(msg);
                 return;
             }
+            if (!errorPage && route.options().errorPages() != null
+                    && route.options().errorPages().intercepts(r.status().code())) {
+                ReferenceCountUtil.release(msg);
+                serveErrorPage(r.status().code());
+                return;
+            }
             responseHead(r);
             if (msg instanceof HttpContent c) {
                 responseContent(c);
@@ -832,6 +877,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         status = code;
         upstreamReusable = HttpUtil.isKeepAlive(r) && !options.tuning().http10(); // 1.0 sent Connection: close
         HttpHeaders headers = ForwardedHeaders.toClient(r.headers());
+        if (!errorPage) {
+            rewriteResponseHeaders(headers, options.headerRewrites(), code);
+        }
         if (client.https()) {
             // replaces the upstream's own HSTS header: exactly one, Sluice's (SPEC §10.3)
             headers.set(LocalResponses.STRICT_TRANSPORT_SECURITY, LocalResponses.HSTS_VALUE);
@@ -1020,7 +1068,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         endAttempt(kind.status());
         RetryPolicy.Decision next = RetryPolicy.decide(kind, request.method(), bodyReplayable(), reused, staleRetried,
                 attempts, RetryPolicy.maxAttempts(options.nextUpstreamTries(),
-                        forward.upstream().backend().endpoints().size()));
+                        errorPage ? route.options().errorPages().backend().backend().endpoints().size()
+                                : forward.upstream().backend().endpoints().size()));
         switch (next) {
             case RETRY_SAME_ENDPOINT_FRESH -> {
                 // a pooled connection the upstream had already closed: once more on a new one
@@ -1037,7 +1086,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
                 if (!requestComplete) {
                     keepAlive = false; // do not read the rest of a body we could not deliver
                 }
-                respond(next.status(), null);
+                if (!serveErrorPage(next.status())) {
+                    respond(next.status(), null);
+                }
             }
         }
     }
@@ -1152,6 +1203,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         if (localHeaders != null) {
             response.headers().add(localHeaders);
         }
+        if (route != null && !errorPage) {
+            addCustomHeaders(response.headers(), route.options().headerRewrites(), code);
+        }
         if (access != null && access.cookiesFor(code)) {
             response.headers().add(HttpHeaderNames.SET_COOKIE, access.authCookies());
         }
@@ -1159,6 +1213,127 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             LocalResponses.addCors(response.headers(), cors, corsOrigin);
         }
         ctx.writeAndFlush(response).addListener(onResponseWritten);
+    }
+
+    /**
+     * {@code custom-http-errors} (SPEC §4.5): when the location lists {@code code}, the answer is
+     * replaced by the default backend's: a bodiless request with the client's method to {@code /}
+     * with the {@code X-Code} family of headers, whose response (status included) goes to the
+     * client. The upstream answer being replaced is dropped with its connection; the rest of the
+     * client's body is read and dropped. Without a default backend with endpoints the built-in
+     * 404 answers, as ingress-nginx's internal default server does. Errors of the default backend
+     * itself are not replaced again (NGINX's {@code proxy_intercept_errors off} there).
+     *
+     * @return whether the error page took over the answer
+     */
+    private boolean serveErrorPage(int code) {
+        ErrorPages pages = route == null ? null : route.options().errorPages();
+        if (pages == null || errorPage || !pages.intercepts(code) || grpcCall || finished) {
+            return false;
+        }
+        errorPage = true;
+        cancelTimer();
+        if (upstream != null) {
+            endAttempt(code);
+            detachUpstream(false);
+        }
+        cancelConnect();
+        releaseReplay();
+        replay = null;
+        releasePendingBody();
+        discardBody = true;
+        if (!requestComplete && HttpUtil.is100ContinueExpected(request)) {
+            keepAlive = false; // the client may never send the body it announced
+        }
+        if (pages.backend() == null || !pages.backend().hasEndpoints()) {
+            respond(404, null);
+            return true;
+        }
+        options = route.options();
+        if (requestId == null) {
+            requestId = ForwardedHeaders.requestId(request.headers());
+        }
+        balancer = pages.backend().balancer();
+        backendName = pages.backend().name();
+        upstreamTls = null;
+        setCookie = null;
+        tried = Set.of();
+        staleRetried = false;
+        HttpHeaders headers = DefaultHttpHeadersFactory.headersFactory().withValidation(false).newHeaders();
+        String host = request.headers().get(HttpHeaderNames.HOST);
+        if (host != null) {
+            headers.set(HttpHeaderNames.HOST, host);
+        }
+        addErrorPageHeaders(headers, pages, code);
+        headers.set(X_ORIGINAL_URI, request.uri());
+        headers.set(ForwardedHeaders.X_FORWARDED_FOR, client.clientIp());
+        upstreamRequest = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), "/",
+                Unpooled.EMPTY_BUFFER, headers, EmptyHttpHeaders.INSTANCE);
+        Endpoint ep = pickEndpoint();
+        if (ep == null) {
+            respond(503, null);
+            return true;
+        }
+        attempts = 1;
+        attemptPicked = true;
+        connect(ep, false);
+        return true;
+    }
+
+    /** ingress-nginx's headers to the default backend, but {@code X-Original-URI}. */
+    private void addErrorPageHeaders(HttpHeaders headers, ErrorPages pages, int code) {
+        headers.set(X_CODE, Integer.toString(code));
+        String accept = request.headers().get(HttpHeaderNames.ACCEPT);
+        if (accept != null && !accept.isEmpty()) {
+            headers.set(X_FORMAT, accept); // NGINX sends no header for an empty $http_accept
+        } else {
+            headers.remove(X_FORMAT);
+        }
+        headers.set(X_NAMESPACE, pages.namespace());
+        headers.set(X_INGRESS_NAME, pages.ingressName());
+        headers.set(X_SERVICE_NAME, pages.serviceName());
+        headers.set(X_SERVICE_PORT, pages.servicePort());
+        headers.set(ForwardedHeaders.X_REQUEST_ID, requestId);
+    }
+
+    /** {@code proxy-redirect-*}, {@code proxy-cookie-*} and {@code custom-headers} on a proxied response. */
+    private static void rewriteResponseHeaders(HttpHeaders headers, HeaderRewrites rewrites, int code) {
+        if (rewrites.rewritesResponse()) {
+            String location = headers.get(HttpHeaderNames.LOCATION);
+            if (location != null) {
+                headers.set(HttpHeaderNames.LOCATION, rewrites.location(location));
+            }
+            String refresh = headers.get(REFRESH);
+            if (refresh != null) {
+                headers.set(REFRESH, rewrites.refresh(refresh));
+            }
+            if (headers.contains(HttpHeaderNames.SET_COOKIE)) {
+                java.util.List<String> cookies = headers.getAll(HttpHeaderNames.SET_COOKIE);
+                headers.remove(HttpHeaderNames.SET_COOKIE);
+                for (String c : cookies) {
+                    headers.add(HttpHeaderNames.SET_COOKIE, rewrites.setCookie(c));
+                }
+            }
+        }
+        addCustomHeaders(headers, rewrites, code);
+    }
+
+    private static final AsciiString REFRESH = AsciiString.cached("Refresh");
+
+    /**
+     * {@code custom-headers}: ingress-nginx sets them with {@code more_set_headers} without
+     * {@code -s}, which touches only the statuses 200, 201, 204, 206, 301, 302, 303, 304, 307
+     * and 308.
+     */
+    private static void addCustomHeaders(HttpHeaders headers, HeaderRewrites rewrites, int code) {
+        if (rewrites.responseHeaders().isEmpty()) {
+            return;
+        }
+        switch (code) {
+            case 200, 201, 204, 206, 301, 302, 303, 304, 307, 308 ->
+                    rewrites.responseHeaders().forEach(headers::set);
+            default -> { }
+        }
     }
 
     private void maybeFinish() {
