@@ -162,6 +162,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private long upstreamNanos = -1; // metrics: the last attempt, connect to response end
     private ChannelFuture lastClientWrite;
     private boolean clientWritePending;
+    private ResponseCompression compression; // only while a compressed response streams
 
     // listeners allocated once per exchange, not once per chunk
     private final ChannelFutureListener onConnect = this::connected;
@@ -791,9 +792,12 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             LocalResponses.addCors(headers, cors, corsOrigin);
         }
         responseStartNanos = System.nanoTime();
+        if (table.compression().enabled()) {
+            compressResponse(code, headers);
+        }
         boolean bodyless = head || code == 204 || code == 304;
         boolean chunked = HttpUtil.isTransferEncodingChunked(r);
-        if (!bodyless && (chunked || !r.headers().contains(HttpHeaderNames.CONTENT_LENGTH))) {
+        if (!bodyless && (chunked || !headers.contains(HttpHeaderNames.CONTENT_LENGTH))) {
             if (clientHttp11) {
                 headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
                 headers.remove(HttpHeaderNames.CONTENT_LENGTH);
@@ -813,7 +817,36 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         writeClient(clientHead);
     }
 
-    private void responseContent(HttpContent c) {
+    /**
+     * Decides whether the response is compressed ({@link ResponseCompression#choose}); if so its
+     * headers become those of the compressed body and the body is encoded as it streams.
+     */
+    private void compressResponse(int code, HttpHeaders headers) {
+        ResponseCompression.Choice choice = ResponseCompression.choose(table.compression(),
+                request.headers().get(HttpHeaderNames.ACCEPT_ENCODING), head, clientHttp11, code, headers);
+        if (choice == ResponseCompression.Choice.NONE) {
+            return;
+        }
+        ResponseCompression.addVary(headers);
+        if (choice != ResponseCompression.Choice.IDENTITY) {
+            ResponseCompression.compressedHeaders(headers, choice);
+            compression = ResponseCompression.start(table.compression(), choice);
+        }
+    }
+
+    private void responseContent(HttpContent chunk) {
+        HttpContent c = chunk;
+        if (compression != null) {
+            if (c instanceof LastHttpContent last) {
+                c = compression.finish(last);
+                compression = null;
+            } else {
+                c = compression.encode(c);
+                if (c == null) {
+                    return; // nothing to send yet: the next upstream read follows
+                }
+            }
+        }
         bytesSent += c.content().readableBytes();
         if (c instanceof LastHttpContent) {
             upstreamDone = true;
@@ -1128,6 +1161,10 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         releasePermit();
         releasePendingBody();
         releaseReplay();
+        if (compression != null) {
+            compression.discard();
+            compression = null;
+        }
         if (upstream != null) {
             endAttempt(responseStarted ? upstreamStatus : 502);
             detachUpstream(false);
