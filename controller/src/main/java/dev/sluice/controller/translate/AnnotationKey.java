@@ -111,6 +111,12 @@ public enum AnnotationKey {
     PROXY_SSL_PROTOCOLS("proxy-ssl-protocols", Type.LIST, "TLSv1.2 TLSv1.3", Scope.LOCATION),
     PROXY_SSL_CIPHERS("proxy-ssl-ciphers", Type.LIST, "DEFAULT", Scope.LOCATION),
 
+    // Mirroring: fire-and-forget copies of each request (NGINX's mirror), see MirrorTarget
+    MIRROR_TARGET("mirror-target", Type.URL, null, Scope.LOCATION),
+    // no fixed default: the target's host name
+    MIRROR_HOST("mirror-host", Type.STRING, null, Scope.LOCATION, "the target's host"),
+    MIRROR_REQUEST_BODY("mirror-request-body", Type.BOOL, "true", Scope.LOCATION),
+
     // Canary
     CANARY("canary", Type.BOOL, "false", Scope.CANARY),
     CANARY_BY_HEADER("canary-by-header", Type.STRING, null, Scope.CANARY),

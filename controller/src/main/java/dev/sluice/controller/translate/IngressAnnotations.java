@@ -13,6 +13,7 @@ import dev.sluice.gateway.route.BackendProtocol;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.route.LocationRedirect;
+import dev.sluice.gateway.route.MirrorTarget;
 import dev.sluice.gateway.route.RouteOptions;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import java.time.Duration;
@@ -209,7 +210,8 @@ public record IngressAnnotations(
                 .withRedirect(locationRedirect(r))
                 .withCors(r.bool(ENABLE_CORS, false) ? cors(r) : null)
                 .withMaxBodySize(bodySize(r))
-                .withBackendProtocol(backendProtocol(r));
+                .withBackendProtocol(backendProtocol(r))
+                .withMirror(mirror(r));
         String namespace = BackendResolver.namespace(ingress);
         AccessControl.Result access = AccessControl.parse(own, p, namespace,
                 namespace + "/" + ingress.getMetadata().getName(), secrets, problems);
@@ -497,6 +499,24 @@ public record IngressAnnotations(
         b.partitioned(r.bool(SESSION_COOKIE_PARTITIONED, false));
         b.changeOnFailure(r.bool(SESSION_COOKIE_CHANGE_ON_FAILURE, false));
         return spec.withAffinity(b.build());
+    }
+
+    /**
+     * {@code mirror-target} with {@code mirror-host} and {@code mirror-request-body}, or {@code null}
+     * (no mirroring). A target that is not a usable http(s) URL is reported and ignored.
+     */
+    private static MirrorTarget mirror(Reader r) {
+        String target = r.string(MIRROR_TARGET);
+        if (target == null || target.isBlank()) {
+            return null;
+        }
+        boolean body = r.bool(MIRROR_REQUEST_BODY, true);
+        try {
+            return MirrorTarget.parse(target, r.string(MIRROR_HOST), body);
+        } catch (IllegalArgumentException e) {
+            r.problems().accept(r.invalid(MIRROR_TARGET, target, e.getMessage() + "; no mirroring"));
+            return null;
+        }
     }
 
     /** Typed access to the annotations under the prefix, reporting bad values. */

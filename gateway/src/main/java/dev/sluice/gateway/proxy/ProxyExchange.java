@@ -11,6 +11,7 @@ import dev.sluice.gateway.route.BackendProtocol;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.request.Endpoint;
+import dev.sluice.gateway.request.HostNormalizer;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.Route;
 import dev.sluice.gateway.route.RouteOptions;
@@ -75,7 +76,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Confined to the client channel's event loop, which is also the upstream channel's loop.
  */
-final class ProxyExchange implements UpstreamTimeouts.Listener {
+final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.Owner {
     private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
 
     private final ProxyHandler client;
@@ -123,6 +124,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private LastHttpContent trailers;
     private long bodyBytes;
     private ReplayBuffer replay; // from the first body chunk sent upstream
+    private MirrorCopy mirror; // mirror-target: the copy, until the request body has ended
 
     // upstream connection
     private HttpRequest upstreamRequest;
@@ -364,6 +366,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             headers.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS); // gRPC servers expect it
         }
         upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), f.upstreamUri(), headers);
+        if (options.mirror() != null && !upgrade) {
+            startMirror(headers);
+        }
         if (clientHttp11 && HttpUtil.is100ContinueExpected(request)) {
             // NGINX answers Expect itself when it starts reading the body; the upstream never sees it
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
@@ -372,6 +377,25 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         attempts = 1;
         attemptPicked = true;
         connect(first, false);
+    }
+
+    /**
+     * Sends a copy of the request to the location's {@code mirror-target} ({@link MirrorCopy}): the
+     * head now, the body read so far, the rest as it arrives.
+     */
+    private void startMirror(HttpHeaders upstreamHeaders) {
+        mirror = MirrorCopy.start(server, ctx.channel().eventLoop(), options.mirror(), request, upstreamHeaders,
+                request.uri(), HostNormalizer.normalize(request.headers().get(HttpHeaderNames.HOST)),
+                client.https() ? "https" : "http", options.connectTimeout(), options.readTimeout());
+        if (pendingBody != null) {
+            for (HttpContent c : pendingBody) {
+                mirror.body(c.content());
+            }
+        }
+        if (requestComplete) {
+            mirror.bodyEnded(trailers);
+            mirror = null;
+        }
     }
 
     /**
@@ -564,6 +588,16 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
                 body = null;
             }
         }
+        if (mirror != null) {
+            // the copy gets the body even when the upstream stopped reading it (an early answer)
+            if (body != null) {
+                mirror.body(body.content());
+            }
+            if (last) {
+                mirror.bodyEnded(trailers);
+                mirror = null;
+            }
+        }
         if (discardBody || finished) {
             if (body != null) {
                 body.release();
@@ -674,7 +708,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
 
     // ---------------------------------------------------------------- response, upstream -> client
 
-    void onUpstreamMessage(UpstreamHandler from, Object msg) {
+    @Override
+    public void onUpstreamMessage(UpstreamHandler from, Object msg) {
         if (from != upstreamHandler || finished) {
             ReferenceCountUtil.release(msg);
             return;
@@ -882,7 +917,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         clientWritePending = true;
     }
 
-    void onUpstreamReadComplete(UpstreamHandler from) {
+    @Override
+    public void onUpstreamReadComplete(UpstreamHandler from) {
         if (from != upstreamHandler || finished) {
             return;
         }
@@ -939,7 +975,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         }
     }
 
-    void onUpstreamClosed(UpstreamHandler from) {
+    @Override
+    public void onUpstreamClosed(UpstreamHandler from) {
         if (from != upstreamHandler || finished || upstreamDone) {
             return;
         }
@@ -1072,6 +1109,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private void bodyTooLarge() {
         keepAlive = false;
         discardBody = true;
+        abortMirror();
         if (responseStarted) {
             abortResponse();
             return;
@@ -1161,6 +1199,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         releasePermit();
         releasePendingBody();
         releaseReplay();
+        abortMirror();
         if (compression != null) {
             compression.discard();
             compression = null;
@@ -1171,6 +1210,14 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         }
         record();
         client.exchangeFinished(this, keepConnection);
+    }
+
+    /** The request body will not be read to its end: a copy still streaming cannot be completed. */
+    private void abortMirror() {
+        if (mirror != null) {
+            mirror.abort();
+            mirror = null;
+        }
     }
 
     /** Gives back the {@code limit-connections} slot of this request, if it holds one. */
