@@ -333,6 +333,31 @@ class CompressionProxyTest {
         return b.toString();
     }
 
+    /** An HTTP/2 client (TLS, ALPN h2) gets the compressed body in DATA frames, without a length. */
+    @Test
+    void http2ClientsGetCompressedResponsesToo() throws Exception {
+        RouteTableHolder h2Routes = new RouteTableHolder();
+        h2Routes.publish(TestRoutes.tableWithCatchAll(host("", prefix("/", "default/text",
+                backend("default-text-80", text.endpoint())))).withCompression(GZIP_AND_BROTLI));
+        GatewayServer h2Server = GatewayServer.builder().routes(h2Routes).bindAddress("127.0.0.1").httpPort(0)
+                .httpsPort(0).eventLoops(1).build();
+        h2Server.start();
+        try {
+            java.net.http.HttpClient client = Http2Clients.trustingAll(java.net.http.HttpClient.Version.HTTP_2);
+            java.net.http.HttpResponse<byte[]> r = client.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("https://127.0.0.1:" + h2Server.httpsPort() + "/page?n=100000"))
+                    .header("Accept-Encoding", "gzip").build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(r.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("content-encoding")).hasValue("gzip");
+            assertThat(r.headers().firstValue("content-length")).isEmpty();
+            assertThat(r.headers().firstValue("transfer-encoding")).isEmpty();
+            assertThat(gunzip(r.body())).isEqualTo(TextBackend.text(100000));
+        } finally {
+            h2Server.close();
+        }
+    }
+
     @Test
     void typeListsMatchLikeNginx() {
         CompressionPolicy p = new CompressionPolicy(true, 1, 0, Set.of("application/json"), false, 4, 0, Set.of());
