@@ -135,6 +135,11 @@ public enum AnnotationKey {
     PROXY_REDIRECT_TO("proxy-redirect-to", Type.STRING, "off", Scope.LOCATION),
     PROXY_COOKIE_DOMAIN("proxy-cookie-domain", Type.STRING, "off", Scope.LOCATION),
     PROXY_COOKIE_PATH("proxy-cookie-path", Type.STRING, "off", Scope.LOCATION),
+    // Mirroring: fire-and-forget copies of each request (NGINX's mirror), see MirrorTarget
+    MIRROR_TARGET("mirror-target", Type.URL, null, Scope.LOCATION),
+    // no fixed default: the target's host name
+    MIRROR_HOST("mirror-host", Type.STRING, null, Scope.LOCATION, "the target's host"),
+    MIRROR_REQUEST_BODY("mirror-request-body", Type.BOOL, "true", Scope.LOCATION),
 
     // Canary
     CANARY("canary", Type.BOOL, "false", Scope.CANARY),

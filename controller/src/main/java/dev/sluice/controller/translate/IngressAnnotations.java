@@ -14,6 +14,7 @@ import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.route.LocationRedirect;
 import dev.sluice.gateway.route.ProxyTuning;
+import dev.sluice.gateway.route.MirrorTarget;
 import dev.sluice.gateway.route.RouteOptions;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import java.time.Duration;
@@ -222,7 +223,8 @@ public record IngressAnnotations(
                 .withCors(r.bool(ENABLE_CORS, false) ? cors(r) : null)
                 .withMaxBodySize(bodySize(r))
                 .withBackendProtocol(backendProtocol(r))
-                .withTuning(tuning(r));
+                .withTuning(tuning(r))
+                .withMirror(mirror(r));
         LookupAnnotations lookups = LookupAnnotations.parse(r::string, r::invalid, problems);
         options = options.withHeaderRewrites(lookups.headerRewrites());
         String namespace = BackendResolver.namespace(ingress);
@@ -616,6 +618,24 @@ public record IngressAnnotations(
         b.partitioned(r.bool(SESSION_COOKIE_PARTITIONED, false));
         b.changeOnFailure(r.bool(SESSION_COOKIE_CHANGE_ON_FAILURE, false));
         return spec.withAffinity(b.build());
+    }
+
+    /**
+     * {@code mirror-target} with {@code mirror-host} and {@code mirror-request-body}, or {@code null}
+     * (no mirroring). A target that is not a usable http(s) URL is reported and ignored.
+     */
+    private static MirrorTarget mirror(Reader r) {
+        String target = r.string(MIRROR_TARGET);
+        if (target == null || target.isBlank()) {
+            return null;
+        }
+        boolean body = r.bool(MIRROR_REQUEST_BODY, true);
+        try {
+            return MirrorTarget.parse(target, r.string(MIRROR_HOST), body);
+        } catch (IllegalArgumentException e) {
+            r.problems().accept(r.invalid(MIRROR_TARGET, target, e.getMessage() + "; no mirroring"));
+            return null;
+        }
     }
 
     /** Typed access to the annotations under the prefix, reporting bad values. */

@@ -12,7 +12,9 @@ import dev.sluice.gateway.balance.TrafficSplit;
 import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.balance.CanaryRule;
 import dev.sluice.gateway.request.Endpoint;
+import dev.sluice.gateway.route.CompressionPolicy;
 import dev.sluice.gateway.route.HostRoutes;
+import dev.sluice.gateway.route.MirrorTarget;
 import dev.sluice.gateway.route.PathMatcher;
 import dev.sluice.gateway.route.Route;
 import dev.sluice.gateway.route.RouteTable;
@@ -72,6 +74,8 @@ public final class RoutesJson {
     public static ObjectNode render(RouteTable table, long generation) {
         ObjectNode root = MAPPER.createObjectNode();
         root.put("generation", generation);
+        CompressionPolicy compression = table.compression();
+        root.putObject("compression").put("gzip", compression.gzip()).put("brotli", compression.brotli());
         ObjectNode hosts = root.putObject("hosts");
         for (Map.Entry<String, HostRoutes> e : new TreeMap<>(table.hosts()).entrySet()) {
             hosts.set(e.getKey(), host(e.getValue(), tls(table, e.getKey())));
@@ -163,6 +167,10 @@ public final class RoutesJson {
         node.put("rewriteTarget", r.options().rewrite() == null ? null : r.options().rewrite().target());
         node.put("sslRedirect", r.options().sslRedirect());
         node.put("forceSslRedirect", r.options().forceSslRedirect());
+        MirrorTarget mirror = r.options().mirror();
+        if (mirror != null) {
+            node.put("mirror", (mirror.https() ? "https://" : "http://") + mirror.endpoint() + mirror.uriTemplate());
+        }
         backend(node, r.backend());
         access(node, r.options().access());
         responseOptions(node, r.options());

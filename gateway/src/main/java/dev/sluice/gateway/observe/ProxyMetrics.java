@@ -31,6 +31,9 @@ public final class ProxyMetrics {
     private final AtomicLong activeConnections = new AtomicLong();
     private final Counter proxyProtocolInvalid;
     private final Counter proxyProtocolTimeout;
+    private final Counter mirrorCompleted;
+    private final Counter mirrorDropped;
+    private final Counter mirrorFailed;
     private final RequestMetrics requests;
     private final FastThreadLocal<Map<String, Counter>> connectErrors = new FastThreadLocal<>() {
         @Override
@@ -53,6 +56,31 @@ public final class ProxyMetrics {
         // registered up front so that an alert on the rate sees 0, not a missing series
         proxyProtocolInvalid = proxyProtocolErrors("invalid");
         proxyProtocolTimeout = proxyProtocolErrors("timeout");
+        mirrorCompleted = mirrorRequests("completed");
+        mirrorDropped = mirrorRequests("dropped");
+        mirrorFailed = mirrorRequests("failed");
+    }
+
+    private Counter mirrorRequests(String result) {
+        return Counter.builder("sluice_mirror_requests")
+                .description("request copies sent to mirror-target: completed, dropped over the copy buffer, failed")
+                .tag("result", result)
+                .register(registry);
+    }
+
+    /** Counts one request copy the mirror answered in full ({@code mirror-target}). */
+    public void mirrorCompleted() {
+        mirrorCompleted.increment();
+    }
+
+    /** Counts one request copy dropped because the copies' buffer was full (a slow or unreachable mirror). */
+    public void mirrorDropped() {
+        mirrorDropped.increment();
+    }
+
+    /** Counts one request copy that failed: connect error, mirror closed or stalled, request cut short. */
+    public void mirrorFailed() {
+        mirrorFailed.increment();
     }
 
     private Counter proxyProtocolErrors(String reason) {

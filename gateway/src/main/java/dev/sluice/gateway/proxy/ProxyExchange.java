@@ -13,6 +13,7 @@ import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.route.ErrorPages;
 import dev.sluice.gateway.route.HeaderRewrites;
 import dev.sluice.gateway.request.Endpoint;
+import dev.sluice.gateway.request.HostNormalizer;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.route.ProxyTuning;
 import dev.sluice.gateway.route.Route;
@@ -82,7 +83,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Confined to the client channel's event loop, which is also the upstream channel's loop.
  */
-final class ProxyExchange implements UpstreamTimeouts.Listener {
+final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.Owner {
     private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
     // the headers ingress-nginx's @custom_* error locations send to the default backend
     static final AsciiString X_CODE = AsciiString.cached("X-Code");
@@ -143,6 +144,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private int replayLimit = ReplayBuffer.LIMIT; // the whole body once it was buffered
     /** The body is being read before the upstream is contacted ({@link ProxyTuning#buffersRequestBody}). */
     private boolean bufferingBody;
+    private MirrorCopy mirror; // mirror-target: the copy, until the request body has ended
 
     // upstream connection
     private HttpRequest upstreamRequest;
@@ -182,6 +184,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private long upstreamNanos = -1; // metrics: the last attempt, connect to response end
     private ChannelFuture lastClientWrite;
     private boolean clientWritePending;
+    private ResponseCompression compression; // only while a compressed response streams
 
     // listeners allocated once per exchange, not once per chunk
     private final ChannelFutureListener onConnect = this::connected;
@@ -451,9 +454,31 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         }
         upstreamRequest = new DefaultHttpRequest(tuning.http10() ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1,
                 request.method(), f.upstreamUri(), headers);
+        if (options.mirror() != null && !upgrade) {
+            startMirror(headers);
+        }
         attempts = 1;
         attemptPicked = true;
         connect(first, false);
+    }
+
+    /**
+     * Sends a copy of the request to the location's {@code mirror-target} ({@link MirrorCopy}): the
+     * head now, the body read so far, the rest as it arrives.
+     */
+    private void startMirror(HttpHeaders upstreamHeaders) {
+        mirror = MirrorCopy.start(server, ctx.channel().eventLoop(), options.mirror(), request, upstreamHeaders,
+                request.uri(), HostNormalizer.normalize(request.headers().get(HttpHeaderNames.HOST)),
+                client.https() ? "https" : "http", options.connectTimeout(), options.readTimeout());
+        if (pendingBody != null) {
+            for (HttpContent c : pendingBody) {
+                mirror.body(c.content());
+            }
+        }
+        if (requestComplete) {
+            mirror.bodyEnded(trailers);
+            mirror = null;
+        }
     }
 
     /**
@@ -654,6 +679,16 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
                 body = null;
             }
         }
+        if (mirror != null) {
+            // the copy gets the body even when the upstream stopped reading it (an early answer)
+            if (body != null) {
+                mirror.body(body.content());
+            }
+            if (last) {
+                mirror.bodyEnded(trailers);
+                mirror = null;
+            }
+        }
         if (discardBody || finished) {
             if (body != null) {
                 body.release();
@@ -767,7 +802,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
 
     // ---------------------------------------------------------------- response, upstream -> client
 
-    void onUpstreamMessage(UpstreamHandler from, Object msg) {
+    @Override
+    public void onUpstreamMessage(UpstreamHandler from, Object msg) {
         if (from != upstreamHandler || finished) {
             ReferenceCountUtil.release(msg);
             return;
@@ -894,9 +930,12 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             LocalResponses.addCors(headers, cors, corsOrigin);
         }
         responseStartNanos = System.nanoTime();
+        if (table.compression().enabled()) {
+            compressResponse(code, headers);
+        }
         boolean bodyless = head || code == 204 || code == 304;
         boolean chunked = HttpUtil.isTransferEncodingChunked(r);
-        if (!bodyless && (chunked || !r.headers().contains(HttpHeaderNames.CONTENT_LENGTH))) {
+        if (!bodyless && (chunked || !headers.contains(HttpHeaderNames.CONTENT_LENGTH))) {
             if (clientHttp11) {
                 headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
                 headers.remove(HttpHeaderNames.CONTENT_LENGTH);
@@ -916,7 +955,36 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         writeClient(clientHead);
     }
 
-    private void responseContent(HttpContent c) {
+    /**
+     * Decides whether the response is compressed ({@link ResponseCompression#choose}); if so its
+     * headers become those of the compressed body and the body is encoded as it streams.
+     */
+    private void compressResponse(int code, HttpHeaders headers) {
+        ResponseCompression.Choice choice = ResponseCompression.choose(table.compression(),
+                request.headers().get(HttpHeaderNames.ACCEPT_ENCODING), head, clientHttp11, code, headers);
+        if (choice == ResponseCompression.Choice.NONE) {
+            return;
+        }
+        ResponseCompression.addVary(headers);
+        if (choice != ResponseCompression.Choice.IDENTITY) {
+            ResponseCompression.compressedHeaders(headers, choice);
+            compression = ResponseCompression.start(table.compression(), choice);
+        }
+    }
+
+    private void responseContent(HttpContent chunk) {
+        HttpContent c = chunk;
+        if (compression != null) {
+            if (c instanceof LastHttpContent last) {
+                c = compression.finish(last);
+                compression = null;
+            } else {
+                c = compression.encode(c);
+                if (c == null) {
+                    return; // nothing to send yet: the next upstream read follows
+                }
+            }
+        }
         bytesSent += c.content().readableBytes();
         if (c instanceof LastHttpContent) {
             upstreamDone = true;
@@ -952,7 +1020,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         clientWritePending = true;
     }
 
-    void onUpstreamReadComplete(UpstreamHandler from) {
+    @Override
+    public void onUpstreamReadComplete(UpstreamHandler from) {
         if (from != upstreamHandler || finished) {
             return;
         }
@@ -1009,7 +1078,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         }
     }
 
-    void onUpstreamClosed(UpstreamHandler from) {
+    @Override
+    public void onUpstreamClosed(UpstreamHandler from) {
         if (from != upstreamHandler || finished || upstreamDone) {
             return;
         }
@@ -1145,6 +1215,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private void bodyTooLarge() {
         keepAlive = false;
         discardBody = true;
+        abortMirror();
         if (responseStarted) {
             abortResponse();
             return;
@@ -1358,12 +1429,25 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         releasePermit();
         releasePendingBody();
         releaseReplay();
+        abortMirror();
+        if (compression != null) {
+            compression.discard();
+            compression = null;
+        }
         if (upstream != null) {
             endAttempt(responseStarted ? upstreamStatus : 502);
             detachUpstream(false);
         }
         record();
         client.exchangeFinished(this, keepConnection);
+    }
+
+    /** The request body will not be read to its end: a copy still streaming cannot be completed. */
+    private void abortMirror() {
+        if (mirror != null) {
+            mirror.abort();
+            mirror = null;
+        }
     }
 
     /** Gives back the {@code limit-connections} slot of this request, if it holds one. */

@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The last handler of an upstream connection: hands the decoded response to the
- * {@link ProxyExchange} that owns the connection, or, while the connection sits idle in its
+ * {@link Owner} of the connection (a {@link ProxyExchange}, or a {@link MirrorCopy}), or, while the connection sits idle in its
  * {@link UpstreamPool}, closes it on anything unexpected.
  *
  * <p>All fields are confined to the connection's event loop, which is also the loop of the
@@ -18,9 +18,18 @@ import org.slf4j.LoggerFactory;
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(UpstreamHandler.class);
 
+    /** Who uses the connection while it is out of the pool: a {@link ProxyExchange} or a {@link MirrorCopy}. */
+    interface Owner {
+        void onUpstreamMessage(UpstreamHandler from, Object msg);
+
+        void onUpstreamReadComplete(UpstreamHandler from);
+
+        void onUpstreamClosed(UpstreamHandler from);
+    }
+
     private final Upstreams pool;
     private final UpstreamKey key;
-    private ProxyExchange owner;
+    private Owner owner;
     private Throwable lastError;
 
     UpstreamHandler(Upstreams pool, UpstreamKey key) {
@@ -32,7 +41,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         return key;
     }
 
-    void attach(ProxyExchange exchange) {
+    void attach(Owner exchange) {
         owner = exchange;
     }
 
@@ -47,7 +56,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ProxyExchange o = owner;
+        Owner o = owner;
         if (o != null) {
             o.onUpstreamMessage(this, msg);
         } else {
@@ -59,7 +68,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        ProxyExchange o = owner;
+        Owner o = owner;
         if (o != null) {
             o.onUpstreamReadComplete(this);
         }
@@ -67,7 +76,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        ProxyExchange o = owner;
+        Owner o = owner;
         if (o != null) {
             o.onUpstreamClosed(this);
         } else {

@@ -40,6 +40,8 @@ import java.util.Objects;
  *                           answers the default backend replaces, or {@code null} (none)
  * @param headerRewrites     {@code upstream-vhost}, {@code custom-headers}, {@code proxy-redirect-*},
  *                           {@code proxy-cookie-*}; {@link HeaderRewrites#NONE} without them
+ * @param mirror             {@code mirror-target} / {@code mirror-host} / {@code mirror-request-body}:
+ *                           where a copy of each request goes, or {@code null} (no mirroring)
  */
 public record RouteOptions(
         Rewrite rewrite,
@@ -59,7 +61,8 @@ public record RouteOptions(
         AccessPolicy access,
         ProxyTuning tuning,
         ErrorPages errorPages,
-        HeaderRewrites headerRewrites) {
+        HeaderRewrites headerRewrites,
+        MirrorTarget mirror) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(60);
@@ -75,7 +78,7 @@ public record RouteOptions(
     public static final RouteOptions DEFAULTS = new RouteOptions(
             null, null, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SEND_TIMEOUT, DEFAULT_READ_TIMEOUT,
             DEFAULT_NEXT_UPSTREAM_TRIES, true, false, false, null, null, DEFAULT_MAX_BODY_SIZE, BackendProtocol.HTTP, UpstreamTls.DEFAULTS,
-            AccessPolicy.OPEN, ProxyTuning.DEFAULTS, null, HeaderRewrites.NONE);
+            AccessPolicy.OPEN, ProxyTuning.DEFAULTS, null, HeaderRewrites.NONE, null);
 
     public RouteOptions {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -96,82 +99,89 @@ public record RouteOptions(
 
     public RouteOptions withRewrite(Rewrite r, String prefix) {
         return new RouteOptions(r, prefix, connectTimeout, sendTimeout, readTimeout, nextUpstreamTries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites, mirror);
     }
 
     public RouteOptions withTimeouts(Duration connect, Duration send, Duration read) {
         return new RouteOptions(rewrite, xForwardedPrefix, connect, send, read, nextUpstreamTries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites, mirror);
     }
 
     public RouteOptions withNextUpstreamTries(int tries) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout, tries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites, mirror);
     }
 
     /** These options with the HTTPS redirect annotations. */
     public RouteOptions withHttpsRedirect(boolean ssl, boolean force, boolean preserveSlash) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, ssl, force, preserveSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites);
+                nextUpstreamTries, ssl, force, preserveSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites, mirror);
     }
 
     /** These options with a fixed redirect ({@code permanent-redirect}/{@code temporal-redirect}), or none. */
     public RouteOptions withRedirect(LocationRedirect r) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, r, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, r, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites, mirror);
     }
 
     /** These options with CORS ({@code enable-cors}), or without ({@code null}). */
     public RouteOptions withCors(CorsPolicy c) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, c, maxBodySize, backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, c, maxBodySize, backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites, mirror);
     }
 
     /** These options with {@code proxy-body-size} ({@code 0} = unlimited). */
     public RouteOptions withMaxBodySize(long bytes) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, bytes, backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, bytes, backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites, mirror);
     }
 
     /** These options with another access policy. */
     public RouteOptions withAccess(AccessPolicy a) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, a, tuning, errorPages, headerRewrites);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, a, tuning, errorPages, headerRewrites, mirror);
     }
 
     /** These options with {@code backend-protocol}. */
     public RouteOptions withBackendProtocol(BackendProtocol p) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
                 nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, p,
-                upstreamTls, access, tuning, errorPages, headerRewrites);
+                upstreamTls, access, tuning, errorPages, headerRewrites, mirror);
     }
 
     /** These options with {@code proxy-ssl-*}. */
     public RouteOptions withUpstreamTls(UpstreamTls tls) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
                 nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize,
-                backendProtocol, tls, access, tuning, errorPages, headerRewrites);
+                backendProtocol, tls, access, tuning, errorPages, headerRewrites, mirror);
     }
 
     /** These options with {@code proxy-http-version}, the buffering settings and {@code enable-access-log}. */
     public RouteOptions withTuning(ProxyTuning t) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
                 nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize,
-                backendProtocol, upstreamTls, access, t, errorPages, headerRewrites);
+                backendProtocol, upstreamTls, access, t, errorPages, headerRewrites, mirror);
     }
 
     /** These options with {@code custom-http-errors} / {@code default-backend}, or without ({@code null}). */
     public RouteOptions withErrorPages(ErrorPages pages) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
                 nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize,
-                backendProtocol, upstreamTls, access, tuning, pages, headerRewrites);
+                backendProtocol, upstreamTls, access, tuning, pages, headerRewrites, mirror);
     }
 
     /** These options with {@code upstream-vhost}, {@code custom-headers}, {@code proxy-redirect-*}, {@code proxy-cookie-*}. */
     public RouteOptions withHeaderRewrites(HeaderRewrites h) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
                 nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize,
-                backendProtocol, upstreamTls, access, tuning, errorPages, h);
+                backendProtocol, upstreamTls, access, tuning, errorPages, h, mirror);
+    }
+
+    /** These options with a request mirror, or without ({@code null}). */
+    public RouteOptions withMirror(MirrorTarget m) {
+        return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize,
+                backendProtocol, upstreamTls, access, tuning, errorPages, headerRewrites, m);
     }
 
     /**

@@ -30,9 +30,11 @@ import java.util.Objects;
  * @param tls       server certificates by SNI name, published together with the routes
  * @param streams   the TCP and UDP ports relayed besides HTTP, published together with the routes so
  *                  their listeners open and close with the table that names them
+ * @param compression how responses are compressed (ConfigMap {@code use-gzip}, {@code enable-brotli}, …);
+ *                  {@link CompressionPolicy#OFF} unless set
  */
 public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> wildcards, HostRoutes catchAll,
-        TlsCertificates tls, StreamTable streams) {
+        TlsCertificates tls, StreamTable streams, CompressionPolicy compression) {
 
     /**
      * The status of the HTTPS redirect: ingress-nginx's ConfigMap {@code http-redirect-code}
@@ -59,6 +61,13 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         Objects.requireNonNull(catchAll, "catchAll");
         tls = tls == null ? TlsCertificates.EMPTY : tls;
         streams = streams == null ? StreamTable.EMPTY : streams;
+        compression = compression == null ? CompressionPolicy.OFF : compression;
+    }
+
+    /** A table without response compression. */
+    public RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> wildcards, HostRoutes catchAll,
+            TlsCertificates tls, StreamTable streams) {
+        this(hosts, wildcards, catchAll, tls, streams, CompressionPolicy.OFF);
     }
 
     /** A table without stream services. */
@@ -74,12 +83,17 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
 
     /** This table with {@code certificates} instead of its own. */
     public RouteTable withTls(TlsCertificates certificates) {
-        return new RouteTable(hosts, wildcards, catchAll, certificates, streams);
+        return new RouteTable(hosts, wildcards, catchAll, certificates, streams, compression);
     }
 
     /** This table with {@code services} as its stream ports. */
     public RouteTable withStreams(StreamTable services) {
-        return new RouteTable(hosts, wildcards, catchAll, tls, services);
+        return new RouteTable(hosts, wildcards, catchAll, tls, services, compression);
+    }
+
+    /** This table with {@code policy} as its response compression. */
+    public RouteTable withCompression(CompressionPolicy policy) {
+        return new RouteTable(hosts, wildcards, catchAll, tls, streams, policy);
     }
 
     /** Calls {@code action} with every upstream of every location (mainline and canary sides). */

@@ -11,7 +11,9 @@ import dev.sluice.gateway.balance.Upstream;
 import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.balance.CanaryRule;
 import dev.sluice.gateway.request.Endpoint;
+import dev.sluice.gateway.route.CompressionPolicy;
 import dev.sluice.gateway.route.HostRoutes;
+import dev.sluice.gateway.route.MirrorTarget;
 import dev.sluice.gateway.route.PathMatcher;
 import dev.sluice.gateway.route.Rewrite;
 import dev.sluice.gateway.route.Route;
@@ -205,6 +207,24 @@ class AdminServerTest {
         assertThat(canary.get("affinityCanaryBehavior").asText()).isEqualTo("LEGACY");
         assertThat(new ObjectMapper().readTree(get("/routes").body()).get("hosts").get("_").get("fallback")
                 .get("canary").isNull()).isTrue();
+    }
+
+    @Test
+    void routesShowsTheMirrorAndCompression() throws Exception {
+        Backend web = Backend.of("default-web-80", List.of(Endpoint.of("10.1.0.7", 80)));
+        Route mirrored = new Route(new PathMatcher.Prefix("/"), "default/web", web, RouteOptions.DEFAULTS
+                .withMirror(MirrorTarget.parse("https://shadow.test:8443$request_uri", null, true)));
+        holder.publish(new RouteTable(Map.of(), Map.of(),
+                HostRoutes.of("", List.of(mirrored), false, Route.notFound(), null))
+                .withCompression(new CompressionPolicy(true, 1, 256, CompressionPolicy.DEFAULT_GZIP_TYPES, false, 4,
+                        20, CompressionPolicy.DEFAULT_BROTLI_TYPES)));
+
+        JsonNode root = new ObjectMapper().readTree(get("/routes").body());
+
+        assertThat(root.get("hosts").get("_").get("routes").get(0).get("mirror").asText())
+                .isEqualTo("https://shadow.test:8443$request_uri");
+        assertThat(root.get("compression").get("gzip").asBoolean()).isTrue();
+        assertThat(root.get("compression").get("brotli").asBoolean()).isFalse();
     }
 
     @Test
