@@ -38,12 +38,14 @@ import picocli.CommandLine.Spec;
  * {@code t}, {@code f}).
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+        subcommands = ExplainCommand.class,
         abbreviateSynopsis = true, // ingress-nginx's ~80 flags would fill a screen before the description
         usageHelpAutoWidth = true,
         description = {
             "Kubernetes ingress controller on Netty: a drop-in replacement for ingress-nginx.",
             "Modes: --demo (seed tutorial on in-process backends), --manifests PATH (files, no cluster),"
-                    + " otherwise cluster mode (watches the Kubernetes API)."
+                    + " otherwise cluster mode (watches the Kubernetes API).",
+            "'sluice explain --manifests DIR URL' explains how one request is routed."
         })
 public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
