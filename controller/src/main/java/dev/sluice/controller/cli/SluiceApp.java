@@ -206,6 +206,7 @@ public final class SluiceApp implements AutoCloseable {
             throw new StartupException("interrupted while starting", e);
         }
         gateway = server;
+        controllerMetrics.process(server.metrics()::activeConnections);
 
         admin = new AdminServer(options.bindAddress(), options.healthzPort(), holder, registry, synced);
         try {
