@@ -40,12 +40,14 @@ import picocli.CommandLine.Spec;
  * {@code t}, {@code f}).
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+        subcommands = ExplainCommand.class,
         abbreviateSynopsis = true, // ingress-nginx's ~80 flags would fill a screen before the description
         usageHelpAutoWidth = true,
         description = {
             "Kubernetes ingress controller on Netty: a drop-in replacement for ingress-nginx.",
             "Modes: --demo (seed tutorial on in-process backends), --manifests PATH (files, no cluster),"
-                    + " otherwise cluster mode (watches the Kubernetes API)."
+                    + " otherwise cluster mode (watches the Kubernetes API).",
+            "'sluice explain --manifests DIR URL' explains how one request is routed."
         })
 public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -130,9 +132,17 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--shutdown-grace-period", defaultValue = "10s", paramLabel = "DURATION",
             converter = DurationConverter.class,
-            description = "After SIGTERM: /readyz answers 503 and in-flight requests get this long to finish"
+            description = "After SIGTERM: /readyz answers 503 at once while the listeners go on accepting and serving"
+                    + " normally for this long, so load balancers can stop sending before they close"
                     + " (500ms, 30s, 5m; a bare number is seconds; default: ${DEFAULT-VALUE}).")
     private Duration shutdownGracePeriod;
+
+    @Option(names = "--shutdown-timeout", defaultValue = "300s", paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            description = "Sluice's own (ingress-nginx's worker-shutdown-timeout): once the listeners are closed,"
+                    + " requests, streams and WebSockets in flight get up to this long to finish before the"
+                    + " process exits (default: ${DEFAULT-VALUE}).")
+    private Duration shutdownTimeout;
 
     @Option(names = "--kubeconfig", paramLabel = "FILE",
             description = "Cluster mode: kubeconfig file (default: in-cluster service account, KUBECONFIG, ~/.kube/config).")
@@ -329,7 +339,8 @@ public final class Main implements Callable<Integer> {
             return 1;
         }
         CountDownLatch forever = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopGracefully(app, options.shutdownGracePeriod()),
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopGracefully(app, options.shutdownGracePeriod(),
+                options.shutdownTimeout()),
                 "sluice-shutdown"));
         try {
             forever.await(); // the shutdown hook ends the process
@@ -339,11 +350,11 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
-    private static void stopGracefully(SluiceApp app, Duration grace) {
-        log.info("shutting down: /readyz answers 503, in-flight requests get up to {} to finish",
-                grace.toMillis() % 1000 == 0 ? grace.toSeconds() + "s" : grace.toMillis() + "ms");
+    private static void stopGracefully(SluiceApp app, Duration grace, Duration timeout) {
+        log.info("shutting down: /readyz answers 503; serving for {} more, then closing the listeners and giving"
+                + " requests in flight up to {} to finish", text(grace), text(timeout));
         try {
-            app.shutdown(grace);
+            app.shutdown(grace, timeout);
             log.info("stopped");
         } catch (RuntimeException e) {
             log.error("error while shutting down", e);
@@ -351,6 +362,10 @@ public final class Main implements Callable<Integer> {
         // A signal makes the JVM exit with 128+signal; a graceful stop is a success, as in
         // ingress-nginx. Nothing else in this process calls System.exit once running.
         Runtime.getRuntime().halt(0);
+    }
+
+    private static String text(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
     /** The validated options; throws {@link ParameterException} (exit code 2) for bad values. */
@@ -392,6 +407,9 @@ public final class Main implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage("--transport: " + e.getMessage());
         }
+        if (shutdownTimeout.isNegative()) {
+            throw usage("--shutdown-timeout must not be negative");
+        }
         warnings.clear();
         if (ingressNginxBinary != null) {
             if (!ingressNginxBinary.equals(INGRESS_NGINX_BINARY) && !ingressNginxBinary.endsWith("/" + INGRESS_NGINX_BINARY)) {
@@ -409,7 +427,7 @@ public final class Main implements Callable<Integer> {
         AdmissionWebhookConfig webhook = webhookConfig();
         return new SluiceOptions(emptyToNull(bindAddress), httpPort, httpsPort, healthzPort, loops, manifests, demo,
                 ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
-                accessLogValue, shutdownGracePeriod, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
+                accessLogValue, shutdownGracePeriod, shutdownTimeout, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
                 publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate, enableProxyProtocol,
                 enableSslPassthrough, enableH2c, transport, tcpServicesConfigMap, udpServicesConfigMap, metrics,
                 disableSvcExternalName, webhook);

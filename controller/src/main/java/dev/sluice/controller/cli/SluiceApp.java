@@ -213,6 +213,7 @@ public final class SluiceApp implements AutoCloseable {
             throw new StartupException("interrupted while starting", e);
         }
         gateway = server;
+        controllerMetrics.process(server.metrics()::activeConnections);
 
         admin = new AdminServer(options.bindAddress(), options.healthzPort(), holder, registry, synced);
         try {
@@ -337,19 +338,35 @@ public final class SluiceApp implements AutoCloseable {
     }
 
     /**
-     * Stops gracefully: {@code /readyz} answers 503 at once, the listeners close, requests in
-     * flight get up to {@code grace} to finish, then everything stops.
+     * Stops without losing a request: {@code /readyz} answers 503 at once so load balancers take
+     * this replica out, while the listeners go on accepting and serving normally for {@code grace}
+     * (the time it takes them to notice); then the listeners close, keep-alive connections end
+     * after their current response, HTTP/2 connections get GOAWAY, and whatever is in flight
+     * (requests, WebSockets, TCP streams) gets up to {@code timeout} to finish before everything
+     * stops. Blocks the calling thread for all of it.
      */
-    public void shutdown(Duration grace) {
+    public void shutdown(Duration grace, Duration timeout) {
         AdminServer a = admin;
         if (a != null) {
             a.setDraining(true);
         }
         GatewayServer g = gateway;
         if (g != null) {
-            g.shutdown(grace);
+            if (!grace.isZero()) {
+                try {
+                    Thread.sleep(grace.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // cut short: drain at once
+                }
+            }
+            g.shutdown(timeout);
         }
         close();
+    }
+
+    /** {@link #shutdown(Duration, Duration)} with no grace period: the listeners close at once. */
+    public void shutdown(Duration timeout) {
+        shutdown(Duration.ZERO, timeout);
     }
 
     /** Stops everything at once (in-flight requests are cut). Idempotent. */

@@ -30,8 +30,11 @@ import java.util.Set;
  * @param defaultBackendService    {@code --default-backend-service} ({@code ns/name}) or {@code null}
  * @param annotationsPrefix        {@code --annotations-prefix}
  * @param accessLog                {@code --access-log}: {@code stdout}, {@code off} or a file path
- * @param shutdownGracePeriod      {@code --shutdown-grace-period}: how long in-flight requests may
- *                                 take to finish after SIGTERM
+ * @param shutdownGracePeriod      {@code --shutdown-grace-period}: how long the listeners go on
+ *                                 serving normally after SIGTERM, with {@code /readyz} failing
+ * @param shutdownTimeout          {@code --shutdown-timeout} (Sluice's own, as ingress-nginx's
+ *                                 {@code worker-shutdown-timeout}): how long requests, streams and
+ *                                 WebSockets in flight get to finish once the listeners are closed
  * @param kubeconfig               {@code --kubeconfig} or {@code null} (fabric8's usual lookup)
  * @param watchNamespace           {@code --watch-namespace} or {@code null} (all namespaces)
  * @param publishStatusAddress     {@code --publish-status-address} or {@code null}
@@ -74,6 +77,7 @@ public record SluiceOptions(
         String annotationsPrefix,
         String accessLog,
         Duration shutdownGracePeriod,
+        Duration shutdownTimeout,
         Path kubeconfig,
         String watchNamespace,
         String publishStatusAddress,
@@ -109,6 +113,7 @@ public record SluiceOptions(
         Objects.requireNonNull(annotationsPrefix, "annotationsPrefix");
         Objects.requireNonNull(accessLog, "accessLog");
         Objects.requireNonNull(shutdownGracePeriod, "shutdownGracePeriod");
+        Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
         Objects.requireNonNull(electionId, "electionId");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(transport, "transport");

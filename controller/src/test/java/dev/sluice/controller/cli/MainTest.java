@@ -38,6 +38,7 @@ class MainTest {
         assertThat(o.annotationsPrefix()).isEqualTo("nginx.ingress.kubernetes.io");
         assertThat(o.accessLog()).isEqualTo("stdout");
         assertThat(o.shutdownGracePeriod()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(o.shutdownTimeout()).isEqualTo(Duration.ofSeconds(300));
         assertThat(o.kubeconfig()).isNull();
         assertThat(o.watchNamespace()).isNull();
         assertThat(o.publishStatusAddress()).isNull();
@@ -127,6 +128,7 @@ class MainTest {
         "--event-loops=0              | --event-loops must be at least 1",
         "--shutdown-grace-period=5x   | invalid duration \"5x\"",
         "--shutdown-grace-period=-1s  | invalid duration \"-1s\"",
+        "--shutdown-timeout=later     | invalid duration \"later\"",
         "--default-backend-service=x  | 'x' is not namespace/name",
         "--publish-service=a/b/c      | 'a/b/c' is not namespace/name",
         "--configmap=/name            | is not namespace/name",
@@ -162,6 +164,7 @@ class MainTest {
                 "--http-port", "--https-port", "--healthz-port", "--bind-address", "--event-loops", "--manifests",
                 "--demo", "--ingress-class", "--controller-class", "--watch-ingress-without-class",
                 "--default-backend-service", "--annotations-prefix", "--access-log", "--shutdown-grace-period",
+                "--shutdown-timeout", "default: 300s",
                 "--kubeconfig", "--watch-namespace", "--publish-status-address", "--publish-service",
                 "--election-id", "--update-status-on-shutdown", "--configmap", "--enable-proxy-protocol", "--version",
                 "--tcp-services-configmap", "--udp-services-configmap",

@@ -20,6 +20,9 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +55,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed\n");
             response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
         } else {
-            response = route(new QueryStringDecoder(request.uri()).path());
+            response = route(new QueryStringDecoder(request.uri()));
         }
         if (head) {
             // keep Content-Length of the GET answer, drop the body
@@ -69,17 +72,17 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
-    private FullHttpResponse route(String path) {
+    private FullHttpResponse route(QueryStringDecoder uri) {
         try {
-            return answer(path);
+            return answer(uri);
         } catch (RuntimeException e) {
-            log.warn("admin endpoint {} failed", path, e);
+            log.warn("admin endpoint {} failed", uri.path(), e);
             return text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + e + "\n");
         }
     }
 
-    private FullHttpResponse answer(String path) {
-        switch (path) {
+    private FullHttpResponse answer(QueryStringDecoder uri) {
+        switch (uri.path()) {
             case "/healthz":
                 return text(HttpResponseStatus.OK, "ok");
             case "/readyz": {
@@ -100,9 +103,54 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 RouteTable table = holder.current();
                 return response(HttpResponseStatus.OK, JSON, RoutesJson.renderText(table, generation));
             }
+            case "/routes/explain":
+                return explain(uri.parameters());
             default:
-                return text(HttpResponseStatus.NOT_FOUND, "not found; try /healthz /readyz /metrics /routes\n");
+                return text(HttpResponseStatus.NOT_FOUND,
+                        "not found; try /healthz /readyz /metrics /routes /routes/explain?host=&path=\n");
         }
+    }
+
+    /**
+     * {@code /routes/explain?host=H&path=P[&method=M][&scheme=https][&header=Name:value…][&cookie=n=v…][&format=text]}:
+     * how the live table routes that request ({@link RouteExplainer}).
+     */
+    private FullHttpResponse explain(Map<String, List<String>> params) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (String h : params.getOrDefault("header", List.of())) {
+            int colon = h.indexOf(':');
+            if (colon <= 0) {
+                return text(HttpResponseStatus.BAD_REQUEST, "header=" + h + ": expected Name:value\n");
+            }
+            headers.put(h.substring(0, colon).trim(), h.substring(colon + 1).trim());
+        }
+        Map<String, String> cookies = new LinkedHashMap<>();
+        for (String c : params.getOrDefault("cookie", List.of())) {
+            int eq = c.indexOf('=');
+            if (eq <= 0) {
+                return text(HttpResponseStatus.BAD_REQUEST, "cookie=" + c + ": expected name=value\n");
+            }
+            cookies.put(c.substring(0, eq).trim(), c.substring(eq + 1).trim());
+        }
+        String scheme = first(params, "scheme", "http");
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            return text(HttpResponseStatus.BAD_REQUEST, "scheme must be http or https\n");
+        }
+        String path = first(params, "path", "/");
+        if (!path.startsWith("/")) {
+            return text(HttpResponseStatus.BAD_REQUEST, "path must start with /\n");
+        }
+        RouteExplainer.Request request = new RouteExplainer.Request(first(params, "host", ""), path,
+                first(params, "method", "GET"), scheme, headers, cookies);
+        var explanation = RouteExplainer.explain(server.holder().current(), request);
+        return "text".equals(first(params, "format", "json"))
+                ? text(HttpResponseStatus.OK, RouteExplainer.text(explanation))
+                : response(HttpResponseStatus.OK, JSON, RouteExplainer.json(explanation));
+    }
+
+    private static String first(Map<String, List<String>> params, String name, String otherwise) {
+        List<String> values = params.get(name);
+        return values == null || values.isEmpty() ? otherwise : values.get(0);
     }
 
     private static FullHttpResponse text(HttpResponseStatus status, String body) {

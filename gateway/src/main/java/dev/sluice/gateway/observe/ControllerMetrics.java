@@ -1,5 +1,12 @@
 package dev.sluice.gateway.observe;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.LongSupplier;
+
 import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.balance.TrafficSplit;
 import dev.sluice.gateway.route.HostRoutes;
@@ -124,6 +131,45 @@ public final class ControllerMetrics {
                         + " leader. 'name' is the string used to identify the lease")
                 .tags(constant).tag("name", electionId)
                 .register(registry);
+    }
+
+    /**
+     * The process metrics of ingress-nginx's NGINX collectors that dashboards read, for Sluice's
+     * own process (there is no NGINX): {@code nginx_process_connections{state="active"}} (open
+     * client connections), {@code nginx_process_resident_memory_bytes} and
+     * {@code nginx_process_cpu_seconds_total}, with the {@code controller_*} labels. Read at each
+     * scrape.
+     */
+    public void process(LongSupplier activeConnections) {
+        String p = MetricsConfig.PREFIX + "nginx_process_";
+        Gauge.builder(p + "connections", activeConnections::getAsLong)
+                .description("current number of client connections with state {active, reading, writing, waiting}"
+                        + " (Sluice: active only, its open client connections)")
+                .tags(constant).tag("state", "active").register(registry);
+        Gauge.builder(p + "resident_memory_bytes", ControllerMetrics::residentMemoryBytes)
+                .description("number of bytes of memory in use (the Sluice process)")
+                .tags(constant).register(registry);
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+            FunctionCounter.builder(p + "cpu_seconds", sun, b -> b.getProcessCpuTime() / 1e9)
+                    .description("Cpu usage in seconds (the Sluice process)")
+                    .tags(constant).register(registry);
+        }
+    }
+
+    /** {@code VmRSS} of {@code /proc/self/status} (Linux), else the JVM's heap and non-heap in use. */
+    private static double residentMemoryBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.substring(6).trim().split("\\s+")[0]) * 1024.0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: fall through
+        }
+        var memory = ManagementFactory.getMemoryMXBean();
+        return memory.getHeapMemoryUsage().getUsed() + memory.getNonHeapMemoryUsage().getUsed();
     }
 
     /** A rebuild published {@code table}, whose {@code /routes} view hashes to {@code hash}. */

@@ -400,12 +400,13 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting connections, lets requests in flight finish for up to {@code grace}, then
+     * Stops accepting connections, lets requests in flight finish for up to {@code timeout}, then
      * closes everything. Responses started after this call carry {@code Connection: close};
-     * idle keep-alive connections are closed at once.
+     * idle keep-alive connections are closed at once, HTTP/2 connections get GOAWAY, WebSockets
+     * and TCP streams go on until either side closes them or the timeout ends.
      */
-    public void shutdown(Duration grace) {
-        Objects.requireNonNull(grace, "grace");
+    public void shutdown(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
         synchronized (lifecycle) {
             if (group == null || stopped) {
                 return;
@@ -424,8 +425,8 @@ public final class GatewayServer implements AutoCloseable {
             for (Channel ch : clients) {
                 ch.pipeline().fireUserEventTriggered(ProxyHandler.DRAIN);
             }
-            if (!grace.isZero() && !allClosed.awaitUninterruptibly(grace.toMillis())) {
-                log.info("{} connections still open after the {} grace period: closing them", clients.size(), grace);
+            if (!timeout.isZero() && !allClosed.awaitUninterruptibly(timeout.toMillis())) {
+                log.info("{} connections still open after the {} shutdown timeout: closing them", clients.size(), timeout);
             }
             clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
             streams.close();

@@ -43,6 +43,13 @@ import org.slf4j.LoggerFactory;
 final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
 
+    /**
+     * How long a keep-alive connection that is idle when draining begins stays open for a request
+     * its client may already have sent; long enough for a busy client's next request, short
+     * enough not to hold the shutdown up.
+     */
+    static final long DRAIN_IDLE_LINGER_MILLIS = 500;
+
     /** User event: the server is draining; finish the current request, then close. */
     static final Object DRAIN = new Object() {
         @Override
@@ -311,6 +318,21 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
+     * Draining, between two requests: closes the connection unless a request has started within
+     * {@link #DRAIN_IDLE_LINGER_MILLIS}. Closing at once (as NGINX does) loses the request of a
+     * busy keep-alive client that is already on its way; one that starts in time is answered
+     * with {@code Connection: close}, and the connection closes after it.
+     */
+    private void closeIfStillIdleLater() {
+        ctx.executor().schedule(() -> {
+            if (!closing && exchange == null && (queued == null || queued.isEmpty())) {
+                closing = true;
+                ctx.close();
+            }
+        }, DRAIN_IDLE_LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
      * Called by the running exchange when its response is complete and its request fully read
      * (or abandoned): start the next request, or close.
      */
@@ -322,7 +344,15 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (closing) {
             return;
         }
-        if (stream || !keepConnection || draining) {
+        boolean requestWaiting = queued != null && !queued.isEmpty();
+        if (draining && keepConnection && !stream && !requestWaiting) {
+            // this response promised keep-alive before the drain began: the client may be sending
+            // its next request right now; answer it (with Connection: close) rather than lose it
+            ctx.read();
+            closeIfStillIdleLater();
+            return;
+        }
+        if (stream || !keepConnection) {
             // a stream carries one request; closing it after both ends were sent resets nothing,
             // before that it cancels the stream (RST_STREAM), as a closed connection would
             closing = true;
@@ -396,8 +426,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         } else if (evt == DRAIN) {
             draining = true;
             if (exchange == null) {
-                closing = true;
-                ctx.close();
+                closeIfStillIdleLater();
             }
         } else if (evt instanceof IdleStateEvent idle) {
             if (exchange != null) {

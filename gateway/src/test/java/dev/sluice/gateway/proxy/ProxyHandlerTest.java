@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -131,19 +132,37 @@ class ProxyHandlerTest {
     }
 
     @Test
-    void drainClosesAnIdleConnectionAndMarksTheNextResponseClose() {
+    void drainClosesAnIdleConnectionAfterTheLinger() {
         send("GET / HTTP/1.1\r\nHost: nowhere\r\n\r\n");
         assertThat(channel.isOpen()).isTrue();
         channel.pipeline().fireUserEventTriggered(ProxyHandler.DRAIN);
+        // a busy client's next request may be on its way: the connection waits for it a moment
+        assertThat(channel.isOpen()).isTrue();
+        channel.advanceTimeBy(ProxyHandler.DRAIN_IDLE_LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
         assertThat(channel.isOpen()).isFalse();
     }
 
     @Test
-    void drainDuringARequestClosesTheConnectionWhenItEnds() {
-        // the head arrives, the body is still on its way when the drain starts
+    void aRequestArrivingDuringTheDrainLingerIsAnsweredWithConnectionClose() {
+        send("GET / HTTP/1.1\r\nHost: nowhere\r\n\r\n");
+        channel.pipeline().fireUserEventTriggered(ProxyHandler.DRAIN);
+
+        String out = send("GET /next HTTP/1.1\r\nHost: nowhere\r\n\r\n");
+
+        assertThat(out).startsWith("HTTP/1.1 404 Not Found\r\n").containsIgnoringCase("connection: close");
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void drainDuringARequestClosesTheConnectionAfterTheLinger() {
+        // the head arrives (and is answered, promising keep-alive), the body is still on its way
+        // when the drain starts
         send("POST / HTTP/1.1\r\nHost: nowhere\r\nContent-Length: 4\r\n\r\nab");
         channel.pipeline().fireUserEventTriggered(ProxyHandler.DRAIN);
         send("cd");
+        channel.advanceTimeBy(ProxyHandler.DRAIN_IDLE_LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
         assertThat(channel.isOpen()).isFalse();
     }
 }
