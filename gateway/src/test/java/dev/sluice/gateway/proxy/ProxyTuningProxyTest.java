@@ -116,7 +116,12 @@ class ProxyTuningProxyTest {
     void aBufferedBodyOverTheBodySizeAnswers413WithoutAskingTheBackend() {
         int before = pod.requestsReceived();
         try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
-            c.send(chunkedPost("small-buffered.test")).sendPatternBody(10_000, true);
+            c.send(chunkedPost("small-buffered.test"));
+            try {
+                c.sendPatternBody(10_000, true);
+            } catch (java.io.UncheckedIOException e) {
+                // the proxy may answer 413 and close before the whole body is written: a reset is expected
+            }
             assertThat(c.read().status()).isEqualTo(413);
         }
         assertThat(pod.requestsReceived()).isEqualTo(before);
