@@ -1,10 +1,12 @@
 package dev.sluice.gateway.proxy;
 
 import dev.sluice.gateway.route.ClientCertificateAuth;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -19,6 +21,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
@@ -66,6 +69,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private byte[] clientAddress;
     private ProxyExchange exchange;
     private UpstreamTimeouts upstreamTimeouts; // shared by this connection's exchanges, one at a time
+    private boolean lingering;
+    private long lingerUntilNanos;
+    private ScheduledFuture<?> lingerTimer;
     private ArrayDeque<HttpObject> queued;
     private boolean draining;
     private boolean closing;
@@ -225,6 +231,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         if (!(msg instanceof HttpObject obj) || closing) {
             ReferenceCountUtil.release(msg);
+            if (lingering) {
+                lingerMore();
+            }
             return;
         }
         if ((queued != null && !queued.isEmpty()) || (exchange != null && exchange.requestComplete())) {
@@ -248,6 +257,54 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             exchange.onClientReadComplete();
             watchForClose();
         }
+    }
+
+    /** NGINX's {@code lingering_timeout}: the wait for more of an unread body before closing. */
+    static final long LINGERING_TIMEOUT_MILLIS = 5_000;
+    /** NGINX's {@code lingering_time}: the longest a lingering close reads. */
+    static final long LINGERING_TIME_MILLIS = 30_000;
+
+    /**
+     * NGINX's lingering close: the response (a 413, say) was sent while the client is still sending
+     * a body. Closing now would make the kernel answer the rest with a reset, which can destroy the
+     * response before the client reads it. So the sending side is shut down (the client sees the end
+     * of the response), and what the client still sends is read and dropped until it stops for
+     * {@link #LINGERING_TIMEOUT_MILLIS}, closes, or {@link #LINGERING_TIME_MILLIS} pass.
+     */
+    private void lingeringClose(SocketChannel socket) {
+        closing = true;
+        lingering = true;
+        lingerUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LINGERING_TIME_MILLIS);
+        // an empty write from the pipeline's first handler completes after everything written before
+        // it (the response, encoded and encrypted) is out; only then may the sending side shut
+        ctx.pipeline().firstContext().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(written -> {
+            if (!written.isSuccess()) {
+                ctx.close();
+                return;
+            }
+            socket.shutdownOutput().addListener(f -> {
+                if (f.isSuccess()) {
+                    lingerMore();
+                } else {
+                    ctx.close();
+                }
+            });
+        });
+    }
+
+    private void lingerMore() {
+        if (lingerTimer != null) {
+            lingerTimer.cancel(false);
+        }
+        long left = lingerUntilNanos - System.nanoTime();
+        if (left <= 0 || !ctx.channel().isActive()) {
+            ctx.close();
+            return;
+        }
+        lingerTimer = ctx.executor().schedule(() -> {
+            ctx.close();
+        }, Math.min(left, TimeUnit.MILLISECONDS.toNanos(LINGERING_TIMEOUT_MILLIS)), TimeUnit.NANOSECONDS);
+        ctx.read();
     }
 
     /**
@@ -350,6 +407,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             // its next request right now; answer it (with Connection: close) rather than lose it
             ctx.read();
             closeIfStillIdleLater();
+            return;
+        }
+        if (!stream && !keepConnection && !ex.requestComplete() && ctx.channel() instanceof SocketChannel socket) {
+            lingeringClose(socket);
             return;
         }
         if (stream || !keepConnection) {
