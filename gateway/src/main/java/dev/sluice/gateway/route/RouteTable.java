@@ -30,18 +30,11 @@ import java.util.Objects;
  * @param tls       server certificates by SNI name, published together with the routes
  * @param streams   the TCP and UDP ports relayed besides HTTP, published together with the routes so
  *                  their listeners open and close with the table that names them
+ * @param settings  the proxy-wide settings of the global ConfigMap, published with the routes so a
+ *                  ConfigMap change applies from the next request on
  */
 public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> wildcards, HostRoutes catchAll,
-        TlsCertificates tls, StreamTable streams) {
-
-    /**
-     * The status of the HTTPS redirect: ingress-nginx's ConfigMap {@code http-redirect-code}
-     * default (Sluice reads no ConfigMap).
-     */
-    public static final int HTTPS_REDIRECT_STATUS = 308;
-
-    /** The status of the {@code from-to-www-redirect} redirect ({@code http-redirect-code} default). */
-    public static final int WWW_REDIRECT_STATUS = 308;
+        TlsCertificates tls, StreamTable streams, ProxySettings settings) {
 
     /**
      * Locations whose path starts with this are never redirected to HTTPS (ingress-nginx's
@@ -59,6 +52,13 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         Objects.requireNonNull(catchAll, "catchAll");
         tls = tls == null ? TlsCertificates.EMPTY : tls;
         streams = streams == null ? StreamTable.EMPTY : streams;
+        settings = settings == null ? ProxySettings.DEFAULTS : settings;
+    }
+
+    /** A table with ingress-nginx's default proxy settings. */
+    public RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> wildcards, HostRoutes catchAll,
+            TlsCertificates tls, StreamTable streams) {
+        this(hosts, wildcards, catchAll, tls, streams, ProxySettings.DEFAULTS);
     }
 
     /** A table without stream services. */
@@ -74,12 +74,17 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
 
     /** This table with {@code certificates} instead of its own. */
     public RouteTable withTls(TlsCertificates certificates) {
-        return new RouteTable(hosts, wildcards, catchAll, certificates, streams);
+        return new RouteTable(hosts, wildcards, catchAll, certificates, streams, settings);
     }
 
     /** This table with {@code services} as its stream ports. */
     public RouteTable withStreams(StreamTable services) {
-        return new RouteTable(hosts, wildcards, catchAll, tls, services);
+        return new RouteTable(hosts, wildcards, catchAll, tls, services, settings);
+    }
+
+    /** This table with {@code proxySettings} (the global ConfigMap's). */
+    public RouteTable withSettings(ProxySettings proxySettings) {
+        return new RouteTable(hosts, wildcards, catchAll, tls, streams, proxySettings);
     }
 
     /** Calls {@code action} with every upstream of every location (mainline and canary sides). */
@@ -132,7 +137,9 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
      *
      * @param hostHeader the {@code Host} header, verbatim (may be {@code null})
      * @param rawUri     the request-target as received (origin form; absolute form is accepted)
-     * @param scheme     {@code http} or {@code https}, for redirects
+     * @param scheme     {@code http} or {@code https} ({@code X-Forwarded-Proto} when
+     *                   {@code use-forwarded-headers} trusts it), for the HTTPS redirect and
+     *                   redirect locations
      */
     public RoutingDecision decide(String hostHeader, String rawUri, String scheme) {
         return decide(hostHeader, rawUri, scheme, SimpleRequestView.empty());
@@ -184,7 +191,7 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         }
         HostRoutes host = findHost(hostHeader);
         if (host.wwwRedirectTarget() != null) {
-            return new RoutingDecision.Respond(WWW_REDIRECT_STATUS,
+            return new RoutingDecision.Respond(settings.httpRedirectCode(),
                     wwwLocation(scheme, host.wwwRedirectTarget(), rawUri), "from-to-www redirect");
         }
         String authority = hostHeader == null ? "" : hostHeader;
@@ -233,7 +240,7 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
             }
         }
         if ("http".equals(scheme) && redirectsToHttps(route, hostHeader)) {
-            return new RoutingDecision.Respond(HTTPS_REDIRECT_STATUS,
+            return new RoutingDecision.Respond(settings.httpRedirectCode(),
                     httpsLocation(authority, rawUri, route.options().preserveTrailingSlash()), "https redirect", cors,
                     corsOrigin, route);
         }
