@@ -13,6 +13,7 @@ import dev.sluice.controller.translate.CertificateCache;
 import dev.sluice.controller.translate.IngressTranslator;
 import dev.sluice.controller.translate.Problem;
 import dev.sluice.controller.translate.TranslatorConfig;
+import dev.sluice.controller.translate.GlobalSettings;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.ControllerMetrics;
@@ -139,10 +140,20 @@ public final class SluiceApp implements AutoCloseable {
                     throw new StartupException("cannot configure the Kubernetes client: " + e.getMessage(), e);
                 }
                 log.info("cluster mode: API server {}", client.getMasterUrl());
-                ClusterSource source = new ClusterSource(client, options.watchNamespace(),
-                        options.streamConfig().configMaps(), this::markDirty);
+                List<String> watchedConfigMaps = new ArrayList<>(options.streamConfig().configMaps());
+                if (options.configMap() != null) {
+                    watchedConfigMaps.add(options.configMap());
+                }
+                ClusterSource source = new ClusterSource(client, options.watchNamespace(), watchedConfigMaps,
+                        this::markDirty);
                 cluster = source;
-                snapshot = source::snapshot;
+                String globalConfigMap = options.configMap();
+                snapshot = () -> {
+                    ClusterState state = source.snapshot();
+                    // the ConfigMaps the global one names (add-headers, proxy-set-headers) are watched once named
+                    source.watchConfigMaps(GlobalSettings.referencedConfigMaps(globalConfigMap, state.configMaps()));
+                    return state;
+                };
                 synced = source::hasSynced;
                 StatusConfig statusConfig = StatusConfig.fromEnvironment(options.electionId(),
                         options.publishService(), options.publishStatusAddress(), options.updateStatusOnShutdown());

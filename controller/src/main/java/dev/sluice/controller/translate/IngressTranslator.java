@@ -155,12 +155,16 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         /** Hosts of Ingresses with {@code from-to-www-redirect}, oldest first. */
         private final Set<String> wwwRedirectHosts = new LinkedHashSet<>();
         private boolean catchAllFallbackSet;
+        /** The global ConfigMap, read once per translation. */
+        private final GlobalSettings global;
 
         Run(ClusterState state, Instant now) {
             this.state = state;
             this.now = now;
             this.backends = new BackendResolver(state);
             this.secrets = new SecretIndex(state.secrets());
+            this.global = GlobalSettings.parse(config.globalConfigMap(), state.configMaps(), config.annotationsPrefix(),
+                    secrets, problems::add);
             this.controllerDefault = controllerDefault();
             this.catchAll = new HostBuilder("", controllerDefault, false);
         }
@@ -185,7 +189,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                 try {
                     List<String> annotationProblems = new ArrayList<>();
                     IngressAnnotations a = IngressAnnotations.parse(k.ingress(), config.annotationsPrefix(), secrets,
-                            annotationProblems::add);
+                            global, annotationProblems::add);
                     if (a.clientAuth() != null && !namesEveryHost(k.ingress())) {
                         String why = "auth-tls-* is a per-host setting and this Ingress has rules without a host "
                                 + "(or none)";
@@ -230,7 +234,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                     notes::add).translate();
             RouteTable table = buildTable();
             return new Translation(table.withTls(tls.withClientAuth(clientAuth).withPassthrough(passthrough(table)))
-                    .withStreams(streams), List.copyOf(problems), List.copyOf(notes));
+                    .withStreams(streams).withSettings(global.proxy()), List.copyOf(problems), List.copyOf(notes));
         }
 
         /**
@@ -584,7 +588,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                         + " has no ready endpoints; using the built-in 404"));
                 return Route.notFound();
             }
-            return new Route(new PathMatcher.Prefix("/"), Route.BUILT_IN, b, RouteOptions.DEFAULTS);
+            return new Route(new PathMatcher.Prefix("/"), Route.BUILT_IN, b, global.defaultRouteOptions(
+                    config.annotationsPrefix(), secrets));
         }
 
         private RouteTable buildTable() {

@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param sslPassthrough           {@code --enable-ssl-passthrough}: hosts with the
  *                                 {@code ssl-passthrough} annotation get their TLS streams piped
  *                                 to their {@code /} backend unterminated
+ * @param globalConfigMap          {@code --configmap} as {@code namespace/name}, or {@code null}:
+ *                                 the global ConfigMap ({@link GlobalSettings})
  */
 public record TranslatorConfig(
         String ingressClass,
@@ -29,7 +31,8 @@ public record TranslatorConfig(
         String annotationsPrefix,
         String defaultSslCertificate,
         StreamConfig streams,
-        boolean sslPassthrough) {
+        boolean sslPassthrough,
+        String globalConfigMap) {
 
     public static final String DEFAULT_INGRESS_CLASS = "nginx";
     public static final String DEFAULT_CONTROLLER_CLASS = "k8s.io/ingress-nginx";
@@ -37,13 +40,21 @@ public record TranslatorConfig(
 
     public static final TranslatorConfig DEFAULTS = new TranslatorConfig(
             DEFAULT_INGRESS_CLASS, DEFAULT_CONTROLLER_CLASS, false, null, DEFAULT_ANNOTATIONS_PREFIX, null,
-            StreamConfig.NONE, false);
+            StreamConfig.NONE, false, null);
 
     public TranslatorConfig {
         Objects.requireNonNull(ingressClass, "ingressClass");
         Objects.requireNonNull(controllerClass, "controllerClass");
         Objects.requireNonNull(annotationsPrefix, "annotationsPrefix");
         streams = streams == null ? StreamConfig.NONE : streams;
+    }
+
+    /** Without a global ConfigMap. */
+    public TranslatorConfig(String ingressClass, String controllerClass, boolean watchIngressWithoutClass,
+            String defaultBackendService, String annotationsPrefix, String defaultSslCertificate, StreamConfig streams,
+            boolean sslPassthrough) {
+        this(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
+                defaultSslCertificate, streams, sslPassthrough, null);
     }
 
     /** Without stream services and SSL passthrough. */
@@ -62,12 +73,18 @@ public record TranslatorConfig(
     /** This configuration with {@code config} for the stream services. */
     public TranslatorConfig withStreams(StreamConfig config) {
         return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
-                annotationsPrefix, defaultSslCertificate, config, sslPassthrough);
+                annotationsPrefix, defaultSslCertificate, config, sslPassthrough, globalConfigMap);
     }
 
     /** This configuration with {@code --enable-ssl-passthrough} on or off. */
     public TranslatorConfig withSslPassthrough(boolean on) {
         return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
-                annotationsPrefix, defaultSslCertificate, streams, on);
+                annotationsPrefix, defaultSslCertificate, streams, on, globalConfigMap);
+    }
+
+    /** This configuration with {@code --configmap} ({@code namespace/name}, or {@code null}). */
+    public TranslatorConfig withGlobalConfigMap(String ref) {
+        return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
+                annotationsPrefix, defaultSslCertificate, streams, sslPassthrough, ref);
     }
 }
