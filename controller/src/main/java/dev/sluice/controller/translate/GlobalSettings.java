@@ -72,7 +72,8 @@ public record GlobalSettings(
             "proxy-real-ip-cidr", "hsts", "hsts-max-age", "hsts-include-subdomains", "hsts-preload",
             "http-redirect-code", "add-headers", "proxy-set-headers", "hide-headers", "block-cidrs",
             "block-user-agents", "block-referers", "limit-req-status-code", "limit-conn-status-code",
-            "custom-http-errors", "allow-snippet-annotations");
+            "custom-http-errors", "allow-snippet-annotations", "use-proxy-protocol", "keep-alive",
+            "client-body-timeout");
 
     /**
      * Keys accepted but not applied, with what the operator should know; reported once each.
@@ -102,13 +103,11 @@ public record GlobalSettings(
     private static Map<String, String> notApplied() {
         Map<String, String> m = new LinkedHashMap<>();
         String listener = "listener setting not applied by Sluice (its own fixed value is used)";
-        for (String k : List.of("keep-alive", "keep-alive-requests", "client-header-timeout", "client-body-timeout",
-                "large-client-header-buffers")) {
+        for (String k : List.of("keep-alive-requests", "client-header-timeout", "large-client-header-buffers")) {
             m.put(k, listener);
         }
         m.put("ssl-protocols", "not applied: Sluice's server TLS offers TLSv1.2 and TLSv1.3");
         m.put("ssl-ciphers", "not applied: Sluice's server TLS uses the JDK's default cipher suites");
-        m.put("use-proxy-protocol", "not applied from the ConfigMap: use the --enable-proxy-protocol flag");
         for (String k : List.of("upstream-keepalive-connections", "upstream-keepalive-timeout",
                 "upstream-keepalive-requests")) {
             m.put(k, "not applied: Sluice's upstream connection pool keeps its own limits");
@@ -288,7 +287,8 @@ public record GlobalSettings(
                 }
             }
             ProxySettings proxy = new ProxySettings(forwarded, hsts, redirectCode, headers("add-headers"),
-                    headers("proxy-set-headers"), hidden, blocks());
+                    headers("proxy-set-headers"), hidden, blocks(), bool("use-proxy-protocol", false),
+                    seconds("keep-alive"), seconds("client-body-timeout"));
             return new GlobalSettings(namespace + "/" + name, data, annotationDefaults(), proxy, globalAuth(),
                     status("limit-req-status-code"), status("limit-conn-status-code"), customHttpErrors());
         }
@@ -457,6 +457,27 @@ public record GlobalSettings(
                 return fallback;
             }
             return n;
+        }
+
+        /**
+         * Whole seconds or a duration such as {@code 75s} (NGINX's time syntax), at least one
+         * second; {@code null} when absent or invalid (reported): the listener's own value.
+         */
+        private java.time.Duration seconds(String key) {
+            String v = data.get(key);
+            if (v == null) {
+                return null;
+            }
+            try {
+                java.time.Duration d = Durations.parse(v);
+                if (d.compareTo(java.time.Duration.ofSeconds(1)) >= 0) {
+                    return d;
+                }
+            } catch (IllegalArgumentException e) {
+                // reported below
+            }
+            invalid(key, v, "expected at least 1 second, e.g. 75 or 75s", "using Sluice's listener default");
+            return null;
         }
 
         private String headerName(String key, String fallback) {

@@ -294,6 +294,27 @@ class SluiceAppConfigMapTest {
     }
 
     @Test
+    void listenerKeysApplyToNewConnectionsWithoutARestart() throws Exception {
+        start(Map.of(), ingress("app", "app.example.com", Map.of()));
+        String get = "GET / HTTP/1.1\r\nHost: app.example.com\r\n\r\n";
+        assertThat(header(echo(send(get)), "x-forwarded-for")).isEqualTo("127.0.0.1");
+
+        writeConfigMap(Map.of("use-proxy-protocol", "true", "keep-alive", "1"));
+        String proxied = "PROXY TCP4 5.6.7.8 127.0.0.1 1111 80\r\n" + get;
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+                .until(() -> "5.6.7.8".equals(header(echo(send(proxied)), "x-forwarded-for")));
+        // keep-alive 1 s: an idle connection is closed by the server soon (75 s otherwise)
+        try (RawHttpClient c = RawHttpClient.connect(app.httpPort())) {
+            assertThat(c.exchange(proxied).status()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(10)).until(c::closedByServer);
+        }
+
+        writeConfigMap(Map.of());
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+                .until(() -> "127.0.0.1".equals(header(echo(send(get)), "x-forwarded-for")));
+    }
+
+    @Test
     void limitStatusCodesComeFromTheConfigMap() throws Exception {
         start(Map.of("limit-req-status-code", "429"),
                 ingress("limited", "app.example.com", Map.of("limit-rps", "1", "limit-burst-multiplier", "1")));

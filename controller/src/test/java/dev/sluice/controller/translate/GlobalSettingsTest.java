@@ -248,11 +248,11 @@ class GlobalSettingsTest {
     @Test
     void unsupportedAndNotAppliedKeysAreReportedOnce() {
         Translation t = translate(List.of(global(Map.of("worker-processes", "4", "server-snippet", "x",
-                "keep-alive", "75", "log-format-upstream", "$remote_addr", "use-gzip", "true",
+                "keep-alive-requests", "75", "log-format-upstream", "$remote_addr", "use-gzip", "true",
                 "allow-snippet-annotations", "true"))), ingress("default", "a", "a.example.com", "/", "web", 80));
         List<String> problems = configMapProblems(t);
         assertThat(problems).contains(REF + ": keys not supported by Sluice, ignored: server-snippet, worker-processes");
-        assertThat(problems).anySatisfy(p -> assertThat(p).contains("key keep-alive: listener setting not applied"));
+        assertThat(problems).anySatisfy(p -> assertThat(p).contains("key keep-alive-requests: listener setting not applied"));
         assertThat(problems).anySatisfy(p -> assertThat(p).contains("key log-format-upstream: accepted, not applied"));
         assertThat(problems).anySatisfy(p -> assertThat(p).contains("key use-gzip: not applied yet"));
         assertThat(problems).anySatisfy(p -> assertThat(p).contains("key allow-snippet-annotations")
@@ -260,9 +260,23 @@ class GlobalSettingsTest {
         assertThat(problems).hasSize(5);
         // a second translation of the same state yields the same problems: the sync loop logs each once
         assertThat(configMapProblems(translate(List.of(global(Map.of("worker-processes", "4", "server-snippet", "x",
-                "keep-alive", "75", "log-format-upstream", "$remote_addr", "use-gzip", "true",
+                "keep-alive-requests", "75", "log-format-upstream", "$remote_addr", "use-gzip", "true",
                 "allow-snippet-annotations", "true"))), ingress("default", "a", "a.example.com", "/", "web", 80))))
                 .isEqualTo(problems);
+    }
+
+    @Test
+    void listenerKeysAreReadForNewConnections() {
+        ProxySettings s = translate(List.of(global(Map.of("use-proxy-protocol", "true", "keep-alive", "30",
+                "client-body-timeout", "2m"))), ingress("default", "a", "a.example.com", "/", "web", 80))
+                .table().settings();
+        assertThat(s.proxyProtocol()).isTrue();
+        assertThat(s.keepAliveTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(s.clientBodyTimeout()).isEqualTo(Duration.ofMinutes(2));
+        Translation bad = translate(List.of(global(Map.of("keep-alive", "0"))),
+                ingress("default", "a", "a.example.com", "/", "web", 80));
+        assertThat(bad.table().settings().keepAliveTimeout()).isNull();
+        assertThat(configMapProblems(bad)).singleElement().asString().contains("\"0\" for key keep-alive");
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.Mapping;
+import dev.sluice.gateway.route.ProxySettings;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -71,8 +72,12 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     protected void initChannel(SocketChannel ch) {
         server.clients().add(ch);
         ChannelPipeline p = ch.pipeline();
-        p.addLast("idle", new IdleStateHandler(clientBodyTimeoutNanos, 0, keepAliveTimeoutNanos, TimeUnit.NANOSECONDS));
-        if (proxyProtocol) {
+        // the global ConfigMap's listener keys apply from the next connection on, without a restart
+        ProxySettings settings = server.routes().current().settings();
+        long keepAlive = settings.keepAliveTimeout() != null ? settings.keepAliveTimeout().toNanos()
+                : keepAliveTimeoutNanos;
+        p.addLast("idle", new IdleStateHandler(clientBodyTimeoutNanos(), 0, keepAlive, TimeUnit.NANOSECONDS));
+        if (proxyProtocol || settings.proxyProtocol()) {
             p.addLast("proxy-protocol", ProxyProtocolHandler.newDecoder());
             p.addLast("proxy-protocol-source", new ProxyProtocolHandler(server.metrics()));
         }
@@ -104,15 +109,17 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
      * connection's PROXY protocol source, {@code null} without one.
      */
     void addHttp2(ChannelPipeline p, ProxyProtocolHandler.ClientAddress proxied) {
-        Http2Connection.install(p, server, true, proxied, clientBodyTimeoutNanos);
+        Http2Connection.install(p, server, true, proxied, clientBodyTimeoutNanos());
     }
 
     ServerContext server() {
         return server;
     }
 
+    /** The client body timeout of a new connection: the global ConfigMap's, else the listener's. */
     long clientBodyTimeoutNanos() {
-        return clientBodyTimeoutNanos;
+        Duration configured = server.routes().current().settings().clientBodyTimeout();
+        return configured != null ? configured.toNanos() : clientBodyTimeoutNanos;
     }
 
     /** This plain-HTTP initializer with h2c by prior knowledge ({@code --enable-h2c}) on or off. */

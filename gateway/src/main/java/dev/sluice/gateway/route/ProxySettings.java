@@ -1,6 +1,7 @@
 package dev.sluice.gateway.route;
 
 import dev.sluice.gateway.access.RequestBlocks;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +23,12 @@ import java.util.Objects;
  * @param hiddenHeaders    {@code hide-headers}: upstream response headers not passed to clients
  *                         (lower case)
  * @param blocks           {@code block-cidrs}, {@code block-user-agents}, {@code block-referers}
+ * @param proxyProtocol    {@code use-proxy-protocol}: new connections must start with a PROXY
+ *                         protocol header (as {@code --enable-proxy-protocol}, which it adds to)
+ * @param keepAliveTimeout {@code keep-alive}: how long an idle client connection is kept, for new
+ *                         connections; {@code null} for the listener's own (75 s)
+ * @param clientBodyTimeout {@code client-body-timeout}: the longest pause while reading a client's
+ *                         request, for new connections; {@code null} for the listener's own (60 s)
  */
 public record ProxySettings(
         ForwardedTrust forwarded,
@@ -30,7 +37,10 @@ public record ProxySettings(
         Map<String, String> responseHeaders,
         Map<String, String> upstreamHeaders,
         List<String> hiddenHeaders,
-        RequestBlocks blocks) {
+        RequestBlocks blocks,
+        boolean proxyProtocol,
+        Duration keepAliveTimeout,
+        Duration clientBodyTimeout) {
 
     /** ingress-nginx's HSTS defaults: one year, subdomains, no preload (SPEC §10.3). */
     public static final String DEFAULT_HSTS = "max-age=31536000; includeSubDomains";
@@ -38,7 +48,7 @@ public record ProxySettings(
 
     /** Without a ConfigMap: ingress-nginx's defaults. */
     public static final ProxySettings DEFAULTS = new ProxySettings(ForwardedTrust.NONE, DEFAULT_HSTS,
-            DEFAULT_HTTP_REDIRECT_CODE, Map.of(), Map.of(), List.of(), RequestBlocks.NONE);
+            DEFAULT_HTTP_REDIRECT_CODE, Map.of(), Map.of(), List.of(), RequestBlocks.NONE, false, null, null);
 
     public ProxySettings {
         Objects.requireNonNull(forwarded, "forwarded");
