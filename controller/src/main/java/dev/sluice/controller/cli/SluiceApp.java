@@ -57,6 +57,8 @@ public final class SluiceApp implements AutoCloseable {
 
     /** How long the sync loop waits after the first change of a burst. */
     static final Duration SYNC_DEBOUNCE = Duration.ofMillis(100);
+    /** How long a rebuild waits for the first list of a ConfigMap the global ConfigMap has just named. */
+    static final Duration CONFIGMAP_LIST_WAIT = Duration.ofSeconds(5);
 
     /** The process cannot start; the message says why, for the user. */
     public static final class StartupException extends RuntimeException {
@@ -150,8 +152,18 @@ public final class SluiceApp implements AutoCloseable {
                 String globalConfigMap = options.configMap();
                 snapshot = () -> {
                     ClusterState state = source.snapshot();
-                    // the ConfigMaps the global one names (add-headers, proxy-set-headers) are watched once named
-                    source.watchConfigMaps(GlobalSettings.referencedConfigMaps(globalConfigMap, state.configMaps()));
+                    // the ConfigMaps the global one names (add-headers, proxy-set-headers) are watched once
+                    // named; the sync thread waits (bounded) for their first list rather than report them missing
+                    if (source.watchConfigMaps(GlobalSettings.referencedConfigMaps(globalConfigMap,
+                            state.configMaps()))) {
+                        try {
+                            source.awaitConfigMapsListed(CONFIGMAP_LIST_WAIT);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return state;
+                        }
+                        state = source.snapshot();
+                    }
                     return state;
                 };
                 synced = source::hasSynced;

@@ -157,12 +157,14 @@ public final class ClusterSource implements AutoCloseable {
      * Also watches these ConfigMaps ({@code namespace/name}) from now on, if not yet watched: those
      * that other ConfigMaps name, e.g. the global ConfigMap's {@code add-headers}. Their first list
      * calls {@code onChange}, so the next rebuild sees them; they do not hold back
-     * {@link #hasSynced()}. Names that are not {@code namespace/name} are ignored (the translator
-     * reports them).
+     * {@link #hasSynced()} (readiness does not flicker when the global ConfigMap names another).
+     * Names that are not {@code namespace/name} are ignored (the translator reports them).
+     *
+     * @return whether a new informer was started
      */
-    public synchronized void watchConfigMaps(java.util.Collection<String> names) {
+    public synchronized boolean watchConfigMaps(java.util.Collection<String> names) {
         if (closed || all.isEmpty()) {
-            return;
+            return false;
         }
         boolean added = false;
         for (String name : names) {
@@ -178,6 +180,26 @@ public final class ClusterSource implements AutoCloseable {
         if (added) {
             extraConfigMapList = List.copyOf(extraConfigMaps.values());
         }
+        return added;
+    }
+
+    /**
+     * Waits until the informers {@link #watchConfigMaps} started have listed their ConfigMap, so a
+     * rebuild right after naming one sees it instead of reporting it missing.
+     *
+     * @return whether they did within {@code timeout}
+     */
+    public boolean awaitConfigMapsListed(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Watched<ConfigMap> w : extraConfigMapList) {
+            while (!w.informer.hasSynced()) {
+                if (closed || System.nanoTime() - deadline >= 0) {
+                    return false;
+                }
+                Thread.sleep(20);
+            }
+        }
+        return true;
     }
 
     private <T extends HasMetadata, L extends KubernetesResourceList<T>, R extends Resource<T>>

@@ -73,7 +73,7 @@ public record GlobalSettings(
             "http-redirect-code", "add-headers", "proxy-set-headers", "hide-headers", "block-cidrs",
             "block-user-agents", "block-referers", "limit-req-status-code", "limit-conn-status-code",
             "custom-http-errors", "allow-snippet-annotations", "use-proxy-protocol", "keep-alive",
-            "client-body-timeout");
+            "client-body-timeout", "large-client-header-buffers");
 
     /**
      * Keys accepted but not applied, with what the operator should know; reported once each.
@@ -87,12 +87,15 @@ public record GlobalSettings(
     static final Set<String> COMPRESSION_KEYS = Set.of("use-gzip", "gzip-level", "gzip-min-length", "gzip-types",
             "enable-brotli", "brotli-level", "brotli-types");
 
-    /** The {@code global-auth-*} keys and the {@code auth-*} annotation each one stands for. */
+    /** Dropped from a {@code global-auth-*} key, it leaves the {@code auth-*} annotation of the same meaning. */
     private static final String GLOBAL_AUTH_PREFIX = "global-";
 
     private static final Pattern HEADER_NAME = Pattern.compile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$");
     private static final Pattern HEADER_VALUE = Pattern.compile("^[\\t\\x20-\\x7e\\x80-\\xff]*$");
     private static final Set<Integer> REDIRECT_CODES = Set.of(301, 302, 307, 308);
+    private static final Pattern HEADER_BUFFERS = Pattern.compile("^(\\d{1,4})\\s+(\\d{1,7})([kKmM]?)$");
+    /** The most header bytes {@code large-client-header-buffers} may allow. */
+    private static final long MAX_HEADER_BYTES = 1 << 20;
 
     public GlobalSettings {
         data = Collections.unmodifiableMap(new TreeMap<>(data));
@@ -103,7 +106,7 @@ public record GlobalSettings(
     private static Map<String, String> notApplied() {
         Map<String, String> m = new LinkedHashMap<>();
         String listener = "listener setting not applied by Sluice (its own fixed value is used)";
-        for (String k : List.of("keep-alive-requests", "client-header-timeout", "large-client-header-buffers")) {
+        for (String k : List.of("keep-alive-requests", "client-header-timeout")) {
             m.put(k, listener);
         }
         m.put("ssl-protocols", "not applied: Sluice's server TLS offers TLSv1.2 and TLSv1.3");
@@ -286,11 +289,17 @@ public record GlobalSettings(
                     invalid("hide-headers", h, "not a header name", "entry skipped");
                 }
             }
+            int[] headerBuffers = headerBuffers();
             ProxySettings proxy = new ProxySettings(forwarded, hsts, redirectCode, headers("add-headers"),
                     headers("proxy-set-headers"), hidden, blocks(), bool("use-proxy-protocol", false),
-                    seconds("keep-alive"), seconds("client-body-timeout"));
+                    seconds("keep-alive"), seconds("client-body-timeout"), headerBuffers[0], headerBuffers[1]);
+            List<Integer> customHttpErrors = customHttpErrors();
+            if (!customHttpErrors.isEmpty()) {
+                // kept for the error pages of the default backend, which nothing serves yet
+                report("custom-http-errors", "validated and kept, not applied yet: Sluice serves no custom error pages");
+            }
             return new GlobalSettings(namespace + "/" + name, data, annotationDefaults(), proxy, globalAuth(),
-                    status("limit-req-status-code"), status("limit-conn-status-code"), customHttpErrors());
+                    status("limit-req-status-code"), status("limit-conn-status-code"), customHttpErrors);
         }
 
         /**
@@ -457,6 +466,33 @@ public record GlobalSettings(
                 return fallback;
             }
             return n;
+        }
+
+        /**
+         * {@code large-client-header-buffers: "<number> <size>"} (NGINX's syntax, e.g. {@code 4 8k}):
+         * {@code [size, number × size]} as the longest request line and the most header bytes, or
+         * {@code [0, 0]} (the listener's 8 KiB and 32 KiB) when absent or invalid (reported).
+         */
+        private int[] headerBuffers() {
+            String v = data.get("large-client-header-buffers");
+            if (v == null) {
+                return new int[] {0, 0};
+            }
+            java.util.regex.Matcher m = HEADER_BUFFERS.matcher(v.trim());
+            if (m.matches()) {
+                long number = Long.parseLong(m.group(1));
+                long size = Long.parseLong(m.group(2)) << switch (m.group(3).toLowerCase(Locale.ROOT)) {
+                    case "k" -> 10;
+                    case "m" -> 20;
+                    default -> 0;
+                };
+                if (number >= 1 && size >= 1024 && number * size <= MAX_HEADER_BYTES) {
+                    return new int[] {(int) size, (int) (number * size)};
+                }
+            }
+            invalid("large-client-header-buffers", v, "expected \"<number> <size>\" such as 4 8k (at least 1k, "
+                    + "at most 1m in all)", "using the default 4 8k");
+            return new int[] {0, 0};
         }
 
         /**

@@ -7,36 +7,103 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.controller.testing.MockApiServer;
 import dev.sluice.gateway.proxy.RawHttpClient;
 import dev.sluice.gateway.proxy.TestBackend;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code --configmap} in cluster mode against fabric8's mock API server (CRUD): the global
- * ConfigMap created, changed and deleted while Sluice runs, a ConfigMap it names
- * ({@code add-headers}) watched once named, and nothing but these ConfigMaps read.
+ * {@code --configmap} in cluster mode against fabric8's mock API server (CRUD): the key groups of
+ * {@link ConfigMapKeyGroups} with the ConfigMaps created, replaced and deleted through the API
+ * while Sluice runs; and a ConfigMap the global one names ({@code add-headers}) watched once named,
+ * with nothing but the named ConfigMaps read.
  */
-class SluiceAppConfigMapClusterModeTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
+class SluiceAppConfigMapClusterModeTest extends ConfigMapKeyGroups {
     private static final String REQUEST = "GET / HTTP/1.1\r\nHost: app.example.com\r\nX-Forwarded-For: 1.2.3.4\r\n"
             + "X-Forwarded-Host: myhost\r\n\r\n";
+
+    @TempDir
+    Path dir;
+
+    private MockApiServer api;
+    private KubernetesClient kubectl;
+    private SluiceApp app;
 
     private static ConfigMap configMap(String name, Map<String, String> data) {
         return new ConfigMapBuilder().withNewMetadata().withNamespace("ingress-nginx").withName(name).endMetadata()
                 .withData(data).build();
     }
 
+    private static SluiceApp clusterApp(MockApiServer api, Path dir) throws Exception {
+        return new SluiceApp(Main.parse("--kubeconfig", api.writeKubeconfig(dir).toString(),
+                "--http-port=0", "--https-port=0", "--healthz-port=0", "--bind-address=127.0.0.1",
+                "--event-loops=1", "--access-log=off", "--shutdown-grace-period=0",
+                "--publish-status-address=192.0.2.10", "--update-status-on-shutdown=false",
+                "--configmap=ingress-nginx/" + GLOBAL));
+    }
+
+    @Override
+    void startSluice(Map<String, Map<String, String>> configMaps, List<IngressFixture> ingresses) throws Exception {
+        api = new MockApiServer();
+        kubectl = api.adminClient();
+        int port = web.endpoint().port();
+        kubectl.resource(service("default", "web", port)).create();
+        kubectl.resource(slice("default", "web-abc", "web", port, "127.0.0.1")).create();
+        for (IngressFixture i : ingresses) {
+            Ingress ing = ingress("default", i.name(), i.host(), "/", "web", port);
+            Map<String, String> annotations = new HashMap<>(ing.getMetadata().getAnnotations());
+            i.annotations().forEach((k, v) -> annotations.put("nginx.ingress.kubernetes.io/" + k, v));
+            ing.getMetadata().setAnnotations(annotations);
+            kubectl.resource(ing).create();
+        }
+        for (Map.Entry<String, Map<String, String>> c : configMaps.entrySet()) {
+            putConfigMap(c.getKey(), c.getValue());
+        }
+        app = clusterApp(api, dir);
+        app.start();
+    }
+
+    @Override
+    void putConfigMap(String name, Map<String, String> data) {
+        kubectl.resource(configMap(name, data)).unlock().createOr(NonDeletingOperation::update);
+    }
+
+    @Override
+    void deleteConfigMap(String name) {
+        kubectl.configMaps().inNamespace("ingress-nginx").withName(name).delete();
+    }
+
+    @Override
+    SluiceApp app() {
+        return app;
+    }
+
+    @Override
+    void stopSluice() {
+        if (app != null) {
+            app.shutdown(Duration.ZERO);
+        }
+        if (kubectl != null) {
+            kubectl.close();
+        }
+        if (api != null) {
+            api.close();
+        }
+    }
+
     @Test
-    void theGlobalConfigMapIsWatchedAndAppliedLive(@TempDir Path dir) throws Exception {
+    void aConfigMapTheGlobalOneNamesIsWatchedOnceNamedAndNothingElse() throws Exception {
         try (MockApiServer api = new MockApiServer(); KubernetesClient kubectl = api.adminClient();
                 TestBackend web = TestBackend.start("web-1", "127.0.0.1")) {
             int port = web.endpoint().port();
@@ -44,11 +111,7 @@ class SluiceAppConfigMapClusterModeTest {
             kubectl.resource(slice("default", "web-abc", "web", port, "127.0.0.1")).create();
             kubectl.resource(ingress("default", "app", "app.example.com", "/", "web", port)).create();
 
-            SluiceApp app = new SluiceApp(Main.parse("--kubeconfig", api.writeKubeconfig(dir).toString(),
-                    "--http-port=0", "--https-port=0", "--healthz-port=0", "--bind-address=127.0.0.1",
-                    "--event-loops=1", "--access-log=off", "--shutdown-grace-period=0",
-                    "--publish-status-address=192.0.2.10", "--update-status-on-shutdown=false",
-                    "--configmap=ingress-nginx/ingress-nginx-controller"));
+            SluiceApp app = clusterApp(api, dir);
             try {
                 app.start();
                 await().atMost(Duration.ofSeconds(10)).until(() -> app.routes().isPublished());

@@ -277,6 +277,16 @@ class GlobalSettingsTest {
                 ingress("default", "a", "a.example.com", "/", "web", 80));
         assertThat(bad.table().settings().keepAliveTimeout()).isNull();
         assertThat(configMapProblems(bad)).singleElement().asString().contains("\"0\" for key keep-alive");
+
+        ProxySettings buffers = translate(List.of(global(Map.of("large-client-header-buffers", "4 16k"))),
+                ingress("default", "a", "a.example.com", "/", "web", 80)).table().settings();
+        assertThat(buffers.maxRequestLine()).isEqualTo(16 * 1024);
+        assertThat(buffers.maxHeaderSize()).isEqualTo(64 * 1024);
+        Translation badBuffers = translate(List.of(global(Map.of("large-client-header-buffers", "16k"))),
+                ingress("default", "a", "a.example.com", "/", "web", 80));
+        assertThat(badBuffers.table().settings().maxHeaderSize()).isZero();
+        assertThat(configMapProblems(badBuffers)).singleElement().asString()
+                .contains("key large-client-header-buffers").contains("using the default 4 8k");
     }
 
     @Test
@@ -289,6 +299,17 @@ class GlobalSettingsTest {
                 .translate(state, Instant.EPOCH);
         RouteTable table = t.table();
         assertThat(table.catchAll().fallback().options().readTimeout()).isEqualTo(Duration.ofSeconds(300));
+    }
+
+    @Test
+    void customHttpErrorsAreKeptForErrorPagesAndReportedAsNotAppliedYet() {
+        List<Problem> problems = new ArrayList<>();
+        GlobalSettings g = GlobalSettings.parse(REF, List.of(global(Map.of("custom-http-errors", "404, 503,abc"))),
+                "nginx.ingress.kubernetes.io", new SecretIndex(List.of()), problems::add);
+        assertThat(g.customHttpErrors()).containsExactly(404, 503);
+        assertThat(problems).extracting(Problem::message).containsExactlyInAnyOrder(
+                "invalid value \"abc\" for key custom-http-errors: expected a status code 100-599; entry skipped",
+                "key custom-http-errors: validated and kept, not applied yet: Sluice serves no custom error pages");
     }
 
     @Test

@@ -97,9 +97,11 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     /** The HTTP/1.1 handlers: codec with NGINX's limits, then the proxy. */
     void addHttp1(ChannelPipeline p, boolean https) {
+        // large-client-header-buffers of the global ConfigMap, for connections opened after a change
+        ProxySettings settings = server.routes().current().settings();
         p.addLast("http", new HttpServerCodec(new HttpDecoderConfig()
-                .setMaxInitialLineLength(MAX_INITIAL_LINE)
-                .setMaxHeaderSize(MAX_HEADER_SIZE)
+                .setMaxInitialLineLength(settings.maxRequestLine() > 0 ? settings.maxRequestLine() : MAX_INITIAL_LINE)
+                .setMaxHeaderSize(settings.maxHeaderSize() > 0 ? settings.maxHeaderSize() : MAX_HEADER_SIZE)
                 .setMaxChunkSize(MAX_CHUNK_SIZE)));
         p.addLast("proxy", new ProxyHandler(server, https));
     }

@@ -29,6 +29,10 @@ import java.util.Objects;
  *                         connections; {@code null} for the listener's own (75 s)
  * @param clientBodyTimeout {@code client-body-timeout}: the longest pause while reading a client's
  *                         request, for new connections; {@code null} for the listener's own (60 s)
+ * @param maxRequestLine   {@code large-client-header-buffers}' buffer size: the longest HTTP/1.1
+ *                         request line of new connections, or {@code 0} for the listener's (8 KiB)
+ * @param maxHeaderSize    the buffers' total: the most HTTP/1.1 request header bytes of new
+ *                         connections, or {@code 0} for the listener's (32 KiB)
  */
 public record ProxySettings(
         ForwardedTrust forwarded,
@@ -40,7 +44,9 @@ public record ProxySettings(
         RequestBlocks blocks,
         boolean proxyProtocol,
         Duration keepAliveTimeout,
-        Duration clientBodyTimeout) {
+        Duration clientBodyTimeout,
+        int maxRequestLine,
+        int maxHeaderSize) {
 
     /** ingress-nginx's HSTS defaults: one year, subdomains, no preload (SPEC §10.3). */
     public static final String DEFAULT_HSTS = "max-age=31536000; includeSubDomains";
@@ -48,7 +54,7 @@ public record ProxySettings(
 
     /** Without a ConfigMap: ingress-nginx's defaults. */
     public static final ProxySettings DEFAULTS = new ProxySettings(ForwardedTrust.NONE, DEFAULT_HSTS,
-            DEFAULT_HTTP_REDIRECT_CODE, Map.of(), Map.of(), List.of(), RequestBlocks.NONE, false, null, null);
+            DEFAULT_HTTP_REDIRECT_CODE, Map.of(), Map.of(), List.of(), RequestBlocks.NONE, false, null, null, 0, 0);
 
     public ProxySettings {
         Objects.requireNonNull(forwarded, "forwarded");
@@ -56,6 +62,9 @@ public record ProxySettings(
         responseHeaders = Collections.unmodifiableMap(new LinkedHashMap<>(responseHeaders));
         upstreamHeaders = Collections.unmodifiableMap(new LinkedHashMap<>(upstreamHeaders));
         hiddenHeaders = List.copyOf(hiddenHeaders);
+        if (maxRequestLine < 0 || maxHeaderSize < 0) {
+            throw new IllegalArgumentException("header limits must be >= 0");
+        }
         if (httpRedirectCode < 300 || httpRedirectCode > 308) {
             throw new IllegalArgumentException("httpRedirectCode must be 3xx");
         }
