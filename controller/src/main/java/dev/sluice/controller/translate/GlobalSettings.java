@@ -6,6 +6,7 @@ import dev.sluice.gateway.access.RequestBlocks;
 import dev.sluice.gateway.access.RequestLimits;
 import dev.sluice.gateway.access.SourceRanges;
 import dev.sluice.gateway.route.ForwardedTrust;
+import dev.sluice.gateway.route.ListenerSettings;
 import dev.sluice.gateway.route.ProxySettings;
 import dev.sluice.gateway.route.RouteOptions;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -73,7 +74,7 @@ public record GlobalSettings(
             "http-redirect-code", "add-headers", "proxy-set-headers", "hide-headers", "block-cidrs",
             "block-user-agents", "block-referers", "limit-req-status-code", "limit-conn-status-code",
             "custom-http-errors", "allow-snippet-annotations", "use-proxy-protocol", "keep-alive",
-            "client-body-timeout", "large-client-header-buffers");
+            "client-body-timeout", "large-client-header-buffers", "keep-alive-requests");
 
     /**
      * Keys accepted but not applied, with what the operator should know; reported once each.
@@ -105,10 +106,8 @@ public record GlobalSettings(
 
     private static Map<String, String> notApplied() {
         Map<String, String> m = new LinkedHashMap<>();
-        String listener = "listener setting not applied by Sluice (its own fixed value is used)";
-        for (String k : List.of("keep-alive-requests", "client-header-timeout")) {
-            m.put(k, listener);
-        }
+        String listener = "listener setting not applied by Sluice";
+        m.put("client-header-timeout", listener + "; client-body-timeout bounds pauses in the headers too");
         m.put("ssl-protocols", "not applied: Sluice's server TLS offers TLSv1.2 and TLSv1.3");
         m.put("ssl-ciphers", "not applied: Sluice's server TLS uses the JDK's default cipher suites");
         for (String k : List.of("upstream-keepalive-connections", "upstream-keepalive-timeout",
@@ -291,8 +290,9 @@ public record GlobalSettings(
             }
             int[] headerBuffers = headerBuffers();
             ProxySettings proxy = new ProxySettings(forwarded, hsts, redirectCode, headers("add-headers"),
-                    headers("proxy-set-headers"), hidden, blocks(), bool("use-proxy-protocol", false),
-                    seconds("keep-alive"), seconds("client-body-timeout"), headerBuffers[0], headerBuffers[1]);
+                    headers("proxy-set-headers"), hidden, blocks(), new ListenerSettings(
+                            bool("use-proxy-protocol", false), seconds("keep-alive"), seconds("client-body-timeout"),
+                            headerBuffers[0], headerBuffers[1], keepAliveRequests()));
             List<Integer> customHttpErrors = customHttpErrors();
             if (!customHttpErrors.isEmpty()) {
                 // kept for the error pages of the default backend, which nothing serves yet
@@ -493,6 +493,20 @@ public record GlobalSettings(
             invalid("large-client-header-buffers", v, "expected \"<number> <size>\" such as 4 8k (at least 1k, "
                     + "at most 1m in all)", "using the default 4 8k");
             return new int[] {0, 0};
+        }
+
+        /** {@code keep-alive-requests}: at least 1; absent or invalid (reported): no limit, Sluice's own. */
+        private int keepAliveRequests() {
+            String v = data.get("keep-alive-requests");
+            if (v == null) {
+                return 0;
+            }
+            Integer n = AnnotationValues.integer(v, 1);
+            if (n == null) {
+                invalid("keep-alive-requests", v, "expected an integer >= 1", "no limit (Sluice's default)");
+                return 0;
+            }
+            return n;
         }
 
         /**

@@ -257,9 +257,18 @@ abstract class ConfigMapKeyGroups {
             await().atMost(Duration.ofSeconds(10)).until(c::closedByServer);
         }
 
-        writeConfigMap(Map.of());
+        // keep-alive-requests 2: the second response on a connection closes it
+        writeConfigMap(Map.of("keep-alive-requests", "2"));
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
                 .until(() -> "127.0.0.1".equals(header(echo(send(get)), "x-forwarded-for")));
+        try (RawHttpClient c = RawHttpClient.connect(app().httpPort())) {
+            RawHttpClient.Response first = c.exchange(get);
+            assertThat(first.header("connection")).isNull();
+            RawHttpClient.Response second = c.exchange(get);
+            assertThat(second.status()).isEqualTo(200);
+            assertThat(second.header("connection")).isEqualTo("close");
+            await().atMost(Duration.ofSeconds(5)).until(c::closedByServer);
+        }
     }
 
     @Test

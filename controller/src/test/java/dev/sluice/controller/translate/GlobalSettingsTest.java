@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sluice.gateway.access.AccessPolicy;
 import dev.sluice.gateway.access.ExternalAuth;
 import dev.sluice.gateway.balance.BalancerSpec;
+import dev.sluice.gateway.route.ListenerSettings;
 import dev.sluice.gateway.route.ProxySettings;
 import dev.sluice.gateway.route.Route;
 import dev.sluice.gateway.route.RouteOptions;
@@ -248,11 +249,11 @@ class GlobalSettingsTest {
     @Test
     void unsupportedAndNotAppliedKeysAreReportedOnce() {
         Translation t = translate(List.of(global(Map.of("worker-processes", "4", "server-snippet", "x",
-                "keep-alive-requests", "75", "log-format-upstream", "$remote_addr", "use-gzip", "true",
+                "client-header-timeout", "75", "log-format-upstream", "$remote_addr", "use-gzip", "true",
                 "allow-snippet-annotations", "true"))), ingress("default", "a", "a.example.com", "/", "web", 80));
         List<String> problems = configMapProblems(t);
         assertThat(problems).contains(REF + ": keys not supported by Sluice, ignored: server-snippet, worker-processes");
-        assertThat(problems).anySatisfy(p -> assertThat(p).contains("key keep-alive-requests: listener setting not applied"));
+        assertThat(problems).anySatisfy(p -> assertThat(p).contains("key client-header-timeout: listener setting not applied"));
         assertThat(problems).anySatisfy(p -> assertThat(p).contains("key log-format-upstream: accepted, not applied"));
         assertThat(problems).anySatisfy(p -> assertThat(p).contains("key use-gzip: not applied yet"));
         assertThat(problems).anySatisfy(p -> assertThat(p).contains("key allow-snippet-annotations")
@@ -260,31 +261,32 @@ class GlobalSettingsTest {
         assertThat(problems).hasSize(5);
         // a second translation of the same state yields the same problems: the sync loop logs each once
         assertThat(configMapProblems(translate(List.of(global(Map.of("worker-processes", "4", "server-snippet", "x",
-                "keep-alive-requests", "75", "log-format-upstream", "$remote_addr", "use-gzip", "true",
+                "client-header-timeout", "75", "log-format-upstream", "$remote_addr", "use-gzip", "true",
                 "allow-snippet-annotations", "true"))), ingress("default", "a", "a.example.com", "/", "web", 80))))
                 .isEqualTo(problems);
     }
 
     @Test
     void listenerKeysAreReadForNewConnections() {
-        ProxySettings s = translate(List.of(global(Map.of("use-proxy-protocol", "true", "keep-alive", "30",
-                "client-body-timeout", "2m"))), ingress("default", "a", "a.example.com", "/", "web", 80))
-                .table().settings();
+        ListenerSettings s = translate(List.of(global(Map.of("use-proxy-protocol", "true", "keep-alive", "30",
+                "client-body-timeout", "2m", "keep-alive-requests", "100"))),
+                ingress("default", "a", "a.example.com", "/", "web", 80)).table().settings().listener();
         assertThat(s.proxyProtocol()).isTrue();
         assertThat(s.keepAliveTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(s.clientBodyTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(s.keepAliveRequests()).isEqualTo(100);
         Translation bad = translate(List.of(global(Map.of("keep-alive", "0"))),
                 ingress("default", "a", "a.example.com", "/", "web", 80));
-        assertThat(bad.table().settings().keepAliveTimeout()).isNull();
+        assertThat(bad.table().settings().listener().keepAliveTimeout()).isNull();
         assertThat(configMapProblems(bad)).singleElement().asString().contains("\"0\" for key keep-alive");
 
-        ProxySettings buffers = translate(List.of(global(Map.of("large-client-header-buffers", "4 16k"))),
-                ingress("default", "a", "a.example.com", "/", "web", 80)).table().settings();
+        ListenerSettings buffers = translate(List.of(global(Map.of("large-client-header-buffers", "4 16k"))),
+                ingress("default", "a", "a.example.com", "/", "web", 80)).table().settings().listener();
         assertThat(buffers.maxRequestLine()).isEqualTo(16 * 1024);
         assertThat(buffers.maxHeaderSize()).isEqualTo(64 * 1024);
         Translation badBuffers = translate(List.of(global(Map.of("large-client-header-buffers", "16k"))),
                 ingress("default", "a", "a.example.com", "/", "web", 80));
-        assertThat(badBuffers.table().settings().maxHeaderSize()).isZero();
+        assertThat(badBuffers.table().settings().listener().maxHeaderSize()).isZero();
         assertThat(configMapProblems(badBuffers)).singleElement().asString()
                 .contains("key large-client-header-buffers").contains("using the default 4 8k");
     }

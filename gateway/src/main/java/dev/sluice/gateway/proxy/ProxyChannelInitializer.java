@@ -9,7 +9,7 @@ import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.Mapping;
-import dev.sluice.gateway.route.ProxySettings;
+import dev.sluice.gateway.route.ListenerSettings;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -73,7 +73,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
         server.clients().add(ch);
         ChannelPipeline p = ch.pipeline();
         // the global ConfigMap's listener keys apply from the next connection on, without a restart
-        ProxySettings settings = server.routes().current().settings();
+        ListenerSettings settings = server.routes().current().settings().listener();
         long keepAlive = settings.keepAliveTimeout() != null ? settings.keepAliveTimeout().toNanos()
                 : keepAliveTimeoutNanos;
         p.addLast("idle", new IdleStateHandler(clientBodyTimeoutNanos(), 0, keepAlive, TimeUnit.NANOSECONDS));
@@ -98,7 +98,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     /** The HTTP/1.1 handlers: codec with NGINX's limits, then the proxy. */
     void addHttp1(ChannelPipeline p, boolean https) {
         // large-client-header-buffers of the global ConfigMap, for connections opened after a change
-        ProxySettings settings = server.routes().current().settings();
+        ListenerSettings settings = server.routes().current().settings().listener();
         p.addLast("http", new HttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(settings.maxRequestLine() > 0 ? settings.maxRequestLine() : MAX_INITIAL_LINE)
                 .setMaxHeaderSize(settings.maxHeaderSize() > 0 ? settings.maxHeaderSize() : MAX_HEADER_SIZE)
@@ -120,7 +120,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     /** The client body timeout of a new connection: the global ConfigMap's, else the listener's. */
     long clientBodyTimeoutNanos() {
-        Duration configured = server.routes().current().settings().clientBodyTimeout();
+        Duration configured = server.routes().current().settings().listener().clientBodyTimeout();
         return configured != null ? configured.toNanos() : clientBodyTimeoutNanos;
     }
 

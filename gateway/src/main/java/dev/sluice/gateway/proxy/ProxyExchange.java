@@ -209,6 +209,10 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         RouteTable table = server.routes().current();
         this.table = table;
         settings = table.settings();
+        int maxRequests = settings.listener().keepAliveRequests();
+        if (maxRequests > 0 && !client.http2() && client.requestCount() >= maxRequests) {
+            keepAlive = false; // keep-alive-requests: this response closes the connection
+        }
         ForwardedTrust trust = settings.forwarded();
         clientIp = client.clientIp();
         clientAddress = client.clientAddress();

@@ -1,7 +1,6 @@
 package dev.sluice.gateway.route;
 
 import dev.sluice.gateway.access.RequestBlocks;
-import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,16 +22,9 @@ import java.util.Objects;
  * @param hiddenHeaders    {@code hide-headers}: upstream response headers not passed to clients
  *                         (lower case)
  * @param blocks           {@code block-cidrs}, {@code block-user-agents}, {@code block-referers}
- * @param proxyProtocol    {@code use-proxy-protocol}: new connections must start with a PROXY
- *                         protocol header (as {@code --enable-proxy-protocol}, which it adds to)
- * @param keepAliveTimeout {@code keep-alive}: how long an idle client connection is kept, for new
- *                         connections; {@code null} for the listener's own (75 s)
- * @param clientBodyTimeout {@code client-body-timeout}: the longest pause while reading a client's
- *                         request, for new connections; {@code null} for the listener's own (60 s)
- * @param maxRequestLine   {@code large-client-header-buffers}' buffer size: the longest HTTP/1.1
- *                         request line of new connections, or {@code 0} for the listener's (8 KiB)
- * @param maxHeaderSize    the buffers' total: the most HTTP/1.1 request header bytes of new
- *                         connections, or {@code 0} for the listener's (32 KiB)
+ * @param listener         the client connection settings ({@code use-proxy-protocol},
+ *                         {@code keep-alive}, {@code client-body-timeout},
+ *                         {@code large-client-header-buffers}, {@code keep-alive-requests})
  */
 public record ProxySettings(
         ForwardedTrust forwarded,
@@ -42,11 +34,7 @@ public record ProxySettings(
         Map<String, String> upstreamHeaders,
         List<String> hiddenHeaders,
         RequestBlocks blocks,
-        boolean proxyProtocol,
-        Duration keepAliveTimeout,
-        Duration clientBodyTimeout,
-        int maxRequestLine,
-        int maxHeaderSize) {
+        ListenerSettings listener) {
 
     /** ingress-nginx's HSTS defaults: one year, subdomains, no preload (SPEC §10.3). */
     public static final String DEFAULT_HSTS = "max-age=31536000; includeSubDomains";
@@ -54,7 +42,7 @@ public record ProxySettings(
 
     /** Without a ConfigMap: ingress-nginx's defaults. */
     public static final ProxySettings DEFAULTS = new ProxySettings(ForwardedTrust.NONE, DEFAULT_HSTS,
-            DEFAULT_HTTP_REDIRECT_CODE, Map.of(), Map.of(), List.of(), RequestBlocks.NONE, false, null, null, 0, 0);
+            DEFAULT_HTTP_REDIRECT_CODE, Map.of(), Map.of(), List.of(), RequestBlocks.NONE, ListenerSettings.DEFAULTS);
 
     public ProxySettings {
         Objects.requireNonNull(forwarded, "forwarded");
@@ -62,9 +50,7 @@ public record ProxySettings(
         responseHeaders = Collections.unmodifiableMap(new LinkedHashMap<>(responseHeaders));
         upstreamHeaders = Collections.unmodifiableMap(new LinkedHashMap<>(upstreamHeaders));
         hiddenHeaders = List.copyOf(hiddenHeaders);
-        if (maxRequestLine < 0 || maxHeaderSize < 0) {
-            throw new IllegalArgumentException("header limits must be >= 0");
-        }
+        Objects.requireNonNull(listener, "listener");
         if (httpRedirectCode < 300 || httpRedirectCode > 308) {
             throw new IllegalArgumentException("httpRedirectCode must be 3xx");
         }
