@@ -84,7 +84,6 @@ final class IngressNginxFlags {
             ignored("health-check-timeout", false, "the health check has no internal NGINX probe to time out"),
             ignored("election-ttl", false, "Sluice uses ingress-nginx's default lease timings"),
             ignored("disable-leader-election", true, "Sluice elects one replica to write Ingress status"),
-            ignored("disable-svc-external-name", true, "Sluice never proxies to ExternalName Services (reported instead)"),
             ignored("enable-annotation-validation", true, "Sluice always checks annotation values and reports bad ones"),
             ignored("deep-inspect", true, "no NGINX configuration to inject into; snippets are never applied"),
             ignored("enable-ssl-chain-completion", true,

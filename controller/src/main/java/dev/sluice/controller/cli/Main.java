@@ -174,6 +174,12 @@ public final class Main implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     private boolean enableSslPassthrough;
 
+    @Option(names = "--disable-svc-external-name", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+            paramLabel = "true|false",
+            description = "Do not proxy to ExternalName Services: their paths answer 503 and a problem is reported"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private boolean disableSvcExternalName;
+
     @Option(names = "--configmap", paramLabel = "NS/NAME", converter = NamespacedNameConverter.class,
             description = "ingress-nginx's global ConfigMap (use-forwarded-headers, timeouts, hsts, …), read from the"
                     + " cluster or the manifests and applied live; see docs/configuration.md for the keys.")
@@ -367,7 +373,8 @@ public final class Main implements Callable<Integer> {
                 ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
                 accessLogValue, shutdownGracePeriod, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
                 publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate, enableProxyProtocol,
-                enableSslPassthrough, enableH2c, tcpServicesConfigMap, udpServicesConfigMap, metrics);
+                enableSslPassthrough, enableH2c, tcpServicesConfigMap, udpServicesConfigMap, metrics,
+                disableSvcExternalName);
     }
 
     /** The catalogued ingress-nginx flags on the command line, in the order given, each once. */

@@ -52,6 +52,7 @@ import java.util.Set;
  *                                 the UDP ports relayed to Services
  * @param metrics                  {@code --metrics-per-host}, {@code --time-buckets} and the other
  *                                 metric flags, with the {@code controller_*} labels
+ * @param disableSvcExternalName   {@code --disable-svc-external-name}: ExternalName Services are not proxied
  */
 public record SluiceOptions(
         String bindAddress,
@@ -81,7 +82,8 @@ public record SluiceOptions(
         boolean h2c,
         String tcpServicesConfigMap,
         String udpServicesConfigMap,
-        MetricsConfig metrics) {
+        MetricsConfig metrics,
+        boolean disableSvcExternalName) {
 
     /** How the process gets its Kubernetes objects. */
     public enum Mode {
@@ -114,7 +116,8 @@ public record SluiceOptions(
     /** The flags that change translation. */
     public TranslatorConfig translatorConfig() {
         return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
-                annotationsPrefix, defaultSslCertificate, streamConfig(), sslPassthrough, configMap);
+                annotationsPrefix, defaultSslCertificate, streamConfig(), sslPassthrough, disableSvcExternalName,
+                configMap);
     }
 
     /**

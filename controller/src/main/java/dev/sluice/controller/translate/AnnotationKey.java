@@ -101,6 +101,18 @@ public enum AnnotationKey {
     PROXY_BODY_SIZE("proxy-body-size", Type.SIZE, "1m", Scope.LOCATION),
     BACKEND_PROTOCOL("backend-protocol", Type.ENUM, "HTTP", Scope.LOCATION),
 
+    // How the upstream is spoken to and the location logged (ProxyTuning); which address it has
+    // (service-upstream: the Service's ClusterIP instead of the Pods). Sluice streams by default
+    // where ingress-nginx buffers: proxy-request-buffering is off unless asked for (see the docs)
+    PROXY_HTTP_VERSION("proxy-http-version", Type.ENUM, "1.1", Scope.LOCATION),
+    PROXY_REQUEST_BUFFERING("proxy-request-buffering", Type.ENUM, "off", Scope.LOCATION),
+    PROXY_BUFFERING("proxy-buffering", Type.ENUM, "off", Scope.LOCATION),
+    PROXY_BUFFER_SIZE("proxy-buffer-size", Type.SIZE, "64k", Scope.LOCATION),
+    ENABLE_ACCESS_LOG("enable-access-log", Type.BOOL, "true", Scope.LOCATION),
+    SERVICE_UPSTREAM("service-upstream", Type.BOOL, "false", Scope.UPSTREAM, OnCanary.READ),
+    // no fixed default: Sluice's TLS 1.2 suites (those HTTP/2 allows)
+    SSL_CIPHERS("ssl-ciphers", Type.LIST, null, Scope.SERVER, "the HTTP/2 suites"),
+
     // TLS to the upstream (backend-protocol HTTPS, AUTO_HTTP): NGINX's proxy_ssl_* (see ProxySsl)
     PROXY_SSL_SECRET("proxy-ssl-secret", Type.SECRET, null, Scope.LOCATION),
     PROXY_SSL_VERIFY("proxy-ssl-verify", Type.ENUM, "off", Scope.LOCATION),
@@ -202,7 +214,7 @@ public enum AnnotationKey {
      */
     private static final Set<AnnotationKey> CONFIGMAP_DEFAULTS = java.util.EnumSet.of(
             PROXY_CONNECT_TIMEOUT, PROXY_SEND_TIMEOUT, PROXY_READ_TIMEOUT, PROXY_NEXT_UPSTREAM_TRIES, PROXY_BODY_SIZE,
-            SSL_REDIRECT, FORCE_SSL_REDIRECT, LOAD_BALANCE);
+            SSL_REDIRECT, FORCE_SSL_REDIRECT, LOAD_BALANCE, PROXY_HTTP_VERSION, PROXY_BUFFERING, PROXY_BUFFER_SIZE);
 
     private static final Map<String, AnnotationKey> BY_SUFFIX = Arrays.stream(values())
             .collect(Collectors.toUnmodifiableMap(AnnotationKey::suffix, Function.identity()));

@@ -13,6 +13,29 @@ final class AnnotationValues {
         };
     }
 
+    /**
+     * NGINX's size syntax: a number of bytes with an optional unit {@code k}, {@code m} or
+     * {@code g} (either case, powers of 1024), or {@code null}.
+     */
+    static Long size(String v) {
+        String t = v.trim();
+        int shift = 0;
+        if (!t.isEmpty()) {
+            switch (Character.toLowerCase(t.charAt(t.length() - 1))) {
+                case 'k' -> shift = 10;
+                case 'm' -> shift = 20;
+                case 'g' -> shift = 30;
+                default -> shift = 0;
+            }
+        }
+        String digits = shift == 0 ? t : t.substring(0, t.length() - 1);
+        if (digits.isEmpty() || digits.length() > 18 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return null;
+        }
+        long n = Long.parseLong(digits);
+        return n <= (Long.MAX_VALUE >> shift) ? n << shift : null;
+    }
+
     /** A decimal integer of at least {@code min}, or {@code null}. */
     static Integer integer(String v, int min) {
         try {

@@ -36,6 +36,13 @@ import java.util.TreeSet;
  * Only when a Service has no EndpointSlice at all does the legacy {@code Endpoints} object count
  * ({@code addresses} only, never {@code notReadyAddresses}).
  *
+ * <p>An {@code ExternalName} Service has one endpoint, its DNS name (resolved by the proxy when it
+ * connects) and the port: the matching Service port's {@code targetPort} (else its {@code port}),
+ * else the Ingress's port number. As ingress-nginx, {@code localhost} and loopback addresses are
+ * refused, and a name that is not a DNS subdomain. With {@code service-upstream} a
+ * {@code ClusterIP} Service has one endpoint too, {@code clusterIP:port}; a headless Service keeps
+ * its Pods (reported).
+ *
  * <p>One resolver serves one translation: it indexes the objects once and caches each backend by
  * name, so every route naming the same Service port shares one {@link Backend} (and one
  * round-robin cursor), like an ingress-nginx upstream.
@@ -46,15 +53,33 @@ final class BackendResolver {
     private static final Comparator<Endpoint> ENDPOINT_ORDER =
             Comparator.comparing(Endpoint::address).thenComparingInt(Endpoint::port);
 
-    /** A resolved backend and, when it cannot serve for a configuration reason, the problem. */
-    record Resolution(Backend backend, String problem) {}
+    /**
+     * A resolved backend and, when it cannot serve for a configuration reason, the problem; or a
+     * warning when it serves, but not quite as asked.
+     */
+    record Resolution(Backend backend, String problem, String warning) {
+        Resolution(Backend backend, String problem) {
+            this(backend, problem, null);
+        }
+    }
+
+    /** A DNS-1123 subdomain, as Kubernetes validates {@code externalName} (length checked apart). */
+    private static final java.util.regex.Pattern DNS_SUBDOMAIN =
+            java.util.regex.Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
 
     private final Map<String, Service> services = new HashMap<>();
     private final Map<String, List<EndpointSlice>> slicesByService = new HashMap<>();
     private final Map<String, Endpoints> endpoints = new HashMap<>();
     private final Map<String, Resolution> cache = new HashMap<>();
+    private final boolean externalNameDisabled;
 
     BackendResolver(ClusterState state) {
+        this(state, false);
+    }
+
+    /** @param externalNameDisabled {@code --disable-svc-external-name}: ExternalName Services get no endpoint */
+    BackendResolver(ClusterState state, boolean externalNameDisabled) {
+        this.externalNameDisabled = externalNameDisabled;
         for (Service s : state.services()) {
             services.put(key(s), s);
         }
@@ -94,13 +119,22 @@ final class BackendResolver {
         return port.getName() == null ? "" : port.getName();
     }
 
-    /** Resolves the Service backend of an Ingress in {@code namespace}. */
+    /** Resolves the Service backend of an Ingress in {@code namespace} to its Pods. */
     Resolution resolve(String namespace, IngressServiceBackend svc) {
+        return resolve(namespace, svc, false);
+    }
+
+    /**
+     * Resolves the Service backend of an Ingress in {@code namespace}: to its Pods, or with
+     * {@code serviceUpstream} to its ClusterIP.
+     */
+    Resolution resolve(String namespace, IngressServiceBackend svc, boolean serviceUpstream) {
         String name = backendName(namespace, svc);
-        Resolution cached = cache.get(name);
+        String cacheKey = serviceUpstream ? name + " service-upstream" : name;
+        Resolution cached = cache.get(cacheKey);
         if (cached == null) {
-            cached = doResolve(name, namespace, svc.getName(), svc.getPort());
-            cache.put(name, cached);
+            cached = doResolve(name, namespace, svc.getName(), svc.getPort(), serviceUpstream);
+            cache.put(cacheKey, cached);
         }
         return cached;
     }
@@ -129,7 +163,8 @@ final class BackendResolver {
         return service == null ? null : findServicePort(service, port);
     }
 
-    private Resolution doResolve(String name, String namespace, String serviceName, ServiceBackendPort port) {
+    private Resolution doResolve(String name, String namespace, String serviceName, ServiceBackendPort port,
+            boolean serviceUpstream) {
         String svcKey = namespace + "/" + serviceName;
         Service service = services.get(svcKey);
         if (service == null) {
@@ -137,15 +172,90 @@ final class BackendResolver {
             return new Resolution(Backend.unavailable(name, serviceName, problem), problem);
         }
         if (service.getSpec() != null && "ExternalName".equals(service.getSpec().getType())) {
-            String problem = "service " + svcKey + " is of type ExternalName, which Sluice does not support yet";
-            return new Resolution(Backend.unavailable(name, serviceName, problem), problem);
+            if (externalNameDisabled) {
+                String problem = "service " + svcKey + " is of type ExternalName, which --disable-svc-external-name "
+                        + "turns off";
+                return new Resolution(Backend.unavailable(name, serviceName, problem), problem);
+            }
+            return externalName(name, svcKey, serviceName, service, port);
         }
         ServicePort servicePort = findServicePort(service, port);
         if (servicePort == null) {
             String problem = "service " + svcKey + " has no port " + portText(port);
             return new Resolution(Backend.unavailable(name, serviceName, problem), problem);
         }
+        if (serviceUpstream) {
+            String clusterIp = service.getSpec().getClusterIP();
+            if (clusterIp != null && !clusterIp.isEmpty() && !"None".equals(clusterIp) && servicePort.getPort() != null) {
+                // ingress-nginx: one endpoint, kube-proxy balances (affinity and retries then see one endpoint)
+                return new Resolution(Backend.of(name, serviceName, List.of(Endpoint.of(clusterIp, servicePort.getPort()))),
+                        null);
+            }
+            return new Resolution(Backend.of(name, serviceName, endpointsOf(namespace, serviceName, service, servicePort)),
+                    null, "service-upstream: service " + svcKey + " has no ClusterIP (headless); its Pods are used");
+        }
         return new Resolution(Backend.of(name, serviceName, endpointsOf(namespace, serviceName, service, servicePort)), null);
+    }
+
+    /**
+     * The one endpoint of an {@code ExternalName} Service (see the class comment), or the problem
+     * that leaves it without one.
+     */
+    private static Resolution externalName(String name, String svcKey, String serviceName, Service service,
+            ServiceBackendPort port) {
+        String host = service.getSpec().getExternalName();
+        String problem = null;
+        if (host == null || host.isBlank()) {
+            problem = "service " + svcKey + " is of type ExternalName without an externalName";
+        } else {
+            byte[] ip = io.netty.util.NetUtil.createByteArrayFromIpAddressString(host);
+            String dnsName = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+            if (dnsName.equalsIgnoreCase("localhost") || (ip != null && loopback(ip))) {
+                problem = "service " + svcKey + " is of type ExternalName with the local name " + host
+                        + ", which is refused (as ingress-nginx)";
+            } else if (ip == null && (dnsName.length() > 253 || !DNS_SUBDOMAIN.matcher(dnsName).matches())) {
+                problem = "service " + svcKey + " is of type ExternalName with the invalid DNS name " + host;
+            }
+        }
+        int targetPort = problem == null ? externalPort(service, port) : 0;
+        if (problem == null && targetPort == 0) {
+            problem = "service " + svcKey + " (ExternalName) has no port " + portText(port);
+        }
+        if (problem != null) {
+            return new Resolution(Backend.unavailable(name, serviceName, problem), problem);
+        }
+        return new Resolution(Backend.of(name, serviceName, List.of(Endpoint.of(host, targetPort))), null);
+    }
+
+    /**
+     * The port an ExternalName endpoint is reached on: the matching Service port's numeric
+     * {@code targetPort}, else its {@code port}; without a matching Service port, the Ingress's
+     * port number (ingress-nginx makes one up from it); {@code 0} when there is none.
+     */
+    private static int externalPort(Service service, ServiceBackendPort port) {
+        ServicePort sp = findServicePort(service, port);
+        if (sp != null) {
+            Integer target = sp.getTargetPort() == null ? null : sp.getTargetPort().getIntVal();
+            if (target != null && target > 0 && target <= 65535) {
+                return target;
+            }
+            return sp.getPort() != null && sp.getPort() > 0 && sp.getPort() <= 65535 ? sp.getPort() : 0;
+        }
+        Integer number = port == null ? null : port.getNumber();
+        return number != null && number > 0 && number <= 65535 ? number : 0;
+    }
+
+    /** Whether a 4- or 16-byte address is a loopback address ({@code 127.0.0.0/8}, {@code ::1}). */
+    private static boolean loopback(byte[] ip) {
+        if (ip.length == 4) {
+            return ip[0] == 127;
+        }
+        for (int i = 0; i < 15; i++) {
+            if (ip[i] != 0) {
+                return false;
+            }
+        }
+        return ip[15] == 1;
     }
 
     private static ServicePort findServicePort(Service service, ServiceBackendPort port) {

@@ -13,6 +13,7 @@ import dev.sluice.gateway.route.BackendProtocol;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.route.LocationRedirect;
+import dev.sluice.gateway.route.ProxyTuning;
 import dev.sluice.gateway.route.RouteOptions;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import java.time.Duration;
@@ -63,6 +64,10 @@ import java.util.regex.Pattern;
  * @param clientAuth       {@code auth-tls-*}: the client-certificate check this Ingress asks of its
  *                         hosts, or {@code null} (the access policy in {@link #routeOptions} is
  *                         {@code Denied} when it asked for one that cannot be honoured)
+ * @param serviceUpstream  {@code service-upstream}: the upstreams this Ingress creates have one
+ *                         endpoint, the Service's ClusterIP and port, instead of the Pods
+ * @param sslCiphers       {@code ssl-ciphers} as JDK names: the TLS 1.2 suites of this Ingress's
+ *                         hosts (the oldest Ingress of a host that sets it wins), or {@code null}
  */
 public record IngressAnnotations(
         boolean canary,
@@ -77,7 +82,9 @@ public record IngressAnnotations(
         AffinityCanaryBehavior affinityCanaryBehavior,
         boolean fromToWwwRedirect,
         ClientCertificateAuth clientAuth,
-        boolean sslPassthrough) {
+        boolean sslPassthrough,
+        boolean serviceUpstream,
+        List<String> sslCiphers) {
 
     /** ingress-nginx's charset for canary header/cookie names and header values. */
     private static final Pattern CANARY_NAME = Pattern.compile("^[-._~a-zA-Z0-9/:]+$");
@@ -88,7 +95,7 @@ public record IngressAnnotations(
 
     /** No annotations: a normal Ingress with every default. */
     private static final IngressAnnotations NONE = new IngressAnnotations(false, false, false, null, null, null,
-            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false, null, false);
+            RouteOptions.DEFAULTS, BalancerSpec.DEFAULT, null, AffinityCanaryBehavior.STICKY, false, null, false, false, null);
 
     /** ingress-nginx's {@code RegexPathWithCapture} validator for {@code rewrite-target}. */
     private static final Pattern REWRITE_TARGET_SYNTAX = Pattern.compile("^/?[-._~a-zA-Z0-9/:$]*$");
@@ -186,7 +193,7 @@ public record IngressAnnotations(
             }
             return new IngressAnnotations(true, canaryConfigured, false, null, null, null, RouteOptions.DEFAULTS,
                     balancer(r, false), canaryRule(r), AffinityCanaryBehavior.parse(r.string(AFFINITY_CANARY_BEHAVIOR)),
-                    false, null, false);
+                    false, null, false, r.bool(SERVICE_UPSTREAM, false), null);
         }
 
         boolean useRegex = r.bool(USE_REGEX, false);
@@ -226,7 +233,8 @@ public record IngressAnnotations(
                 .withRedirect(locationRedirect(r))
                 .withCors(r.bool(ENABLE_CORS, false) ? cors(r) : null)
                 .withMaxBodySize(bodySize(r))
-                .withBackendProtocol(backendProtocol(r));
+                .withBackendProtocol(backendProtocol(r))
+                .withTuning(tuning(r));
         String namespace = BackendResolver.namespace(ingress);
         AccessControl.Result access = AccessControl.parse(own, p, namespace,
                 namespace + "/" + ingress.getMetadata().getName(), secrets, global.limitReqStatus(),
@@ -247,7 +255,7 @@ public record IngressAnnotations(
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 options.withUpstreamTls(upstreamTls.tls()).withAccess(policy), balancer(r, true), null,
                 AffinityCanaryBehavior.STICKY, r.bool(FROM_TO_WWW_REDIRECT, false), access.clientAuth(),
-                r.bool(SSL_PASSTHROUGH, false));
+                r.bool(SSL_PASSTHROUGH, false), r.bool(SERVICE_UPSTREAM, false), sslCiphers(r));
     }
 
     /**
@@ -404,11 +412,92 @@ public record IngressAnnotations(
         return RouteOptions.DEFAULT_MAX_BODY_SIZE;
     }
 
+    /**
+     * {@code proxy-http-version} ({@code 1.0} or {@code 1.1}), {@code proxy-request-buffering} and
+     * {@code proxy-buffering} ({@code on}/{@code off}), {@code proxy-buffer-size} (a size, kept
+     * within {@link ProxyTuning#MIN_RESPONSE_HEADER_LIMIT}..{@link ProxyTuning#MAX_RESPONSE_HEADER_LIMIT})
+     * and {@code enable-access-log}; a bad value is reported and the default used.
+     * {@code proxy-buffering: on} is reported: Sluice streams responses either way.
+     */
+    private static ProxyTuning tuning(Reader r) {
+        ProxyTuning d = ProxyTuning.DEFAULTS;
+        String version = r.string(PROXY_HTTP_VERSION);
+        boolean http10 = false;
+        if (version != null && !version.trim().equals("1.1")) {
+            if (version.trim().equals("1.0")) {
+                http10 = true;
+            } else {
+                r.problems().accept(r.invalid(PROXY_HTTP_VERSION, version, "expected 1.0 or 1.1; using 1.1"));
+            }
+        }
+        boolean requestBuffering = onOff(r, PROXY_REQUEST_BUFFERING, d.bufferRequestBody());
+        if (onOff(r, PROXY_BUFFERING, false)) {
+            r.problems().accept("annotation " + r.prefix() + PROXY_BUFFERING.suffix() + ": on is accepted, but Sluice "
+                    + "streams responses with back-pressure either way (the upstream is read as fast as the client "
+                    + "takes the response)");
+        }
+        int headerLimit = d.responseHeaderLimit();
+        String size = r.string(PROXY_BUFFER_SIZE);
+        if (size != null) {
+            Long bytes = AnnotationValues.size(size);
+            if (bytes == null) {
+                r.problems().accept(r.invalid(PROXY_BUFFER_SIZE, size, "expected a size such as 4k or 16k; using "
+                        + PROXY_BUFFER_SIZE.defaultValue()));
+            } else if (bytes < ProxyTuning.MIN_RESPONSE_HEADER_LIMIT || bytes > ProxyTuning.MAX_RESPONSE_HEADER_LIMIT) {
+                headerLimit = (int) Math.max(ProxyTuning.MIN_RESPONSE_HEADER_LIMIT,
+                        Math.min(ProxyTuning.MAX_RESPONSE_HEADER_LIMIT, bytes));
+                r.problems().accept(r.invalid(PROXY_BUFFER_SIZE, size, "Sluice takes 1k to 1m; using " + headerLimit
+                        + " bytes"));
+            } else {
+                headerLimit = bytes.intValue();
+            }
+        }
+        return new ProxyTuning(http10, requestBuffering, headerLimit, r.bool(ENABLE_ACCESS_LOG, d.accessLog()));
+    }
+
+    /**
+     * {@code ssl-ciphers}: cipher names separated by {@code :} (OpenSSL's, mapped to the JDK's, or
+     * IANA's), as {@code proxy-ssl-ciphers} reads them; OpenSSL's keywords ({@code ALL},
+     * {@code HIGH}, {@code !aNULL}) or a cipher this JDK does not know are reported and the default
+     * suites kept. {@code null}: not set.
+     */
+    private static List<String> sslCiphers(Reader r) {
+        String v = r.string(SSL_CIPHERS);
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        List<String> unknown = new ArrayList<>();
+        List<String> ciphers = ProxySsl.jdkCiphers(v, unknown);
+        if (!unknown.isEmpty() || ciphers.isEmpty()) {
+            r.problems().accept(r.invalid(SSL_CIPHERS, v, (unknown.isEmpty() ? "no cipher named"
+                    : "not a cipher this JDK supports: " + String.join(", ", unknown))
+                    + " (OpenSSL keywords such as HIGH or !aNULL are not supported); Sluice's default ciphers are "
+                    + "offered"));
+            return null;
+        }
+        return List.copyOf(ciphers);
+    }
+
+    /** NGINX's {@code on}/{@code off} (case-insensitive); anything else is reported and {@code fallback}. */
+    private static boolean onOff(Reader r, AnnotationKey key, boolean fallback) {
+        String v = r.string(key);
+        if (v == null) {
+            return fallback;
+        }
+        String t = v.trim().toLowerCase(java.util.Locale.ROOT);
+        if (t.equals("on") || t.equals("off")) {
+            return t.equals("on");
+        }
+        r.problems().accept(r.invalid(key, v, "expected on or off; using " + (fallback ? "on" : "off")));
+        return fallback;
+    }
+
     /** These annotations with the locations denied (503) for {@code reason}, and no client-certificate check. */
     IngressAnnotations denied(String reason) {
         return new IngressAnnotations(canary, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 routeOptions.withAccess(new dev.sluice.gateway.access.AccessPolicy.Denied(reason)), balancer,
-                canaryRule, affinityCanaryBehavior, fromToWwwRedirect, null, sslPassthrough);
+                canaryRule, affinityCanaryBehavior, fromToWwwRedirect, null, sslPassthrough, serviceUpstream,
+                sslCiphers);
     }
 
     /**

@@ -147,6 +147,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         private final SecretIndex secrets;
         /** {@code auth-tls-*} per host: the oldest Ingress of a host that asks for it wins. */
         private final Map<String, ClientCertificateAuth> clientAuth = new HashMap<>();
+        /** {@code ssl-ciphers} per host: the oldest Ingress of a host that sets it wins. */
+        private final Map<String, List<String>> sslCiphers = new HashMap<>();
         private String catchAllCanarySource;
         private final Route controllerDefault;
         private final HostBuilder catchAll;
@@ -161,7 +163,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         Run(ClusterState state, Instant now) {
             this.state = state;
             this.now = now;
-            this.backends = new BackendResolver(state);
+            this.backends = new BackendResolver(state, config.disableSvcExternalName());
             this.secrets = new SecretIndex(state.secrets());
             this.global = GlobalSettings.parse(config.globalConfigMap(), state.configMaps(), config.annotationsPrefix(),
                     secrets, problems::add);
@@ -233,7 +235,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             StreamTable streams = new StreamTranslator(config.streams(), backends, state.configMaps(), problems::add,
                     notes::add).translate();
             RouteTable table = buildTable();
-            return new Translation(table.withTls(tls.withClientAuth(clientAuth).withPassthrough(passthrough(table)))
+            return new Translation(table.withTls(tls.withClientAuth(clientAuth).withPassthrough(passthrough(table))
+                    .withCiphers(sslCiphers))
                     .withStreams(streams).withSettings(global.proxy()), List.copyOf(problems), List.copyOf(notes));
         }
 
@@ -391,6 +394,14 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                 if (a.clientAuth() != null) {
                     clientAuth.putIfAbsent(host, a.clientAuth()); // a server-level annotation: oldest wins
                 }
+                if (a.sslCiphers() != null) {
+                    if (host.isEmpty()) {
+                        report(p.namespace(), p.name(), "ssl-ciphers applies to the TLS connections of named hosts "
+                                + "(chosen by SNI); ignored for the rules without a host");
+                    } else {
+                        sslCiphers.putIfAbsent(host, a.sslCiphers()); // a server-level annotation: oldest wins
+                    }
+                }
                 if (a.sslPassthrough()) {
                     offerPassthrough(p, host);
                 }
@@ -531,7 +542,11 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                 report(p.namespace(), p.name(), what + " has no service backend; skipped");
                 return null;
             }
-            BackendResolver.Resolution r = backends.resolve(p.namespace(), b.getService());
+            BackendResolver.Resolution r = backends.resolve(p.namespace(), b.getService(),
+                    p.annotations().serviceUpstream());
+            if (r.warning() != null) {
+                report(p.namespace(), p.name(), r.warning());
+            }
             if (r.problem() != null) {
                 report(p.namespace(), p.name(), r.problem() + " (" + what + " answers 503)");
             } else if (!r.backend().hasEndpoints()) {

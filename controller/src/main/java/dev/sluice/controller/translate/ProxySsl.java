@@ -264,9 +264,25 @@ final class ProxySsl {
         if (v == null || v.trim().equals("DEFAULT")) {
             return null;
         }
-        List<String> out = new ArrayList<>();
         List<String> unknown = new ArrayList<>();
-        for (String c : v.trim().split("[:,\\s]+")) {
+        List<String> out = jdkCiphers(v, unknown);
+        if (!unknown.isEmpty() || out.isEmpty()) {
+            problems.accept(invalid(prefix, PROXY_SSL_CIPHERS, own, (unknown.isEmpty() ? "no cipher named"
+                    : "not a cipher this JDK supports: " + String.join(", ", unknown))
+                    + " (OpenSSL keywords such as HIGH or !aNULL are not supported); using DEFAULT"));
+            return null;
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * The JDK names of a cipher list separated by {@code :} (or commas, spaces), each an OpenSSL
+     * name (mapped to the JDK's) or a JDK/IANA name; names this JDK does not support (and
+     * OpenSSL's keywords) go to {@code unknown}.
+     */
+    static List<String> jdkCiphers(String value, List<String> unknown) {
+        List<String> out = new ArrayList<>();
+        for (String c : value.trim().split("[:,\\s]+")) {
             if (c.isEmpty()) {
                 continue;
             }
@@ -279,13 +295,7 @@ final class ProxySsl {
                 unknown.add(c);
             }
         }
-        if (!unknown.isEmpty() || out.isEmpty()) {
-            problems.accept(invalid(prefix, PROXY_SSL_CIPHERS, own, (unknown.isEmpty() ? "no cipher named"
-                    : "not a cipher this JDK supports: " + String.join(", ", unknown))
-                    + " (OpenSSL keywords such as HIGH or !aNULL are not supported); using DEFAULT"));
-            return null;
-        }
-        return List.copyOf(out);
+        return out;
     }
 
     private static String invalid(String prefix, AnnotationKey key, Map<String, String> own, String why) {

@@ -144,6 +144,12 @@ final class StreamTranslator {
         if (r.problem() != null) {
             return skip(ns, name, where + ": " + r.problem());
         }
+        if (r.backend().endpoints().stream()
+                .anyMatch(e -> io.netty.util.NetUtil.createByteArrayFromIpAddressString(e.address()) == null)) {
+            // the stream relays connect to addresses; DNS names (ExternalName) are an HTTP feature here
+            return skip(ns, name, where + ": service " + svcRef + " is of type ExternalName, which TCP/UDP services "
+                    + "do not support");
+        }
         ServicePort sp = backends.servicePort(svcNs, svcName, servicePort);
         String spProtocol = sp == null || sp.getProtocol() == null ? "TCP" : sp.getProtocol();
         if (!spProtocol.equalsIgnoreCase(protocol.name())) {

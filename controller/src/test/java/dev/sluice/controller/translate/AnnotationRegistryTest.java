@@ -168,7 +168,8 @@ class AnnotationRegistryTest {
         Arrays.stream(values()).filter(AnnotationKey::readOnCanary).forEach(read::add);
         assertThat(read).containsExactlyInAnyOrder(CANARY, CANARY_BY_HEADER, CANARY_BY_HEADER_VALUE,
                 CANARY_BY_HEADER_PATTERN, CANARY_BY_COOKIE, CANARY_WEIGHT, CANARY_WEIGHT_TOTAL, LOAD_BALANCE,
-                UPSTREAM_HASH_BY, UPSTREAM_HASH_BY_SUBSET, UPSTREAM_HASH_BY_SUBSET_SIZE, AFFINITY_CANARY_BEHAVIOR);
+                UPSTREAM_HASH_BY, UPSTREAM_HASH_BY_SUBSET, UPSTREAM_HASH_BY_SUBSET_SIZE, AFFINITY_CANARY_BEHAVIOR,
+                SERVICE_UPSTREAM);
     }
 
     @Test
@@ -194,13 +195,13 @@ class AnnotationRegistryTest {
     @Test
     void aKeyThatIsNotDeclaredIsReportedAsNotSupportedUnlessItIsAccessControl() {
         List<String> problems = new ArrayList<>();
-        IngressAnnotations a = IngressAnnotations.parse(ingress(Map.of("use-regex", "true", "proxy-buffering", "on",
+        IngressAnnotations a = IngressAnnotations.parse(ingress(Map.of("use-regex", "true", "proxy-max-temp-file-size", "0",
                 "limit-whatever", "1", "server-snippet", "x")), TranslatorConfig.DEFAULT_ANNOTATIONS_PREFIX,
                 problems::add);
 
         assertThat(a.useRegex()).isTrue();
         assertThat(problems).contains("snippet annotations are not supported, ever (ignored): " + P + "server-snippet",
-                "annotations not supported, ignored: " + P + "proxy-buffering");
+                "annotations not supported, ignored: " + P + "proxy-max-temp-file-size");
         // the undeclared limit-whatever is not merely ignored: it denies (AccessControlTranslationTest)
         assertThat(a.routeOptions().access()).isInstanceOf(dev.sluice.gateway.access.AccessPolicy.Denied.class);
     }
@@ -302,7 +303,8 @@ class AnnotationRegistryTest {
     private static IngressAnnotations settings(IngressAnnotations a) {
         return new IngressAnnotations(a.canary(), false, a.useRegex(), a.rewriteTarget(), a.xForwardedPrefix(),
                 a.appRoot(), a.routeOptions(), a.balancer(), a.canaryRule(), a.affinityCanaryBehavior(),
-                a.fromToWwwRedirect(), a.clientAuth(), a.sslPassthrough());
+                a.fromToWwwRedirect(), a.clientAuth(), a.sslPassthrough(), a.serviceUpstream(),
+                a.sslCiphers());
     }
 
     private static Ingress ingress(Map<String, String> annotations) {

@@ -129,7 +129,8 @@ class GlobalSettingsTest {
     void annotationDefaultsComeFromTheConfigMapAndAnAnnotationStillWins() {
         Translation t = translate(List.of(global(Map.of("proxy-connect-timeout", "2", "proxy-read-timeout", "120s",
                 "proxy-send-timeout", "90", "proxy-body-size", "8m", "proxy-next-upstream-tries", "5",
-                "ssl-redirect", "false", "force-ssl-redirect", "true", "load-balance", "ewma"))),
+                "ssl-redirect", "false", "force-ssl-redirect", "true", "load-balance", "ewma",
+                "proxy-http-version", "1.0"))),
                 ingress("default", "plain", "plain.example.com", "/", "web", 80),
                 annotated("own", "own.example.com", Map.of("proxy-read-timeout", "7", "proxy-body-size", "1k",
                         "force-ssl-redirect", "false", "load-balance", "round_robin")));
@@ -139,6 +140,7 @@ class GlobalSettingsTest {
         assertThat(plain.sendTimeout()).isEqualTo(Duration.ofSeconds(90));
         assertThat(plain.maxBodySize()).isEqualTo(8L << 20);
         assertThat(plain.nextUpstreamTries()).isEqualTo(5);
+        assertThat(plain.tuning().http10()).isTrue();
         assertThat(plain.sslRedirect()).isFalse();
         assertThat(plain.forceSslRedirect()).isTrue();
         assertThat(t.table().findHost("plain.example.com").routes().get(0).split().mainline().spec().kind())

@@ -18,6 +18,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.ChannelGroupFuture;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.resolver.HostsFileEntriesResolver;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.BindException;
@@ -66,11 +70,13 @@ public final class GatewayServer implements AutoCloseable {
     private final boolean sslPassthrough;
     private final boolean h2c;
     private final Duration udpSessionTimeout;
+    private final HostsFileEntriesResolver upstreamHosts;
 
     private final Object lifecycle = new Object();
     private EventLoopGroup group;
     private ServerContext context;
     private Map<EventExecutor, UpstreamPool> pools;
+    private AddressResolverGroup<InetSocketAddress> upstreamResolver;
     private Map<EventExecutor, Http2UpstreamPool> http2Pools;
     private Channel httpChannel;
     private Channel httpsChannel;
@@ -97,6 +103,7 @@ public final class GatewayServer implements AutoCloseable {
         this.sslPassthrough = b.sslPassthrough;
         this.h2c = b.h2c;
         this.udpSessionTimeout = b.udpSessionTimeout;
+        this.upstreamHosts = b.upstreamHosts;
     }
 
     public static Builder builder() {
@@ -120,6 +127,7 @@ public final class GatewayServer implements AutoCloseable {
         private boolean sslPassthrough;
         private boolean h2c;
         private Duration udpSessionTimeout = StreamServer.UDP_SESSION_TIMEOUT;
+        private HostsFileEntriesResolver upstreamHosts = HostsFileEntriesResolver.DEFAULT;
 
         private Builder() {}
 
@@ -242,6 +250,15 @@ public final class GatewayServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The names an upstream host name (an ExternalName Service) is looked up in before DNS;
+         * default the system's hosts file, as the C library resolver does.
+         */
+        public Builder upstreamHosts(HostsFileEntriesResolver hosts) {
+            this.upstreamHosts = Objects.requireNonNull(hosts, "hosts");
+            return this;
+        }
+
         private static Duration positive(Duration d, String what) {
             if (d == null || d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException(what + " must be positive: " + d);
@@ -271,9 +288,14 @@ public final class GatewayServer implements AutoCloseable {
             // one TLS context per distinct proxy-ssl-* settings, shared by every loop (sessions resume across loops)
             UpstreamTlsContexts tlsContexts = new UpstreamTlsContexts(routes);
             http2Pools = new HashMap<>();
+            // host name endpoints (ExternalName) resolve asynchronously, one resolver and cache per loop
+            upstreamResolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+                    .datagramChannelType(transport.datagramChannel())
+                    .socketChannelType(transport.socketChannel())
+                    .hostsFileEntriesResolver(upstreamHosts));
             for (EventExecutor e : group) {
-                pools.put(e, new UpstreamPool((EventLoop) e, transport, tlsContexts));
-                http2Pools.put(e, new Http2UpstreamPool((EventLoop) e, transport));
+                pools.put(e, new UpstreamPool((EventLoop) e, transport, tlsContexts, upstreamResolver));
+                http2Pools.put(e, new Http2UpstreamPool((EventLoop) e, transport, upstreamResolver));
             }
             ChannelGroup clients = new DefaultChannelGroup("sluice-clients", GlobalEventExecutor.INSTANCE);
             AccessGate access = new AccessGate(new ExternalAuthClient(transport.socketChannel()));
@@ -401,6 +423,7 @@ public final class GatewayServer implements AutoCloseable {
                 pool.loop().execute(pool::close);
             }
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+            upstreamResolver.close();
             accessLog.close();
             context.access().close();
             log.info("stopped");

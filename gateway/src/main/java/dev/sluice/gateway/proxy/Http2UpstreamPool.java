@@ -30,6 +30,7 @@ import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -77,6 +78,7 @@ final class Http2UpstreamPool {
     static final int MAX_HEADER_LIST_SIZE = 64 * 1024;
 
     private final EventLoop loop;
+    private final AddressResolverGroup<InetSocketAddress> resolver;
     private final Transport transport;
     private final Map<Key, List<Connection>> connections = new HashMap<>();
     private SslContext tlsContext; // built on first GRPCS use
@@ -102,9 +104,11 @@ final class Http2UpstreamPool {
         }
     }
 
-    Http2UpstreamPool(EventLoop loop, Transport transport) {
+    /** @param resolver resolves host name endpoints (ExternalName Services) without blocking the loop */
+    Http2UpstreamPool(EventLoop loop, Transport transport, AddressResolverGroup<InetSocketAddress> resolver) {
         this.loop = loop;
         this.transport = transport;
+        this.resolver = resolver;
     }
 
     EventLoop loop() {
@@ -183,6 +187,7 @@ final class Http2UpstreamPool {
         ChannelFuture cf = new Bootstrap()
                 .group(loop)
                 .channel(transport.socketChannel())
+                .resolver(resolver)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)

@@ -12,6 +12,7 @@ import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.CorsPolicy;
 import dev.sluice.gateway.request.Endpoint;
 import dev.sluice.gateway.route.HostRoutes;
+import dev.sluice.gateway.route.ProxyTuning;
 import dev.sluice.gateway.route.Route;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTable;
@@ -130,6 +131,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
     private LastHttpContent trailers;
     private long bodyBytes;
     private ReplayBuffer replay; // from the first body chunk sent upstream
+    private int replayLimit = ReplayBuffer.LIMIT; // the whole body once it was buffered
+    /** The body is being read before the upstream is contacted ({@link ProxyTuning#buffersRequestBody}). */
+    private boolean bufferingBody;
 
     // upstream connection
     private HttpRequest upstreamRequest;
@@ -341,7 +345,10 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         respond(status, location);
     }
 
-    /** Picks the first endpoint and connects: the request passed every check. */
+    /**
+     * The request passed every check: read its body first when the location buffers it
+     * ({@code proxy-request-buffering}), else go upstream now.
+     */
     private void proceed() {
         if (options.backendProtocol() == BackendProtocol.FCGI) {
             // Sluice speaks no FastCGI: a bad gateway rather than HTTP bytes to a FastCGI server
@@ -349,6 +356,48 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             rejectLocally(502, null, null);
             return;
         }
+        if (clientHttp11 && HttpUtil.is100ContinueExpected(request)) {
+            // NGINX answers Expect itself when it starts reading the body; the upstream never sees it
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER));
+        }
+        if (!requestComplete && buffersBody()) {
+            bufferingBody = true; // onClientContent goes upstream once the body is in (or at the limit)
+            client.readMore();
+            return;
+        }
+        goUpstream();
+    }
+
+    /**
+     * Whether this request's body is read before the upstream is contacted: the location asks for
+     * it (or sends HTTP/1.0, which cannot carry a chunked body) and there is a body; never for a
+     * WebSocket handshake or a gRPC stream, whose bodies are conversations.
+     */
+    private boolean buffersBody() {
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        return options.tuning().buffersRequestBody(chunked) && !upgrade && !http2Upstream()
+                && (chunked || HttpUtil.getContentLength(request, 0L) > 0);
+    }
+
+    /**
+     * The buffered body is complete, or reached {@link ProxyTuning#REQUEST_BUFFER_LIMIT}: go
+     * upstream with what was read, streaming the rest — except a chunked body for an HTTP/1.0
+     * upstream, which has no way to send it: 413, as if {@code proxy-body-size} were that limit.
+     */
+    private void bodyBuffered() {
+        bufferingBody = false;
+        if (!requestComplete && options.tuning().http10() && HttpUtil.isTransferEncodingChunked(request)) {
+            log.debug("[{}] chunked body over {} bytes for an HTTP/1.0 upstream: 413", ingress,
+                    ProxyTuning.REQUEST_BUFFER_LIMIT);
+            bodyTooLarge();
+            return;
+        }
+        goUpstream();
+    }
+
+    /** Picks the first endpoint and connects. */
+    private void goUpstream() {
         Endpoint first = pickEndpoint();
         if (first == null) {
             // cannot happen: the table forwards only to a side with endpoints
@@ -383,11 +432,20 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             }
             clientCertificateHeaders.forEach(headers::set);
         }
-        if (HttpUtil.isTransferEncodingChunked(request)) {
+        ProxyTuning tuning = options.tuning();
+        if (requestComplete && (pendingBody != null || trailers != null) && buffersBody()) {
+            // the whole body is here: it goes with its length, as NGINX sends a buffered body (no trailers)
+            headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+            headers.set(HttpHeaderNames.CONTENT_LENGTH, bodyBytes);
+            trailers = null;
+            replayLimit = (int) Math.max(ReplayBuffer.LIMIT, bodyBytes); // the body is in memory anyway
+        } else if (HttpUtil.isTransferEncodingChunked(request)) {
             headers.remove(HttpHeaderNames.CONTENT_LENGTH);
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        if (upgrade) {
+        if (tuning.http10()) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE); // NGINX's proxy_http_version 1.0
+        } else if (upgrade) {
             // SPEC §8: Upgrade $http_upgrade, Connection $connection_upgrade (a WebSocket needs no annotation)
             headers.set(HttpHeaderNames.UPGRADE, request.headers().get(HttpHeaderNames.UPGRADE));
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
@@ -395,12 +453,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         if (http2Upstream()) {
             headers.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS); // gRPC servers expect it
         }
-        upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), f.upstreamUri(), headers);
-        if (clientHttp11 && HttpUtil.is100ContinueExpected(request)) {
-            // NGINX answers Expect itself when it starts reading the body; the upstream never sees it
-            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
-                    Unpooled.EMPTY_BUFFER));
-        }
+        upstreamRequest = new DefaultHttpRequest(tuning.http10() ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1,
+                request.method(), f.upstreamUri(), headers);
         attempts = 1;
         attemptPicked = true;
         connect(first, false);
@@ -448,7 +502,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
             return;
         }
         Upstreams upstreams = server.upstreams(ctx.channel().eventLoop());
-        upstreamKey = new UpstreamKey(ep, upstreamTls);
+        upstreamKey = new UpstreamKey(ep, upstreamTls, options.tuning().responseHeaderLimit());
         Channel pooled = fresh ? null : upstreams.acquire(upstreamKey);
         if (pooled != null) {
             attach(pooled, true);
@@ -625,6 +679,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         if (last && upstream != null) {
             writeLastUpstream();
         }
+        if (bufferingBody && (requestComplete || bodyBytes >= ProxyTuning.REQUEST_BUFFER_LIMIT)) {
+            bodyBuffered();
+        }
     }
 
     void onClientReadComplete() {
@@ -634,7 +691,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         if (upstreamWritePending) {
             flushUpstream();
         } else if (!requestComplete) {
-            if (discardBody || (upstream != null && !upstreamFlushInFlight)) {
+            if (discardBody || bufferingBody || (upstream != null && !upstreamFlushInFlight)) {
                 client.readMore();
             }
         }
@@ -647,7 +704,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         }
         if (!responseStarted) { // no retry once the response has started: nothing to keep
             if (replay == null) {
-                replay = new ReplayBuffer();
+                replay = new ReplayBuffer(replayLimit);
             }
             replay.add(c);
         }
@@ -822,7 +879,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         int code = r.status().code();
         upstreamStatus = code;
         status = code;
-        upstreamReusable = HttpUtil.isKeepAlive(r);
+        upstreamReusable = HttpUtil.isKeepAlive(r) && !options.tuning().http10(); // 1.0 sent Connection: close
         HttpHeaders headers = ForwardedHeaders.toClient(r.headers());
         applyResponseSettings(headers);
         if (setCookie != null) {
@@ -1247,7 +1304,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
                 wentUpstream && responseStartNanos > 0 ? responseStartNanos - attemptStartNanos : -1,
                 wentUpstream ? upstreamNanos : -1);
         AccessLog accessLog = server.accessLog();
-        if (accessLog.enabled()) {
+        if (accessLog.enabled() && (route == null || route.options().tuning().accessLog())) {
             String host = request.headers().get(HttpHeaderNames.HOST);
             accessLog.record(new AccessLogEntry(
                     startMillis,

@@ -8,12 +8,14 @@ import dev.sluice.gateway.route.TlsCertificates;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import java.io.ByteArrayInputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -39,6 +41,10 @@ import org.slf4j.LoggerFactory;
  * and the verdict is given per request ({@link ClientCertificateCheck}). The TLS layer still
  * checks that the client holds the certificate's private key.
  *
+ * <p>A host with {@code ssl-ciphers} ({@link TlsCertificates#ciphers}) gets a context of its own
+ * offering those TLS 1.2 suites (and every TLS 1.3 suite, as NGINX's {@code ssl_ciphers} leaves
+ * them alone) instead of Sluice's default list.
+ *
  * <p>The Netty {@link SslContext} of a certificate (and CA bundle) is built once, on the
  * publishing thread just before the table becomes live ({@link RouteTableHolder#beforePublish}),
  * and cached by content: republishing an unchanged certificate reuses it; contexts no longer
@@ -59,8 +65,13 @@ public final class PublishedCertificates implements SniCertificates {
      *
      * @param certificate the server certificate, {@code null} for the proxy's default
      * @param caBundlePem the CAs of a requested client certificate, {@code null}: none requested
+     * @param ciphers     the TLS 1.2 suites ({@code ssl-ciphers}), {@code null}: Sluice's default
      */
-    private record ContextKey(TlsCertificate certificate, String caBundlePem) {}
+    private record ContextKey(TlsCertificate certificate, String caBundlePem, List<String> ciphers) {}
+
+    /** The TLS 1.3 suites: {@code ssl-ciphers} does not restrict them, as in OpenSSL. */
+    private static final List<String> TLS13_SUITES = List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256");
 
     /**
      * Follows {@code holder}; registers itself to prepare contexts for every table published from
@@ -103,7 +114,8 @@ public final class PublishedCertificates implements SniCertificates {
         TlsCertificate cert = tls.find(serverName);
         ClientCertificateAuth auth = tls.clientAuth(serverName);
         String ca = auth != null && auth.requestsCertificate() ? auth.caBundlePem() : null;
-        return cert == null && ca == null ? null : new ContextKey(cert, ca);
+        List<String> ciphers = tls.ciphers(serverName);
+        return cert == null && ca == null && ciphers == null ? null : new ContextKey(cert, ca, ciphers);
     }
 
     private void prepare(TlsCertificates certificates) {
@@ -111,6 +123,7 @@ public final class PublishedCertificates implements SniCertificates {
         Set<String> names = new HashSet<>(certificates.byHost().keySet());
         names.addAll(certificates.defaultHosts());
         names.addAll(certificates.clientAuthByHost().keySet());
+        names.addAll(certificates.ciphersByHost().keySet());
         names.add(""); // no SNI
         for (String name : names) {
             ContextKey k = key(certificates, name.isEmpty() ? null : name);
@@ -135,7 +148,13 @@ public final class PublishedCertificates implements SniCertificates {
             if (k.caBundlePem() != null) {
                 requestClientCertificate(builder, k.caBundlePem());
             }
-            return FakeCertificate.withSluiceSettings(builder).build();
+            FakeCertificate.withSluiceSettings(builder);
+            if (k.ciphers() != null) {
+                Set<String> suites = new LinkedHashSet<>(k.ciphers());
+                suites.addAll(TLS13_SUITES);
+                builder.ciphers(suites, SupportedCipherSuiteFilter.INSTANCE);
+            }
+            return builder.build();
         } catch (Exception e) {
             log.warn("[{}] cannot load the certificate into TLS ({}); the default certificate is served instead",
                     c != null ? c.secret() : "default", e.toString());

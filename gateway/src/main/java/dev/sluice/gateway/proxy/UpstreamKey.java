@@ -1,6 +1,7 @@
 package dev.sluice.gateway.proxy;
 
 import dev.sluice.gateway.request.Endpoint;
+import dev.sluice.gateway.route.ProxyTuning;
 import dev.sluice.gateway.route.UpstreamTls;
 import java.util.Objects;
 
@@ -12,10 +13,17 @@ import java.util.Objects;
  *
  * @param endpoint the Pod (or ExternalName) address and port
  * @param tls      the TLS settings, or {@code null} for clear HTTP
+ * @param responseHeaderLimit the most response header bytes the connection's decoder takes
+ *                 ({@code proxy-buffer-size}), fixed when the connection is made
  */
-record UpstreamKey(Endpoint endpoint, UpstreamTls tls) {
+record UpstreamKey(Endpoint endpoint, UpstreamTls tls, int responseHeaderLimit) {
     UpstreamKey {
         Objects.requireNonNull(endpoint, "endpoint");
+    }
+
+    /** A connection with the default response header limit. */
+    UpstreamKey(Endpoint endpoint, UpstreamTls tls) {
+        this(endpoint, tls, ProxyTuning.DEFAULT_RESPONSE_HEADER_LIMIT);
     }
 
     /** A clear HTTP connection to {@code endpoint}. */

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -52,14 +53,21 @@ final class UpstreamPool implements Upstreams {
     private final EventLoop loop;
     private final Transport transport;
     private final UpstreamTlsContexts tlsContexts;
+    private final AddressResolverGroup<InetSocketAddress> resolver;
     private final Map<UpstreamKey, ArrayDeque<Channel>> idle = new HashMap<>();
     private final Map<Endpoint, InetSocketAddress> addresses = new HashMap<>();
     private boolean closed;
 
-    UpstreamPool(EventLoop loop, Transport transport, UpstreamTlsContexts tlsContexts) {
+    /**
+     * @param resolver resolves host name endpoints (ExternalName Services) without blocking the loop,
+     *                 on every new connection (its cache honours the DNS TTLs)
+     */
+    UpstreamPool(EventLoop loop, Transport transport, UpstreamTlsContexts tlsContexts,
+            AddressResolverGroup<InetSocketAddress> resolver) {
         this.loop = loop;
         this.transport = transport;
         this.tlsContexts = tlsContexts;
+        this.resolver = resolver;
     }
 
     EventLoop loop() {
@@ -111,6 +119,7 @@ final class UpstreamPool implements Upstreams {
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(transport.socketChannel())
+                .resolver(resolver)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
@@ -179,7 +188,7 @@ final class UpstreamPool implements Upstreams {
         p.addLast("idle", new IdleStateHandler(0, 0, IDLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
         p.addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(8192)
-                .setMaxHeaderSize(64 * 1024)
+                .setMaxHeaderSize(key.responseHeaderLimit())
                 .setMaxChunkSize(64 * 1024), false, false));
         p.addLast("upstream", new UpstreamHandler(owner, key));
     }
@@ -240,7 +249,7 @@ final class UpstreamPool implements Upstreams {
         } catch (UnknownHostException e) {
             // cannot happen for a 4- or 16-byte address; fall through to resolution
         }
-        // A host name (e.g. an ExternalName Service): Netty resolves it when connecting.
+        // A host name (an ExternalName Service): the pool's asynchronous resolver looks it up per connection.
         return InetSocketAddress.createUnresolved(endpoint.address(), endpoint.port());
     }
 }

@@ -34,6 +34,8 @@ import java.util.Objects;
  * @param access             who may use the location ({@code auth-*}, {@code *-source-range},
  *                           {@code limit-*}, {@code satisfy}); {@link AccessPolicy#OPEN} when the
  *                           Ingress asked for no access control
+ * @param tuning             {@code proxy-http-version}, {@code proxy-request-buffering},
+ *                           {@code proxy-buffer-size}, {@code enable-access-log}
  */
 public record RouteOptions(
         Rewrite rewrite,
@@ -50,7 +52,8 @@ public record RouteOptions(
         long maxBodySize,
         BackendProtocol backendProtocol,
         UpstreamTls upstreamTls,
-        AccessPolicy access) {
+        AccessPolicy access,
+        ProxyTuning tuning) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(60);
@@ -66,7 +69,7 @@ public record RouteOptions(
     public static final RouteOptions DEFAULTS = new RouteOptions(
             null, null, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SEND_TIMEOUT, DEFAULT_READ_TIMEOUT,
             DEFAULT_NEXT_UPSTREAM_TRIES, true, false, false, null, null, DEFAULT_MAX_BODY_SIZE, BackendProtocol.HTTP, UpstreamTls.DEFAULTS,
-            AccessPolicy.OPEN);
+            AccessPolicy.OPEN, ProxyTuning.DEFAULTS);
 
     public RouteOptions {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -75,6 +78,7 @@ public record RouteOptions(
         Objects.requireNonNull(access, "access");
         Objects.requireNonNull(backendProtocol, "backendProtocol");
         Objects.requireNonNull(upstreamTls, "upstreamTls");
+        Objects.requireNonNull(tuning, "tuning");
         if (maxBodySize < 0) {
             throw new IllegalArgumentException("maxBodySize must be >= 0");
         }
@@ -85,61 +89,68 @@ public record RouteOptions(
 
     public RouteOptions withRewrite(Rewrite r, String prefix) {
         return new RouteOptions(r, prefix, connectTimeout, sendTimeout, readTimeout, nextUpstreamTries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning);
     }
 
     public RouteOptions withTimeouts(Duration connect, Duration send, Duration read) {
         return new RouteOptions(rewrite, xForwardedPrefix, connect, send, read, nextUpstreamTries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning);
     }
 
     public RouteOptions withNextUpstreamTries(int tries) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout, tries,
-                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access);
+                sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning);
     }
 
     /** These options with the HTTPS redirect annotations. */
     public RouteOptions withHttpsRedirect(boolean ssl, boolean force, boolean preserveSlash) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, ssl, force, preserveSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access);
+                nextUpstreamTries, ssl, force, preserveSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning);
     }
 
     /** These options with a fixed redirect ({@code permanent-redirect}/{@code temporal-redirect}), or none. */
     public RouteOptions withRedirect(LocationRedirect r) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, r, cors, maxBodySize, backendProtocol, upstreamTls, access);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, r, cors, maxBodySize, backendProtocol, upstreamTls, access, tuning);
     }
 
     /** These options with CORS ({@code enable-cors}), or without ({@code null}). */
     public RouteOptions withCors(CorsPolicy c) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, c, maxBodySize, backendProtocol, upstreamTls, access);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, c, maxBodySize, backendProtocol, upstreamTls, access, tuning);
     }
 
     /** These options with {@code proxy-body-size} ({@code 0} = unlimited). */
     public RouteOptions withMaxBodySize(long bytes) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, bytes, backendProtocol, upstreamTls, access);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, bytes, backendProtocol, upstreamTls, access, tuning);
     }
 
     /** These options with another access policy. */
     public RouteOptions withAccess(AccessPolicy a) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
-                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, a);
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, backendProtocol, upstreamTls, a, tuning);
     }
 
     /** These options with {@code backend-protocol}. */
     public RouteOptions withBackendProtocol(BackendProtocol p) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
                 nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize, p,
-                upstreamTls, access);
+                upstreamTls, access, tuning);
     }
 
     /** These options with {@code proxy-ssl-*}. */
     public RouteOptions withUpstreamTls(UpstreamTls tls) {
         return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
                 nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize,
-                backendProtocol, tls, access);
+                backendProtocol, tls, access, tuning);
+    }
+
+    /** These options with {@code proxy-http-version}, the buffering settings and {@code enable-access-log}. */
+    public RouteOptions withTuning(ProxyTuning t) {
+        return new RouteOptions(rewrite, xForwardedPrefix, connectTimeout, sendTimeout, readTimeout,
+                nextUpstreamTries, sslRedirect, forceSslRedirect, preserveTrailingSlash, redirect, cors, maxBodySize,
+                backendProtocol, upstreamTls, access, t);
     }
 
     /**

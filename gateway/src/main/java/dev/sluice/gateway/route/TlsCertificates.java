@@ -2,9 +2,11 @@ package dev.sluice.gateway.route;
 
 import dev.sluice.gateway.balance.Upstream;
 import dev.sluice.gateway.request.HostNormalizer;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The server certificates of the published table, chosen per TLS connection by the SNI name as
@@ -36,10 +38,13 @@ import java.util.Set;
  *                           {@code ssl-passthrough} annotation): TLS connections whose SNI name
  *                           equals one of these hosts (exactly, lower-case) are piped unterminated
  *                           to the upstream of the host's {@code /} location
+ * @param ciphersByHost      {@code ssl-ciphers} per exact or wildcard host: the TLS 1.2 cipher
+ *                           suites (JDK names) offered to a connection with that SNI name, looked up
+ *                           as {@link #clientAuth}; TLS 1.3 suites are not restricted, as in OpenSSL
  */
 public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> defaultHosts,
         TlsCertificate defaultCertificate, Map<String, ClientCertificateAuth> clientAuthByHost,
-        Map<String, Upstream> passthrough) {
+        Map<String, Upstream> passthrough, Map<String, List<String>> ciphersByHost) {
 
     /** No certificates: every connection gets the proxy's fake certificate, no host has TLS. */
     public static final TlsCertificates EMPTY = new TlsCertificates(Map.of());
@@ -49,6 +54,15 @@ public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> de
         defaultHosts = Set.copyOf(defaultHosts);
         clientAuthByHost = clientAuthByHost == null ? Map.of() : Map.copyOf(clientAuthByHost);
         passthrough = passthrough == null ? Map.of() : Map.copyOf(passthrough);
+        ciphersByHost = ciphersByHost == null ? Map.of() : ciphersByHost.entrySet().stream()
+                .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> List.copyOf(e.getValue())));
+    }
+
+    /** Certificates, client-certificate authentication and passthrough hosts, with the default ciphers. */
+    public TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> defaultHosts,
+            TlsCertificate defaultCertificate, Map<String, ClientCertificateAuth> clientAuthByHost,
+            Map<String, Upstream> passthrough) {
+        this(byHost, defaultHosts, defaultCertificate, clientAuthByHost, passthrough, Map.of());
     }
 
     /** Certificates and client-certificate authentication, without passthrough hosts. */
@@ -73,12 +87,28 @@ public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> de
      * (replacing any there was); keys lower-case like {@link #byHost}.
      */
     public TlsCertificates withClientAuth(Map<String, ClientCertificateAuth> clientAuthByHost) {
-        return new TlsCertificates(byHost, defaultHosts, defaultCertificate, clientAuthByHost, passthrough);
+        return new TlsCertificates(byHost, defaultHosts, defaultCertificate, clientAuthByHost, passthrough,
+                ciphersByHost);
     }
 
     /** These certificates with the SSL passthrough hosts (replacing any there were). */
     public TlsCertificates withPassthrough(Map<String, Upstream> passthroughByHost) {
-        return new TlsCertificates(byHost, defaultHosts, defaultCertificate, clientAuthByHost, passthroughByHost);
+        return new TlsCertificates(byHost, defaultHosts, defaultCertificate, clientAuthByHost, passthroughByHost,
+                ciphersByHost);
+    }
+
+    /** These certificates with {@code ssl-ciphers} per exact or wildcard host (replacing any there were). */
+    public TlsCertificates withCiphers(Map<String, List<String>> ciphers) {
+        return new TlsCertificates(byHost, defaultHosts, defaultCertificate, clientAuthByHost, passthrough, ciphers);
+    }
+
+    /**
+     * The {@code ssl-ciphers} of an SNI name (lower-case, no trailing dot), or {@code null} for
+     * Sluice's default suites; looked up as {@link #clientAuth}.
+     */
+    public List<String> ciphers(String serverName) {
+        return serverName == null || serverName.isEmpty() || ciphersByHost.isEmpty() ? null
+                : byServerName(ciphersByHost, serverName.toLowerCase(Locale.ROOT));
     }
 
     /** The upstream a TLS connection with this SNI name is piped to unterminated, or {@code null}. */
@@ -102,13 +132,20 @@ public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> de
         if (serverName == null || serverName.isEmpty() || clientAuthByHost.isEmpty()) {
             return null;
         }
-        String name = serverName.toLowerCase(Locale.ROOT);
-        ClientCertificateAuth a = clientAuthByHost.get(name);
+        return byServerName(clientAuthByHost, serverName.toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * A server-level setting of a name: the exact entry, else the wildcard form's — unless the
+     * exact name is a TLS server of its own, which does not inherit the wildcard server's.
+     */
+    private <T> T byServerName(Map<String, T> settings, String name) {
+        T a = settings.get(name);
         if (a != null || byHost.containsKey(name) || defaultHosts.contains(name)) {
             return a;
         }
         int dot = name.indexOf('.');
-        return dot > 0 ? clientAuthByHost.get("*" + name.substring(dot)) : null;
+        return dot > 0 ? settings.get("*" + name.substring(dot)) : null;
     }
 
     /**
@@ -155,6 +192,6 @@ public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> de
      */
     public boolean isEmpty() {
         return byHost.isEmpty() && defaultHosts.isEmpty() && defaultCertificate == null && clientAuthByHost.isEmpty()
-                && passthrough.isEmpty();
+                && passthrough.isEmpty() && ciphersByHost.isEmpty();
     }
 }
