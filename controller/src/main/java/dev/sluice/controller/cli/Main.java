@@ -198,7 +198,8 @@ public final class Main implements Callable<Integer> {
     private boolean disableSvcExternalName;
 
     @Option(names = "--configmap", paramLabel = "NS/NAME", converter = NamespacedNameConverter.class,
-            description = "ingress-nginx's global ConfigMap. Accepted for compatibility; not read yet (a warning is logged).")
+            description = "ingress-nginx's global ConfigMap (use-forwarded-headers, timeouts, hsts, …), read from the"
+                    + " cluster or the manifests and applied live; see docs/configuration.md for the keys.")
     private String configMap;
 
     @Option(names = "--tcp-services-configmap", paramLabel = "NS/NAME", converter = NamespacedNameConverter.class,
@@ -315,10 +316,6 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
         SluiceOptions options = options();
         warnings.forEach(log::warn);
-        if (options.configMap() != null) {
-            log.warn("--configmap {}: global ConfigMap settings are not implemented yet; the ConfigMap is ignored",
-                    options.configMap());
-        }
         if (options.mode() != SluiceOptions.Mode.CLUSTER) {
             for (String flag : CLUSTER_ONLY) {
                 if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {

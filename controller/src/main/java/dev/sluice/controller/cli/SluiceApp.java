@@ -16,6 +16,7 @@ import dev.sluice.controller.translate.CertificateCache;
 import dev.sluice.controller.translate.IngressTranslator;
 import dev.sluice.controller.translate.Problem;
 import dev.sluice.controller.translate.TranslatorConfig;
+import dev.sluice.controller.translate.GlobalSettings;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.ControllerMetrics;
@@ -59,6 +60,8 @@ public final class SluiceApp implements AutoCloseable {
 
     /** How long the sync loop waits after the first change of a burst. */
     static final Duration SYNC_DEBOUNCE = Duration.ofMillis(100);
+    /** How long a rebuild waits for the first list of a ConfigMap the global ConfigMap has just named. */
+    static final Duration CONFIGMAP_LIST_WAIT = Duration.ofSeconds(5);
 
     /** The process cannot start; the message says why, for the user. */
     public static final class StartupException extends RuntimeException {
@@ -143,12 +146,32 @@ public final class SluiceApp implements AutoCloseable {
                     throw new StartupException("cannot configure the Kubernetes client: " + e.getMessage(), e);
                 }
                 log.info("cluster mode: API server {}", client.getMasterUrl());
-                ClusterSource source = new ClusterSource(client, options.watchNamespace(),
-                        options.streamConfig().configMaps(), this::markDirty)
+                List<String> watchedConfigMaps = new ArrayList<>(options.streamConfig().configMaps());
+                if (options.configMap() != null) {
+                    watchedConfigMaps.add(options.configMap());
+                }
+                ClusterSource source = new ClusterSource(client, options.watchNamespace(), watchedConfigMaps,
+                        this::markDirty)
                         .watchReferencedConfigMaps(ing -> IngressAnnotations.customHeadersConfigMap(ing,
                                 translatorConfig.annotationsPrefix()));
                 cluster = source;
-                snapshot = source::snapshot;
+                String globalConfigMap = options.configMap();
+                snapshot = () -> {
+                    ClusterState state = source.snapshot();
+                    // the ConfigMaps the global one names (add-headers, proxy-set-headers) are watched once
+                    // named; the sync thread waits (bounded) for their first list rather than report them missing
+                    if (source.watchConfigMaps(GlobalSettings.referencedConfigMaps(globalConfigMap,
+                            state.configMaps()))) {
+                        try {
+                            source.awaitConfigMapsListed(CONFIGMAP_LIST_WAIT);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return state;
+                        }
+                        state = source.snapshot();
+                    }
+                    return state;
+                };
                 synced = source::hasSynced;
                 StatusConfig statusConfig = StatusConfig.fromEnvironment(options.electionId(),
                         options.publishService(), options.publishStatusAddress(), options.updateStatusOnShutdown());

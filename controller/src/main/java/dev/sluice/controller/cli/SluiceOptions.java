@@ -41,7 +41,7 @@ import java.util.Set;
  * @param publishService           {@code --publish-service} ({@code ns/name}) or {@code null}
  * @param electionId               {@code --election-id}: name of the leader-election Lease
  * @param updateStatusOnShutdown   {@code --update-status-on-shutdown}
- * @param configMap                {@code --configmap} ({@code ns/name}) or {@code null}; not read yet
+ * @param configMap                {@code --configmap} ({@code ns/name}) or {@code null}: the global ConfigMap
  * @param defaultSslCertificate    {@code --default-ssl-certificate} ({@code ns/name} of a TLS Secret)
  *                                 or {@code null} (the generated fake certificate)
  * @param proxyProtocol            {@code --enable-proxy-protocol} (Sluice's own): every connection on
@@ -129,7 +129,8 @@ public record SluiceOptions(
     /** The flags that change translation. */
     public TranslatorConfig translatorConfig() {
         return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
-                annotationsPrefix, defaultSslCertificate, streamConfig(), sslPassthrough, disableSvcExternalName);
+                annotationsPrefix, defaultSslCertificate, streamConfig(), sslPassthrough, disableSvcExternalName,
+                configMap);
     }
 
     /**

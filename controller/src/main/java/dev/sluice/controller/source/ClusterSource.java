@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * Service, EndpointSlice ({@code discovery.k8s.io/v1}), Endpoints, and Secrets of type
  * {@code kubernetes.io/tls}. With a watch namespace every namespaced kind is watched in that
  * namespace only; IngressClasses are always cluster-wide. ConfigMaps are watched one by one: only
- * those named ({@code --tcp-services-configmap}, {@code --udp-services-configmap}), each with an
+ * those named ({@code --configmap}, {@code --tcp-services-configmap}, {@code --udp-services-configmap},
+ * and those the global ConfigMap names, added by {@link #watchConfigMaps}), each with an
  * informer in its own namespace narrowed by a {@code metadata.name} field selector, so Sluice
  * neither holds nor needs the right to read any other ConfigMap. The ConfigMaps Ingresses name
  * ({@code custom-headers}, see {@link #watchReferencedConfigMaps}) are watched the same way, one
@@ -87,6 +88,9 @@ public final class ClusterSource implements AutoCloseable {
     private Watched<Endpoints> endpoints;
     private Watched<Secret> secrets;
     private List<Watched<ConfigMap>> configMaps = List.of();
+    /** ConfigMaps watched on demand ({@link #watchConfigMaps}), by {@code namespace/name}; guarded by this. */
+    private final java.util.Map<String, Watched<ConfigMap>> extraConfigMaps = new java.util.LinkedHashMap<>();
+    private volatile List<Watched<ConfigMap>> extraConfigMapList = List.of();
     private volatile List<Watched<?>> all = List.of();
     /** The ConfigMap an Ingress names ({@code namespace/name}), or {@code null}; none by default. */
     private volatile Function<Ingress, String> configMapReference = ing -> null;
@@ -150,10 +154,7 @@ public final class ClusterSource implements AutoCloseable {
                 s -> !HELM_RELEASE_TYPE.equals(s.getType()) && !SERVICE_ACCOUNT_TOKEN_TYPE.equals(s.getType()));
         List<Watched<ConfigMap>> cms = new ArrayList<>();
         for (String name : configMapNames) {
-            int slash = name.indexOf('/');
-            // a missing ConfigMap lists as empty: the translator reports it, the informer waits for it
-            cms.add(watch("ConfigMap " + name, client.configMaps().inNamespace(name.substring(0, slash))
-                    .withField("metadata.name", name.substring(slash + 1)), false, o -> true));
+            cms.add(watchConfigMap(name));
         }
         configMaps = List.copyOf(cms);
         List<Watched<?>> watched = new ArrayList<>(List.of(ingresses, ingressClasses, services, endpointSlices,
@@ -163,6 +164,63 @@ public final class ClusterSource implements AutoCloseable {
         log.info("watching Ingress, IngressClass, Service, EndpointSlice, Endpoints and Secret objects in {}{}",
                 watchNamespace == null ? "all namespaces" : "namespace " + watchNamespace,
                 configMapNames.isEmpty() ? "" : ", and the ConfigMaps " + String.join(", ", configMapNames));
+    }
+
+    /** One ConfigMap's informer, narrowed to it by a field selector. */
+    private Watched<ConfigMap> watchConfigMap(String name) {
+        int slash = name.indexOf('/');
+        // a missing ConfigMap lists as empty: the translator reports it, the informer waits for it
+        return watch("ConfigMap " + name, client.configMaps().inNamespace(name.substring(0, slash))
+                .withField("metadata.name", name.substring(slash + 1)), false, o -> true);
+    }
+
+    /**
+     * Also watches these ConfigMaps ({@code namespace/name}) from now on, if not yet watched: those
+     * that other ConfigMaps name, e.g. the global ConfigMap's {@code add-headers}. Their first list
+     * calls {@code onChange}, so the next rebuild sees them; they do not hold back
+     * {@link #hasSynced()} (readiness does not flicker when the global ConfigMap names another).
+     * Names that are not {@code namespace/name} are ignored (the translator reports them).
+     *
+     * @return whether a new informer was started
+     */
+    public synchronized boolean watchConfigMaps(java.util.Collection<String> names) {
+        if (closed || all.isEmpty()) {
+            return false;
+        }
+        boolean added = false;
+        for (String name : names) {
+            int slash = name.indexOf('/');
+            if (slash <= 0 || slash != name.lastIndexOf('/') || name.endsWith("/") || configMapNames.contains(name)
+                    || extraConfigMaps.containsKey(name)) {
+                continue;
+            }
+            log.info("watching ConfigMap {} (named by another ConfigMap)", name);
+            extraConfigMaps.put(name, watchConfigMap(name));
+            added = true;
+        }
+        if (added) {
+            extraConfigMapList = List.copyOf(extraConfigMaps.values());
+        }
+        return added;
+    }
+
+    /**
+     * Waits until the informers {@link #watchConfigMaps} started have listed their ConfigMap, so a
+     * rebuild right after naming one sees it instead of reporting it missing.
+     *
+     * @return whether they did within {@code timeout}
+     */
+    public boolean awaitConfigMapsListed(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Watched<ConfigMap> w : extraConfigMapList) {
+            while (!w.informer.hasSynced()) {
+                if (closed || System.nanoTime() - deadline >= 0) {
+                    return false;
+                }
+                Thread.sleep(20);
+            }
+        }
+        return true;
     }
 
     private <T extends HasMetadata, L extends KubernetesResourceList<T>, R extends Resource<T>>
@@ -277,10 +335,19 @@ public final class ClusterSource implements AutoCloseable {
         for (Watched<ConfigMap> w : configMaps) {
             cms.addAll(w.items());
         }
+        for (Watched<ConfigMap> w : extraConfigMapList) {
+            cms.addAll(w.items());
+        }
         List<Ingress> ingressItems = ingresses.items();
         for (Watched<ConfigMap> w : watchReferenced(ingressItems).values()) {
             cms.addAll(w.items());
         }
+        // a ConfigMap named twice (by a flag and by an annotation) is watched twice: keep one copy
+        Map<String, ConfigMap> byName = new java.util.TreeMap<>();
+        for (ConfigMap cm : cms) {
+            byName.putIfAbsent(cm.getMetadata().getNamespace() + "/" + cm.getMetadata().getName(), cm);
+        }
+        cms = new ArrayList<>(byName.values());
         cms.sort(BY_NAMESPACE_NAME);
         return new ClusterState(
                 ingressItems, ingressClasses.items(), services.items(),
@@ -297,6 +364,9 @@ public final class ClusterSource implements AutoCloseable {
             w.informer.close();
         }
         referenced.clear();
+        for (Watched<?> w : extraConfigMaps.values()) {
+            w.informer.close();
+        }
     }
 
     private static Throwable unwrap(Throwable t) {

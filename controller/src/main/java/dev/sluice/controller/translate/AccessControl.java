@@ -85,6 +85,20 @@ final class AccessControl {
      */
     static Result parse(Map<String, String> own, String prefix, String namespace, String zone, SecretIndex secrets,
             Consumer<String> problems) {
+        return parse(own, prefix, namespace, zone, secrets, RequestLimits.DEFAULT_REJECT_STATUS,
+                RequestLimits.DEFAULT_REJECT_STATUS, problems);
+    }
+
+    /**
+     * Reads the access-control annotations, with the global ConfigMap's statuses for rejected
+     * requests.
+     *
+     * @param limitReqStatus  {@code limit-req-status-code}: status of a request over a rate limit
+     * @param limitConnStatus {@code limit-conn-status-code}: status of a request over the
+     *                        connection limit
+     */
+    static Result parse(Map<String, String> own, String prefix, String namespace, String zone, SecretIndex secrets,
+            int limitReqStatus, int limitConnStatus, Consumer<String> problems) {
         boolean any = false;
         for (String k : own.keySet()) {
             if (AnnotationKey.inAccessControlFamily(k)) {
@@ -95,7 +109,7 @@ final class AccessControl {
         if (!any) {
             return OPEN;
         }
-        Parse p = new Parse(own, prefix, namespace, secrets);
+        Parse p = new Parse(own, prefix, namespace, secrets, limitReqStatus, limitConnStatus);
         for (String k : own.keySet()) {
             if (AnnotationKey.inAccessControlFamily(k) && !KEYS.contains(k)) {
                 p.deny(k, k.endsWith("-snippet") ? "snippet annotations are never supported"
@@ -117,7 +131,7 @@ final class AccessControl {
                 default -> p.invalid(SATISFY, "expected any or all");
             }
         }
-        p.bool(ENABLE_GLOBAL_AUTH, true); // no global auth (ConfigMap global-auth-url) exists to switch off
+        p.bool(ENABLE_GLOBAL_AUTH, true); // validated here; applied by IngressAnnotations with the ConfigMap's global auth
         p.bool(AUTH_KEEPALIVE_SHARE_VARS, false);
         if (!p.reasons.isEmpty()) {
             for (String r : p.reasons) {
@@ -136,9 +150,14 @@ final class AccessControl {
         private final String prefix;
         private final String namespace;
         private final SecretIndex secrets;
+        private final int limitReqStatus;
+        private final int limitConnStatus;
         final List<String> reasons = new ArrayList<>();
 
-        Parse(Map<String, String> own, String prefix, String namespace, SecretIndex secrets) {
+        Parse(Map<String, String> own, String prefix, String namespace, SecretIndex secrets, int limitReqStatus,
+                int limitConnStatus) {
+            this.limitReqStatus = limitReqStatus;
+            this.limitConnStatus = limitConnStatus;
             this.own = own;
             this.prefix = prefix;
             this.namespace = namespace;
@@ -239,7 +258,7 @@ final class AccessControl {
             }
             return new RequestLimits(zone, connections, rps > 0 ? RateLimit.perSecond(rps, multiplier) : null,
                     rpm > 0 ? RateLimit.perMinute(rpm, multiplier) : null, exempt,
-                    rate > 0 ? BandwidthLimit.ofKilobytes(rate, rateAfter) : null, RequestLimits.DEFAULT_REJECT_STATUS);
+                    rate > 0 ? BandwidthLimit.ofKilobytes(rate, rateAfter) : null, limitReqStatus, limitConnStatus);
         }
 
         Authentication authentication() {

@@ -224,6 +224,17 @@ public enum AnnotationKey {
     /** Whether a canary Ingress reads its own value of a key (otherwise the mainline location's applies). */
     private enum OnCanary { READ, MAINLINE }
 
+    /**
+     * The keys whose default is the global ConfigMap's key of the same name, as in ingress-nginx
+     * (annotation → ConfigMap key → built-in default): {@link GlobalSettings} validates the
+     * ConfigMap's value with this key's own parser. Add a key here when the ConfigMap key has the
+     * same name and meaning.
+     */
+    private static final Set<AnnotationKey> CONFIGMAP_DEFAULTS = java.util.EnumSet.of(
+            PROXY_CONNECT_TIMEOUT, PROXY_SEND_TIMEOUT, PROXY_READ_TIMEOUT, PROXY_NEXT_UPSTREAM_TRIES, PROXY_BODY_SIZE,
+            SSL_REDIRECT, FORCE_SSL_REDIRECT, LOAD_BALANCE, PROXY_HTTP_VERSION, PROXY_BUFFERING, PROXY_BUFFER_SIZE,
+            CUSTOM_HTTP_ERRORS);
+
     private static final Map<String, AnnotationKey> BY_SUFFIX = Arrays.stream(values())
             .collect(Collectors.toUnmodifiableMap(AnnotationKey::suffix, Function.identity()));
 
@@ -304,6 +315,11 @@ public enum AnnotationKey {
             return "—";
         }
         return "`" + (defaultValue.isEmpty() ? "\"\"" : defaultValue) + "`";
+    }
+
+    /** Whether the global ConfigMap's key of the same name is this key's default. */
+    public boolean takesConfigMapDefault() {
+        return CONFIGMAP_DEFAULTS.contains(this);
     }
 
     /** The declared key with this suffix, or {@code null}. */

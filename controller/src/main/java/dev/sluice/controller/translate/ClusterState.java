@@ -15,8 +15,9 @@ import java.util.List;
  * converted to {@code networking.k8s.io/v1} by the source. The objects must not be mutated.
  *
  * <p>ConfigMaps are those the translator may read: in cluster mode only the ones the
- * {@code --tcp-services-configmap} / {@code --udp-services-configmap} flags name, in manifest mode
- * every ConfigMap of the files.
+ * {@code --configmap} / {@code --tcp-services-configmap} / {@code --udp-services-configmap} flags
+ * name and those the global ConfigMap names ({@code add-headers}, {@code proxy-set-headers}), in
+ * manifest mode every ConfigMap of the files.
  */
 public record ClusterState(
         List<Ingress> ingresses,

@@ -134,22 +134,39 @@ public record IngressAnnotations(
      * @param problems receives one message per problem found
      */
     static IngressAnnotations parse(Ingress ingress, String prefix, SecretIndex secrets, Consumer<String> problems) {
+        return parse(ingress, prefix, secrets, GlobalSettings.NONE, problems);
+    }
+
+    /**
+     * Reads the annotations of {@code ingress} under the global ConfigMap: a key that
+     * {@linkplain AnnotationKey#takesConfigMapDefault() takes its default from the ConfigMap} and is
+     * absent reads the ConfigMap's (already validated) value, and {@code global-auth-url} protects
+     * the locations unless the Ingress has its own {@code auth-url} or sets
+     * {@code enable-global-auth: "false"}.
+     *
+     * @param global the global ConfigMap's settings
+     */
+    static IngressAnnotations parse(Ingress ingress, String prefix, SecretIndex secrets, GlobalSettings global,
+            Consumer<String> problems) {
         Map<String, String> all = ingress.getMetadata() == null ? null : ingress.getMetadata().getAnnotations();
-        if (all == null || all.isEmpty()) {
+        if ((all == null || all.isEmpty()) && global.neutralForIngress()) {
             return NONE;
         }
         String p = prefix + "/";
         // sorted, so problems list the keys in a stable order
         Map<String, String> own = new TreeMap<>();
-        for (Map.Entry<String, String> e : all.entrySet()) {
+        for (Map.Entry<String, String> e : (all == null ? Map.<String, String>of() : all).entrySet()) {
             if (e.getKey().startsWith(p)) {
                 own.put(e.getKey().substring(p.length()), e.getValue() == null ? "" : e.getValue());
             }
         }
-        if (own.isEmpty()) {
+        if (own.isEmpty() && global.neutralForIngress()) {
             return NONE;
         }
-        Reader r = new Reader(p, own, problems);
+        // annotation, else the ConfigMap's key of the same name, else the built-in default
+        Map<String, String> effective = new TreeMap<>(global.annotationDefaults());
+        effective.putAll(own);
+        Reader r = new Reader(p, effective, problems);
 
         boolean canary = r.bool(CANARY, false);
         boolean canaryConfigured = false;
@@ -229,7 +246,8 @@ public record IngressAnnotations(
         options = options.withHeaderRewrites(lookups.headerRewrites());
         String namespace = BackendResolver.namespace(ingress);
         AccessControl.Result access = AccessControl.parse(own, p, namespace,
-                namespace + "/" + ingress.getMetadata().getName(), secrets, problems);
+                namespace + "/" + ingress.getMetadata().getName(), secrets, global.limitReqStatus(),
+                global.limitConnStatus(), problems);
         ProxySsl.Result upstreamTls = ProxySsl.parse(own, p, namespace, secrets, problems);
         BackendProtocol protocol = options.backendProtocol();
         if (ProxySsl.present(own) && protocol != BackendProtocol.HTTPS && protocol != BackendProtocol.AUTO_HTTP
@@ -237,7 +255,7 @@ public record IngressAnnotations(
             problems.accept("annotations " + p + "proxy-ssl-* have no effect with " + p + "backend-protocol "
                     + protocol);
         }
-        AccessPolicy policy = access.policy();
+        AccessPolicy policy = withGlobalAuth(access.policy(), own, p, global, problems);
         if (upstreamTls.denied() != null) {
             // fail closed: proxy-ssl-verify (or the Secret) cannot be honoured
             policy = new AccessPolicy.Denied(policy instanceof AccessPolicy.Denied d
@@ -263,6 +281,38 @@ public record IngressAnnotations(
         }
         String ref = v.trim();
         return ref.indexOf('/') >= 0 ? ref : BackendResolver.namespace(ingress) + "/" + ref;
+    }
+
+    /**
+     * Adds the ConfigMap's {@code global-auth-url} to a location's policy (ingress-nginx applies it
+     * to every location without its own {@code auth-url} whose Ingress does not set
+     * {@code enable-global-auth: "false"}). Fail closed: a global authentication that cannot be
+     * honoured denies the location, and so does one that would have to be combined with the
+     * Ingress's basic or digest authentication (Sluice enforces one authentication per location).
+     */
+    private static AccessPolicy withGlobalAuth(AccessPolicy policy, Map<String, String> own, String prefix,
+            GlobalSettings global, Consumer<String> problems) {
+        AccessPolicy globalAuth = global.globalAuth();
+        if (globalAuth == null || own.containsKey(AUTH_URL.suffix())
+                || AnnotationValues.bool(own.getOrDefault(ENABLE_GLOBAL_AUTH.suffix(), "true")) == Boolean.FALSE
+                || policy instanceof AccessPolicy.Denied) {
+            return policy; // an invalid enable-global-auth has denied the locations already
+        }
+        if (globalAuth instanceof AccessPolicy.Denied d) {
+            return new AccessPolicy.Denied("ConfigMap " + global.source() + " global-auth-*: " + d.reason());
+        }
+        dev.sluice.gateway.access.Authentication auth = ((AccessPolicy.Guarded) globalAuth).authentication();
+        if (policy instanceof AccessPolicy.Guarded g) {
+            if (g.authentication() != null) {
+                String why = "annotation " + prefix + AUTH_TYPE.suffix() + " together with the global-auth-url of "
+                        + "ConfigMap " + global.source() + ": Sluice enforces one authentication per location (set "
+                        + prefix + ENABLE_GLOBAL_AUTH.suffix() + ": \"false\" to use only this Ingress's)";
+                problems.accept(why + "; every location of this Ingress answers 503 (location denied)");
+                return new AccessPolicy.Denied(why);
+            }
+            return new AccessPolicy.Guarded(g.deny(), g.allow(), g.limits(), auth, g.satisfyAny());
+        }
+        return globalAuth;
     }
 
     /**

@@ -8,6 +8,7 @@ import dev.sluice.gateway.balance.TrafficSplit;
 import dev.sluice.gateway.balance.Upstream;
 import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.balance.BalancerSpec;
+import dev.sluice.gateway.route.CompressionPolicy;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.ErrorPages;
 import dev.sluice.gateway.route.HeaderRewrites;
@@ -176,14 +177,32 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         /** The aliases the table serves (alias → host), for their certificates. */
         private final Map<String, String> installedAliases = new LinkedHashMap<>();
         private boolean catchAllFallbackSet;
+        /** The global ConfigMap, read once per translation. */
+        private final GlobalSettings global;
+        private final CompressionPolicy compression;
 
         Run(ClusterState state, Instant now) {
             this.state = state;
             this.now = now;
             this.backends = new BackendResolver(state, config.disableSvcExternalName());
             this.secrets = new SecretIndex(state.secrets());
+            this.global = GlobalSettings.parse(config.globalConfigMap(), state.configMaps(), config.annotationsPrefix(),
+                    secrets, problems::add);
+            this.compression = compression(global);
             this.controllerDefault = controllerDefault();
             this.catchAll = new HostBuilder("", controllerDefault, false);
+        }
+
+        /** The global ConfigMap's gzip / brotli keys ({@link CompressionSettings}); off without a ConfigMap. */
+        private CompressionPolicy compression(GlobalSettings settings) {
+            if (settings.source() == null) {
+                return CompressionPolicy.OFF;
+            }
+            int slash = settings.source().indexOf('/');
+            CompressionSettings read = CompressionSettings.fromConfigMap(settings.source().substring(0, slash),
+                    settings.source().substring(slash + 1), settings.data());
+            problems.addAll(read.problems());
+            return read.policy();
         }
 
         Translation translate() {
@@ -206,7 +225,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                 try {
                     List<String> annotationProblems = new ArrayList<>();
                     IngressAnnotations a = IngressAnnotations.parse(k.ingress(), config.annotationsPrefix(), secrets,
-                            annotationProblems::add);
+                            global, annotationProblems::add);
                     if (a.clientAuth() != null && !namesEveryHost(k.ingress())) {
                         String why = "auth-tls-* is a per-host setting and this Ingress has rules without a host "
                                 + "(or none)";
@@ -254,7 +273,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             tls = selection.withAliases(tls, installedAliases);
             return new Translation(table.withTls(tls.withClientAuth(clientAuth).withPassthrough(passthrough(table))
                     .withCiphers(sslCiphers))
-                    .withStreams(streams), List.copyOf(problems), List.copyOf(notes), List.copyOf(awaitingObjects));
+                    .withStreams(streams).withSettings(global.proxy()).withCompression(compression), List.copyOf(problems), List.copyOf(notes),
+                    List.copyOf(awaitingObjects));
         }
 
         /**
@@ -746,7 +766,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                         + " has no ready endpoints; using the built-in 404"));
                 return Route.notFound();
             }
-            return new Route(new PathMatcher.Prefix("/"), Route.BUILT_IN, b, RouteOptions.DEFAULTS);
+            return new Route(new PathMatcher.Prefix("/"), Route.BUILT_IN, b, global.defaultRouteOptions(
+                    config.annotationsPrefix(), secrets));
         }
 
         private RouteTable buildTable() {

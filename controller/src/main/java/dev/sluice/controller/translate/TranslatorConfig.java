@@ -22,6 +22,8 @@ import java.util.Objects;
  *                                 to their {@code /} backend unterminated
  * @param disableSvcExternalName   {@code --disable-svc-external-name}: ExternalName Services are not
  *                                 proxied (the paths answer 503, reported)
+ * @param globalConfigMap          {@code --configmap} as {@code namespace/name}, or {@code null}:
+ *                                 the global ConfigMap ({@link GlobalSettings})
  */
 public record TranslatorConfig(
         String ingressClass,
@@ -32,7 +34,8 @@ public record TranslatorConfig(
         String defaultSslCertificate,
         StreamConfig streams,
         boolean sslPassthrough,
-        boolean disableSvcExternalName) {
+        boolean disableSvcExternalName,
+        String globalConfigMap) {
 
     public static final String DEFAULT_INGRESS_CLASS = "nginx";
     public static final String DEFAULT_CONTROLLER_CLASS = "k8s.io/ingress-nginx";
@@ -40,7 +43,7 @@ public record TranslatorConfig(
 
     public static final TranslatorConfig DEFAULTS = new TranslatorConfig(
             DEFAULT_INGRESS_CLASS, DEFAULT_CONTROLLER_CLASS, false, null, DEFAULT_ANNOTATIONS_PREFIX, null,
-            StreamConfig.NONE, false, false);
+            StreamConfig.NONE, false, false, null);
 
     public TranslatorConfig {
         Objects.requireNonNull(ingressClass, "ingressClass");
@@ -49,12 +52,12 @@ public record TranslatorConfig(
         streams = streams == null ? StreamConfig.NONE : streams;
     }
 
-    /** Without {@code --disable-svc-external-name}. */
+    /** Without {@code --disable-svc-external-name} and a global ConfigMap. */
     public TranslatorConfig(String ingressClass, String controllerClass, boolean watchIngressWithoutClass,
             String defaultBackendService, String annotationsPrefix, String defaultSslCertificate, StreamConfig streams,
             boolean sslPassthrough) {
         this(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService, annotationsPrefix,
-                defaultSslCertificate, streams, sslPassthrough, false);
+                defaultSslCertificate, streams, sslPassthrough, false, null);
     }
 
     /** Without stream services and SSL passthrough. */
@@ -73,18 +76,25 @@ public record TranslatorConfig(
     /** This configuration with {@code config} for the stream services. */
     public TranslatorConfig withStreams(StreamConfig config) {
         return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
-                annotationsPrefix, defaultSslCertificate, config, sslPassthrough, disableSvcExternalName);
+                annotationsPrefix, defaultSslCertificate, config, sslPassthrough, disableSvcExternalName,
+                globalConfigMap);
     }
 
     /** This configuration with {@code --enable-ssl-passthrough} on or off. */
     public TranslatorConfig withSslPassthrough(boolean on) {
         return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
-                annotationsPrefix, defaultSslCertificate, streams, on, disableSvcExternalName);
+                annotationsPrefix, defaultSslCertificate, streams, on, disableSvcExternalName, globalConfigMap);
     }
 
     /** This configuration with {@code --disable-svc-external-name} on or off. */
     public TranslatorConfig withSvcExternalNameDisabled(boolean disabled) {
         return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
-                annotationsPrefix, defaultSslCertificate, streams, sslPassthrough, disabled);
+                annotationsPrefix, defaultSslCertificate, streams, sslPassthrough, disabled, globalConfigMap);
+    }
+
+    /** This configuration with {@code --configmap} ({@code namespace/name}, or {@code null}). */
+    public TranslatorConfig withGlobalConfigMap(String ref) {
+        return new TranslatorConfig(ingressClass, controllerClass, watchIngressWithoutClass, defaultBackendService,
+                annotationsPrefix, defaultSslCertificate, streams, sslPassthrough, disableSvcExternalName, ref);
     }
 }

@@ -19,11 +19,13 @@ import java.util.Objects;
  * @param rpm          {@code limit-rpm}, or {@code null}
  * @param exempt       {@code limit-allowlist} / {@code limit-whitelist}, or {@code null}
  * @param bandwidth    {@code limit-rate} / {@code limit-rate-after}, or {@code null}
- * @param rejectStatus status of a rejected request (ingress-nginx's {@code limit-req-status-code}
- *                     / {@code limit-conn-status-code} default 503)
+ * @param rejectStatus status of a request over the rate limit (the global ConfigMap's
+ *                     {@code limit-req-status-code}, default 503)
+ * @param connectionRejectStatus status of a request over the connection limit
+ *                     ({@code limit-conn-status-code}, default 503)
  */
 public record RequestLimits(String zone, int connections, RateLimit rps, RateLimit rpm, SourceRanges exempt,
-        BandwidthLimit bandwidth, int rejectStatus) {
+        BandwidthLimit bandwidth, int rejectStatus, int connectionRejectStatus) {
 
     /** ingress-nginx's {@code limit-req-status-code} and {@code limit-conn-status-code} default. */
     public static final int DEFAULT_REJECT_STATUS = 503;
@@ -36,6 +38,12 @@ public record RequestLimits(String zone, int connections, RateLimit rps, RateLim
         if (connections == 0 && rps == null && rpm == null && bandwidth == null) {
             throw new IllegalArgumentException("no limit configured");
         }
+    }
+
+    /** Limits whose rejections all answer {@code rejectStatus}. */
+    public RequestLimits(String zone, int connections, RateLimit rps, RateLimit rpm, SourceRanges exempt,
+            BandwidthLimit bandwidth, int rejectStatus) {
+        this(zone, connections, rps, rpm, exempt, bandwidth, rejectStatus, rejectStatus);
     }
 
     /** Whether requests of {@code clientAddress} are counted (not in {@code limit-allowlist}). */

@@ -397,7 +397,7 @@ public final class RouteExplainer {
             ArrayNode out) {
         if (host.wwwRedirectTarget() != null) {
             out.add("from-to-www-redirect: every request goes to " + host.wwwRedirectTarget()
-                    + " (" + RouteTable.WWW_REDIRECT_STATUS + ")");
+                    + " (" + table.settings().httpRedirectCode() + ")");
         }
         if (host.appRoot() != null) {
             out.add("app-root: / answers 302 to " + host.appRoot());
@@ -414,11 +414,11 @@ public final class RouteExplainer {
             out.add("rewrite-target " + o.rewrite().target() + (o.rewrite().isRedirect() ? " (absolute URL: 302)" : ""));
         }
         if (o.forceSslRedirect()) {
-            out.add("force-ssl-redirect: http requests answer " + RouteTable.HTTPS_REDIRECT_STATUS + " to https");
+            out.add("force-ssl-redirect: http requests answer " + table.settings().httpRedirectCode() + " to https");
         } else if (o.sslRedirect()) {
             boolean tls = table.tls().configured(HostNormalizer.normalize(request.host()));
             out.add("ssl-redirect: " + (tls ? "the host has TLS, so http requests answer "
-                    + RouteTable.HTTPS_REDIRECT_STATUS + " to https" : "no TLS for the host: no redirect"));
+                    + table.settings().httpRedirectCode() + " to https" : "no TLS for the host: no redirect"));
         }
     }
 

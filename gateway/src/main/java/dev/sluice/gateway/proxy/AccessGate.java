@@ -116,7 +116,7 @@ final class AccessGate implements AutoCloseable {
             if (limits.connections() > 0) {
                 permit = connectionLimiters.forZone(limits.zone(), limits.connections()).tryAcquire(r.clientIp());
                 if (permit == null) {
-                    done.accept(new Reject(limits.rejectStatus(), null, null));
+                    done.accept(new Reject(limits.connectionRejectStatus(), null, null));
                     return;
                 }
             }

@@ -1,6 +1,7 @@
 package dev.sluice.gateway.proxy;
 
 import dev.sluice.gateway.request.Endpoint;
+import dev.sluice.gateway.route.ForwardedTrust;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -14,7 +15,9 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The header rewriting between client and upstream, exactly as ingress-nginx's location block
- * does it with {@code use-forwarded-headers: false} (SPEC §8). Pure functions of their inputs.
+ * does it (SPEC §8); described here with the default {@code use-forwarded-headers: false}, see
+ * {@link #toUpstream(HttpHeaders, String, String, boolean, ForwardedTrust, String, String, String)}
+ * for the ConfigMap's forwarding settings. Pure functions of their inputs.
  *
  * <p>Request, client → upstream:
  * <ul>
@@ -98,21 +101,57 @@ public final class ForwardedHeaders {
      */
     public static HttpHeaders toUpstream(HttpHeaders client, String clientIp, boolean https,
             String forwardedPrefix, String requestId, Endpoint endpoint) {
+        return toUpstream(client, clientIp, clientIp, https, ForwardedTrust.NONE, forwardedPrefix, requestId,
+                endpoint);
+    }
+
+    /**
+     * The headers of the upstream request under the global ConfigMap's forwarding settings
+     * (SPEC §8): with {@code use-forwarded-headers} the first {@code X-Forwarded-Host} value
+     * becomes {@code Host} and {@code X-Forwarded-Host}, and a client's {@code X-Forwarded-Proto}
+     * / {@code -Port} are passed on instead of the proxy's; with {@code compute-full-forwarded-for}
+     * {@code X-Forwarded-For} is the incoming list followed by the peer address.
+     *
+     * @param clientIp the client address after the real-IP rules ({@code $remote_addr})
+     * @param peerIp   the connection's address ({@code $realip_remote_addr})
+     * @param trust    which client headers are believed
+     */
+    public static HttpHeaders toUpstream(HttpHeaders client, String clientIp, String peerIp, boolean https,
+            ForwardedTrust trust, String forwardedPrefix, String requestId, Endpoint endpoint) {
         List<CharSequence> connectionTokens = connectionTokens(client);
         String host = client.get(HttpHeaderNames.HOST);
         String incomingXff = joined(client, X_FORWARDED_FOR);
         String incomingXfh = joined(client, X_FORWARDED_HOST);
+        CharSequence port = https ? PORT_443 : PORT_80;
+        CharSequence scheme = https ? HTTPS : HTTP;
+        if (trust.useForwardedHeaders()) {
+            String forwardedHost = firstValue(incomingXfh);
+            if (forwardedHost != null) {
+                host = forwardedHost;
+            }
+            String forwardedPort = client.get(X_FORWARDED_PORT);
+            if (forwardedPort != null && !forwardedPort.isEmpty()) {
+                port = forwardedPort;
+            }
+            String forwardedProto = client.get(X_FORWARDED_PROTO);
+            if (forwardedProto != null && !forwardedProto.isEmpty()) {
+                scheme = forwardedProto;
+            }
+        }
+        String forwardedFor = clientIp;
+        if (trust.computeFullForwardedFor()) {
+            forwardedFor = incomingXff != null ? incomingXff + ", " + peerIp : peerIp;
+        }
 
         HttpHeaders out = UNVALIDATED.newHeaders();
         out.add(HttpHeaderNames.HOST, host != null ? host : endpoint.toString());
         out.add(X_REQUEST_ID, requestId);
         out.add(X_REAL_IP, clientIp);
-        out.add(X_FORWARDED_FOR, clientIp);
+        out.add(X_FORWARDED_FOR, forwardedFor);
         if (host != null) {
             out.add(X_FORWARDED_HOST, host);
         }
-        out.add(X_FORWARDED_PORT, https ? PORT_443 : PORT_80);
-        AsciiString scheme = https ? HTTPS : HTTP;
+        out.add(X_FORWARDED_PORT, port);
         out.add(X_FORWARDED_PROTO, scheme);
         out.add(X_FORWARDED_SCHEME, scheme);
         out.add(X_SCHEME, scheme);
@@ -181,8 +220,32 @@ public final class ForwardedHeaders {
         return new String(out);
     }
 
+    /**
+     * The scheme NGINX's {@code $pass_access_scheme} holds: the client's {@code X-Forwarded-Proto}
+     * when {@code use-forwarded-headers} trusts it, else the listener's.
+     */
+    public static String scheme(HttpHeaders client, boolean https, ForwardedTrust trust) {
+        if (trust.useForwardedHeaders()) {
+            String proto = client.get(X_FORWARDED_PROTO);
+            if (proto != null && !proto.isEmpty()) {
+                return proto;
+            }
+        }
+        return https ? "https" : "http";
+    }
+
+    /** The first comma-separated value, trimmed, or {@code null} when there is none. */
+    static String firstValue(String list) {
+        if (list == null) {
+            return null;
+        }
+        int comma = list.indexOf(',');
+        String first = (comma < 0 ? list : list.substring(0, comma)).trim();
+        return first.isEmpty() ? null : first;
+    }
+
     /** All values of a header joined with {@code ", "} (NGINX's {@code $http_*}), or {@code null}. */
-    static String joined(HttpHeaders headers, AsciiString name) {
+    static String joined(HttpHeaders headers, CharSequence name) {
         if (!headers.contains(name)) {
             return null; // the usual case: no list allocated
         }

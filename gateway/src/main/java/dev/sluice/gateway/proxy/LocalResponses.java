@@ -37,12 +37,11 @@ final class LocalResponses {
 
     /**
      * {@code Strict-Transport-Security}, sent on every HTTPS response (proxied and local) with
-     * ingress-nginx's ConfigMap defaults ({@code hsts: true}, {@code hsts-max-age: 31536000},
-     * {@code hsts-include-subdomains: true}, {@code hsts-preload: false}; SPEC §10.3). Sluice reads
-     * no ConfigMap, so the value is fixed.
+     * the global ConfigMap's {@code hsts*} keys (defaults {@code hsts: true},
+     * {@code hsts-max-age: 31536000}, {@code hsts-include-subdomains: true}, {@code hsts-preload:
+     * false}; SPEC §10.3), published in the route table's {@code ProxySettings}.
      */
     static final AsciiString STRICT_TRANSPORT_SECURITY = AsciiString.cached("strict-transport-security");
-    static final AsciiString HSTS_VALUE = AsciiString.cached("max-age=31536000; includeSubDomains");
     private static final AsciiString PREFLIGHT_CONTENT_TYPE = AsciiString.cached("text/plain charset=UTF-8");
     private static final AsciiString TRUE = AsciiString.cached("true");
     private static final HttpResponseStatus NO_CONTENT = new HttpResponseStatus(204, "No Content");
@@ -72,9 +71,9 @@ final class LocalResponses {
      * @param location  {@code Location} header for redirects, or {@code null}
      * @param keepAlive whether the client connection stays open ({@code Connection: close} if not)
      * @param head      whether the request was HEAD (headers only)
-     * @param https     whether the client connection is HTTPS (adds HSTS)
+     * @param hsts      the {@code Strict-Transport-Security} value (HTTPS clients), or {@code null}
      */
-    static FullHttpResponse response(int status, String location, boolean keepAlive, boolean head, boolean https) {
+    static FullHttpResponse response(int status, String location, boolean keepAlive, boolean head, String hsts) {
         int code = status >= 100 && status < 600 ? status : 500;
         ByteBuf body = BODIES[code].duplicate();
         HttpHeaders headers = UNVALIDATED.newHeaders();
@@ -83,8 +82,8 @@ final class LocalResponses {
         if (location != null) {
             headers.add(HttpHeaderNames.LOCATION, location);
         }
-        if (https) {
-            headers.add(STRICT_TRANSPORT_SECURITY, HSTS_VALUE);
+        if (hsts != null) {
+            headers.add(STRICT_TRANSPORT_SECURITY, hsts);
         }
         if (!keepAlive) {
             headers.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -99,12 +98,12 @@ final class LocalResponses {
      * {@code Content-Length: 0} is not sent: a 204 must not carry one (RFC 9110 §8.6) and Netty's
      * encoder removes it.
      */
-    static FullHttpResponse preflight(CorsPolicy cors, String allowOrigin, boolean keepAlive, boolean https) {
+    static FullHttpResponse preflight(CorsPolicy cors, String allowOrigin, boolean keepAlive, String hsts) {
         HttpHeaders headers = UNVALIDATED.newHeaders();
         addCors(headers, cors, allowOrigin);
         headers.add(HttpHeaderNames.CONTENT_TYPE, PREFLIGHT_CONTENT_TYPE);
-        if (https) {
-            headers.add(STRICT_TRANSPORT_SECURITY, HSTS_VALUE);
+        if (hsts != null) {
+            headers.add(STRICT_TRANSPORT_SECURITY, hsts);
         }
         if (!keepAlive) {
             headers.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

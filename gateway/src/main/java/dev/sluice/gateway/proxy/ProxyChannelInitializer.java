@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.Mapping;
+import dev.sluice.gateway.route.ListenerSettings;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -69,8 +70,12 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     protected void initChannel(SocketChannel ch) {
         server.clients().add(ch);
         ChannelPipeline p = ch.pipeline();
-        p.addLast("idle", new IdleTimeoutHandler(clientBodyTimeoutNanos, keepAliveTimeoutNanos));
-        if (proxyProtocol) {
+        // the global ConfigMap's listener keys apply from the next connection on, without a restart
+        ListenerSettings settings = server.routes().current().settings().listener();
+        long keepAlive = settings.keepAliveTimeout() != null ? settings.keepAliveTimeout().toNanos()
+                : keepAliveTimeoutNanos;
+        p.addLast("idle", new IdleTimeoutHandler(clientBodyTimeoutNanos(), keepAlive));
+        if (proxyProtocol || settings.proxyProtocol()) {
             p.addLast("proxy-protocol", ProxyProtocolHandler.newDecoder());
             p.addLast("proxy-protocol-source", new ProxyProtocolHandler(server.metrics()));
         }
@@ -90,9 +95,11 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     /** The HTTP/1.1 handlers: codec with NGINX's limits, then the proxy. */
     void addHttp1(ChannelPipeline p, boolean https) {
+        // large-client-header-buffers of the global ConfigMap, for connections opened after a change
+        ListenerSettings settings = server.routes().current().settings().listener();
         p.addLast("http", new HttpServerCodec(new HttpDecoderConfig()
-                .setMaxInitialLineLength(MAX_INITIAL_LINE)
-                .setMaxHeaderSize(MAX_HEADER_SIZE)
+                .setMaxInitialLineLength(settings.maxRequestLine() > 0 ? settings.maxRequestLine() : MAX_INITIAL_LINE)
+                .setMaxHeaderSize(settings.maxHeaderSize() > 0 ? settings.maxHeaderSize() : MAX_HEADER_SIZE)
                 .setMaxChunkSize(MAX_CHUNK_SIZE)));
         p.addLast("proxy", new ProxyHandler(server, https));
     }
@@ -102,15 +109,17 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
      * connection's PROXY protocol source, {@code null} without one.
      */
     void addHttp2(ChannelPipeline p, ProxyProtocolHandler.ClientAddress proxied) {
-        Http2Connection.install(p, server, true, proxied, clientBodyTimeoutNanos);
+        Http2Connection.install(p, server, true, proxied, clientBodyTimeoutNanos());
     }
 
     ServerContext server() {
         return server;
     }
 
+    /** The client body timeout of a new connection: the global ConfigMap's, else the listener's. */
     long clientBodyTimeoutNanos() {
-        return clientBodyTimeoutNanos;
+        Duration configured = server.routes().current().settings().listener().clientBodyTimeout();
+        return configured != null ? configured.toNanos() : clientBodyTimeoutNanos;
     }
 
     /** This plain-HTTP initializer with h2c by prior knowledge ({@code --enable-h2c}) on or off. */

@@ -19,6 +19,9 @@ import dev.sluice.gateway.route.ProxyTuning;
 import dev.sluice.gateway.route.Route;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTable;
+import dev.sluice.gateway.route.ForwardedTrust;
+import dev.sluice.gateway.route.ProxySettings;
+import dev.sluice.gateway.access.SourceRanges;
 import dev.sluice.gateway.route.RoutingDecision;
 import dev.sluice.gateway.route.UpstreamTls;
 import io.netty.buffer.Unpooled;
@@ -126,6 +129,10 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     private RouteTable table;
     /** {@code custom-http-errors}: the default backend now answers in place of an error ({@link #serveErrorPage}). */
     private boolean errorPage;
+    private ProxySettings settings = ProxySettings.DEFAULTS;
+    // the client after the real-IP rules of the global ConfigMap (SPEC §8): NGINX's $remote_addr
+    private String clientIp;
+    private byte[] clientAddress;
 
     // access control (SPEC §0.1 steps 3 and 6)
     private Map<String, String> clientCertificateHeaders;
@@ -224,14 +231,37 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         String host = request.headers().get(HttpHeaderNames.HOST); // at most one: checked above
         RouteTable table = server.routes().current();
         this.table = table;
+        settings = table.settings();
+        int maxRequests = settings.listener().keepAliveRequests();
+        if (maxRequests > 0 && !client.http2() && client.requestCount() >= maxRequests) {
+            keepAlive = false; // keep-alive-requests: this response closes the connection
+        }
+        ForwardedTrust trust = settings.forwarded();
+        clientIp = client.clientIp();
+        clientAddress = client.clientAddress();
+        if (trust.realIp()) {
+            String real = trust.clientIp(clientAddress, clientIp,
+                    ForwardedHeaders.joined(request.headers(), trust.forwardedForHeader()));
+            if (!real.equals(clientIp)) {
+                clientIp = real;
+                clientAddress = SourceRanges.literal(real);
+            }
+        }
+        if (!settings.blocks().isEmpty() && settings.blocks().blocks(clientAddress,
+                request.headers().get(HttpHeaderNames.USER_AGENT), request.headers().get(HttpHeaderNames.REFERER))) {
+            // block-cidrs / block-user-agents / block-referers: the server answers 403 before any location
+            rejectLocally(403, null, null);
+            return;
+        }
         if (client.https() && table.tls().hasClientAuth()
                 && !clientCertificateAccepted(table.tls().clientAuth(table.findHost(host).host()))) {
             return; // NGINX verifies client certificates at the server level, before any location
         }
         RoutingDecision decision;
         try {
-            view = NettyRequestView.of(request, client.clientIp(), client.https());
-            decision = table.decide(host, request.uri(), client.https() ? "https" : "http", view);
+            view = NettyRequestView.of(request, clientIp, client.https());
+            decision = table.decide(host, request.uri(), ForwardedHeaders.scheme(request.headers(), client.https(),
+                    trust), view);
         } catch (RuntimeException e) {
             log.warn("routing failed for {} {}: {}", host, request.uri(), e.toString());
             decision = new RoutingDecision.Respond(500, null, "routing error");
@@ -282,8 +312,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         }
         if (options.access() instanceof AccessPolicy.Guarded guarded) {
             accessPending = true;
-            server.access().check(guarded, new AccessGate.Request(request, view, client.clientAddress(),
-                    client.clientIp(), client.https(), requestId, options.connectTimeout(), options.readTimeout()),
+            server.access().check(guarded, new AccessGate.Request(request, view, clientAddress,
+                    clientIp, client.https(), requestId, options.connectTimeout(), options.readTimeout()),
                     ctx.channel().eventLoop(), this::accessDecided);
             return;
         }
@@ -399,8 +429,11 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             return;
         }
         RoutingDecision.Forward f = forward;
-        HttpHeaders headers = ForwardedHeaders.toUpstream(request.headers(), client.clientIp(), client.https(),
-                f.forwardedPrefix(), requestId, first);
+        HttpHeaders headers = ForwardedHeaders.toUpstream(request.headers(), clientIp, client.clientIp(),
+                client.https(), settings.forwarded(), f.forwardedPrefix(), requestId, first);
+        for (Map.Entry<String, String> h : settings.upstreamHeaders().entrySet()) {
+            headers.set(h.getKey(), h.getValue()); // proxy-set-headers
+        }
         if (access != null) {
             if (access.dropAuthorization()) {
                 headers.remove(HttpHeaderNames.AUTHORIZATION); // basic/digest credentials end here (SPEC §7)
@@ -877,9 +910,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         HttpHeaders headers = ForwardedHeaders.toClient(r.headers());
         headers.set(HttpHeaderNames.UPGRADE, r.headers().get(HttpHeaderNames.UPGRADE, ""));
         headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
-        if (client.https()) {
-            headers.set(LocalResponses.STRICT_TRANSPORT_SECURITY, LocalResponses.HSTS_VALUE);
-        }
+        applyResponseSettings(headers);
         if (setCookie != null) {
             headers.add(HttpHeaderNames.SET_COOKIE, setCookie);
         }
@@ -905,6 +936,22 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         });
     }
 
+    /**
+     * The global ConfigMap's response settings on a proxied response: {@code hide-headers}, HSTS
+     * on HTTPS (replacing the upstream's own: exactly one, Sluice's, SPEC §10.3), {@code add-headers}.
+     */
+    private void applyResponseSettings(HttpHeaders headers) {
+        for (int i = 0, n = settings.hiddenHeaders().size(); i < n; i++) {
+            headers.remove(settings.hiddenHeaders().get(i));
+        }
+        if (client.https() && settings.hsts() != null) {
+            headers.set(LocalResponses.STRICT_TRANSPORT_SECURITY, settings.hsts());
+        }
+        for (Map.Entry<String, String> h : settings.responseHeaders().entrySet()) {
+            headers.set(h.getKey(), h.getValue());
+        }
+    }
+
     private void responseHead(HttpResponse r) {
         responseStarted = true;
         releaseReplay(); // no retry once the response has started
@@ -916,10 +963,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         if (!errorPage) {
             rewriteResponseHeaders(headers, options.headerRewrites(), code);
         }
-        if (client.https()) {
-            // replaces the upstream's own HSTS header: exactly one, Sluice's (SPEC §10.3)
-            headers.set(LocalResponses.STRICT_TRANSPORT_SECURITY, LocalResponses.HSTS_VALUE);
-        }
+        applyResponseSettings(headers);
         if (setCookie != null) {
             headers.add(HttpHeaderNames.SET_COOKIE, setCookie);
         }
@@ -1264,13 +1308,16 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         }
         if (code == 204 && corsOrigin != null) {
             bytesSent = 0;
-            ctx.writeAndFlush(LocalResponses.preflight(cors, corsOrigin, keepAlive, client.https()))
+            ctx.writeAndFlush(LocalResponses.preflight(cors, corsOrigin, keepAlive, hsts()))
                     .addListener(onResponseWritten);
             return;
         }
         bytesSent = head ? 0 : LocalResponses.bodyLength(code);
-        FullHttpResponse response = LocalResponses.response(code, location, keepAlive, head, client.https());
+        FullHttpResponse response = LocalResponses.response(code, location, keepAlive, head, hsts());
         clientHead = response;
+        for (Map.Entry<String, String> h : settings.responseHeaders().entrySet()) {
+            response.headers().set(h.getKey(), h.getValue()); // add-headers: local answers too
+        }
         if (localHeaders != null) {
             response.headers().add(localHeaders);
         }
@@ -1337,7 +1384,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         }
         addErrorPageHeaders(headers, pages, code);
         headers.set(X_ORIGINAL_URI, request.uri());
-        headers.set(ForwardedHeaders.X_FORWARDED_FOR, client.clientIp());
+        headers.set(ForwardedHeaders.X_FORWARDED_FOR, clientIp != null ? clientIp : client.clientIp());
         upstreamRequest = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), "/",
                 Unpooled.EMPTY_BUFFER, headers, EmptyHttpHeaders.INSTANCE);
         Endpoint ep = pickEndpoint();
@@ -1405,6 +1452,11 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
                     rewrites.responseHeaders().forEach(headers::set);
             default -> { }
         }
+    }
+
+    /** The HSTS value of a response to this client, or {@code null}. */
+    private String hsts() {
+        return client.https() ? settings.hsts() : null;
     }
 
     private void maybeFinish() {
@@ -1513,7 +1565,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             String host = request.headers().get(HttpHeaderNames.HOST);
             accessLog.record(new AccessLogEntry(
                     startMillis,
-                    client.clientIp(),
+                    clientIp != null ? clientIp : client.clientIp(),
                     request.method().name(),
                     request.uri(),
                     host != null ? host : "",

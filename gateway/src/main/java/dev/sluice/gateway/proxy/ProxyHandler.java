@@ -74,6 +74,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> lingerTimer;
     private ArrayDeque<HttpObject> queued;
     private boolean draining;
+    private int requestCount;
     private boolean closing;
     private boolean tunnel; // switched protocols: bytes only, passed on to the TunnelHandler
     private SslHandler tls; // found once the handshake is done (SniHandler replaces itself with it)
@@ -173,6 +174,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         checkedSession = session;
         checkResult = r;
         return r;
+    }
+
+    /** How many requests this connection has started, the current one included. */
+    int requestCount() {
+        return requestCount;
     }
 
     /** Whether responses must close the connection (the server is shutting down). */
@@ -327,6 +333,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
                 ReferenceCountUtil.release(obj);
                 return;
             }
+            requestCount++;
             ProxyExchange ex = new ProxyExchange(this, ctx, req);
             exchange = ex;
             ex.start();

@@ -30,20 +30,13 @@ import java.util.Objects;
  * @param tls       server certificates by SNI name, published together with the routes
  * @param streams   the TCP and UDP ports relayed besides HTTP, published together with the routes so
  *                  their listeners open and close with the table that names them
+ * @param settings  the proxy-wide settings of the global ConfigMap, published with the routes so a
+ *                  ConfigMap change applies from the next request on
  * @param compression how responses are compressed (ConfigMap {@code use-gzip}, {@code enable-brotli}, …);
  *                  {@link CompressionPolicy#OFF} unless set
  */
 public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> wildcards, HostRoutes catchAll,
-        TlsCertificates tls, StreamTable streams, CompressionPolicy compression) {
-
-    /**
-     * The status of the HTTPS redirect: ingress-nginx's ConfigMap {@code http-redirect-code}
-     * default (Sluice reads no ConfigMap).
-     */
-    public static final int HTTPS_REDIRECT_STATUS = 308;
-
-    /** The status of the {@code from-to-www-redirect} redirect ({@code http-redirect-code} default). */
-    public static final int WWW_REDIRECT_STATUS = 308;
+        TlsCertificates tls, StreamTable streams, ProxySettings settings, CompressionPolicy compression) {
 
     /**
      * Locations whose path starts with this are never redirected to HTTPS (ingress-nginx's
@@ -61,13 +54,14 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         Objects.requireNonNull(catchAll, "catchAll");
         tls = tls == null ? TlsCertificates.EMPTY : tls;
         streams = streams == null ? StreamTable.EMPTY : streams;
+        settings = settings == null ? ProxySettings.DEFAULTS : settings;
         compression = compression == null ? CompressionPolicy.OFF : compression;
     }
 
-    /** A table without response compression. */
+    /** A table with ingress-nginx's default proxy settings and no response compression. */
     public RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> wildcards, HostRoutes catchAll,
             TlsCertificates tls, StreamTable streams) {
-        this(hosts, wildcards, catchAll, tls, streams, CompressionPolicy.OFF);
+        this(hosts, wildcards, catchAll, tls, streams, ProxySettings.DEFAULTS, CompressionPolicy.OFF);
     }
 
     /** A table without stream services. */
@@ -83,17 +77,22 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
 
     /** This table with {@code certificates} instead of its own. */
     public RouteTable withTls(TlsCertificates certificates) {
-        return new RouteTable(hosts, wildcards, catchAll, certificates, streams, compression);
+        return new RouteTable(hosts, wildcards, catchAll, certificates, streams, settings, compression);
     }
 
     /** This table with {@code services} as its stream ports. */
     public RouteTable withStreams(StreamTable services) {
-        return new RouteTable(hosts, wildcards, catchAll, tls, services, compression);
+        return new RouteTable(hosts, wildcards, catchAll, tls, services, settings, compression);
     }
 
     /** This table with {@code policy} as its response compression. */
     public RouteTable withCompression(CompressionPolicy policy) {
-        return new RouteTable(hosts, wildcards, catchAll, tls, streams, policy);
+        return new RouteTable(hosts, wildcards, catchAll, tls, streams, settings, policy);
+    }
+
+    /** This table with {@code proxySettings} (the global ConfigMap's). */
+    public RouteTable withSettings(ProxySettings proxySettings) {
+        return new RouteTable(hosts, wildcards, catchAll, tls, streams, proxySettings, compression);
     }
 
     /** Calls {@code action} with every upstream of every location (mainline and canary sides). */
@@ -146,7 +145,9 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
      *
      * @param hostHeader the {@code Host} header, verbatim (may be {@code null})
      * @param rawUri     the request-target as received (origin form; absolute form is accepted)
-     * @param scheme     {@code http} or {@code https}, for redirects
+     * @param scheme     {@code http} or {@code https} ({@code X-Forwarded-Proto} when
+     *                   {@code use-forwarded-headers} trusts it), for the HTTPS redirect and
+     *                   redirect locations
      */
     public RoutingDecision decide(String hostHeader, String rawUri, String scheme) {
         return decide(hostHeader, rawUri, scheme, SimpleRequestView.empty());
@@ -198,7 +199,7 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         }
         HostRoutes host = findHost(hostHeader);
         if (host.wwwRedirectTarget() != null) {
-            return new RoutingDecision.Respond(WWW_REDIRECT_STATUS,
+            return new RoutingDecision.Respond(settings.httpRedirectCode(),
                     wwwLocation(scheme, host.wwwRedirectTarget(), rawUri), "from-to-www redirect");
         }
         String authority = hostHeader == null ? "" : hostHeader;
@@ -247,7 +248,7 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
             }
         }
         if ("http".equals(scheme) && redirectsToHttps(route, hostHeader)) {
-            return new RoutingDecision.Respond(HTTPS_REDIRECT_STATUS,
+            return new RoutingDecision.Respond(settings.httpRedirectCode(),
                     httpsLocation(authority, rawUri, route.options().preserveTrailingSlash()), "https redirect", cors,
                     corsOrigin, route);
         }

@@ -98,7 +98,9 @@ public final class TestBackend implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         connections.incrementAndGet();
-                        ch.pipeline().addLast(new HttpServerCodec(), new EchoHandler());
+                        // accepts whatever headers the proxy lets through (large-client-header-buffers tests)
+                        ch.pipeline().addLast(new HttpServerCodec(new io.netty.handler.codec.http.HttpDecoderConfig()
+                                .setMaxHeaderSize(1 << 20)), new EchoHandler());
                     }
                 })
                 .bind(address, 0).sync().channel();
