@@ -4,7 +4,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -15,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Builds the pipeline of an accepted client connection:
- * {@code idle → [proxy-protocol → proxy-protocol-source] → http (HttpServerCodec) → proxy
+ * {@code idle → [proxy-protocol → proxy-protocol-source] → http (StrictHttpServerCodec) → proxy
  * (ProxyHandler)} on the plain listener, and on the TLS listener
  * {@code idle → [proxy-protocol …] → tls (SNI) → alpn}, where {@link AlpnHandler} puts either
  * the same HTTP/1.1 handlers or the HTTP/2 ones ({@link Http2Connection#install}) in its place
@@ -26,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * that never arrives); see {@link ProxyProtocolHandler}.
  *
  * <p>Limits follow NGINX's defaults: request line up to 8 KiB (longer → 414), request headers
- * up to 32 KiB in total ({@code large_client_header_buffers 4 8k}; larger → 431); a
+ * up to 32 KiB in total and 8 KiB per line ({@code large_client_header_buffers 4 8k}; larger →
+ * 431, see {@link RequestChecks}); obsolete line folding → 400 ({@link StrictHttpServerCodec}); a
  * connection with no request in flight is closed after {@link #KEEP_ALIVE_TIMEOUT} without traffic
  * ({@code keepalive_timeout 75s}); a request body that stops arriving for
  * {@link #CLIENT_BODY_TIMEOUT} gets 408 ({@code client_body_timeout 60s}).
@@ -92,7 +92,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     /** The HTTP/1.1 handlers: codec with NGINX's limits, then the proxy. */
     void addHttp1(ChannelPipeline p, boolean https) {
-        p.addLast("http", new HttpServerCodec(new HttpDecoderConfig()
+        p.addLast("http", new StrictHttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(MAX_INITIAL_LINE)
                 .setMaxHeaderSize(MAX_HEADER_SIZE)
                 .setMaxChunkSize(MAX_CHUNK_SIZE)));
