@@ -7,7 +7,6 @@ import static dev.sluice.gateway.proxy.TestRoutes.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.gateway.route.RouteTableHolder;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,8 +35,7 @@ class HostileResponseCorpusTest {
     static void start() throws Exception {
         upstream = RawBackend.start("127.0.0.2", head -> {
             String path = head.substring(head.indexOf(' ') + 1, head.indexOf(' ', head.indexOf(' ') + 1));
-            return answers.getOrDefault(path, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                    .getBytes(StandardCharsets.ISO_8859_1);
+            return RawBackend.Answer.keep(answers.getOrDefault(path, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
         });
         routes.publish(table(host(HOST, prefix("/", "default/responses", backend("default-responses-80", upstream.endpoint())))));
         server = GatewayServer.builder().routes(routes).bindAddress("127.0.0.1").httpPort(0).httpsPort(-1)

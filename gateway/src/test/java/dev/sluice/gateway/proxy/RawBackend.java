@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -24,29 +25,57 @@ import java.util.function.Function;
  * malformed. The proxy side of a test sees a real TCP peer; nothing here parses more than
  * needed to find where one request ends.
  *
- * <p>The script gets the request head (request line and headers, as text) and returns the raw
- * response, or {@link #HANG} to never answer, or {@link #CLOSE} to close the connection without
- * a byte.
+ * <p>The script gets the request head (request line and headers, as text) and returns an
+ * {@link Answer}: raw bytes, then what the connection does next (stays open for the next request,
+ * is closed, is reset, or hangs without reading on).
  */
 final class RawBackend implements AutoCloseable {
-    /** Script answer: keep the connection open and never answer. */
-    static final byte[] HANG = new byte[0];
-    /** Script answer: close the connection without answering. */
-    static final byte[] CLOSE = new byte[0];
+    /** What the connection does after an answer's bytes. */
+    enum After { KEEP, CLOSE, RESET, HANG }
+
+    /** The bytes a script answers with and what follows them. */
+    record Answer(byte[] bytes, After after) {
+        static Answer keep(String raw) {
+            return new Answer(raw.getBytes(StandardCharsets.ISO_8859_1), After.KEEP);
+        }
+
+        static Answer thenClose(String raw) {
+            return new Answer(raw.getBytes(StandardCharsets.ISO_8859_1), After.CLOSE);
+        }
+
+        /** The bytes, then a TCP reset (SO_LINGER 0). */
+        static Answer thenReset(String raw) {
+            return new Answer(raw.getBytes(StandardCharsets.ISO_8859_1), After.RESET);
+        }
+
+        /** The bytes, then nothing: the connection stays open, unanswered. */
+        static Answer thenHang(String raw) {
+            return new Answer(raw.getBytes(StandardCharsets.ISO_8859_1), After.HANG);
+        }
+    }
 
     private final ServerSocket listener;
-    private final Function<String, byte[]> script;
+    private final BiFunction<Integer, String, Answer> script;
     private final List<String> requests = new CopyOnWriteArrayList<>();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger open = new AtomicInteger();
 
-    private RawBackend(ServerSocket listener, Function<String, byte[]> script) {
+    private RawBackend(ServerSocket listener, BiFunction<Integer, String, Answer> script) {
         this.listener = listener;
         this.script = script;
     }
 
     /** A backend on {@code address} (a loopback address) and a free port. */
-    static RawBackend start(String address, Function<String, byte[]> script) {
+    static RawBackend start(String address, Function<String, Answer> script) {
+        return start(address, (n, head) -> script.apply(head));
+    }
+
+    /**
+     * A backend whose script also gets the number of the request on its connection (0 for the
+     * first): a connection can behave differently when it is reused.
+     */
+    static RawBackend start(String address, BiFunction<Integer, String, Answer> script) {
         try {
             ServerSocket s = new ServerSocket();
             s.bind(new InetSocketAddress(InetAddress.getByName(address), 0), 1024);
@@ -62,8 +91,8 @@ final class RawBackend implements AutoCloseable {
 
     /** A backend that answers every request {@code 200 ok} with keep-alive. */
     static RawBackend ok(String address) {
-        return start(address, head -> ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n" + (head.startsWith("HEAD ") ? "" : "ok"))
-                .getBytes(StandardCharsets.US_ASCII));
+        return start(address, head -> Answer.keep("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
+                + (head.startsWith("HEAD ") ? "" : "ok")));
     }
 
     Endpoint endpoint() {
@@ -77,6 +106,11 @@ final class RawBackend implements AutoCloseable {
 
     int connectionsAccepted() {
         return connections.get();
+    }
+
+    /** Connections accepted and not yet closed (by either side). */
+    int openConnections() {
+        return open.get();
     }
 
     void clear() {
@@ -115,10 +149,11 @@ final class RawBackend implements AutoCloseable {
     }
 
     private void serve(Socket s) {
+        open.incrementAndGet();
         try (s) {
             InputStream in = new BufferedInputStream(s.getInputStream());
             OutputStream out = s.getOutputStream();
-            while (true) {
+            for (int n = 0; ; n++) {
                 ByteArrayOutputStream raw = new ByteArrayOutputStream();
                 String head = readHead(in, raw);
                 if (head == null) {
@@ -126,21 +161,30 @@ final class RawBackend implements AutoCloseable {
                 }
                 readBody(in, raw, head);
                 requests.add(raw.toString(StandardCharsets.ISO_8859_1));
-                byte[] answer = script.apply(head);
-                if (answer == HANG) {
-                    while (in.read() != -1) {
-                        // hold the connection until the proxy gives up
-                    }
-                    return;
-                }
-                if (answer == CLOSE) {
-                    return;
-                }
-                out.write(answer);
+                Answer answer = script.apply(n, head);
+                out.write(answer.bytes());
                 out.flush();
+                switch (answer.after()) {
+                    case KEEP -> { }
+                    case CLOSE -> {
+                        return;
+                    }
+                    case RESET -> {
+                        s.setSoLinger(true, 0);
+                        return;
+                    }
+                    case HANG -> {
+                        while (in.read() != -1) {
+                            // hold the connection until the proxy gives up
+                        }
+                        return;
+                    }
+                }
             }
         } catch (IOException e) {
             // the proxy went away
+        } finally {
+            open.decrementAndGet();
         }
     }
 
