@@ -29,7 +29,10 @@ import java.util.concurrent.TimeUnit;
  * 431, see {@link RequestChecks}); obsolete line folding → 400 ({@link StrictHttpServerCodec}); a
  * connection with no request in flight is closed after {@link #KEEP_ALIVE_TIMEOUT} without traffic
  * ({@code keepalive_timeout 75s}); a request body that stops arriving for
- * {@link #CLIENT_BODY_TIMEOUT} gets 408 ({@code client_body_timeout 60s}).
+ * {@link #CLIENT_BODY_TIMEOUT} gets 408 ({@code client_body_timeout 60s}); a request head not
+ * complete {@link #CLIENT_HEADER_TIMEOUT} after it started closes the connection
+ * ({@code client_header_timeout 60s}, {@link ClientHeaderDeadline}); connections over the
+ * {@link ConnectionCaps} are closed on accept.
  */
 final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     static final int MAX_INITIAL_LINE = 8 * 1024;
@@ -37,6 +40,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     static final int MAX_CHUNK_SIZE = 64 * 1024;
     static final Duration KEEP_ALIVE_TIMEOUT = Duration.ofSeconds(75);
     static final Duration CLIENT_BODY_TIMEOUT = Duration.ofSeconds(60);
+    static final Duration CLIENT_HEADER_TIMEOUT = Duration.ofSeconds(60);
     /** Connect timeout of SSL passthrough connections (ingress-nginx's TCP proxy dials with the default 5 s). */
     static final int PASSTHROUGH_CONNECT_TIMEOUT_MILLIS = 5000;
 
@@ -46,6 +50,8 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final Class<? extends SocketChannel> passthroughChannel; // null: no SSL passthrough
     private final long clientBodyTimeoutNanos;
     private boolean h2c; // plain listener only; set before the listener binds
+    private long clientHeaderTimeoutNanos = CLIENT_HEADER_TIMEOUT.toNanos(); // set before the listener binds
+    private ConnectionCaps caps; // shared by both listeners; null: no caps
     private final long keepAliveTimeoutNanos;
 
     ProxyChannelInitializer(ServerContext server, SniCertificates certificates, boolean proxyProtocol,
@@ -69,6 +75,10 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        if (caps != null && !caps.admit(ch)) {
+            ch.close(); // over a connection cap: not a byte read
+            return;
+        }
         server.clients().add(ch);
         ChannelPipeline p = ch.pipeline();
         p.addLast("idle", new IdleStateHandler(clientBodyTimeoutNanos, 0, keepAliveTimeoutNanos, TimeUnit.NANOSECONDS));
@@ -92,11 +102,13 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     /** The HTTP/1.1 handlers: codec with NGINX's limits, then the proxy. */
     void addHttp1(ChannelPipeline p, boolean https) {
+        ClientHeaderDeadline deadline = new ClientHeaderDeadline(clientHeaderTimeoutNanos);
+        p.addLast("header-deadline", deadline);
         p.addLast("http", new StrictHttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(MAX_INITIAL_LINE)
                 .setMaxHeaderSize(MAX_HEADER_SIZE)
                 .setMaxChunkSize(MAX_CHUNK_SIZE)));
-        p.addLast("proxy", new ProxyHandler(server, https));
+        p.addLast("proxy", new ProxyHandler(server, https).headerDeadline(deadline));
     }
 
     /**
@@ -113,6 +125,16 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     long clientBodyTimeoutNanos() {
         return clientBodyTimeoutNanos;
+    }
+
+    /**
+     * This initializer with {@code client_header_timeout} {@code headerTimeout} and the
+     * connection caps {@code caps} (shared with the server's other listener; {@code null}: none).
+     */
+    ProxyChannelInitializer withClientLimits(Duration headerTimeout, ConnectionCaps caps) {
+        this.clientHeaderTimeoutNanos = headerTimeout.toNanos();
+        this.caps = caps != null && caps.capped() ? caps : null;
+        return this;
     }
 
     /** This plain-HTTP initializer with h2c by prior knowledge ({@code --enable-h2c}) on or off. */
