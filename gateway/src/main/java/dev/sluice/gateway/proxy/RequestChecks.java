@@ -3,6 +3,7 @@ package dev.sluice.gateway.proxy;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -18,7 +19,8 @@ import java.util.Map;
  * than one of NGINX's 8 KiB header buffers ({@code large-client-header-buffers 4 8k}: 431), a
  * space or control character in the request target (400, NGINX ≥ 1.21.1), a duplicate
  * {@code Host} or an HTTP/1.1 request without one (400, "client sent duplicate host header"),
- * {@code Transfer-Encoding} in an HTTP/1.0 request (400), and a {@code Transfer-Encoding} other
+ * {@code Transfer-Encoding} in an HTTP/1.0 request (400), the {@code CONNECT} method (405, as
+ * NGINX: Sluice is not a forward proxy), and a {@code Transfer-Encoding} other
  * than a single {@code chunked} (501, "client sent unknown Transfer-Encoding").
  */
 final class RequestChecks {
@@ -41,6 +43,11 @@ final class RequestChecks {
         }
         if (!validTarget(request.uri())) {
             return 400;
+        }
+        if (HttpMethod.CONNECT.equals(request.method())) {
+            // NGINX: "client sent CONNECT method" → 405. Forwarded, a 2xx would turn the upstream
+            // connection into a tunnel the response framing knows nothing of
+            return 405;
         }
         HttpHeaders in = request.headers();
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {

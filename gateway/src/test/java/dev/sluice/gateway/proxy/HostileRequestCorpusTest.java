@@ -82,6 +82,9 @@ class HostileRequestCorpusTest {
                 Arguments.of("version without minor", "GET / HTTP/1\r\n" + h + "\r\n", 400),
                 Arguments.of("a fourth word in the request line", "GET / HTTP/1.1 x\r\n" + h + "\r\n", 400),
                 Arguments.of("request line only a word", "GARBAGE\r\n\r\n", 400),
+                Arguments.of("CONNECT (NGINX: 405; forwarded, a 2xx would make the upstream a tunnel)",
+                        "CONNECT /pub HTTP/1.1\r\n" + h + "\r\n0\r\n\r\n" + SMUGGLED, 405),
+                Arguments.of("CONNECT to an authority", "CONNECT " + HOST + ":443 HTTP/1.1\r\n" + h + "\r\n", 405),
                 // framing: no request may be read two ways
                 Arguments.of("Content-Length and Transfer-Encoding",
                         "POST / HTTP/1.1\r\n" + h + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + SMUGGLED, 400),

@@ -37,7 +37,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * back is a sequence of well-formed responses, and the backend, which the table opens only for
  * {@code public.example.com/pub}, never sees a request for another host or path.
  */
-class RequestFuzzProperties {
+class RequestFuzzPropertiesTest {
     static final String HOST = "public.example.com";
     static final Pattern STATUS_LINE = Pattern.compile("HTTP/1\\.1 ([1-5][0-9][0-9]) [^\r\n]*");
     static final RouteTableHolder routes = new RouteTableHolder();
@@ -64,7 +64,8 @@ class RequestFuzzProperties {
             throws IOException {
         upstream.clear();
         byte[] answer = exchange(raw);
-        assertWellFormed(answer);
+        // a response to HEAD announces a length and has no body; the bytes sent may hold a HEAD request
+        assertWellFormed(answer, new String(raw, StandardCharsets.ISO_8859_1).contains("HEAD"));
         for (String seen : upstream.requests()) {
             assertThat(allowed(seen)).as("the backend saw:\n%s", seen).isTrue();
         }
@@ -101,7 +102,7 @@ class RequestFuzzProperties {
     }
 
     /** The bytes are zero or more complete responses, each with a status line, headers and a framed body. */
-    private static void assertWellFormed(byte[] bytes) {
+    private static void assertWellFormed(byte[] bytes, boolean headPossible) {
         String text = new String(bytes, StandardCharsets.ISO_8859_1);
         int pos = 0;
         while (pos < text.length()) {
@@ -124,6 +125,10 @@ class RequestFuzzProperties {
                 continue;
             }
             assertThat(length).as("every response of the proxy here has a Content-Length:\n%s", text).isNotNegative();
+            boolean bodyFollows = pos + length == text.length() || text.startsWith("HTTP/1.1 ", (int) (pos + length));
+            if (headPossible && !bodyFollows && (pos == text.length() || text.startsWith("HTTP/1.1 ", pos))) {
+                continue; // the answer to a HEAD request
+            }
             assertThat(pos + length).as("body of %s", lines[0]).isLessThanOrEqualTo(text.length());
             pos += (int) length;
         }

@@ -27,7 +27,7 @@ import net.jqwik.api.ShrinkingMode;
  * throws, keeps control characters out of the table and the problems, and translating the same
  * objects twice, or in another order, gives equal tables.
  */
-class TranslatorProperties {
+class TranslatorPropertiesTest {
     static final String PREFIX = "nginx.ingress.kubernetes.io/";
 
     @Property(tries = 150, shrinking = ShrinkingMode.BOUNDED)
