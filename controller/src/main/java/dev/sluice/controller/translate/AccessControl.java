@@ -174,8 +174,9 @@ final class AccessControl {
         }
 
         void invalid(AnnotationKey key, String why) {
-            reasons.add("invalid value \"" + own.get(key.suffix()) + "\" for annotation " + prefix + key.suffix() + ": "
-                    + why);
+            // the reason names the value and is logged when a request meets the denied location
+            reasons.add(Problem.printable("invalid value \"" + AnnotationValues.quoted(own.get(key.suffix()))
+                    + "\" for annotation " + prefix + key.suffix() + ": " + why, Problem.MAX_MESSAGE_LENGTH));
         }
 
         String string(AnnotationKey key) {

@@ -45,4 +45,12 @@ final class AnnotationValues {
             return null;
         }
     }
+
+    /**
+     * An annotation value as a message quotes it: control characters escaped, at most 200
+     * characters. Messages become log lines, Events and deny reasons; a value must not split them.
+     */
+    static String quoted(String v) {
+        return v == null ? "" : Problem.printable(v, 240);
+    }
 }

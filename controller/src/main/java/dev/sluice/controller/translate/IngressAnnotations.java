@@ -106,7 +106,8 @@ public record IngressAnnotations(
     /** ingress-nginx's {@code RegexPathWithCapture} validator for {@code rewrite-target}. */
     private static final Pattern REWRITE_TARGET_SYNTAX = Pattern.compile("^/?[-._~a-zA-Z0-9/:$]*$");
     private static final Pattern ABSOLUTE_URL = Pattern.compile("^https?://[^\\s/?#]+[^\\s]*$");
-    private static final Pattern APP_ROOT_SYNTAX = Pattern.compile("^/(?!/)[^\\s]*$");
+    // no control character: the value becomes a Location header
+    private static final Pattern APP_ROOT_SYNTAX = Pattern.compile("^/(?!/)[^\\s\\p{Cntrl}]*$");
     // ingress-nginx's cors validators (annotations/cors/main.go)
     private static final Pattern CORS_ORIGIN = Pattern.compile("^https?://(\\*\\.)?[A-Za-z0-9\\-.]*(:\\d+)?$");
     private static final Pattern CORS_METHODS = Pattern.compile("^([A-Za-z]+,?\\s?)+$");
@@ -692,12 +693,37 @@ public record IngressAnnotations(
     private record Reader(String prefix, Map<String, String> values, Consumer<String> problems) {
 
         String string(AnnotationKey key) {
-            return values.get(key.suffix());
+            return value(key);
+        }
+
+        /**
+         * The value of {@code key}; a value holding a control character is reported and read as
+         * absent (the default applies): it could only be a mistake or an attempt to split the
+         * header, URL or log line it would end up in. The access-control annotations are not read
+         * here: {@link AccessControl} denies their locations instead.
+         */
+        private String value(AnnotationKey key) {
+            String v = values.get(key.suffix());
+            if (v != null && hasControlCharacter(v)) {
+                problems.accept(invalid(key, v, "control characters are not allowed; the default applies"));
+                return null;
+            }
+            return v;
+        }
+
+        private static boolean hasControlCharacter(String v) {
+            for (int i = 0; i < v.length(); i++) {
+                char c = v.charAt(i);
+                if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** The value when it matches {@code valid}; otherwise reported and {@code null}. */
         String matching(AnnotationKey key, Pattern valid, String consequence) {
-            String v = values.get(key.suffix());
+            String v = value(key);
             if (v == null || v.isEmpty()) {
                 return null;
             }
@@ -710,7 +736,7 @@ public record IngressAnnotations(
 
         /** A decimal integer of at least {@code min}; otherwise reported and {@code fallback}. */
         int integer(AnnotationKey key, int fallback, int min) {
-            String v = values.get(key.suffix());
+            String v = value(key);
             if (v == null) {
                 return fallback;
             }
@@ -724,7 +750,7 @@ public record IngressAnnotations(
 
         /** Whole seconds ({@code session-cookie-expires}, {@code -max-age}); otherwise reported and {@code null}. */
         Long seconds(AnnotationKey key) {
-            String v = values.get(key.suffix());
+            String v = value(key);
             if (v == null || v.isEmpty()) {
                 return null;
             }
@@ -742,7 +768,7 @@ public record IngressAnnotations(
 
         /** Go's {@code strconv.ParseBool}, as ingress-nginx uses. */
         boolean bool(AnnotationKey key, boolean fallback) {
-            String v = values.get(key.suffix());
+            String v = value(key);
             if (v == null) {
                 return fallback;
             }
@@ -755,7 +781,7 @@ public record IngressAnnotations(
         }
 
         Duration duration(AnnotationKey key, Duration fallback) {
-            String v = values.get(key.suffix());
+            String v = value(key);
             if (v == null) {
                 return fallback;
             }
@@ -774,7 +800,7 @@ public record IngressAnnotations(
 
         /** {@code proxy-next-upstream-tries}: 0 means unlimited in NGINX. */
         int tries(AnnotationKey key, int fallback) {
-            String v = values.get(key.suffix());
+            String v = value(key);
             if (v == null) {
                 return fallback;
             }
@@ -794,7 +820,7 @@ public record IngressAnnotations(
         }
 
         String invalid(AnnotationKey key, String value, String consequence) {
-            return "invalid value \"" + value + "\" for annotation " + prefix + key.suffix() + ": " + consequence;
+            return "invalid value \"" + AnnotationValues.quoted(value) + "\" for annotation " + prefix + key.suffix() + ": " + consequence;
         }
     }
 }

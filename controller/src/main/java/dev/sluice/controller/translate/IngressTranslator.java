@@ -548,6 +548,10 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         private PendingPath pendingPath(Parsed p, String host, HTTPIngressPath hp) {
             String path = hp.getPath() == null || hp.getPath().isEmpty() ? "/" : hp.getPath();
             String type = hp.getPathType();
+            if (hasControlCharacter(path)) {
+                report(p.namespace(), p.name(), "path \"" + path + "\" holds control characters; path skipped");
+                return null;
+            }
             PathKind kind = pathKind(type);
             if (kind == null) {
                 report(p.namespace(), p.name(), "unknown pathType \"" + type + "\" for path " + path + "; path skipped");
@@ -846,6 +850,11 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         if (h.endsWith(".")) {
             h = h.substring(0, h.length() - 1);
         }
+        for (int i = 0; i < h.length(); i++) {
+            if (h.charAt(i) < 0x20 || h.charAt(i) == 0x7f) {
+                return null; // never a name a request can carry; reported, not routed
+            }
+        }
         int star = h.indexOf('*');
         if (star < 0) {
             return h.isEmpty() || h.indexOf('/') >= 0 || h.indexOf(' ') >= 0 ? null : h;
@@ -854,6 +863,16 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             return h;
         }
         return null;
+    }
+
+    /** A request target holding one is refused with 400 before routing; such a path could only mislead. */
+    private static boolean hasControlCharacter(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < 0x20 || s.charAt(i) == 0x7f) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** ingress-nginx's SetDefaultNGINXPathType: ImplementationSpecific (or none) is Prefix; {@code null} if unknown. */

@@ -299,7 +299,7 @@ final class ProxySsl {
     }
 
     private static String invalid(String prefix, AnnotationKey key, Map<String, String> own, String why) {
-        return "invalid value \"" + own.get(key.suffix()) + "\" for annotation " + prefix + key.suffix() + ": " + why;
+        return "invalid value \"" + AnnotationValues.quoted(own.get(key.suffix())) + "\" for annotation " + prefix + key.suffix() + ": " + why;
     }
 
     /** The cipher suites of this JDK, read once. */

@@ -66,6 +66,9 @@ public final class GatewayServer implements AutoCloseable {
     private final SniCertificates certificates;
     private final Duration keepAliveTimeout;
     private final Duration clientBodyTimeout;
+    private final Duration clientHeaderTimeout;
+    private final int maxConnections;
+    private final int maxConnectionsPerAddress;
     private final boolean proxyProtocol;
     private final boolean sslPassthrough;
     private final boolean h2c;
@@ -100,6 +103,9 @@ public final class GatewayServer implements AutoCloseable {
         this.certificates = b.certificates;
         this.keepAliveTimeout = b.keepAliveTimeout;
         this.clientBodyTimeout = b.clientBodyTimeout;
+        this.clientHeaderTimeout = b.clientHeaderTimeout;
+        this.maxConnections = b.maxConnections;
+        this.maxConnectionsPerAddress = b.maxConnectionsPerAddress;
         this.proxyProtocol = b.proxyProtocol;
         this.sslPassthrough = b.sslPassthrough;
         this.h2c = b.h2c;
@@ -125,6 +131,9 @@ public final class GatewayServer implements AutoCloseable {
         private SniCertificates certificates;
         private Duration keepAliveTimeout = ProxyChannelInitializer.KEEP_ALIVE_TIMEOUT;
         private Duration clientBodyTimeout = ProxyChannelInitializer.CLIENT_BODY_TIMEOUT;
+        private Duration clientHeaderTimeout = ProxyChannelInitializer.CLIENT_HEADER_TIMEOUT;
+        private int maxConnections;
+        private int maxConnectionsPerAddress;
         private boolean proxyProtocol;
         private boolean sslPassthrough;
         private boolean h2c;
@@ -231,6 +240,41 @@ public final class GatewayServer implements AutoCloseable {
         }
 
         /**
+         * How long an HTTP/1.1 request head may take, from the connection's start or the first
+         * byte of a keep-alive request, before the connection is closed; default 60 s
+         * ({@code client_header_timeout}). Unlike the keep-alive timeout, bytes arriving do not
+         * extend it.
+         */
+        public Builder clientHeaderTimeout(Duration timeout) {
+            this.clientHeaderTimeout = positive(timeout, "clientHeaderTimeout");
+            return this;
+        }
+
+        /**
+         * At most {@code max} open client connections over both listeners (NGINX's
+         * {@code worker_connections}); more are closed on accept. Default 0: no cap.
+         */
+        public Builder maxConnections(int max) {
+            if (max < 0) {
+                throw new IllegalArgumentException("maxConnections must be >= 0: " + max);
+            }
+            this.maxConnections = max;
+            return this;
+        }
+
+        /**
+         * At most {@code max} open client connections from one TCP peer address (before any PROXY
+         * protocol header); more are closed on accept. Default 0: no cap.
+         */
+        public Builder maxConnectionsPerAddress(int max) {
+            if (max < 0) {
+                throw new IllegalArgumentException("maxConnectionsPerAddress must be >= 0: " + max);
+            }
+            this.maxConnectionsPerAddress = max;
+            return this;
+        }
+
+        /**
          * {@code --enable-ssl-passthrough}: the HTTPS listener reads each ClientHello's SNI name
          * first and pipes the connections of passthrough hosts unterminated; default off.
          */
@@ -320,14 +364,16 @@ public final class GatewayServer implements AutoCloseable {
             streams = streamServer;
             routes.beforePublish(table -> streamServer.apply(table.streams()));
             try {
+                ConnectionCaps caps = new ConnectionCaps(maxConnections, maxConnectionsPerAddress);
                 httpChannel = bind(transport, requestedHttpPort, new ProxyChannelInitializer(context, null, proxyProtocol, clientBodyTimeout, keepAliveTimeout)
-                        .withH2c(h2c), "HTTP");
+                        .withH2c(h2c).withClientLimits(clientHeaderTimeout, caps), "HTTP");
                 httpPort = ((InetSocketAddress) httpChannel.localAddress()).getPort();
                 if (requestedHttpsPort >= 0) {
                     SniCertificates certs = certificates != null ? certificates
                             : new PublishedCertificates(routes, FakeCertificate.serverContext());
                     httpsChannel = bind(transport, requestedHttpsPort, new ProxyChannelInitializer(context, certs, proxyProtocol,
-                            sslPassthrough ? transport.socketChannel() : null, clientBodyTimeout, keepAliveTimeout), "HTTPS");
+                            sslPassthrough ? transport.socketChannel() : null, clientBodyTimeout, keepAliveTimeout)
+                            .withClientLimits(clientHeaderTimeout, caps), "HTTPS");
                     httpsPort = ((InetSocketAddress) httpsChannel.localAddress()).getPort();
                 }
             } catch (RuntimeException | InterruptedException e) {

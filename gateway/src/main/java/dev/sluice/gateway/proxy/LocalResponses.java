@@ -142,6 +142,7 @@ final class LocalResponses {
             case 308 -> "Permanent Redirect";
             case 400 -> "Bad Request";
             case 404 -> "Not Found";
+            case 405 -> "Not Allowed";
             case 408 -> "Request Time-out";
             case 413 -> "Request Entity Too Large";
             case 414 -> "Request-URI Too Large";

@@ -4,7 +4,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.Mapping;
@@ -14,7 +13,7 @@ import java.util.Locale;
 
 /**
  * Builds the pipeline of an accepted client connection:
- * {@code idle → [proxy-protocol → proxy-protocol-source] → http (HttpServerCodec) → proxy
+ * {@code idle → [proxy-protocol → proxy-protocol-source] → http (StrictHttpServerCodec) → proxy
  * (ProxyHandler)} on the plain listener, and on the TLS listener
  * {@code idle → [proxy-protocol …] → tls (SNI) → alpn}, where {@link AlpnHandler} puts either
  * the same HTTP/1.1 handlers or the HTTP/2 ones ({@link Http2Connection#install}) in its place
@@ -25,10 +24,14 @@ import java.util.Locale;
  * that never arrives); see {@link ProxyProtocolHandler}.
  *
  * <p>Limits follow NGINX's defaults: request line up to 8 KiB (longer → 414), request headers
- * up to 32 KiB in total ({@code large_client_header_buffers 4 8k}; larger → 431); a
+ * up to 32 KiB in total and 8 KiB per line ({@code large_client_header_buffers 4 8k}; larger →
+ * 431, see {@link RequestChecks}); obsolete line folding → 400 ({@link StrictHttpServerCodec}); a
  * connection with no request in flight is closed after {@link #KEEP_ALIVE_TIMEOUT} without traffic
  * ({@code keepalive_timeout 75s}); a request body that stops arriving for
- * {@link #CLIENT_BODY_TIMEOUT} gets 408 ({@code client_body_timeout 60s}).
+ * {@link #CLIENT_BODY_TIMEOUT} gets 408 ({@code client_body_timeout 60s}); a request head not
+ * complete {@link #CLIENT_HEADER_TIMEOUT} after it started closes the connection
+ * ({@code client_header_timeout 60s}, {@link ClientHeaderDeadline}); connections over the
+ * {@link ConnectionCaps} are closed on accept.
  */
 final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     static final int MAX_INITIAL_LINE = 8 * 1024;
@@ -36,6 +39,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     static final int MAX_CHUNK_SIZE = 64 * 1024;
     static final Duration KEEP_ALIVE_TIMEOUT = Duration.ofSeconds(75);
     static final Duration CLIENT_BODY_TIMEOUT = Duration.ofSeconds(60);
+    static final Duration CLIENT_HEADER_TIMEOUT = Duration.ofSeconds(60);
     /** Connect timeout of SSL passthrough connections (ingress-nginx's TCP proxy dials with the default 5 s). */
     static final int PASSTHROUGH_CONNECT_TIMEOUT_MILLIS = 5000;
 
@@ -45,6 +49,8 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final Class<? extends SocketChannel> passthroughChannel; // null: no SSL passthrough
     private final long clientBodyTimeoutNanos;
     private boolean h2c; // plain listener only; set before the listener binds
+    private long clientHeaderTimeoutNanos = CLIENT_HEADER_TIMEOUT.toNanos(); // set before the listener binds
+    private ConnectionCaps caps; // shared by both listeners; null: no caps
     private final long keepAliveTimeoutNanos;
 
     ProxyChannelInitializer(ServerContext server, SniCertificates certificates, boolean proxyProtocol,
@@ -68,6 +74,10 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        if (caps != null && !caps.admit(ch)) {
+            ch.close(); // over a connection cap: not a byte read
+            return;
+        }
         server.clients().add(ch);
         ChannelPipeline p = ch.pipeline();
         // the global ConfigMap's listener keys apply from the next connection on, without a restart
@@ -95,13 +105,15 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     /** The HTTP/1.1 handlers: codec with NGINX's limits, then the proxy. */
     void addHttp1(ChannelPipeline p, boolean https) {
+        ClientHeaderDeadline deadline = new ClientHeaderDeadline(clientHeaderTimeoutNanos);
+        p.addLast("header-deadline", deadline);
         // large-client-header-buffers of the global ConfigMap, for connections opened after a change
         ListenerSettings settings = server.routes().current().settings().listener();
-        p.addLast("http", new HttpServerCodec(new HttpDecoderConfig()
+        p.addLast("http", new StrictHttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(settings.maxRequestLine() > 0 ? settings.maxRequestLine() : MAX_INITIAL_LINE)
                 .setMaxHeaderSize(settings.maxHeaderSize() > 0 ? settings.maxHeaderSize() : MAX_HEADER_SIZE)
                 .setMaxChunkSize(MAX_CHUNK_SIZE)));
-        p.addLast("proxy", new ProxyHandler(server, https));
+        p.addLast("proxy", new ProxyHandler(server, https).headerDeadline(deadline));
     }
 
     /**
@@ -120,6 +132,16 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     long clientBodyTimeoutNanos() {
         Duration configured = server.routes().current().settings().listener().clientBodyTimeout();
         return configured != null ? configured.toNanos() : clientBodyTimeoutNanos;
+    }
+
+    /**
+     * This initializer with {@code client_header_timeout} {@code headerTimeout} and the
+     * connection caps {@code caps} (shared with the server's other listener; {@code null}: none).
+     */
+    ProxyChannelInitializer withClientLimits(Duration headerTimeout, ConnectionCaps caps) {
+        this.clientHeaderTimeoutNanos = headerTimeout.toNanos();
+        this.caps = caps != null && caps.capped() ? caps : null;
+        return this;
     }
 
     /** This plain-HTTP initializer with h2c by prior knowledge ({@code --enable-h2c}) on or off. */

@@ -843,9 +843,11 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         }
         timeouts.readEnded(this);
         if (msg instanceof HttpResponse r) {
-            if (r.decoderResult().isFailure()) {
+            if (r.decoderResult().isFailure() || r.status().code() < 100 || r.status().code() > 999) {
+                // NGINX reads exactly three digits of status ("upstream sent invalid header"); Netty takes any int
                 ReferenceCountUtil.release(msg);
-                log.debug("[{}] bad response from {}: {}", ingress, endpoint, r.decoderResult().cause().toString());
+                log.debug("[{}] bad response from {}: {}", ingress, endpoint, r.decoderResult().isFailure()
+                        ? r.decoderResult().cause().toString() : "status " + r.status().code());
                 fail(UpstreamFailure.BAD_RESPONSE);
                 return;
             }

@@ -82,6 +82,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private ClientCertificateAuth checkedPolicy;
     private SSLSession checkedSession;
     private ClientCertificateCheck.Result checkResult;
+    private ClientHeaderDeadline headerDeadline; // HTTP/1.1 connections only
 
     ProxyHandler(ServerContext server, boolean https) {
         this.server = server;
@@ -103,6 +104,12 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
      */
     static ProxyHandler forStream(ServerContext server, boolean https, String clientIp, byte[] clientAddress) {
         return new ProxyHandler(server, https, clientIp, clientAddress);
+    }
+
+    /** This handler, told of {@code deadline}, the connection's {@code client_header_timeout}. */
+    ProxyHandler headerDeadline(ClientHeaderDeadline deadline) {
+        this.headerDeadline = deadline;
+        return this;
     }
 
     ServerContext server() {
@@ -334,6 +341,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             requestCount++;
+            if (headerDeadline != null) {
+                headerDeadline.headReceived();
+            }
             ProxyExchange ex = new ProxyExchange(this, ctx, req);
             exchange = ex;
             ex.start();
@@ -427,6 +437,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
+        if (headerDeadline != null) {
+            headerDeadline.awaitNextHead();
+        }
         if (queued != null && !queued.isEmpty()) {
             drainQueued();
         } else {
@@ -464,6 +477,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             client.remove("idle");
         }
         client.remove("http");
+        if (client.get("header-deadline") != null) {
+            client.remove("header-deadline");
+        }
         ChannelPipeline up = upstream.pipeline();
         up.addLast("tunnel", new TunnelHandler(ctx.channel(), null));
         up.replace("idle", "idle", new IdleStateHandler(idleNanos, 0, 0, TimeUnit.NANOSECONDS));

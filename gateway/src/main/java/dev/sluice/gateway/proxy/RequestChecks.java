@@ -3,21 +3,30 @@ package dev.sluice.gateway.proxy;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http.TransferEncodingNotAllowedException;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The checks of a request head before it is routed, with NGINX's answers: a head the decoder
- * could not read (400, 414 for a long request line, 431 for long headers), a duplicate
+ * could not read (400, 414 for a long request line, 431 for long headers), a header line longer
+ * than one of NGINX's 8 KiB header buffers ({@code large-client-header-buffers 4 8k}: 431), a
+ * space or control character in the request target (400, NGINX ≥ 1.21.1), a duplicate
  * {@code Host} or an HTTP/1.1 request without one (400, "client sent duplicate host header"),
- * and a {@code Transfer-Encoding} other than a single {@code chunked} (501, "client sent unknown
- * Transfer-Encoding").
+ * {@code Transfer-Encoding} in an HTTP/1.0 request (400), the {@code CONNECT} method (405, as
+ * NGINX: Sluice is not a forward proxy), and a {@code Transfer-Encoding} other
+ * than a single {@code chunked} (501, "client sent unknown Transfer-Encoding").
  */
 final class RequestChecks {
+    /** One of NGINX's large header buffers: a header line must fit in one. */
+    static final int MAX_HEADER_LINE = 8 * 1024;
+
     private RequestChecks() {
     }
 
@@ -30,13 +39,23 @@ final class RequestChecks {
             Throwable cause = request.decoderResult().cause();
             return cause instanceof TooLongHttpLineException ? 414
                     : cause instanceof TooLongHttpHeaderException ? 431
-                    // NGINX: "client sent unknown Transfer-Encoding"; Netty 4.2 rejects a final coding
-                    // other than chunked (RFC 9112) while decoding
-                    : cause instanceof TransferEncodingNotAllowedException
-                            || (cause instanceof IllegalArgumentException && cause.getMessage() != null
-                                    && cause.getMessage().contains("transfer coding")) ? 501 : 400;
+                    : unknownTransferCoding(cause) ? 501 : 400;
+        }
+        if (!validTarget(request.uri())) {
+            return 400;
+        }
+        if (HttpMethod.CONNECT.equals(request.method())) {
+            // NGINX: "client sent CONNECT method" → 405. Forwarded, a 2xx would turn the upstream
+            // connection into a tunnel the response framing knows nothing of
+            return 405;
         }
         HttpHeaders in = request.headers();
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> h = it.next();
+            if (h.getKey().length() + h.getValue().length() + 2 > MAX_HEADER_LINE) {
+                return 431;
+            }
+        }
         List<String> hosts = in.getAll(HttpHeaderNames.HOST);
         if (hosts.size() > 1 || (http11(request.protocolVersion()) && hosts.isEmpty())) {
             return 400;
@@ -46,6 +65,32 @@ final class RequestChecks {
             return 501;
         }
         return 0;
+    }
+
+    /**
+     * Netty 4.2 rejects a {@code Transfer-Encoding} whose final coding is not {@code chunked}
+     * (RFC 9112), or {@code chunked} more than once, while decoding; NGINX answers those 501
+     * "client sent unknown Transfer-Encoding". {@code Transfer-Encoding} in HTTP/1.0
+     * ({@code TransferEncodingNotAllowedException}) stays 400.
+     */
+    private static boolean unknownTransferCoding(Throwable cause) {
+        if (!(cause instanceof IllegalArgumentException) || cause instanceof TransferEncodingNotAllowedException
+                || cause.getMessage() == null) {
+            return false;
+        }
+        String m = cause.getMessage();
+        return m.contains("transfer coding") || m.contains("must be the last encoding");
+    }
+
+    /** Whether the request target is free of spaces and control characters (NGINX ≥ 1.21.1: 400). */
+    private static boolean validTarget(String uri) {
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c <= ' ' || c == 0x7f) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** HTTP/1.1 or a later 1.x: {@code Host} is mandatory and keep-alive the default. */
