@@ -180,8 +180,8 @@ public final class Main implements Callable<Integer> {
     private boolean enableH2c;
 
     @Option(names = "--transport", defaultValue = "auto", paramLabel = "auto|io_uring|epoll|nio",
-            description = "Sluice's own: the socket implementation. auto takes the first that works here: io_uring"
-                    + " (Linux 5.x, unless seccomp blocks it), epoll (Linux), nio (default: ${DEFAULT-VALUE}).")
+            description = "Sluice's own: the socket implementation. auto is epoll on Linux, else nio; io_uring"
+                    + " (Linux 5.x) is experimental and only used when named (default: ${DEFAULT-VALUE}).")
     private String transport;
 
     @Option(names = "--enable-ssl-passthrough", arity = "0..1", fallbackValue = "true", defaultValue = "false",
