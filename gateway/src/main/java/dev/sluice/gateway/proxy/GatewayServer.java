@@ -28,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +68,8 @@ public final class GatewayServer implements AutoCloseable {
     private final boolean sslPassthrough;
     private final boolean h2c;
     private final Duration udpSessionTimeout;
+    private final Transport transport;
+    private final Supplier<? extends RandomGenerator> canaryDraw;
 
     private final Object lifecycle = new Object();
     private EventLoopGroup group;
@@ -97,6 +101,8 @@ public final class GatewayServer implements AutoCloseable {
         this.sslPassthrough = b.sslPassthrough;
         this.h2c = b.h2c;
         this.udpSessionTimeout = b.udpSessionTimeout;
+        this.transport = b.transport;
+        this.canaryDraw = b.canaryDraw;
     }
 
     public static Builder builder() {
@@ -120,6 +126,8 @@ public final class GatewayServer implements AutoCloseable {
         private boolean sslPassthrough;
         private boolean h2c;
         private Duration udpSessionTimeout = StreamServer.UDP_SESSION_TIMEOUT;
+        private Transport transport;
+        private Supplier<? extends RandomGenerator> canaryDraw = ServerContext.DEFAULT_CANARY_DRAW;
 
         private Builder() {}
 
@@ -242,6 +250,22 @@ public final class GatewayServer implements AutoCloseable {
             return this;
         }
 
+        /** The socket implementation (tests run a test once per transport); default {@link Transport#detect()}. */
+        Builder transport(Transport t) {
+            this.transport = t;
+            return this;
+        }
+
+        /**
+         * The source of the canary weight draw (tests inject a fixed or cycling one); default
+         * {@link java.util.concurrent.ThreadLocalRandom#current()}. Called once per request on an
+         * event loop: it must be thread-safe and should not allocate.
+         */
+        Builder canaryDraw(Supplier<? extends RandomGenerator> draw) {
+            this.canaryDraw = Objects.requireNonNull(draw, "draw");
+            return this;
+        }
+
         private static Duration positive(Duration d, String what) {
             if (d == null || d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException(what + " must be positive: " + d);
@@ -265,7 +289,7 @@ public final class GatewayServer implements AutoCloseable {
             if (group != null) {
                 throw new IllegalStateException("already started");
             }
-            Transport transport = Transport.detect();
+            Transport transport = this.transport != null ? this.transport : Transport.detect();
             group = transport.newGroup(eventLoops);
             pools = new HashMap<>();
             // one TLS context per distinct proxy-ssl-* settings, shared by every loop (sessions resume across loops)
@@ -279,6 +303,7 @@ public final class GatewayServer implements AutoCloseable {
             AccessGate access = new AccessGate(new ExternalAuthClient(transport.socketChannel()));
             routes.beforePublish(access::retainZonesOf);
             context = new ServerContext(routes, pools, http2Pools, metrics, accessLog, clients, access, System::nanoTime);
+            context.canaryDraw(canaryDraw);
             // the stream ports follow the published tables on the same event loops
             StreamServer streamServer = new StreamServer(group, transport.streamChannels(), bindAddress,
                     metrics.registry(), udpSessionTimeout);
@@ -360,6 +385,18 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** The meters this server records into. */
+    /**
+     * How many idle keep-alive upstream connections the pools of all event loops hold (tests);
+     * each pool is read on its own loop.
+     */
+    int idleUpstreamConnections() throws InterruptedException, java.util.concurrent.ExecutionException {
+        int n = 0;
+        for (UpstreamPool pool : pools.values()) {
+            n += pool.loop().submit(pool::idleCount).get();
+        }
+        return n;
+    }
+
     public ProxyMetrics metrics() {
         return metrics;
     }

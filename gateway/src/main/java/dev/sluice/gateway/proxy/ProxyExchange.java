@@ -208,7 +208,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener {
         RoutingDecision decision;
         try {
             view = NettyRequestView.of(request, client.clientIp(), client.https());
-            decision = table.decide(host, request.uri(), client.https() ? "https" : "http", view);
+            decision = table.decide(host, request.uri(), client.https() ? "https" : "http", view, server.canaryDraw());
         } catch (RuntimeException e) {
             log.warn("routing failed for {} {}: {}", host, request.uri(), e.toString());
             decision = new RoutingDecision.Respond(500, null, "routing error");

@@ -39,6 +39,11 @@ record Transport(String name,
         return NIO;
     }
 
+    /** Every transport this JVM can run: NIO, and epoll where its native library loads (tests run once per transport). */
+    static java.util.List<Transport> available() {
+        return Epoll.isAvailable() ? java.util.List.of(NIO, EPOLL) : java.util.List.of(NIO);
+    }
+
     /** The channel classes the stream ports use, so they share the proxy's event loops. */
     StreamChannels streamChannels() {
         return new StreamChannels(serverChannel, socketChannel, datagramChannel);
