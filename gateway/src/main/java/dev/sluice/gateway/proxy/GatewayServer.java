@@ -384,7 +384,6 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
-    /** The meters this server records into. */
     /**
      * How many idle keep-alive upstream connections the pools of all event loops hold (tests);
      * each pool is read on its own loop.
@@ -397,6 +396,7 @@ public final class GatewayServer implements AutoCloseable {
         return n;
     }
 
+    /** The meters this server records into. */
     public ProxyMetrics metrics() {
         return metrics;
     }
