@@ -55,7 +55,7 @@ class DeployRbacTest {
                 KubernetesClient sluice = api.newClient()) {
             manifests = DeployFiles.base();
             seedCluster(admin);
-            runSluice(sluice, admin);
+            runSluice(api, sluice, admin);
             requests = api.requests();
         }
         ClusterRole clusterRole = only(manifests, ClusterRole.class);
@@ -115,7 +115,7 @@ class DeployRbacTest {
     }
 
     /** Cluster mode as Main wires it, once in node-address mode and once with --publish-service. */
-    private static void runSluice(KubernetesClient sluice, KubernetesClient admin) {
+    private static void runSluice(MockApiServer api, KubernetesClient sluice, KubernetesClient admin) {
         RouteTableHolder holder = new RouteTableHolder();
         ClusterSource[] source = new ClusterSource[1];
         StatusUpdater[] status = new StatusUpdater[1];
@@ -139,6 +139,7 @@ class DeployRbacTest {
                     publishService == null, Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofMillis(200),
                     Duration.ofSeconds(1));
             status[0] = new StatusUpdater(sluice, config, () -> IngressClassFilter.served(source[0].snapshot(), TranslatorConfig.DEFAULTS));
+            long leaseUpdatesBefore = leaseUpdates(api);
             status[0].start();
             String want = publishService == null ? "10.1.0.7" : "10.96.0.50";
             await().until(() -> {
@@ -147,13 +148,21 @@ class DeployRbacTest {
                         && ing.getStatus().getLoadBalancer().getIngress() != null
                         && ing.getStatus().getLoadBalancer().getIngress().stream().anyMatch(a -> want.equals(a.getIp()));
             });
-            await().pollDelay(Duration.ofMillis(500)).until(() -> true); // at least one lease renewal
+            // a renewal of the lease is recorded (fabric8's LeaseLock writes it with PATCH; in the
+            // second round the first write may take the lease over from the first round's holder)
+            await().atMost(Duration.ofSeconds(30)).until(() -> leaseUpdates(api) > leaseUpdatesBefore);
             status[0].close();
         }
         await().until(() -> !admin.v1().events().inNamespace("default").list().getItems().isEmpty());
         loop.close();
         events.close();
         source[0].close();
+    }
+
+    /** How many {@code PATCH …/leases/…} requests (lease writes after its creation) the API server has received. */
+    private static long leaseUpdates(MockApiServer api) {
+        return api.requests().stream()
+                .filter(r -> r.startsWith("PATCH /apis/coordination.k8s.io/v1/namespaces/" + NS + "/leases/")).count();
     }
 
     private static void apply(KubernetesClient client, HasMetadata o) {

@@ -16,7 +16,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Measurement, not a unit test (excluded from {@code mvn verify} by its {@code IT} suffix): how
+ * Measurement, not a unit test (Surefire leaves out {@code *IT} classes; the {@code bench} profile
+ * runs them through Failsafe): how
  * long from an EndpointSlice write on the API server until the NEW Pod actually answers requests
  * proxied by a real {@code GatewayServer} — 100 changes, median, p90 and worst. It includes the
  * API round trip, the watch event, the sync loop's debounce ({@code -Dsluice.debounceMs}, default
@@ -26,8 +27,8 @@ import org.junit.jupiter.api.Test;
  * <p>Ten backends on 127.0.2.1–10 play the Pods; each change moves the slice's only endpoint to
  * the next one.
  *
- * <p>Run: {@code mvn -q -o -pl controller -am test -Dtest=EndpointChangeLatencyIT
- * -Dsurefire.failIfNoSpecifiedTests=false [-Dsluice.debounceMs=50]}
+ * <p>Run (docs/benchmarks.md): {@code mvn -q -o -Pbench -pl controller -am verify
+ * -Dtest=EndpointChangeLatencyIT -Dsurefire.failIfNoSpecifiedTests=false [-Dsluice.debounceMs=50]}
  */
 class EndpointChangeLatencyIT {
     private static final String HOST = "app.example.com";

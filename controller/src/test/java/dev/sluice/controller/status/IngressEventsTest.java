@@ -102,7 +102,12 @@ class IngressEventsTest {
         events.accept(List.of());   // fixed
         events.accept(List.of(bad)); // broken again
         await().untilAsserted(() -> assertThat(eventsIn("default")).hasSize(3));
-        await().during(Duration.ofMillis(500)).until(() -> eventsIn("default").size() == 3);
+        // events go out one after the other: once a new problem's event is there, a repeat of
+        // an already reported one would be there too
+        events.accept(List.of(bad, problem("web", "a later problem")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> eventsIn("default").stream()
+                .anyMatch(e -> e.getMessage().contains("a later problem")));
+        assertThat(eventsIn("default")).hasSize(4);
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.controller.source.ManifestParser;
 import dev.sluice.controller.source.ManifestSource;
 import dev.sluice.controller.sync.SyncLoop;
+import dev.sluice.gateway.balance.CyclingDraw;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.RouteTableHolder;
 import dev.sluice.gateway.route.RoutingDecision;
@@ -16,7 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,11 +47,23 @@ class CanaryExamplesTest {
             """;
 
     static Translation translate(String canaryFile) throws Exception {
+        return translateText(canaryFile, Files.readString(EXAMPLES.resolve("canary/" + canaryFile)));
+    }
+
+    /** The example with its canary file edited by {@code edit} (which must change it). */
+    static Translation translate(String canaryFile, UnaryOperator<String> edit) throws Exception {
+        String canary = Files.readString(EXAMPLES.resolve("canary/" + canaryFile));
+        String edited = edit.apply(canary);
+        assertThat(edited).as("the edit of %s", canaryFile).isNotEqualTo(canary);
+        return translateText(canaryFile, edited);
+    }
+
+    private static Translation translateText(String canaryFile, String canary) throws Exception {
         StringBuilder all = new StringBuilder();
-        for (String f : List.of("ingressclass.yaml", "user-service-v1.yaml", "pay-service-v1.yaml", "ingress.yaml", "canary/user-v2.yaml",
-                "canary/" + canaryFile)) {
+        for (String f : List.of("ingressclass.yaml", "user-service-v1.yaml", "pay-service-v1.yaml", "ingress.yaml", "canary/user-v2.yaml")) {
             all.append(Files.readString(EXAMPLES.resolve(f))).append("\n---\n");
         }
+        all.append(canary).append("\n---\n");
         all.append(SLICES);
         return new IngressTranslator(TranslatorConfig.DEFAULTS)
                 .translate(ManifestParser.parse(canaryFile, all.toString()).toClusterState(), Instant.now());
@@ -69,6 +82,11 @@ class CanaryExamplesTest {
         return SimpleRequestView.builder().requestUri("/user/profile");
     }
 
+    /** Adds {@code canary-weight: "100"} after the line {@code after}: every request not decided before goes to the canary. */
+    static UnaryOperator<String> fullWeightAfter(String after) {
+        return yaml -> yaml.replace(after + "\n", after + "\n    nginx.ingress.kubernetes.io/canary-weight: \"100\"\n");
+    }
+
     @Test
     void header() throws Exception {
         Translation t = translate("header.yaml");
@@ -76,6 +94,12 @@ class CanaryExamplesTest {
         assertThat(canary(t.table(), req().header("X-Canary", "always"))).isTrue();
         assertThat(canary(t.table(), req().header("X-Canary", "never"))).isFalse();
         assertThat(canary(t.table(), req())).isFalse();
+        // with weight 100, "never" is visible: it keeps the mainline where no header goes to the canary
+        Translation full = translate("header.yaml", fullWeightAfter("    nginx.ingress.kubernetes.io/canary-by-header: X-Canary"));
+        assertThat(full.problems()).isEmpty();
+        assertThat(canary(full.table(), req())).isTrue();
+        assertThat(canary(full.table(), req().header("X-Canary", "other"))).isTrue();
+        assertThat(canary(full.table(), req().header("X-Canary", "never"))).isFalse();
         // /pay has no canary: its Service has no endpoints here, and the header does not help
         RoutingDecision pay = t.table().decide("node", "/pay", "http", req().header("X-Canary", "always").build());
         assertThat(pay).isInstanceOfSatisfying(RoutingDecision.Respond.class, r -> assertThat(r.status()).isEqualTo(503));
@@ -106,28 +130,32 @@ class CanaryExamplesTest {
         assertThat(canary(t.table(), req().cookie("canary", "always"))).isTrue();
         assertThat(canary(t.table(), req().cookie("canary", "never"))).isFalse();
         assertThat(canary(t.table(), req())).isFalse();
+        // with weight 100, "never" is visible: it keeps the mainline where no cookie goes to the canary
+        Translation full = translate("cookie.yaml", fullWeightAfter("    nginx.ingress.kubernetes.io/canary-by-cookie: canary"));
+        assertThat(full.problems()).isEmpty();
+        assertThat(canary(full.table(), req())).isTrue();
+        assertThat(canary(full.table(), req().cookie("canary", "never"))).isFalse();
     }
 
     @Test
     void weights() throws Exception {
-        assertThat(share(translate("weight.yaml"))).isBetween(0.17, 0.23);
-        assertThat(share(translate("weight-total.yaml"))).isBetween(0.002, 0.008);
+        // canary-weight 20 (of 100): exactly 20 of the draws 1..100; 5 of 1000 with canary-weight-total
+        assertThat(canaryOfEveryDraw(translate("weight.yaml"), 100)).isEqualTo(20);
+        assertThat(canaryOfEveryDraw(translate("weight-total.yaml"), 1000)).isEqualTo(5);
     }
 
-    /** The canary share over 20000 decisions of the split, with a seeded random source. */
-    private static double share(Translation t) {
+    /** How many of {@code total} requests go to the canary when they draw each of 1..total once. */
+    private static int canaryOfEveryDraw(Translation t, int total) {
         assertThat(t.problems()).isEmpty();
-        RoutingDecision.Forward f = (RoutingDecision.Forward) t.table().decide("node", "/user", "http");
-        var split = f.route().split();
-        SplittableRandom rnd = new SplittableRandom(42);
-        SimpleRequestView empty = SimpleRequestView.empty();
+        CyclingDraw draw = new CyclingDraw();
         int canary = 0;
-        for (int i = 0; i < 20000; i++) {
-            if (split.select(empty, rnd).canary()) {
+        for (int i = 0; i < total; i++) {
+            RoutingDecision d = t.table().decide("node", "/user", "http", SimpleRequestView.empty(), draw);
+            if (((RoutingDecision.Forward) d).isCanary()) {
                 canary++;
             }
         }
-        return canary / 20000.0;
+        return canary;
     }
 
     @Test
@@ -149,22 +177,29 @@ class CanaryExamplesTest {
             source.start();
             try (SyncLoop l = loop[0]) {
                 l.start();
-                await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(canaryCount(holder)).isZero());
+                // weight 0: every request is forwarded, to the mainline (not merely "not to the canary")
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(sides(holder)).isEqualTo("mainline=20 canary=0"));
                 Files.writeString(canary, weight.replace("canary-weight: \"20\"", "canary-weight: \"100\""));
-                await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(canaryCount(holder)).isEqualTo(20));
-                Files.delete(canary); // roll back: delete the canary
-                await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(canaryCount(holder)).isZero());
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(sides(holder)).isEqualTo("mainline=0 canary=20"));
+                Files.delete(canary); // roll back: delete the canary; the mainline keeps serving
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(sides(holder)).isEqualTo("mainline=20 canary=0"));
             }
         }
     }
 
-    private static int canaryCount(RouteTableHolder holder) {
-        int n = 0;
+    /** Where 20 requests for /user are forwarded: counts of the mainline and the canary backend. */
+    private static String sides(RouteTableHolder holder) {
+        int mainline = 0;
+        int canary = 0;
         for (int i = 0; i < 20; i++) {
-            if (holder.current().decide("node", "/user", "http") instanceof RoutingDecision.Forward f && f.isCanary()) {
-                n++;
+            if (holder.current().decide("node", "/user", "http") instanceof RoutingDecision.Forward f) {
+                if (f.isCanary() && f.backend().name().equals("default-user-service-v2-80")) {
+                    canary++;
+                } else if (!f.isCanary() && f.backend().name().equals("default-user-service-v1-80")) {
+                    mainline++;
+                }
             }
         }
-        return n;
+        return "mainline=" + mainline + " canary=" + canary;
     }
 }

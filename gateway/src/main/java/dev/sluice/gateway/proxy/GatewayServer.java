@@ -32,6 +32,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,6 +77,7 @@ public final class GatewayServer implements AutoCloseable {
     private final Duration udpSessionTimeout;
     private final Transport transport;
     private final HostsFileEntriesResolver upstreamHosts;
+    private final Supplier<? extends RandomGenerator> canaryDraw;
 
     private final Object lifecycle = new Object();
     private EventLoopGroup group;
@@ -112,6 +115,7 @@ public final class GatewayServer implements AutoCloseable {
         this.udpSessionTimeout = b.udpSessionTimeout;
         this.transport = b.transport;
         this.upstreamHosts = b.upstreamHosts;
+        this.canaryDraw = b.canaryDraw;
     }
 
     public static Builder builder() {
@@ -140,6 +144,7 @@ public final class GatewayServer implements AutoCloseable {
         private Duration udpSessionTimeout = StreamServer.UDP_SESSION_TIMEOUT;
         private Transport transport = Transport.detect();
         private HostsFileEntriesResolver upstreamHosts = HostsFileEntriesResolver.DEFAULT;
+        private Supplier<? extends RandomGenerator> canaryDraw = ServerContext.DEFAULT_CANARY_DRAW;
 
         private Builder() {}
 
@@ -308,6 +313,22 @@ public final class GatewayServer implements AutoCloseable {
             return this;
         }
 
+        /** The socket implementation (tests run a test once per transport); default {@link Transport#detect()}. */
+        Builder transport(Transport t) {
+            this.transport = Objects.requireNonNull(t, "transport");
+            return this;
+        }
+
+        /**
+         * The source of the canary weight draw (tests inject a fixed or cycling one); default
+         * {@link java.util.concurrent.ThreadLocalRandom#current()}. Called once per request on an
+         * event loop: it must be thread-safe and should not allocate.
+         */
+        Builder canaryDraw(Supplier<? extends RandomGenerator> draw) {
+            this.canaryDraw = Objects.requireNonNull(draw, "draw");
+            return this;
+        }
+
         /**
          * The names an upstream host name (an ExternalName Service) is looked up in before DNS;
          * default the system's hosts file, as the C library resolver does.
@@ -358,6 +379,7 @@ public final class GatewayServer implements AutoCloseable {
             AccessGate access = new AccessGate(new ExternalAuthClient(transport.socketChannel()));
             routes.beforePublish(access::retainZonesOf);
             context = new ServerContext(routes, pools, http2Pools, metrics, accessLog, clients, access, System::nanoTime);
+            context.canaryDraw(canaryDraw);
             // the stream ports follow the published tables on the same event loops
             StreamServer streamServer = new StreamServer(group, transport.streamChannels(), bindAddress,
                     metrics.registry(), udpSessionTimeout);
@@ -438,6 +460,18 @@ public final class GatewayServer implements AutoCloseable {
         synchronized (lifecycle) {
             return streams == null ? Map.of() : streams.listening();
         }
+    }
+
+    /**
+     * How many idle keep-alive upstream connections the pools of all event loops hold (tests);
+     * each pool is read on its own loop.
+     */
+    int idleUpstreamConnections() throws InterruptedException, java.util.concurrent.ExecutionException {
+        int n = 0;
+        for (UpstreamPool pool : pools.values()) {
+            n += pool.loop().submit(pool::idleCount).get();
+        }
+        return n;
     }
 
     /** The meters this server records into. */

@@ -261,7 +261,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         try {
             view = NettyRequestView.of(request, clientIp, client.https());
             decision = table.decide(host, request.uri(), ForwardedHeaders.scheme(request.headers(), client.https(),
-                    trust), view);
+                    trust), view, server.canaryDraw());
         } catch (RuntimeException e) {
             log.warn("routing failed for {} {}: {}", host, request.uri(), e.toString());
             decision = new RoutingDecision.Respond(500, null, "routing error");

@@ -8,7 +8,10 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 
 /**
  * What every connection of one {@link GatewayServer} shares: the route table holder, the
@@ -18,6 +21,8 @@ import java.util.function.LongSupplier;
 final class ServerContext {
     // one instance for every exchange: a method reference per request would allocate
     private static final LongSupplier SYSTEM_NANO_TIME = System::nanoTime;
+    /** The canary weight draw of production: the per-thread generator, nothing allocated per request. */
+    static final Supplier<? extends RandomGenerator> DEFAULT_CANARY_DRAW = ThreadLocalRandom::current;
 
     private final RouteTableHolder routes;
     private final Map<EventExecutor, Upstreams> upstreams;
@@ -28,6 +33,8 @@ final class ServerContext {
     private final ChannelGroup clients;
     private final AccessGate access;
     private volatile boolean draining;
+    // set once by GatewayServer before any channel exists; read by exchanges on the event loops
+    private Supplier<? extends RandomGenerator> canaryDraw = DEFAULT_CANARY_DRAW;
 
     ServerContext(RouteTableHolder routes, Map<EventExecutor, ? extends Upstreams> upstreams, ProxyMetrics metrics,
             AccessLog accessLog, ChannelGroup clients, AccessGate access) {
@@ -68,6 +75,16 @@ final class ServerContext {
 
     RouteTableHolder routes() {
         return routes;
+    }
+
+    /** The source of the canary weight draw of each request. */
+    RandomGenerator canaryDraw() {
+        return canaryDraw.get();
+    }
+
+    /** Replaces the canary weight draw (tests); call before the listeners accept connections. */
+    void canaryDraw(Supplier<? extends RandomGenerator> draw) {
+        this.canaryDraw = draw;
     }
 
     /** The upstream connections of {@code loop}: only ever used from that loop. */

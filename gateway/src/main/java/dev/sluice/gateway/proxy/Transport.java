@@ -87,6 +87,18 @@ record Transport(String name,
         return select(null);
     }
 
+    /** Every transport this JVM can run: NIO, then epoll and io_uring where they load (tests run once per transport). */
+    static java.util.List<Transport> available() {
+        java.util.List<Transport> all = new java.util.ArrayList<>(java.util.List.of(NIO));
+        if (Epoll.isAvailable()) {
+            all.add(EPOLL);
+        }
+        if (IoUring.isAvailable()) {
+            all.add(IO_URING);
+        }
+        return java.util.List.copyOf(all);
+    }
+
     /** The channel classes the stream ports use, so they share the proxy's event loops. */
     StreamChannels streamChannels() {
         return new StreamChannels(serverChannel, socketChannel, datagramChannel);

@@ -12,6 +12,8 @@ import dev.sluice.gateway.stream.StreamTable;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * The complete, immutable routing state of the data plane: virtual hosts and their locations.
@@ -176,6 +178,15 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
      *                read
      */
     public RoutingDecision decide(String hostHeader, String rawUri, String scheme, RequestView request) {
+        return decide(hostHeader, rawUri, scheme, request, ThreadLocalRandom.current());
+    }
+
+    /**
+     * {@link #decide(String, String, String, RequestView)} with the source of the canary weight
+     * draw (the proxy's is {@link ThreadLocalRandom}; tests pass a seeded or fixed one).
+     */
+    public RoutingDecision decide(String hostHeader, String rawUri, String scheme, RequestView request,
+            RandomGenerator canaryDraw) {
         if (rawUri.startsWith("http://") || rawUri.startsWith("https://")) {
             int start = rawUri.indexOf("//") + 2;
             int slash = rawUri.indexOf('/', start);
@@ -255,7 +266,7 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         if (split == null) {
             return new RoutingDecision.Respond(404, null, "no route", cors, corsOrigin, route);
         }
-        Selection sel = split.select(request);
+        Selection sel = split.select(request, canaryDraw);
         if (sel instanceof Selection.Unavailable u) {
             return new RoutingDecision.Respond(u.status(), null, u.reason(), cors, corsOrigin, route);
         }

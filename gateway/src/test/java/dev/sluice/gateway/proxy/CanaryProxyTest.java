@@ -18,6 +18,7 @@ import dev.sluice.gateway.balance.Upstream;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.balance.CanaryRule;
+import dev.sluice.gateway.balance.CyclingDraw;
 import dev.sluice.gateway.route.PathMatcher;
 import dev.sluice.gateway.route.Rewrite;
 import dev.sluice.gateway.route.Route;
@@ -50,6 +51,8 @@ class CanaryProxyTest {
     static TestBackend v2b;
     static TestBackend v2c;
     static final RouteTableHolder routes = new RouteTableHolder();
+    /** The canary weight draw of every request: exhaustive, so weighted splits are exact. */
+    static final CyclingDraw DRAW = new CyclingDraw();
     static GatewayServer server;
 
     @BeforeAll
@@ -60,7 +63,7 @@ class CanaryProxyTest {
         v2b = TestBackend.start("v2-b", "127.0.0.5");
         v2c = TestBackend.start("v2-c", "127.0.0.6");
         server = GatewayServer.builder().routes(routes).bindAddress("127.0.0.1").httpPort(0).httpsPort(-1)
-                .eventLoops(2).build();
+                .eventLoops(2).canaryDraw(() -> DRAW).build();
         server.start();
     }
 
@@ -166,16 +169,13 @@ class CanaryProxyTest {
     }
 
     @Test
-    void weightedSplitsAreWithinStatisticalBounds() {
-        // 50 % and 30 % (and 300/1000) over 2000 requests each, within 5 standard deviations
-        for (int[] wt : new int[][] {{50, 100}, {30, 100}, {300, 1000}}) {
+    void weightedSplitsSendExactlyWeightOfEveryTotalRequests() {
+        // each of `total` requests draws a different value of 1..total (CyclingDraw): exactly
+        // `weight` of them are at most the weight and go to the canary
+        for (int[] wt : new int[][] {{50, 100}, {30, 100}, {1, 100}, {99, 100}, {300, 1000}, {3, 7}}) {
             serve(rule(null, null, null, null, wt[0], wt[1]));
-            int n = 2000;
-            double p = (double) wt[0] / wt[1];
-            double sigma = Math.sqrt(n * p * (1 - p));
-            int got = canaryCount(n);
-            assertThat((double) got).as("canary share for %d/%d", wt[0], wt[1])
-                    .isBetween(n * p - 5 * sigma, n * p + 5 * sigma);
+            DRAW.reset();
+            assertThat(canaryCount(wt[1])).as("canary requests of %d at %d/%d", wt[1], wt[0], wt[1]).isEqualTo(wt[0]);
         }
     }
 

@@ -13,14 +13,22 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.route.RouteTableHolder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.sluice.gateway.request.Endpoint;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -105,28 +113,62 @@ class GatewayServerTest {
 
     @Test
     void gracefulShutdownLetsTheRequestInFlightFinish() throws Exception {
-        GatewayServer server = builder().httpsPort(-1).build();
-        server.start();
-        int port = server.httpPort();
-        try (RawHttpClient slow = RawHttpClient.connect(port); RawHttpClient idle = RawHttpClient.connect(port)) {
-            assertThat(idle.exchange("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").status()).isEqualTo(200);
-            int before = web.requestsReceived();
-            slow.send("GET /?delayMs=700 HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n");
-            await().atMost(Duration.ofSeconds(5)).until(() -> web.requestsReceived() > before);
+        // an upstream that answers only when the test lets it: the request is in flight for as
+        // long as the test needs, however slow the machine
+        CountDownLatch arrived = new CountDownLatch(1);
+        CountDownLatch answer = new CountDownLatch(1);
+        try (ServerSocket upstream = new ServerSocket()) {
+            upstream.bind(new InetSocketAddress("127.0.0.7", 0));
+            Thread t = new Thread(() -> {
+                try (Socket s = upstream.accept()) {
+                    InputStream in = s.getInputStream();
+                    int matched = 0;
+                    int c;
+                    while (matched < 4 && (c = in.read()) != -1) {
+                        matched = (c == '\r' || c == '\n') ? matched + 1 : 0;
+                    }
+                    arrived.countDown();
+                    answer.await();
+                    s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow".getBytes(StandardCharsets.US_ASCII));
+                    s.getOutputStream().flush();
+                    in.read(); // until the proxy closes
+                } catch (IOException | InterruptedException e) {
+                    // the test is over
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            RouteTableHolder own = new RouteTableHolder();
+            own.publish(table(host(HOST, prefix("/", "default/app", backend("default-web-80", web))),
+                    host("slow.example.com", prefix("/", "default/slow", backend("default-slow-80",
+                            Endpoint.of("127.0.0.7", upstream.getLocalPort()))))));
+            GatewayServer server = builder().routes(own).httpsPort(-1).build();
+            server.start();
+            int port = server.httpPort();
+            try (RawHttpClient slow = RawHttpClient.connect(port); RawHttpClient idle = RawHttpClient.connect(port)) {
+                assertThat(idle.exchange("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").status()).isEqualTo(200);
+                slow.send("GET /slow HTTP/1.1\r\nHost: slow.example.com\r\n\r\n");
+                assertThat(arrived.await(30, TimeUnit.SECONDS)).as("the request reached the upstream").isTrue();
 
-            CompletableFuture<Void> shutdown = CompletableFuture.runAsync(() -> server.shutdown(Duration.ofSeconds(10)));
+                CompletableFuture<Void> shutdown = CompletableFuture.runAsync(() -> server.shutdown(Duration.ofSeconds(60)));
 
-            // the idle keep-alive connection is closed at once, the listener stops accepting
-            assertThat(idle.closedByServer()).isTrue();
-            await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                    assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(ConnectException.class));
-            // the slow request still gets its full answer, with Connection: close
-            RawHttpClient.Response r = slow.read();
-            assertThat(r.status()).isEqualTo(200);
-            assertThat(r.json().get("uri").asText()).isEqualTo("/?delayMs=700");
-            assertThat(r.header("Connection")).isEqualTo("close");
-            assertThat(slow.closedByServer()).isTrue();
-            shutdown.get();
+                // the idle keep-alive connection is closed at once, the listener stops accepting
+                assertThat(idle.timeout(30_000).closedByServer()).isTrue();
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                        assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(ConnectException.class));
+                assertThat(shutdown).as("shutdown waits for the request in flight").isNotDone();
+                answer.countDown();
+                // the request in flight still gets its full answer, with Connection: close
+                RawHttpClient.Response r = slow.timeout(30_000).read();
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.text()).isEqualTo("slow");
+                assertThat(r.header("Connection")).isEqualTo("close");
+                assertThat(slow.closedByServer()).isTrue();
+                shutdown.get(30, TimeUnit.SECONDS);
+            } finally {
+                answer.countDown();
+                server.close();
+            }
         }
     }
 
@@ -157,11 +199,13 @@ class GatewayServerTest {
 
     @Test
     void idleKeepAliveConnectionsAreClosedAfterTheKeepAliveTimeout() throws Exception {
-        try (GatewayServer server = builder().httpsPort(-1).keepAliveTimeout(Duration.ofMillis(300)).build()) {
+        // a keep-alive timeout far longer than a client needs to send its first request on a
+        // loaded machine, and a response twice as slow as it
+        try (GatewayServer server = builder().httpsPort(-1).keepAliveTimeout(Duration.ofSeconds(1)).build()) {
             server.start();
             try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
                 // a slow response is not cut by the keep-alive timeout
-                assertThat(c.exchange("GET /?delayMs=600 HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").status())
+                assertThat(c.exchange("GET /?delayMs=2000 HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").status())
                         .isEqualTo(200);
                 assertThat(c.timeout(5000).closedByServer()).isTrue();
             }
@@ -198,10 +242,11 @@ class GatewayServerTest {
     @Test
     void accessLogWritesOneJsonObjectPerRequest(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("access.log");
+        RawHttpClient.Response hello;
         try (GatewayServer server = builder().httpsPort(-1).accessLog(AccessLog.file(file)).build()) {
             server.start();
             try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
-                c.exchange("GET /hello?x=1 HTTP/1.1\r\nHost: " + HOST + "\r\nX-Request-ID: rid-1\r\n\r\n");
+                hello = c.exchange("GET /hello?x=1 HTTP/1.1\r\nHost: " + HOST + "\r\nX-Request-ID: rid-1\r\n\r\n");
                 c.exchange("GET /missing HTTP/1.1\r\nHost: nowhere.example.com\r\n\r\n");
             }
         } // shutdown flushes the log
@@ -215,7 +260,9 @@ class GatewayServerTest {
         assertThat(ok.get("uri").asText()).isEqualTo("/hello?x=1");
         assertThat(ok.get("host").asText()).isEqualTo(HOST);
         assertThat(ok.get("status").asInt()).isEqualTo(200);
-        assertThat(ok.get("bytes_sent").asLong()).isPositive();
+        // the response body bytes, as the client counted them
+        assertThat(hello.bodyLength()).isPositive();
+        assertThat(ok.get("bytes_sent").asLong()).isEqualTo(hello.bodyLength());
         assertThat(ok.get("request_time").isNumber()).isTrue();
         assertThat(ok.get("upstream_addr").asText()).isEqualTo(web.endpoint().toString());
         assertThat(ok.get("upstream_status").asText()).isEqualTo("200");
@@ -227,6 +274,7 @@ class GatewayServerTest {
 
         JsonNode missing = json.readTree(lines.get(1));
         assertThat(missing.get("status").asInt()).isEqualTo(404);
+        assertThat(missing.get("bytes_sent").asLong()).isEqualTo(147); // NGINX's 404 page with "sluice"
         assertThat(missing.get("upstream_addr").isNull()).isTrue();
         assertThat(missing.get("ingress").isNull()).isTrue();
     }
