@@ -51,13 +51,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * Endpoint churn under load at control-plane scale: Sluice runs in this JVM in manifest mode on
  * {@link IngressFleet} (10,000 Ingresses by default) plus one Ingress {@code churn.example.com} →
  * Service {@code churn}, whose EndpointSlice (a file of its own) is rewritten every
- * {@code --interval-ms} (100): each change removes the slice's oldest endpoint and adds the next
- * Pod, round robin over {@code --pods} (20) Pods, {@code --ready} (3) endpoints at a time.
+ * {@code --interval-ms} (100): each change removes the slice's oldest endpoint and adds a new
+ * Pod, {@code --ready} (3) endpoints at a time.
  *
- * <p>The Pods are real loopback HTTP servers on 127.0.3.1…N that name themselves in an
+ * <p>The Pods are real loopback HTTP servers, each on an address of its own (127.1.0.1, …, never
+ * reused, so a stale table can never reach a new Pod early), that name themselves in an
  * {@code X-Pod} header. A removed Pod keeps serving for {@code --grace-ms} (1000), like a
  * terminating Pod's grace period, then stops listening and closes its connections (so a proxy
- * still sending to it would fail); it listens again just before it is added back.
+ * still sending to it fails). The first {@code --warmup-seconds} (30) of churn warm the JIT
+ * and are not counted.
  *
  * <p>{@code --clients} (4) keep-alive clients send GETs to {@code churn.example.com} through
  * Sluice as fast as it answers for the whole run. Reported: failed requests (anything but a 200
@@ -81,8 +83,8 @@ public final class EndpointChurnRunner {
     public static void main(String[] args) throws Exception {
         int ingresses = 10_000;
         int seconds = 30;
+        int warmupSeconds = 30;
         long intervalMs = 100;
-        int podCount = 20;
         int ready = 3;
         long graceMs = 1000;
         int clients = 4;
@@ -91,19 +93,16 @@ public final class EndpointChurnRunner {
                 case "--ingresses" -> ingresses = Integer.parseInt(args[++i]);
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--interval-ms" -> intervalMs = Long.parseLong(args[++i]);
-                case "--pods" -> podCount = Integer.parseInt(args[++i]);
+                case "--warmup-seconds" -> warmupSeconds = Integer.parseInt(args[++i]);
                 case "--ready" -> ready = Integer.parseInt(args[++i]);
                 case "--grace-ms" -> graceMs = Long.parseLong(args[++i]);
                 case "--clients" -> clients = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
-        if (podCount - ready < (graceMs + 2 * intervalMs) / intervalMs) {
-            throw new IllegalArgumentException("a Pod would be added back before its grace period ended: more --pods");
-        }
         Path dir = Files.createTempDirectory("sluice-churn");
         writeFleet(dir, ingresses);
-        Pods pods = new Pods(podCount);
+        Pods pods = new Pods();
         Deque<Integer> inSlice = new ArrayDeque<>();
         for (int p = 0; p < ready; p++) {
             pods.listen(p);
@@ -130,21 +129,33 @@ public final class EndpointChurnRunner {
             t.start();
             threads.add(t);
         }
-        Thread.sleep(1000);
-        double[] loadBefore = TableBuildBenchmark.loadAverage();
-        int next = ready;
+        int warmupChanges = (int) (warmupSeconds * 1000 / intervalMs);
         int changes = (int) (seconds * 1000 / intervalMs);
-        long okBefore = ok.get();
+        long okBefore = 0;
+        long failedBefore = 0;
+        double[] loadBefore = null;
         long t0 = System.nanoTime();
-        for (int k = 0; k < changes; k++) {
+        long measuredFrom = t0;
+        for (int k = 0; k < warmupChanges + changes; k++) {
+            if (k == warmupChanges) {
+                // the JIT has compiled the rebuild path; what came before is not counted
+                Thread.sleep(3000);
+                latencies.clear();
+                awaiting.clear();
+                failures.clear();
+                okBefore = ok.get();
+                failedBefore = failed.get();
+                loadBefore = TableBuildBenchmark.loadAverage();
+                t0 = System.nanoTime() - k * intervalMs * 1_000_000;
+                measuredFrom = System.nanoTime();
+            }
             long due = t0 + k * intervalMs * 1_000_000;
             long wait = due - System.nanoTime();
             if (wait > 0) {
                 Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
             }
             int removed = inSlice.removeFirst();
-            int added = next;
-            next = (next + 1) % podCount;
+            int added = ready + k; // a new Pod (and address) every time: a stale table cannot reach it
             pods.listen(added);
             inSlice.addLast(added);
             awaiting.put(pods.name(added), System.nanoTime());
@@ -156,7 +167,7 @@ public final class EndpointChurnRunner {
         for (Thread t : threads) {
             t.join();
         }
-        double elapsed = (System.nanoTime() - t0) / 1e9;
+        double elapsed = (System.nanoTime() - measuredFrom) / 1e9;
         double[] loadAfter = TableBuildBenchmark.loadAverage();
         app.close();
         pods.close();
@@ -165,15 +176,17 @@ public final class EndpointChurnRunner {
         System.out.printf("load average %.2f %.2f %.2f (before) / %.2f %.2f %.2f (after), %d CPUs, %s%n",
                 loadBefore[0], loadBefore[1], loadBefore[2], loadAfter[0], loadAfter[1], loadAfter[2],
                 Runtime.getRuntime().availableProcessors(), Runtime.version());
-        System.out.printf("%d endpoint changes every %d ms, %d clients: %d requests (%.0f req/s), %d failed%n",
-                changes, intervalMs, clients, ok.get() - okBefore + failed.get(), (ok.get() - okBefore) / elapsed,
-                failed.get());
+        long failedMeasured = failed.get() - failedBefore;
+        System.out.printf("%d endpoint changes every %d ms (after %d warm-up changes), grace %d ms, %d clients: "
+                        + "%d requests (%.0f req/s), %d failed%n",
+                changes, intervalMs, warmupChanges, graceMs, clients, ok.get() - okBefore + failedMeasured,
+                (ok.get() - okBefore) / elapsed, failedMeasured);
         failures.stream().limit(10).forEach(f -> System.out.println("  failure: " + f));
         System.out.printf("change -> first request served by the added Pod: %d of %d seen; median %.1f ms, p90 %.1f ms, "
                         + "p99 %.1f ms, worst %.1f ms%n",
                 sorted.length, changes, quantile(sorted, 0.5), quantile(sorted, 0.9), quantile(sorted, 0.99),
                 quantile(sorted, 1.0));
-        System.exit(failed.get() == 0 ? 0 : 1);
+        System.exit(failedMeasured == 0 ? 0 : 1);
     }
 
     private static double quantile(long[] sortedNanos, double q) {
@@ -237,6 +250,7 @@ public final class EndpointChurnRunner {
         while (running.get()) {
             try (Socket s = new Socket("127.0.0.1", SLUICE_PORT)) {
                 s.setTcpNoDelay(true);
+                s.setSoTimeout(10_000); // a response that never comes is a failed request
                 OutputStream out = s.getOutputStream();
                 InputStream in = new BufferedInputStream(s.getInputStream());
                 while (running.get()) {
@@ -305,32 +319,23 @@ public final class EndpointChurnRunner {
     /** The Pods: one HTTP server per loopback address, started and stopped one by one. */
     private static final class Pods implements AutoCloseable {
         private final EventLoopGroup group = new NioEventLoopGroup(1);
-        private final Channel[] listeners;
-        private final ChannelGroup[] connections;
+        // Pods are started by the main thread and stopped on the event loop; no lock, the loop must not block
+        private final Map<Integer, Channel> listeners = new ConcurrentHashMap<>();
+        private final Map<Integer, ChannelGroup> connections = new ConcurrentHashMap<>();
 
-        Pods(int count) {
-            listeners = new Channel[count];
-            connections = new ChannelGroup[count];
-            for (int i = 0; i < count; i++) {
-                connections[i] = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-            }
-        }
-
+        /** Pod {@code k}'s own loopback address, 127.1.0.1 onwards (the kernel answers on all of 127/8). */
         static String address(int pod) {
-            return "127.0.3." + (pod + 1);
+            return "127.1." + (pod / 250) + "." + (pod % 250 + 1);
         }
 
         String name(int pod) {
             return "pod-" + (pod + 1);
         }
 
-        synchronized void listen(int pod) throws InterruptedException {
-            if (listeners[pod] != null) {
-                return;
-            }
+        void listen(int pod) throws InterruptedException {
             String name = name(pod);
-            ChannelGroup open = connections[pod];
-            listeners[pod] = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+            ChannelGroup open = connections.computeIfAbsent(pod, p -> new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
+            listeners.put(pod, new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -349,7 +354,7 @@ public final class EndpointChurnRunner {
                                     });
                         }
                     })
-                    .bind(new InetSocketAddress(address(pod), POD_PORT)).sync().channel();
+                    .bind(new InetSocketAddress(address(pod), POD_PORT)).sync().channel());
         }
 
         /** Like a terminating Pod: serves on for {@code graceMs}, then stops listening and drops its connections. */
@@ -357,18 +362,18 @@ public final class EndpointChurnRunner {
             group.schedule(() -> stop(pod), graceMs, java.util.concurrent.TimeUnit.MILLISECONDS);
         }
 
-        private synchronized void stop(int pod) {
-            if (listeners[pod] != null) {
-                listeners[pod].close(); // runs on the Pods' event loop: never wait here
-                listeners[pod] = null;
-                connections[pod].close();
+        private void stop(int pod) {
+            Channel listener = listeners.remove(pod);
+            if (listener != null) {
+                listener.close(); // runs on the Pods' event loop: never wait here
+                connections.remove(pod).close();
             }
         }
 
         @Override
-        public synchronized void close() {
-            for (int i = 0; i < listeners.length; i++) {
-                stop(i);
+        public void close() {
+            for (Integer pod : List.copyOf(listeners.keySet())) {
+                stop(pod);
             }
             // the listeners close on the event loop; shutting it down waits for that
             group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
