@@ -15,19 +15,17 @@ import java.util.Arrays;
 /**
  * Control-plane table build at scale: {@link IngressFleet} (10,000 Ingresses by default) translated
  * by the real {@link IngressTranslator}, then published to a {@link RouteTableHolder} (which binds
- * the balancers), as the sync loop does at every rebuild. Reports median, p99 and worst of the
+ * the balancers; no TLS-context or metrics listeners are registered, unlike in a running Sluice), as
+ * the sync loop does at every rebuild. Reports median, p99 and worst of the
  * translation alone and of translate + publish, in CPU time of this thread
  * ({@code ThreadMXBean.getCurrentThreadCpuTime}, not disturbed by other processes on a loaded
  * machine) and in wall time, after warm-up rounds.
  *
  * <pre>{@code
  * mvn -q -o -pl loadtest -am -DskipTests package
- * java -Xmx2g -cp "loadtest/target/classes:$(cat loadtest/target/cp.txt)" \
+ * java -Xmx2g -cp controller/target/sluice.jar:loadtest/target/classes \
  *     dev.sluice.loadtest.controlplane.TableBuildBenchmark [--ingresses 10000] [--warmup 20] [--rounds 50]
  * }</pre>
- *
- * ({@code loadtest/target/cp.txt} from {@code mvn -q -o -pl loadtest dependency:build-classpath
- * -Dmdep.outputFile=target/cp.txt}.) {@code --write-manifests DIR} writes the fleet as YAML instead.
  */
 public final class TableBuildBenchmark {
     private TableBuildBenchmark() {}
