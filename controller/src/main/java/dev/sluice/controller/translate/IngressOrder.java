@@ -44,6 +44,10 @@ public final class IngressOrder {
         if (timestamp == null || timestamp.isEmpty()) {
             return Long.MIN_VALUE;
         }
+        long fast = utcSecond(timestamp);
+        if (fast != Long.MIN_VALUE) {
+            return fast;
+        }
         try {
             return Instant.parse(timestamp).getEpochSecond();
         } catch (DateTimeParseException e) {
@@ -53,5 +57,41 @@ public final class IngressOrder {
                 return Long.MIN_VALUE;
             }
         }
+    }
+
+    /**
+     * The epoch second of the form the API server always writes ({@code 2006-01-02T15:04:05Z}),
+     * else {@link Long#MIN_VALUE} (then the general parsers decide). Every rebuild sorts every
+     * Ingress, and {@link Instant#parse} made this a tenth of a 10,000-Ingress translation.
+     */
+    private static long utcSecond(String t) {
+        if (t.length() != 20 || t.charAt(4) != '-' || t.charAt(7) != '-' || t.charAt(10) != 'T'
+                || t.charAt(13) != ':' || t.charAt(16) != ':' || t.charAt(19) != 'Z') {
+            return Long.MIN_VALUE;
+        }
+        int year = digits(t, 0, 4);
+        int month = digits(t, 5, 7);
+        int day = digits(t, 8, 10);
+        int hour = digits(t, 11, 13);
+        int minute = digits(t, 14, 16);
+        int second = digits(t, 17, 19);
+        if (year < 0 || month < 1 || month > 12 || day < 1 || day > java.time.YearMonth.of(year, month).lengthOfMonth()
+                || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+            return Long.MIN_VALUE; // leap seconds and the like: the general parser's call
+        }
+        return java.time.LocalDate.of(year, month, day).toEpochDay() * 86_400L + hour * 3600L + minute * 60L + second;
+    }
+
+    /** The decimal number in {@code t[from, to)}, or -1 when a character is not a digit. */
+    private static int digits(String t, int from, int to) {
+        int n = 0;
+        for (int i = from; i < to; i++) {
+            char c = t.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            n = n * 10 + (c - '0');
+        }
+        return n;
     }
 }

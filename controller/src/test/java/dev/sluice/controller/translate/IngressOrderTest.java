@@ -53,4 +53,16 @@ class IngressOrderTest {
                 ingress("d", "garbage", "yesterday")))
                 .containsExactly("d/missing", "d/garbage", "d/dated");
     }
+
+    @Test
+    void theApiServersTimestampFormReadsAsTheGeneralParserReadsIt() {
+        for (String t : List.of("1970-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "2026-12-31T12:34:56Z",
+                "2000-03-01T00:00:00Z", "2024-06-30T23:59:60Z", "2024-06-30T10:00:00.5Z",
+                "2024-01-01T24:00:00Z")) {
+            assertThat(IngressOrder.createdSecond(t)).as(t).isEqualTo(java.time.Instant.parse(t).getEpochSecond());
+        }
+        for (String t : List.of("2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "2024-01-0xT00:00:00Z")) {
+            assertThat(IngressOrder.createdSecond(t)).as(t).isEqualTo(Long.MIN_VALUE);
+        }
+    }
 }

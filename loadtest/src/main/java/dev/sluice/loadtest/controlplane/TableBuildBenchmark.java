@@ -1,0 +1,100 @@
+package dev.sluice.loadtest.controlplane;
+
+import dev.sluice.controller.translate.ClusterState;
+import dev.sluice.controller.translate.IngressTranslator;
+import dev.sluice.controller.translate.Translation;
+import dev.sluice.controller.translate.TranslatorConfig;
+import dev.sluice.gateway.route.RouteTableHolder;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+
+/**
+ * Control-plane table build at scale: {@link IngressFleet} (10,000 Ingresses by default) translated
+ * by the real {@link IngressTranslator}, then published to a {@link RouteTableHolder} (which binds
+ * the balancers; no TLS-context or metrics listeners are registered, unlike in a running Sluice), as
+ * the sync loop does at every rebuild. Reports median, p99 and worst of the
+ * translation alone and of translate + publish, in CPU time of this thread
+ * ({@code ThreadMXBean.getCurrentThreadCpuTime}, not disturbed by other processes on a loaded
+ * machine) and in wall time, after warm-up rounds.
+ *
+ * <pre>{@code
+ * mvn -q -o -pl loadtest -am -DskipTests package
+ * java -Xmx2g -cp controller/target/sluice.jar:loadtest/target/classes \
+ *     dev.sluice.loadtest.controlplane.TableBuildBenchmark [--ingresses 10000] [--warmup 20] [--rounds 50]
+ * }</pre>
+ */
+public final class TableBuildBenchmark {
+    private TableBuildBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int count = 10_000;
+        int warmup = 20;
+        int rounds = 50;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--ingresses" -> count = Integer.parseInt(args[++i]);
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        ClusterState state = IngressFleet.build(count);
+        IngressTranslator translator = new IngressTranslator(TranslatorConfig.DEFAULTS);
+        Instant now = Instant.now();
+        Translation first = translator.translate(state, now);
+        System.out.printf("fleet: %d Ingresses (%d with canaries), %d Services, %d EndpointSlices, %d Secrets -> "
+                        + "%d hosts, %d problems%n",
+                count, state.ingresses().size(), state.services().size(), state.endpointSlices().size(),
+                state.secrets().size(), first.table().hosts().size(), first.problems().size());
+        first.problems().stream().limit(5).forEach(p -> System.out.println("  problem: " + p));
+
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        RouteTableHolder holder = new RouteTableHolder();
+        long[] translateCpu = new long[rounds];
+        long[] translateWall = new long[rounds];
+        long[] totalCpu = new long[rounds];
+        long[] totalWall = new long[rounds];
+        for (int r = -warmup; r < rounds; r++) {
+            long cpu0 = threads.getCurrentThreadCpuTime();
+            long wall0 = System.nanoTime();
+            Translation t = translator.translate(state, now);
+            long cpu1 = threads.getCurrentThreadCpuTime();
+            long wall1 = System.nanoTime();
+            holder.publish(t.table());
+            long cpu2 = threads.getCurrentThreadCpuTime();
+            long wall2 = System.nanoTime();
+            if (r >= 0) {
+                translateCpu[r] = cpu1 - cpu0;
+                translateWall[r] = wall1 - wall0;
+                totalCpu[r] = cpu2 - cpu0;
+                totalWall[r] = wall2 - wall0;
+            }
+        }
+        double[] load = loadAverage();
+        System.out.printf("load average %.2f %.2f %.2f, %d CPUs, %s%n", load[0], load[1], load[2],
+                Runtime.getRuntime().availableProcessors(), Runtime.version());
+        print("translate            ", translateCpu, translateWall);
+        print("translate + publish  ", totalCpu, totalWall);
+    }
+
+    private static void print(String what, long[] cpu, long[] wall) {
+        System.out.printf("%s CPU ms: median %.1f p99 %.1f max %.1f | wall ms: median %.1f p99 %.1f max %.1f (%d rounds)%n",
+                what, ms(cpu, 0.5), ms(cpu, 0.99), ms(cpu, 1.0), ms(wall, 0.5), ms(wall, 0.99), ms(wall, 1.0), cpu.length);
+    }
+
+    private static double ms(long[] nanos, double quantile) {
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        int index = (int) Math.min(sorted.length - 1, Math.ceil(quantile * sorted.length) - 1);
+        return sorted[Math.max(0, index)] / 1e6;
+    }
+
+    static double[] loadAverage() throws java.io.IOException {
+        String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+        return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2])};
+    }
+}
