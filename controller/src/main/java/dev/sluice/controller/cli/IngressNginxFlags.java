@@ -65,9 +65,6 @@ final class IngressNginxFlags {
                     "Sluice serves catch-all Ingresses (spec.defaultBackend) and cannot turn that off"),
             refusedUnlessFalse("report-node-internal-ip-address",
                     "Sluice writes the nodes' ExternalIP (else InternalIP) into Ingress status; use --publish-status-address"),
-            new Flag("update-status", true, Handling.REFUSED,
-                    "Sluice always writes Ingress status in cluster mode and cannot leave it to another controller",
-                    v -> goBool(v.isEmpty() ? "true" : v)),
             new Flag("healthz-host", false, Handling.REFUSED,
                     "the admin port (/metrics, /routes) listens on --bind-address, by default every interface;"
                             + " use --bind-address",
@@ -75,7 +72,6 @@ final class IngressNginxFlags {
 
             // --- ignored: Sluice works differently; what it does instead is safe
             ignored("certificate-authority", false, "only used with --apiserver-host, which Sluice does not take"),
-            ignored("sync-period", false, "Sluice rebuilds on every watch event, no periodic resync is needed"),
             ignored("sync-rate-limit", false, "Sluice coalesces bursts of changes itself"),
             ignored("profiling", true, "no Go profiler"),
             ignored("profiler-port", false, "no Go profiler"),
@@ -89,7 +85,6 @@ final class IngressNginxFlags {
             ignored("enable-ssl-chain-completion", true,
                     "Secrets are served as given; put the intermediate certificates into tls.crt"),
             ignored("enable-topology-aware-routing", true, "every ready endpoint of the Service gets traffic"),
-            ignored("enable-metrics", true, "/metrics is always served on the admin port"),
             ignored("metrics-per-undefined-host", true, "metrics carry the host label as ingress-nginx's default does"),
             ignored("bucket-factor", false, "no native histograms"),
             ignored("max-buckets", false, "no native histograms"),

@@ -54,7 +54,8 @@ public final class Main implements Callable<Integer> {
 
     /** Flags that mean nothing without a cluster. */
     private static final List<String> CLUSTER_ONLY = List.of("--kubeconfig", "--watch-namespace",
-            "--publish-status-address", "--publish-service", "--election-id", "--update-status-on-shutdown");
+            "--publish-status-address", "--publish-service", "--election-id", "--update-status-on-shutdown",
+            "--update-status", "--sync-period");
 
     /** The help line every usage error ends with, instead of the whole usage text. */
     static final String SEE_HELP = "Run 'sluice --help' for the flags.";
@@ -163,6 +164,16 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--election-id", defaultValue = StatusConfig.DEFAULT_ELECTION_ID, paramLabel = "NAME",
             description = "Cluster mode: name of the leader-election Lease in the Pod's namespace (default: ${DEFAULT-VALUE}).")
     private String electionId;
+
+    @Option(names = "--update-status", arity = "0..1", fallbackValue = "true", defaultValue = "true", paramLabel = "true|false",
+            description = "Cluster mode: write the load balancer addresses into the status of served Ingresses; false leaves"
+                    + " Ingress status alone (another controller or tool owns it) (default: ${DEFAULT-VALUE}).")
+    private boolean updateStatus;
+
+    @Option(names = "--sync-period", defaultValue = "0s", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Cluster mode: also rebuild the route table from the informer caches this often, changed or"
+                    + " not, as ingress-nginx's informer resync does (0 = only on changes; default: 0).")
+    private Duration syncPeriod;
 
     @Option(names = "--update-status-on-shutdown", arity = "0..1", fallbackValue = "true", defaultValue = "true", paramLabel = "true|false",
             description = "Cluster mode: clear the Ingress status addresses when the leader shuts down (default: ${DEFAULT-VALUE}).")
@@ -427,7 +438,7 @@ public final class Main implements Callable<Integer> {
                 accessLogValue, shutdownGracePeriod, shutdownTimeout, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
                 publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate, enableProxyProtocol,
                 enableSslPassthrough, enableH2c, transport, tcpServicesConfigMap, udpServicesConfigMap, metrics,
-                disableSvcExternalName, webhook);
+                disableSvcExternalName, webhook, updateStatus, syncPeriod);
     }
 
     /**

@@ -12,6 +12,13 @@ import picocli.CommandLine.Option;
  * syntax (comma-separated) are ingress-nginx's.
  */
 final class MetricsFlags {
+    @Option(names = "--enable-metrics", arity = "0..1", fallbackValue = "true", defaultValue = "true",
+            paramLabel = "true|false",
+            description = "Record the request metrics (nginx_ingress_controller_requests, the duration and size"
+                    + " histograms); false skips them on the request path, /metrics keeps the controller's own"
+                    + " (default: ${DEFAULT-VALUE}).")
+    boolean enabled = true;
+
     @Option(names = "--metrics-per-host", arity = "0..1", fallbackValue = "true", defaultValue = "true",
             paramLabel = "true|false",
             description = "Label request metrics with the matched host (default: ${DEFAULT-VALUE}).")
@@ -49,7 +56,7 @@ final class MetricsFlags {
         MetricsConfig d = MetricsConfig.forController(controllerClass);
         MetricsConfig c = new MetricsConfig(d.controllerClass(), d.controllerNamespace(), d.controllerPod(), perHost,
                 statusClasses, orDefault(timeBuckets, d.timeBuckets()), orDefault(lengthBuckets, d.lengthBuckets()),
-                orDefault(sizeBuckets, d.sizeBuckets()), excluded == null ? Set.of() : Set.copyOf(excluded));
+                orDefault(sizeBuckets, d.sizeBuckets()), excluded == null ? Set.of() : Set.copyOf(excluded), enabled);
         for (String name : c.excluded()) {
             if (!MetricsConfig.REQUEST_METRICS.contains(name)) {
                 throw new IllegalArgumentException("--exclude-socket-metrics: " + name + " is not one of "

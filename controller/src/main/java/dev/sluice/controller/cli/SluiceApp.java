@@ -32,6 +32,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -48,7 +51,8 @@ import org.slf4j.LoggerFactory;
  *                                              AdminServer (/healthz /readyz /metrics /routes)
  * </pre>
  *
- * <p>Cluster mode adds the leader-elected {@link StatusUpdater} (Ingress status) and
+ * <p>Cluster mode adds the leader-elected {@link StatusUpdater} (Ingress status; not with
+ * {@code --update-status=false}), the {@code --sync-period} rebuilds, and
  * {@link IngressEvents} (translator problems as Kubernetes Events), and starts the sync loop only
  * once every informer has listed its objects, so the first table is built from complete caches;
  * {@code /readyz} waits for that too. Manifest files are read synchronously at start.
@@ -90,6 +94,7 @@ public final class SluiceApp implements AutoCloseable {
     private volatile StatusUpdater status;
     private volatile IngressEvents events;
     private volatile Thread clusterStarter;
+    private volatile ScheduledExecutorService resync;
     private volatile boolean statusStarted;
     private volatile SyncLoop sync;
     private volatile GatewayServer gateway;
@@ -175,14 +180,21 @@ public final class SluiceApp implements AutoCloseable {
                 synced = source::hasSynced;
                 StatusConfig statusConfig = StatusConfig.fromEnvironment(options.electionId(),
                         options.publishService(), options.publishStatusAddress(), options.updateStatusOnShutdown());
-                status = new StatusUpdater(client, statusConfig,
-                        () -> IngressClassFilter.served(source.snapshot(), translatorConfig));
+                if (options.updateStatus()) {
+                    status = new StatusUpdater(client, statusConfig,
+                            () -> IngressClassFilter.served(source.snapshot(), translatorConfig));
+                } else {
+                    // nothing else needs a leader: no Lease is taken either
+                    log.info("--update-status=false: Ingress status is left alone");
+                }
                 events = new IngressEvents(client, source::snapshot, statusConfig.identity());
                 IngressEvents ev = events;
                 StatusUpdater st = status;
                 problemSink = problems -> {
                     ev.accept(problems);
-                    st.requestSync(); // served Ingresses may have changed
+                    if (st != null) {
+                        st.requestSync(); // served Ingresses may have changed
+                    }
                 };
             }
             default -> throw new IllegalStateException("unknown mode " + options.mode());
@@ -279,8 +291,13 @@ public final class SluiceApp implements AutoCloseable {
             }
             log.info("informer caches synced; building the first route table");
             sync.start();
+            startResync();
+            StatusUpdater st = status;
+            if (st == null) {
+                return;
+            }
             try {
-                status.start();
+                st.start();
                 statusStarted = true;
             } catch (RuntimeException e) {
                 log.error("leader election cannot start; Ingress status will not be written", e);
@@ -289,6 +306,26 @@ public final class SluiceApp implements AutoCloseable {
         t.setDaemon(true);
         clusterStarter = t;
         t.start();
+    }
+
+    /**
+     * {@code --sync-period}: ingress-nginx's informers replay their whole cache this often, and
+     * every replayed object queues a full sync. Sluice's informers drop such unchanged updates, so
+     * the same rebuild from the caches is asked for here instead.
+     */
+    private void startResync() {
+        Duration period = options.syncPeriod();
+        if (period.isZero()) {
+            return;
+        }
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sluice-resync");
+            t.setDaemon(true);
+            return t;
+        });
+        s.scheduleAtFixedRate(this::markDirty, period.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS);
+        resync = s;
+        log.info("--sync-period {}: rebuilding the route table from the caches at least that often", period);
     }
 
     private void markDirty() {
@@ -402,6 +439,10 @@ public final class SluiceApp implements AutoCloseable {
         Thread starter = clusterStarter;
         if (starter != null) {
             starter.interrupt();
+        }
+        ScheduledExecutorService r = resync;
+        if (r != null) {
+            r.shutdownNow();
         }
         SyncLoop s = sync;
         if (s != null) {

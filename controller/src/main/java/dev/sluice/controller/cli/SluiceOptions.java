@@ -61,6 +61,10 @@ import java.util.Set;
  * @param disableSvcExternalName   {@code --disable-svc-external-name}: ExternalName Services are not proxied
  * @param validatingWebhook        {@code --validating-webhook} with its certificate and key, or
  *                                 {@code null}: no admission webhook
+ * @param updateStatus             {@code --update-status}: cluster mode writes Ingress status
+ *                                 (leader-elected); {@code false} never touches it
+ * @param syncPeriod               {@code --sync-period}: cluster mode rebuilds the table this often
+ *                                 without a change (ingress-nginx's informer resync); zero = never
  */
 public record SluiceOptions(
         String bindAddress,
@@ -94,7 +98,9 @@ public record SluiceOptions(
         String udpServicesConfigMap,
         MetricsConfig metrics,
         boolean disableSvcExternalName,
-        AdmissionWebhookConfig validatingWebhook) {
+        AdmissionWebhookConfig validatingWebhook,
+        boolean updateStatus,
+        Duration syncPeriod) {
 
     /** How the process gets its Kubernetes objects. */
     public enum Mode {
@@ -117,6 +123,7 @@ public record SluiceOptions(
         Objects.requireNonNull(electionId, "electionId");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(syncPeriod, "syncPeriod");
     }
 
     public Mode mode() {

@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -89,7 +90,6 @@ class IngressNginxFlagsTest {
         "--disable-catch-all=1                  | --disable-catch-all=1 is not supported",
         "--ingress-class-by-name=true           | --ingress-class-by-name=true is not supported",
         "--report-node-internal-ip-address      | --report-node-internal-ip-address=true is not supported",
-        "--update-status=false                  | --update-status=false is not supported",
         "--healthz-host=127.0.0.1               | --healthz-host=127.0.0.1 is not supported",
     })
     void flagsThatWouldChangeRoutingOrSecurityStopStartUp(String arg, String message) {
@@ -108,8 +108,7 @@ class IngressNginxFlagsTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"--watch-namespace-selector=", "--apiserver-host=", "--disable-catch-all=false",
-        "--ingress-class-by-name=0", "--report-node-internal-ip-address=f", "--update-status", "--update-status=true",
-        "--healthz-host=0.0.0.0"})
+        "--ingress-class-by-name=0", "--report-node-internal-ip-address=f", "--healthz-host=0.0.0.0"})
     void refusedFlagsAtTheirDefaultAreAcceptedSilently(String arg) {
         assertThat(Main.parsed(arg).warnings()).isEmpty();
     }
@@ -117,11 +116,16 @@ class IngressNginxFlagsTest {
     @Test
     void goSpellingsAreAccepted() {
         // value after a space, one dash, klog's -v shorthand, a repeated flag (the last wins)
-        Main main = Main.parsed("--sync-period", "10m", "-profiling=false", "-v=2", "--v", "3", "-v4",
-                "-election-id=a", "--election-id", "b", "--enable-metrics=F", "--watch-ingress-without-class=1");
+        Main main = Main.parsed("--sync-rate-limit", "0.3", "-profiling=false", "-v=2", "--v", "3", "-v4",
+                "-election-id=a", "--election-id", "b", "--metrics-per-undefined-host=F",
+                "--watch-ingress-without-class=1", "--sync-period", "10m", "-update-status=f", "--enable-metrics=F");
 
         assertThat(main.warnings()).extracting(w -> w.substring(0, w.indexOf(' ')))
-                .containsExactly("--sync-period", "--profiling", "--v", "--enable-metrics");
+                .containsExactly("--sync-rate-limit", "--profiling", "--v", "--metrics-per-undefined-host");
+        // implemented now: the flags ingress-nginx's Deployments set, with Go's spellings
+        assertThat(main.options().syncPeriod()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(main.options().updateStatus()).isFalse();
+        assertThat(main.options().metrics().requestMetrics()).isFalse();
         assertThat(main.options().electionId()).isEqualTo("b");
         assertThat(main.options().watchIngressWithoutClass()).isTrue();
         assertThat(Main.parse("--watch-ingress-without-class=t", "--watch-ingress-without-class=0")
@@ -132,7 +136,7 @@ class IngressNginxFlagsTest {
     void aSingleDashIsOnlyWidenedForKnownFlags() {
         assertThatThrownBy(() -> Main.parsed("-no-such-flag"))
                 .isInstanceOf(ParameterException.class).hasMessageContaining("'-no-such-flag'");
-        assertThat(Main.parsed("-sync-period=1m", "-http-port", "8080").options().httpPort()).isEqualTo(8080);
+        assertThat(Main.parsed("-sync-rate-limit=1", "-http-port", "8080").options().httpPort()).isEqualTo(8080);
     }
 
     @Test

@@ -26,6 +26,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * ingress-nginx's metrics as Prometheus scrapes them from a running Sluice ({@code --manifests},
@@ -286,6 +288,38 @@ class SluiceAppMetricsTest {
         assertThat(s.samples("nginx_ingress_controller_request_duration_seconds_bucket", Map.of("ingress", "web")))
                 .extracting(x -> x.labels.get("le")).containsExactly("0.1", "1.0", "+Inf");
         assertThat(s.text).doesNotContain("nginx_ingress_controller_bytes_sent");
+    }
+
+    /**
+     * {@code --enable-metrics=false}: a proxied request leaves no request series (it was served:
+     * its access log line, written after the metrics would have been, is there), while
+     * {@code /metrics} keeps the controller's; {@code true} records them.
+     */
+    @ParameterizedTest(name = "--enable-metrics={0}")
+    @ValueSource(booleans = {true, false})
+    void enableMetricsDecidesWhetherRequestsAreRecorded(boolean enabled) throws Exception {
+        Path accessLog = dir.resolve("access.log");
+        start("--enable-metrics=" + enabled, "--access-log=" + accessLog);
+        assertThat(get("shop.test", "/api/items")).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> Files.exists(accessLog) && Files.readString(accessLog).contains("/api/items"));
+
+        Scrape s = scrape();
+
+        assertThat(s.sum("nginx_ingress_controller_config_last_reload_successful", Map.of())).isEqualTo(1);
+        assertThat(s.text).contains("sluice_table_rebuilds_total");
+        for (String name : List.of("nginx_ingress_controller_requests", "nginx_ingress_controller_request_duration_seconds",
+                "nginx_ingress_controller_response_duration_seconds", "nginx_ingress_controller_request_size",
+                "nginx_ingress_controller_response_size", "nginx_ingress_controller_bytes_sent")) {
+            if (enabled) {
+                assertThat(s.text).as(name).contains("# TYPE " + name + " ");
+            } else {
+                assertThat(s.text).as(name).doesNotContain(name);
+            }
+        }
+        if (enabled) {
+            assertThat(s.sum("nginx_ingress_controller_requests", Map.of("ingress", "web"))).isEqualTo(1);
+        }
     }
 
     // ------------------------------------------------------------------ a small Prometheus text reader

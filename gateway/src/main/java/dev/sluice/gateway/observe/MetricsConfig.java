@@ -26,10 +26,12 @@ import java.util.stream.Collectors;
  * @param sizeBuckets         upper bounds of {@code bytes_sent}, bytes
  * @param excluded            request metrics not recorded, by name without the
  *                            {@code nginx_ingress_controller_} prefix (e.g. {@code bytes_sent})
+ * @param requestMetrics      {@code --enable-metrics}: whether the request metrics are recorded at
+ *                            all; {@code false} skips them on the request path entirely
  */
 public record MetricsConfig(String controllerClass, String controllerNamespace, String controllerPod,
         boolean perHost, boolean statusClasses, double[] timeBuckets, double[] lengthBuckets, double[] sizeBuckets,
-        Set<String> excluded) {
+        Set<String> excluded, boolean requestMetrics) {
 
     /** The prefix of every ingress-nginx metric. */
     public static final String PREFIX = "nginx_ingress_controller_";
@@ -72,12 +74,12 @@ public record MetricsConfig(String controllerClass, String controllerNamespace, 
         String ns = System.getenv("POD_NAMESPACE");
         String pod = System.getenv("POD_NAME");
         return new MetricsConfig(controllerClass, ns == null || ns.isEmpty() ? "default" : ns, pod == null ? "" : pod,
-                true, false, TIME_BUCKETS, LENGTH_BUCKETS, SIZE_BUCKETS, Set.of());
+                true, false, TIME_BUCKETS, LENGTH_BUCKETS, SIZE_BUCKETS, Set.of(), true);
     }
 
     /** Whether request metric {@code name} (without prefix) is recorded. */
     public boolean records(String name) {
-        return !excluded.contains(name);
+        return requestMetrics && !excluded.contains(name);
     }
 
     private static double[] buckets(String kind, double[] b) {
@@ -100,13 +102,15 @@ public record MetricsConfig(String controllerClass, String controllerNamespace, 
                 && controllerNamespace.equals(c.controllerNamespace) && controllerPod.equals(c.controllerPod)
                 && perHost == c.perHost && statusClasses == c.statusClasses
                 && Arrays.equals(timeBuckets, c.timeBuckets) && Arrays.equals(lengthBuckets, c.lengthBuckets)
-                && Arrays.equals(sizeBuckets, c.sizeBuckets) && excluded.equals(c.excluded);
+                && Arrays.equals(sizeBuckets, c.sizeBuckets) && excluded.equals(c.excluded)
+                && requestMetrics == c.requestMetrics;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(controllerClass, controllerNamespace, controllerPod, perHost, statusClasses,
-                Arrays.hashCode(timeBuckets), Arrays.hashCode(lengthBuckets), Arrays.hashCode(sizeBuckets), excluded);
+                Arrays.hashCode(timeBuckets), Arrays.hashCode(lengthBuckets), Arrays.hashCode(sizeBuckets), excluded,
+                requestMetrics);
     }
 
     @Override
@@ -114,6 +118,6 @@ public record MetricsConfig(String controllerClass, String controllerNamespace, 
         return "MetricsConfig[class=" + controllerClass + ", namespace=" + controllerNamespace + ", pod="
                 + controllerPod + ", perHost=" + perHost + ", statusClasses=" + statusClasses + ", time="
                 + Arrays.toString(timeBuckets) + ", length=" + Arrays.toString(lengthBuckets) + ", size="
-                + Arrays.toString(sizeBuckets) + ", excluded=" + excluded + "]";
+                + Arrays.toString(sizeBuckets) + ", excluded=" + excluded + ", requestMetrics=" + requestMetrics + "]";
     }
 }

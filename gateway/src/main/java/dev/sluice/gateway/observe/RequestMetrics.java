@@ -88,6 +88,14 @@ public final class RequestMetrics {
     }
 
     /**
+     * Whether requests are recorded at all ({@code --enable-metrics}); the proxy skips measuring
+     * sizes and calling {@link #record} when not.
+     */
+    public boolean enabled() {
+        return config.requestMetrics();
+    }
+
+    /**
      * Records one finished request. Times are nanoseconds, sizes bytes; a negative value means
      * "not measured" (no upstream attempt) and is not observed, as ingress-nginx skips NGINX's
      * {@code -}.
@@ -102,6 +110,9 @@ public final class RequestMetrics {
      */
     public void record(Route route, String host, String canary, String method, int status, long durationNanos,
             long requestBytes, long responseBytes, long connectNanos, long headerNanos, long upstreamNanos) {
+        if (!config.requestMetrics()) {
+            return;
+        }
         Meters m = meters(route, host, canary, methodIndex(method), status);
         if (m.requests != null) {
             m.requests.increment();

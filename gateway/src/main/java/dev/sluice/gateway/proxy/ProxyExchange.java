@@ -7,6 +7,7 @@ import dev.sluice.gateway.balance.Pick;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.AccessLogEntry;
 import dev.sluice.gateway.observe.HttpSizes;
+import dev.sluice.gateway.observe.RequestMetrics;
 import dev.sluice.gateway.route.BackendProtocol;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.CorsPolicy;
@@ -1557,11 +1558,14 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         long duration = System.nanoTime() - startNanos;
         int code = status == 0 ? 499 : status;
         boolean wentUpstream = attempts > 0;
-        server.metrics().requests().record(route, metricHost, canary ? backendName : "", request.method().name(), code,
-                duration, HttpSizes.request(request, bodyBytes), HttpSizes.response(clientHead, bytesSent),
-                wentUpstream ? connectNanos : -1,
-                wentUpstream && responseStartNanos > 0 ? responseStartNanos - attemptStartNanos : -1,
-                wentUpstream ? upstreamNanos : -1);
+        RequestMetrics requestMetrics = server.metrics().requests();
+        if (requestMetrics.enabled()) { // --enable-metrics=false: not even the sizes are measured
+            requestMetrics.record(route, metricHost, canary ? backendName : "", request.method().name(), code,
+                    duration, HttpSizes.request(request, bodyBytes), HttpSizes.response(clientHead, bytesSent),
+                    wentUpstream ? connectNanos : -1,
+                    wentUpstream && responseStartNanos > 0 ? responseStartNanos - attemptStartNanos : -1,
+                    wentUpstream ? upstreamNanos : -1);
+        }
         AccessLog accessLog = server.accessLog();
         if (accessLog.enabled() && (route == null || route.options().tuning().accessLog())) {
             String host = request.headers().get(HttpHeaderNames.HOST);

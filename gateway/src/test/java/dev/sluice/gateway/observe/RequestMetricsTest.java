@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
  */
 class RequestMetricsTest {
     static final MetricsConfig CONFIG = new MetricsConfig("k8s.io/ingress-nginx", "ingress-nginx", "sluice-0", true,
-            false, MetricsConfig.TIME_BUCKETS, MetricsConfig.LENGTH_BUCKETS, MetricsConfig.SIZE_BUCKETS, Set.of());
+            false, MetricsConfig.TIME_BUCKETS, MetricsConfig.LENGTH_BUCKETS, MetricsConfig.SIZE_BUCKETS, Set.of(),
+            true);
 
     static Route route(String source, String path, String service) {
         Backend b = Backend.of("shop-" + service + "-80", service, List.of(new Endpoint("127.0.0.1", 8080)));
@@ -77,7 +78,7 @@ class RequestMetricsTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         MetricsConfig narrow = new MetricsConfig("c", "ns", "pod", false, true, new double[] {1, 0.5},
                 MetricsConfig.LENGTH_BUCKETS, MetricsConfig.SIZE_BUCKETS,
-                Set.of("nginx_ingress_controller_bytes_sent", "header_duration_seconds"));
+                Set.of("nginx_ingress_controller_bytes_sent", "header_duration_seconds"), true);
         RequestMetrics m = new RequestMetrics(registry, narrow);
         Route r = route("shop/web", "/", "web");
         m.record(r, "a.test", "", "GET", 503, 1000, 1, 1, 1, 1, 1);
@@ -91,6 +92,18 @@ class RequestMetricsTest {
         assertThat(registry.find("nginx_ingress_controller_bytes_sent").meters()).isEmpty();
         assertThat(registry.find("nginx_ingress_controller_header_duration_seconds").meters()).isEmpty();
         assertThat(narrow.timeBuckets()).containsExactly(0.5, 1);
+    }
+
+    @Test
+    void disabledRequestMetricsRecordNothing() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        MetricsConfig off = new MetricsConfig("c", "ns", "pod", true, false, MetricsConfig.TIME_BUCKETS,
+                MetricsConfig.LENGTH_BUCKETS, MetricsConfig.SIZE_BUCKETS, Set.of(), false);
+        RequestMetrics m = new RequestMetrics(registry, off);
+        m.record(route("shop/web", "/", "web"), "a.test", "", "GET", 200, 1000, 1, 1, 1, 1, 1);
+        assertThat(m.enabled()).isFalse();
+        assertThat(registry.getMeters()).isEmpty();
+        assertThat(MetricsConfig.REQUEST_METRICS).noneMatch(off::records);
     }
 
     @Test
