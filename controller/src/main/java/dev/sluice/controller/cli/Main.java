@@ -195,6 +195,16 @@ public final class Main implements Callable<Integer> {
                     + " (Linux 5.x) is experimental and only used when named (default: ${DEFAULT-VALUE}).")
     private String transport;
 
+    @Option(names = "--max-connections", defaultValue = "0", paramLabel = "N",
+            description = "Sluice's own: client connections (HTTP and HTTPS together) over N are closed as they are"
+                    + " accepted; 0 = no cap (default: ${DEFAULT-VALUE}).")
+    private int maxConnections;
+
+    @Option(names = "--max-connections-per-address", defaultValue = "0", paramLabel = "N",
+            description = "Sluice's own: connections from one client address over N are closed as they are accepted"
+                    + " (the TCP peer, not a PROXY protocol source); 0 = no cap (default: ${DEFAULT-VALUE}).")
+    private int maxConnectionsPerAddress;
+
     @Option(names = "--enable-ssl-passthrough", arity = "0..1", fallbackValue = "true", defaultValue = "false",
             paramLabel = "true|false",
             description = "Hosts whose Ingress has ssl-passthrough: \"true\" get their TLS connections on the HTTPS port piped,"
@@ -415,6 +425,9 @@ public final class Main implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage("--transport: " + e.getMessage());
         }
+        if (maxConnections < 0 || maxConnectionsPerAddress < 0) {
+            throw usage("--max-connections / --max-connections-per-address must not be negative");
+        }
         if (shutdownTimeout.isNegative()) {
             throw usage("--shutdown-timeout must not be negative");
         }
@@ -438,7 +451,7 @@ public final class Main implements Callable<Integer> {
                 accessLogValue, shutdownGracePeriod, shutdownTimeout, kubeconfig, emptyToNull(watchNamespace), emptyToNull(publishStatusAddress),
                 publishService, electionId, updateStatusOnShutdown, configMap, defaultSslCertificate, enableProxyProtocol,
                 enableSslPassthrough, enableH2c, transport, tcpServicesConfigMap, udpServicesConfigMap, metrics,
-                disableSvcExternalName, webhook, updateStatus, syncPeriod);
+                disableSvcExternalName, webhook, updateStatus, syncPeriod, maxConnections, maxConnectionsPerAddress);
     }
 
     /**

@@ -231,6 +231,8 @@ public final class SluiceApp implements AutoCloseable {
                 .sslPassthrough(options.sslPassthrough())
                 .h2c(options.h2c())
                 .transport(options.transport())
+                .maxConnections(options.maxConnections())
+                .maxConnectionsPerAddress(options.maxConnectionsPerAddress())
                 .meterRegistry(registry)
                 .metricsConfig(options.metrics())
                 .accessLog(accessLog(options.accessLog()));

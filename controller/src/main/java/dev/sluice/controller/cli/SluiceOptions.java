@@ -65,6 +65,10 @@ import java.util.Set;
  *                                 (leader-elected); {@code false} never touches it
  * @param syncPeriod               {@code --sync-period}: cluster mode rebuilds the table this often
  *                                 without a change (ingress-nginx's informer resync); zero = never
+ * @param maxConnections           {@code --max-connections} (Sluice's own): client connections over
+ *                                 this many are closed on accept; {@code 0}: no cap
+ * @param maxConnectionsPerAddress {@code --max-connections-per-address} (Sluice's own): the same per
+ *                                 client address; {@code 0}: no cap
  */
 public record SluiceOptions(
         String bindAddress,
@@ -100,7 +104,9 @@ public record SluiceOptions(
         boolean disableSvcExternalName,
         AdmissionWebhookConfig validatingWebhook,
         boolean updateStatus,
-        Duration syncPeriod) {
+        Duration syncPeriod,
+        int maxConnections,
+        int maxConnectionsPerAddress) {
 
     /** How the process gets its Kubernetes objects. */
     public enum Mode {

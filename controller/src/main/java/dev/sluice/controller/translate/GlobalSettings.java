@@ -75,7 +75,7 @@ public record GlobalSettings(
             "http-redirect-code", "add-headers", "proxy-set-headers", "hide-headers", "block-cidrs",
             "block-user-agents", "block-referers", "limit-req-status-code", "limit-conn-status-code",
             "custom-http-errors", "allow-snippet-annotations", "use-proxy-protocol", "keep-alive",
-            "client-body-timeout", "large-client-header-buffers", "keep-alive-requests");
+            "client-body-timeout", "large-client-header-buffers", "keep-alive-requests", "client-header-timeout");
 
     /**
      * Keys accepted but not applied, with what the operator should know; reported once each.
@@ -100,8 +100,6 @@ public record GlobalSettings(
 
     private static Map<String, String> notApplied() {
         Map<String, String> m = new LinkedHashMap<>();
-        String listener = "listener setting not applied by Sluice";
-        m.put("client-header-timeout", listener + "; client-body-timeout bounds pauses in the headers too");
         m.put("ssl-protocols", "not applied: Sluice's server TLS offers TLSv1.2 and TLSv1.3");
         m.put("ssl-ciphers", "not applied: Sluice's server TLS uses the JDK's default cipher suites");
         for (String k : List.of("upstream-keepalive-connections", "upstream-keepalive-timeout",
@@ -286,7 +284,7 @@ public record GlobalSettings(
             ProxySettings proxy = new ProxySettings(forwarded, hsts, redirectCode, headers("add-headers"),
                     headers("proxy-set-headers"), hidden, blocks(), new ListenerSettings(
                             bool("use-proxy-protocol", false), seconds("keep-alive"), seconds("client-body-timeout"),
-                            headerBuffers[0], headerBuffers[1], keepAliveRequests()));
+                            headerBuffers[0], headerBuffers[1], keepAliveRequests(), seconds("client-header-timeout")));
             List<Integer> customHttpErrors = customHttpErrors();
             return new GlobalSettings(namespace + "/" + name, data, annotationDefaults(), proxy, globalAuth(),
                     status("limit-req-status-code"), status("limit-conn-status-code"), customHttpErrors);

@@ -291,6 +291,26 @@ abstract class ConfigMapKeyGroups {
             assertThat(second.header("connection")).isEqualTo("close");
             await().atMost(Duration.ofSeconds(5)).until(c::closedByServer);
         }
+
+        // client-header-timeout 1 s: a head that keeps trickling in is cut all the same (slowloris);
+        // the default is 60 s, so a cut within seconds is the ConfigMap's value at work
+        writeConfigMap(Map.of("client-header-timeout", "1"));
+        await().atMost(Duration.ofSeconds(20)).until(this::aTricklingHeadIsCutWithinThreeSeconds);
+    }
+
+    private boolean aTricklingHeadIsCutWithinThreeSeconds() {
+        try (RawHttpClient c = RawHttpClient.connect(app().httpPort())) {
+            c.timeout(300).send("GET / HTTP/1.1\r\nHost: app.example.com\r\n");
+            for (int i = 0; i < 10; i++) {
+                if (c.closedByServer()) {
+                    return true;
+                }
+                c.send("X-Trickle: " + i + "\r\n");
+            }
+            return false;
+        } catch (UncheckedIOException e) {
+            return true; // the write found the connection closed
+        }
     }
 
     @Test

@@ -48,6 +48,8 @@ class MainTest {
         assertThat(o.configMap()).isNull();
         assertThat(o.proxyProtocol()).isFalse();
         assertThat(o.transport()).isEqualTo("auto");
+        assertThat(o.maxConnections()).isZero();
+        assertThat(o.maxConnectionsPerAddress()).isZero();
     }
 
     @Test
@@ -90,6 +92,13 @@ class MainTest {
         assertThat(o.updateStatusOnShutdown()).isFalse();
         assertThat(o.configMap()).isEqualTo("ingress-nginx/ingress-nginx-controller");
         assertThat(o.proxyProtocol()).isTrue();
+    }
+
+    @Test
+    void connectionCapsAreRead() {
+        SluiceOptions o = Main.parse("--max-connections=10000", "--max-connections-per-address", "64");
+        assertThat(o.maxConnections()).isEqualTo(10000);
+        assertThat(o.maxConnectionsPerAddress()).isEqualTo(64);
     }
 
     @Test
@@ -138,6 +147,7 @@ class MainTest {
         "--bind-address=no.such.host.invalid | unknown address",
         "--watch-ingress-without-class=maybe | Invalid value",
         "--no-such-flag               | Unknown option: '--no-such-flag'",
+        "--max-connections=-1         | --max-connections / --max-connections-per-address must not be negative",
         "--transport=kqueue           | --transport: unknown transport 'kqueue' (expected one of auto, io_uring, epoll, nio)",
     })
     void invalidFlagsExitWithCode2AndSayWhyInOneLinePlusAPointerToHelp(String arg, String message) {

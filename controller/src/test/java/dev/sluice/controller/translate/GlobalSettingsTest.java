@@ -255,12 +255,12 @@ class GlobalSettingsTest {
                 "allow-snippet-annotations", "true"))), ingress("default", "a", "a.example.com", "/", "web", 80));
         List<String> problems = configMapProblems(t);
         assertThat(problems).contains(REF + ": keys not supported by Sluice, ignored: server-snippet, worker-processes");
-        assertThat(problems).anySatisfy(p -> assertThat(p).contains("key client-header-timeout: listener setting not applied"));
+        assertThat(problems).noneSatisfy(p -> assertThat(p).contains("client-header-timeout")); // applied (listener)
         assertThat(problems).anySatisfy(p -> assertThat(p).contains("key log-format-upstream: accepted, not applied"));
         assertThat(problems).noneSatisfy(p -> assertThat(p).contains("use-gzip")); // read by CompressionSettings
         assertThat(problems).anySatisfy(p -> assertThat(p).contains("key allow-snippet-annotations")
                 .contains("never run"));
-        assertThat(problems).hasSize(4);
+        assertThat(problems).hasSize(3);
         // a second translation of the same state yields the same problems: the sync loop logs each once
         assertThat(configMapProblems(translate(List.of(global(Map.of("worker-processes", "4", "server-snippet", "x",
                 "client-header-timeout", "75", "log-format-upstream", "$remote_addr", "use-gzip", "true",
@@ -271,9 +271,10 @@ class GlobalSettingsTest {
     @Test
     void listenerKeysAreReadForNewConnections() {
         ListenerSettings s = translate(List.of(global(Map.of("use-proxy-protocol", "true", "keep-alive", "30",
-                "client-body-timeout", "2m", "keep-alive-requests", "100"))),
+                "client-body-timeout", "2m", "keep-alive-requests", "100", "client-header-timeout", "15"))),
                 ingress("default", "a", "a.example.com", "/", "web", 80)).table().settings().listener();
         assertThat(s.proxyProtocol()).isTrue();
+        assertThat(s.clientHeaderTimeout()).isEqualTo(Duration.ofSeconds(15));
         assertThat(s.keepAliveTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(s.clientBodyTimeout()).isEqualTo(Duration.ofMinutes(2));
         assertThat(s.keepAliveRequests()).isEqualTo(100);

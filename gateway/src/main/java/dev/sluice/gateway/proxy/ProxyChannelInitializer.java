@@ -105,10 +105,12 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     /** The HTTP/1.1 handlers: codec with NGINX's limits, then the proxy. */
     void addHttp1(ChannelPipeline p, boolean https) {
-        ClientHeaderDeadline deadline = new ClientHeaderDeadline(clientHeaderTimeoutNanos);
-        p.addLast("header-deadline", deadline);
-        // large-client-header-buffers of the global ConfigMap, for connections opened after a change
+        // client-header-timeout and large-client-header-buffers of the global ConfigMap, for
+        // connections opened after a change
         ListenerSettings settings = server.routes().current().settings().listener();
+        ClientHeaderDeadline deadline = new ClientHeaderDeadline(settings.clientHeaderTimeout() != null
+                ? settings.clientHeaderTimeout().toNanos() : clientHeaderTimeoutNanos);
+        p.addLast("header-deadline", deadline);
         p.addLast("http", new StrictHttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(settings.maxRequestLine() > 0 ? settings.maxRequestLine() : MAX_INITIAL_LINE)
                 .setMaxHeaderSize(settings.maxHeaderSize() > 0 ? settings.maxHeaderSize() : MAX_HEADER_SIZE)

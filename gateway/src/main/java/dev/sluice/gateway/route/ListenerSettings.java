@@ -19,12 +19,20 @@ import java.time.Duration;
  *                          {@code 0} for the listener's (32 KiB)
  * @param keepAliveRequests {@code keep-alive-requests}: the response to an HTTP/1.1 connection's
  *                          request number N closes it, or {@code 0}: no limit
+ * @param clientHeaderTimeout {@code client-header-timeout}: the longest a client may take to send a
+ *                          whole request head, or {@code null} for the listener's (60 s)
  */
 public record ListenerSettings(boolean proxyProtocol, Duration keepAliveTimeout, Duration clientBodyTimeout,
-        int maxRequestLine, int maxHeaderSize, int keepAliveRequests) {
+        int maxRequestLine, int maxHeaderSize, int keepAliveRequests, Duration clientHeaderTimeout) {
 
     /** The listeners' own values. */
-    public static final ListenerSettings DEFAULTS = new ListenerSettings(false, null, null, 0, 0, 0);
+    public static final ListenerSettings DEFAULTS = new ListenerSettings(false, null, null, 0, 0, 0, null);
+
+    /** Without {@code client-header-timeout}. */
+    public ListenerSettings(boolean proxyProtocol, Duration keepAliveTimeout, Duration clientBodyTimeout,
+            int maxRequestLine, int maxHeaderSize, int keepAliveRequests) {
+        this(proxyProtocol, keepAliveTimeout, clientBodyTimeout, maxRequestLine, maxHeaderSize, keepAliveRequests, null);
+    }
 
     public ListenerSettings {
         if (maxRequestLine < 0 || maxHeaderSize < 0 || keepAliveRequests < 0) {
