@@ -1,13 +1,11 @@
 package dev.sluice.gateway.proxy;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -352,18 +350,12 @@ public final class ExternalAuthClient implements AutoCloseable {
         }
 
         private void connect() {
-            int timeoutMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, request.connectTimeout().toMillis()));
+            int timeoutMillis = UpstreamPool.connectTimeoutMillis(request.connectTimeout());
             ConnectionHandler h = new ConnectionHandler(pool, key);
             handler = h;
             h.exchange = this;
             tls = null;
-            ChannelFuture f = new Bootstrap()
-                    .group(pool.loop)
-                    .channel(channelClass)
-                    .resolver(resolver)
-                    .option(ChannelOption.TCP_NODELAY, true)
-                    .option(ChannelOption.SO_KEEPALIVE, true)
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
+            ChannelFuture f = UpstreamPool.bootstrap(pool.loop, channelClass, resolver, timeoutMillis)
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {

@@ -1,7 +1,6 @@
 package dev.sluice.gateway.proxy;
 
 import dev.sluice.gateway.request.Endpoint;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -29,7 +28,6 @@ import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -42,7 +40,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -181,21 +178,15 @@ final class Http2UpstreamPool {
     }
 
     private Connection connect(Key key, Duration connectTimeout) {
-        int timeoutMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
         Promise<Void> ready = loop.newPromise();
         SslContext tls = key.tls() ? tlsContext() : null;
-        ChannelFuture cf = new Bootstrap()
-                .group(loop)
-                .channel(transport.socketChannel())
-                .resolver(resolver)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
+        ChannelFuture cf = UpstreamPool.bootstrap(loop, transport.socketChannel(), resolver,
+                        UpstreamPool.connectTimeoutMillis(connectTimeout))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         ChannelPipeline p = ch.pipeline();
-                        p.addLast("idle", new IdleStateHandler(0, 0, IDLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+                        p.addLast("idle", new IdleTimeoutHandler(0, IDLE_TIMEOUT.toNanos()));
                         if (tls != null) {
                             p.addLast("tls", tls.newHandler(ch.alloc()));
                         }

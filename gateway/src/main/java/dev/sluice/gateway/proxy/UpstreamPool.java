@@ -11,6 +11,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.resolver.AddressResolverGroup;
@@ -103,7 +104,7 @@ final class UpstreamPool implements Upstreams {
             }
             addresses.put(endpoint, address);
         }
-        int timeoutMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+        int timeoutMillis = connectTimeoutMillis(connectTimeout);
         SslContext ssl = null;
         RuntimeException tlsError = null;
         if (key.tls() != null) {
@@ -114,14 +115,8 @@ final class UpstreamPool implements Upstreams {
             }
         }
         SslContext tlsContext = ssl;
-        Bootstrap b = new Bootstrap()
-                .group(loop)
-                .channel(transport.socketChannel())
-                .resolver(resolver)
+        Bootstrap b = bootstrap(loop, transport.socketChannel(), resolver, timeoutMillis)
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -166,6 +161,27 @@ final class UpstreamPool implements Upstreams {
      * {@code proxy-ssl-server-name} asks (none unless on, even for a host name endpoint), the
      * handshake bounded by the connect timeout.
      */
+    /** A connect timeout as Netty's option takes it: milliseconds, at least 1. */
+    static int connectTimeoutMillis(Duration connectTimeout) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+    }
+
+    /**
+     * The settings every outgoing connection of the proxy shares (upstreams over HTTP/1.1 and
+     * HTTP/2, the external auth service): this loop, no Nagle delay, TCP keep-alive, the connect
+     * timeout, host names resolved without blocking the loop.
+     */
+    static Bootstrap bootstrap(EventLoop loop, Class<? extends SocketChannel> channel,
+            AddressResolverGroup<InetSocketAddress> resolver, int connectTimeoutMillis) {
+        return new Bootstrap()
+                .group(loop)
+                .channel(channel)
+                .resolver(resolver)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis);
+    }
+
     private static SslHandler tlsHandler(Channel ch, SslContext context, UpstreamKey key, int timeoutMillis) {
         SslHandler h = context.newHandler(ch.alloc(), key.endpoint().address(), key.endpoint().port());
         SSLEngine engine = h.engine();
