@@ -22,8 +22,11 @@ final class ClientHeaderDeadline extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ClientHeaderDeadline.class);
 
     private final long timeoutNanos;
+    private final Runnable onTimer = this::timerFired; // one per connection, not one per request
     private ChannelHandlerContext ctx;
-    private ScheduledFuture<?> timer;
+    private ScheduledFuture<?> timer; // at most one; it may fire before the deadline and re-arms itself
+    private boolean running; // a deadline is running, due at deadlineNanos
+    private long deadlineNanos;
     private boolean awaitingHead = true;
 
     ClientHeaderDeadline(long timeoutNanos) {
@@ -49,7 +52,7 @@ final class ClientHeaderDeadline extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (awaitingHead && timer == null && msg instanceof ByteBuf b && b.isReadable()) {
+        if (awaitingHead && !running && msg instanceof ByteBuf b && b.isReadable()) {
             start(); // the first byte of the next request on a keep-alive connection
         }
         ctx.fireChannelRead(msg);
@@ -58,7 +61,7 @@ final class ClientHeaderDeadline extends ChannelInboundHandlerAdapter {
     /** A request head has been decoded: no deadline until the connection waits for the next one. */
     void headReceived() {
         awaitingHead = false;
-        cancel();
+        running = false; // the timer, if scheduled, stays: re-arming it per request costs more
     }
 
     /** The connection waits for another request: its first byte starts the deadline. */
@@ -66,22 +69,37 @@ final class ClientHeaderDeadline extends ChannelInboundHandlerAdapter {
         awaitingHead = true;
     }
 
+    /**
+     * Starts the deadline. A scheduled timer is kept and only re-armed when it fires early, as
+     * {@link IdleTimeoutHandler} does: a keep-alive connection's requests schedule nothing.
+     */
     private void start() {
+        running = true;
+        deadlineNanos = System.nanoTime() + timeoutNanos;
         if (timer == null) {
-            timer = ctx.executor().schedule(this::expired, timeoutNanos, TimeUnit.NANOSECONDS);
+            timer = ctx.executor().schedule(onTimer, timeoutNanos, TimeUnit.NANOSECONDS);
         }
     }
 
     private void cancel() {
+        running = false;
         if (timer != null) {
             timer.cancel(false);
             timer = null;
         }
     }
 
-    private void expired() {
+    private void timerFired() {
         timer = null;
-        if (awaitingHead && ctx.channel().isActive()) {
+        if (!running || !ctx.channel().isActive()) {
+            return; // the head arrived; the next request's first byte arms the timer again
+        }
+        long left = deadlineNanos - System.nanoTime();
+        if (left > 0) {
+            timer = ctx.executor().schedule(onTimer, left, TimeUnit.NANOSECONDS);
+            return;
+        }
+        if (awaitingHead) {
             log.debug("client {} timed out while sending its request head", ctx.channel().remoteAddress());
             ctx.close();
         }

@@ -194,11 +194,12 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     private boolean clientWritePending;
     private ResponseCompression compression; // only while a compressed response streams
 
-    // listeners allocated once per exchange, not once per chunk
-    private final ChannelFutureListener onConnect = this::connected;
-    private final GenericFutureListener<Future<Channel>> onStreamOpened = this::streamOpened;
+    // listeners allocated once per exchange, not once per chunk; the ones most requests never
+    // need (a new connection, an HTTP/2 stream, a response longer than one read) only when needed
+    private ChannelFutureListener onConnect;
+    private GenericFutureListener<Future<Channel>> onStreamOpened;
     private final ChannelFutureListener onUpstreamFlushed = this::upstreamFlushed;
-    private final ChannelFutureListener onClientFlushed = this::clientFlushed;
+    private ChannelFutureListener onClientFlushed;
     private final ChannelFutureListener onResponseWritten = this::responseWritten;
 
     ProxyExchange(ProxyHandler client, ChannelHandlerContext ctx, HttpRequest request) {
@@ -432,8 +433,10 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         RoutingDecision.Forward f = forward;
         HttpHeaders headers = ForwardedHeaders.toUpstream(request.headers(), clientIp, client.clientIp(),
                 client.https(), settings.forwarded(), f.forwardedPrefix(), requestId, first);
-        for (Map.Entry<String, String> h : settings.upstreamHeaders().entrySet()) {
-            headers.set(h.getKey(), h.getValue()); // proxy-set-headers
+        if (!settings.upstreamHeaders().isEmpty()) { // no entry-set iterator per request when unset
+            for (Map.Entry<String, String> h : settings.upstreamHeaders().entrySet()) {
+                headers.set(h.getKey(), h.getValue()); // proxy-set-headers
+            }
         }
         if (access != null) {
             if (access.dropAuthorization()) {
@@ -553,6 +556,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             Future<Channel> f = server.http2Upstreams(ctx.channel().eventLoop())
                     .openStream(ep, options.backendProtocol() == BackendProtocol.GRPCS, options.connectTimeout());
             openingStream = f;
+            if (onStreamOpened == null) {
+                onStreamOpened = this::streamOpened;
+            }
             f.addListener(onStreamOpened);
             return;
         }
@@ -565,6 +571,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         }
         ChannelFuture cf = upstreams.connect(upstreamKey, options.connectTimeout());
         connecting = cf;
+        if (onConnect == null) {
+            onConnect = this::connected;
+        }
         cf.addListener(onConnect);
     }
 
@@ -910,8 +919,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         upstreamStatus = 101;
         status = 101;
         endAttempt(101);
+        String upgradeTo = r.headers().get(HttpHeaderNames.UPGRADE, "");
         HttpHeaders headers = ForwardedHeaders.toClient(r.headers());
-        headers.set(HttpHeaderNames.UPGRADE, r.headers().get(HttpHeaderNames.UPGRADE, ""));
+        headers.set(HttpHeaderNames.UPGRADE, upgradeTo);
         headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
         applyResponseSettings(headers);
         if (setCookie != null) {
@@ -950,8 +960,10 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         if (client.https() && settings.hsts() != null) {
             headers.set(LocalResponses.STRICT_TRANSPORT_SECURITY, settings.hsts());
         }
-        for (Map.Entry<String, String> h : settings.responseHeaders().entrySet()) {
-            headers.set(h.getKey(), h.getValue());
+        if (!settings.responseHeaders().isEmpty()) {
+            for (Map.Entry<String, String> h : settings.responseHeaders().entrySet()) {
+                headers.set(h.getKey(), h.getValue());
+            }
         }
     }
 
@@ -962,7 +974,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         upstreamStatus = code;
         status = code;
         upstreamReusable = HttpUtil.isKeepAlive(r) && !options.tuning().http10(); // 1.0 sent Connection: close
-        HttpHeaders headers = ForwardedHeaders.toClient(r.headers());
+        boolean chunked = HttpUtil.isTransferEncodingChunked(r); // read before toClient drops the framing
+        HttpHeaders headers = ForwardedHeaders.toClient(r.headers()); // r's own headers, edited in place
         if (!errorPage) {
             rewriteResponseHeaders(headers, options.headerRewrites(), code);
         }
@@ -981,7 +994,6 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             compressResponse(code, headers);
         }
         boolean bodyless = head || code == 204 || code == 304;
-        boolean chunked = HttpUtil.isTransferEncodingChunked(r);
         if (!bodyless && (chunked || !headers.contains(HttpHeaderNames.CONTENT_LENGTH))) {
             if (clientHttp11) {
                 headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -1091,6 +1103,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         }
         clientWritePending = false;
         ctx.flush();
+        if (onClientFlushed == null) {
+            onClientFlushed = this::clientFlushed;
+        }
         lastClientWrite.addListener(onClientFlushed);
     }
 

@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http.TransferEncodingNotAllowedException;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -50,18 +49,28 @@ final class RequestChecks {
             return 405;
         }
         HttpHeaders in = request.headers();
+        // one pass over the headers, counting Host and Transfer-Encoding on the way (getAll would
+        // allocate two lists per request)
+        int hosts = 0;
+        int codings = 0;
+        CharSequence coding = null;
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
             Map.Entry<CharSequence, CharSequence> h = it.next();
-            if (h.getKey().length() + h.getValue().length() + 2 > MAX_HEADER_LINE) {
+            CharSequence name = h.getKey();
+            if (name.length() + h.getValue().length() + 2 > MAX_HEADER_LINE) {
                 return 431;
             }
+            if (HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)) {
+                hosts++;
+            } else if (HttpHeaderNames.TRANSFER_ENCODING.contentEqualsIgnoreCase(name)) {
+                codings++;
+                coding = h.getValue();
+            }
         }
-        List<String> hosts = in.getAll(HttpHeaderNames.HOST);
-        if (hosts.size() > 1 || (http11(request.protocolVersion()) && hosts.isEmpty())) {
+        if (hosts > 1 || (http11(request.protocolVersion()) && hosts == 0)) {
             return 400;
         }
-        List<String> te = in.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-        if (!te.isEmpty() && (te.size() > 1 || !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(te.get(0).trim()))) {
+        if (codings > 0 && (codings > 1 || !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(coding.toString().trim()))) {
             return 501;
         }
         return 0;
