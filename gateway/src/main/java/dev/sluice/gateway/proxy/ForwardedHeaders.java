@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -85,7 +86,7 @@ public final class ForwardedHeaders {
         X_FORWARDED_PROTO, X_FORWARDED_SCHEME, X_SCHEME,
     };
 
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private ForwardedHeaders() {}
 
@@ -208,14 +209,14 @@ public final class ForwardedHeaders {
     /** A random 32-hex-digit id, as NGINX's {@code $request_id}. */
     public static String newRequestId() {
         ThreadLocalRandom r = ThreadLocalRandom.current();
-        char[] out = new char[32];
+        byte[] out = new byte[32]; // Latin-1 bytes, as the String stores them: no char[] to compress
         long hi = r.nextLong();
         long lo = r.nextLong();
         for (int i = 0; i < 16; i++) {
             out[15 - i] = HEX[(int) (hi >>> (i * 4)) & 0xf];
             out[31 - i] = HEX[(int) (lo >>> (i * 4)) & 0xf];
         }
-        return new String(out);
+        return new String(out, StandardCharsets.ISO_8859_1);
     }
 
     /**

@@ -678,7 +678,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         if (requestComplete) {
             writeLastUpstream();
         }
-        flushUpstream();
+        if (!client.inReadBatch()) {
+            flushUpstream();
+        } // else the read batch's end flushes the head with what the same read brings (onClientReadComplete)
         ch.read(); // an early response or a close must be seen even while the body is still streaming
     }
 

@@ -83,6 +83,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private SSLSession checkedSession;
     private ClientCertificateCheck.Result checkResult;
     private ClientHeaderDeadline headerDeadline; // HTTP/1.1 connections only
+    // between a request's first channelRead and the channelReadComplete that ends its read batch
+    private boolean inReadBatch;
 
     ProxyHandler(ServerContext server, boolean https) {
         this.server = server;
@@ -183,6 +185,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         return r;
     }
 
+    /**
+     * Whether the exchange is being called from inside a read of this HTTP/1.1 connection that
+     * ends with {@link ProxyExchange#onClientReadComplete}: writes to the upstream may then wait
+     * for that call to be flushed together (a GET's head and its end, or a small POST's head and
+     * body, in one write instead of two flushes).
+     */
+    boolean inReadBatch() {
+        return inReadBatch;
+    }
+
     /** How many requests this connection has started, the current one included. */
     int requestCount() {
         return requestCount;
@@ -249,6 +261,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
+        inReadBatch = !stream; // an HTTP/2 stream's reads complete on the connection's schedule
         if ((queued != null && !queued.isEmpty()) || (exchange != null && exchange.requestComplete())) {
             // a pipelined request: it waits for the running exchange
             if (queued == null) {
@@ -266,6 +279,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             ctx.fireChannelReadComplete();
             return;
         }
+        inReadBatch = false;
         if (exchange != null) {
             exchange.onClientReadComplete();
             watchForClose();
@@ -374,12 +388,15 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void drainQueued() {
+        boolean inRead = inReadBatch;
+        inReadBatch = !stream; // ended by the onClientReadComplete below
         while (queued != null && !queued.isEmpty() && !closing) {
             if (exchange != null && exchange.requestComplete()) {
                 break; // the next request waits until this one is finished
             }
             dispatch(queued.poll());
         }
+        inReadBatch = inRead;
         if (closing) {
             return;
         }
