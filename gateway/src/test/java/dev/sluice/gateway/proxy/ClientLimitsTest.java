@@ -101,6 +101,44 @@ class ClientLimitsTest {
         }
     }
 
+    /**
+     * One timer per connection, re-armed when it fires before the running deadline: the timer
+     * armed for the first head fires while a later head is still within its own deadline, which
+     * must not close the connection; a later head sent a byte at a time is still cut.
+     */
+    @Test
+    void eachHeadOfAKeepAliveConnectionHasItsOwnDeadline() throws Exception {
+        GatewayServer own = GatewayServer.builder().routes(routes).bindAddress("127.0.0.1").httpPort(0).httpsPort(-1)
+                .eventLoops(1).clientHeaderTimeout(Duration.ofMillis(2000)).build();
+        own.start();
+        try (RawHttpClient c = RawHttpClient.connect(own.httpPort())) {
+            assertThat(c.exchange("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").status()).isEqualTo(200);
+            Thread.sleep(1200);
+            c.send("GET / HTTP/1.1\r\n"); // this head's deadline: 2 s from now
+            Thread.sleep(1200); // the timer armed at connect has fired meanwhile
+            assertThat(c.exchange("Host: " + HOST + "\r\n\r\n").status()).isEqualTo(200);
+
+            byte[] slow = ("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n" + "X-Slow: ".repeat(200))
+                    .getBytes(StandardCharsets.US_ASCII);
+            long start = System.nanoTime();
+            boolean cut = false;
+            for (int i = 0; i < slow.length && !cut && System.nanoTime() - start < 6_000_000_000L; i++) {
+                try {
+                    c.send(new byte[] {slow[i]});
+                } catch (RuntimeException e) {
+                    cut = true; // written into a closed connection
+                }
+                Thread.sleep(50);
+                if (c.socket().getInputStream().available() > 0) {
+                    break;
+                }
+            }
+            assertThat(cut || c.timeout(10_000).closedByServer()).as("third head cut at its deadline").isTrue();
+        } finally {
+            own.close();
+        }
+    }
+
     @Test
     void connectionsOverThePerAddressCapAreClosedOnAcceptWhileOtherAddressesAreServed() throws Exception {
         List<Socket> held = new ArrayList<>();
