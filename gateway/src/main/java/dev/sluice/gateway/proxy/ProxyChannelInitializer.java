@@ -114,7 +114,8 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast("http", new StrictHttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(settings.maxRequestLine() > 0 ? settings.maxRequestLine() : MAX_INITIAL_LINE)
                 .setMaxHeaderSize(settings.maxHeaderSize() > 0 ? settings.maxHeaderSize() : MAX_HEADER_SIZE)
-                .setMaxChunkSize(MAX_CHUNK_SIZE)));
+                .setMaxChunkSize(MAX_CHUNK_SIZE)
+                .setTrailersFactory(LazyHttpHeaders.TRAILERS)));
         p.addLast("proxy", new ProxyHandler(server, https).headerDeadline(deadline));
     }
 

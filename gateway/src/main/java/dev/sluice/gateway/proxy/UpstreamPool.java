@@ -203,7 +203,8 @@ final class UpstreamPool implements Upstreams {
         p.addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(key.responseHeaderLimit())
-                .setMaxChunkSize(64 * 1024), false, false));
+                .setMaxChunkSize(64 * 1024)
+                .setTrailersFactory(LazyHttpHeaders.TRAILERS), false, false));
         p.addLast("upstream", new UpstreamHandler(owner, key));
     }
 
