@@ -3,11 +3,11 @@ package dev.sluice.controller.cli;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
 /**
@@ -22,14 +22,12 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * settings) or when a {@code logback-test.xml} is on the class path (the test suites), which
  * logback itself would also prefer to {@code logback.xml}.
  *
- * <p>The settings: one line per event on stderr ({@link #PATTERN}), the root level from
+ * <p>The settings: one line per event on stderr ({@link LogLine}), the root level from
  * {@code SLUICE_LOG_LEVEL} (default INFO), fabric8's Reflector at ERROR (ClusterSource logs each
  * failed list/watch in one line; the Reflector would repeat it with a stack trace on every retry).
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class LogConfigurator extends ContextAwareBase implements Configurator {
-    /** The line format, the same as {@code logback.xml}'s. */
-    static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{0} - %msg%n";
     /** The environment variable that sets the root level, as in {@code logback.xml}. */
     static final String LEVEL_VARIABLE = "SLUICE_LOG_LEVEL";
     static final String REFLECTOR = "io.fabric8.kubernetes.client.informers.impl.cache.Reflector";
@@ -46,9 +44,12 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
 
     /** Applies the built-in settings to {@code context}. */
     static void configureBuiltIn(LoggerContext context) {
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        LogLine line = new LogLine();
+        line.setContext(context);
+        line.start();
+        LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
         encoder.setContext(context);
-        encoder.setPattern(PATTERN);
+        encoder.setLayout(line);
         encoder.start();
         ConsoleAppender<ILoggingEvent> stderr = new ConsoleAppender<>();
         stderr.setContext(context);

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.PatternLayout;
 import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 
 /**
- * The logging set up in code is the jar's {@code logback.xml}, line for line, and logback finds it
- * (the process reads no XML to log).
+ * The logging set up in code is the jar's {@code logback.xml}, line for line, its lines are those
+ * of the pattern they replace, and logback finds it (the process reads no XML to log).
  */
 class LogConfiguratorTest {
 
@@ -44,17 +44,52 @@ class LogConfiguratorTest {
         ConsoleAppender<ILoggingEvent> b = onlyConsoleAppender(xml);
         assertThat(a.getName()).isEqualTo(b.getName());
         assertThat(a.getTarget()).isEqualTo(b.getTarget()).isEqualTo("System.err");
-        assertThat(((PatternLayoutEncoder) a.getEncoder()).getPattern())
-                .isEqualTo(((PatternLayoutEncoder) b.getEncoder()).getPattern());
+        for (LoggingEvent event : events(builtIn)) {
+            assertThat(text(a.getEncoder().encode(event))).isEqualTo(text(b.getEncoder().encode(event)));
+        }
+    }
 
-        LoggingEvent event = new LoggingEvent(Main.class.getName(), builtIn.getLogger(Main.class), Level.WARN,
-                "port {} taken", new IllegalStateException("in use"), new Object[] {31234});
+    @Test
+    void aLogLineIsWhatItsPatternWrites() {
+        LoggerContext context = new LoggerContext();
+        PatternLayout pattern = new PatternLayout();
+        pattern.setContext(context);
+        pattern.setPattern(LogLine.PATTERN);
+        pattern.start();
+        LogLine line = new LogLine();
+        line.setContext(context);
+        line.start();
+
+        for (LoggingEvent event : events(context)) {
+            assertThat(line.doLayout(event)).isEqualTo(pattern.doLayout(event));
+        }
+        assertThat(line.doLayout(events(context).get(0)))
+                .matches("2030-03-17T\\d\\d:\\d6:40\\.123\\S* WARN  \\[main\\] Main - port 31234 taken\\R"
+                        + "java.lang.IllegalStateException: in use\\R\\tat (?s).*Caused by: java.net.BindException: taken\\R.*");
+    }
+
+    /** Events with and without a throwable (with a cause), for each level's padding, loggers with and without a package. */
+    private static List<LoggingEvent> events(LoggerContext context) {
+        List<LoggingEvent> events = new ArrayList<>();
+        IllegalStateException failure = new IllegalStateException("in use", new java.net.BindException("taken"));
+        events.add(event(context, Main.class.getName(), Level.WARN, "port {} taken", failure, 31234));
+        for (Level level : List.of(Level.TRACE, Level.DEBUG, Level.INFO, Level.WARN, Level.ERROR)) {
+            events.add(event(context, "dev.sluice.controller.sync.SyncLoop", level, "table {} of {}", null, 3, "x"));
+        }
+        events.add(event(context, "plain", Level.INFO, "no package, {} and {}", null, "ünïcode", null));
+        return events;
+    }
+
+    private static LoggingEvent event(LoggerContext context, String logger, Level level, String message,
+            Throwable thrown, Object... args) {
+        LoggingEvent event = new LoggingEvent(logger, context.getLogger(logger), level, message, thrown, args);
         event.setThreadName("main");
         event.setTimeStamp(1_900_000_000_123L);
-        String line = new String(a.getEncoder().encode(event), StandardCharsets.UTF_8);
-        assertThat(line).isEqualTo(new String(b.getEncoder().encode(event), StandardCharsets.UTF_8));
-        assertThat(line).matches("2030-03-17T\\d\\d:46:40\\.123\\S* WARN  \\[main\\] Main - port 31234 taken\\R"
-                + "java.lang.IllegalStateException: in use\\R(?s).*");
+        return event;
+    }
+
+    private static String text(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8);
     }
 
     @Test
