@@ -41,6 +41,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
         subcommands = ExplainCommand.class,
+        addMethodSubcommands = false, // none; looking for them reflects over every method at each start
         abbreviateSynopsis = true, // ingress-nginx's ~80 flags would fill a screen before the description
         usageHelpAutoWidth = true,
         description = {
