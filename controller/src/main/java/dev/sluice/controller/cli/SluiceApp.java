@@ -128,7 +128,7 @@ public final class SluiceApp implements AutoCloseable {
      * @throws StartupException when something cannot start (call {@link #close()} then)
      */
     public void start() {
-        FakeCertificate.prepareInBackground(); // needed by the HTTPS listener, below
+        FakeCertificate.prepareInBackground(); // for the HTTPS listener below; Main has started it already
         TranslatorConfig translatorConfig = options.translatorConfig();
         Supplier<ClusterState> snapshot;
         BooleanSupplier synced;

@@ -18,6 +18,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLException;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -56,6 +57,8 @@ public final class FakeCertificate {
      */
     static final String KEY_STORE_TYPE = "JKS";
 
+    private static final AtomicBoolean PREPARING = new AtomicBoolean();
+
     private FakeCertificate() {}
 
     private static final class Holder {
@@ -82,9 +85,12 @@ public final class FakeCertificate {
      * a fresh JVM, most of it Netty's probing of OpenSSL and the JDK's TLS; started first, it runs
      * while the rest of the process starts instead of before the HTTPS listener can bind. Whoever
      * needs the results before the thread is done waits for it (class initialisation); a failure
-     * surfaces there.
+     * surfaces there. Calls after the first do nothing.
      */
     public static void prepareInBackground() {
+        if (!PREPARING.compareAndSet(false, true)) {
+            return; // already started (or done)
+        }
         Thread t = new Thread(() -> {
             try {
                 provider();
