@@ -1,6 +1,7 @@
 package dev.sluice.controller.cli;
 
 import dev.sluice.controller.admission.AdmissionWebhookConfig;
+import dev.sluice.controller.source.ManifestParser;
 import dev.sluice.controller.status.StatusConfig;
 import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.observe.MetricsConfig;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -277,6 +279,10 @@ public final class Main implements Callable<Integer> {
         // logging is set up, they are ready sooner; a command other than the server does not need them
         if (args.length == 0 || !args[0].equals("explain")) {
             FakeCertificate.prepareInBackground();
+        }
+        // likewise the parser of manifest files, when this start is going to read some
+        if (Arrays.stream(args).anyMatch(a -> a.matches("--?(manifests|demo)(=.*)?"))) {
+            ManifestParser.prepareInBackground();
         }
         CommandLine cmd = commandLine(new Main());
         int code = cmd.execute(goStyle(cmd.getCommandSpec(), args));
