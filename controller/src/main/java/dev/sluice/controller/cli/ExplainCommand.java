@@ -42,7 +42,7 @@ import picocli.CommandLine.Spec;
  *
  * <p>Exit codes: 0 explained, 1 the manifests cannot be read, 2 bad arguments.
  */
-@Command(name = "explain", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "explain", mixinStandardHelpOptions = true, sortOptions = false, addMethodSubcommands = false,
         description = {"Explain how the Ingresses of manifest files route one request: the host and location that"
                 + " match and why the others do not, the canary decision, the backend and its endpoints,"
                 + " access control and redirects."})

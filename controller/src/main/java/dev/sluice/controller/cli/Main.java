@@ -1,9 +1,11 @@
 package dev.sluice.controller.cli;
 
 import dev.sluice.controller.admission.AdmissionWebhookConfig;
+import dev.sluice.controller.source.ManifestParser;
 import dev.sluice.controller.status.StatusConfig;
 import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.observe.MetricsConfig;
+import dev.sluice.gateway.proxy.FakeCertificate;
 import dev.sluice.gateway.proxy.GatewayServer;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -11,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -41,6 +44,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
         subcommands = ExplainCommand.class,
+        addMethodSubcommands = false, // none; looking for them reflects over every method at each start
         abbreviateSynopsis = true, // ingress-nginx's ~80 flags would fill a screen before the description
         usageHelpAutoWidth = true,
         description = {
@@ -50,7 +54,10 @@ import picocli.CommandLine.Spec;
             "'sluice explain --manifests DIR URL' explains how one request is routed."
         })
 public final class Main implements Callable<Integer> {
-    private static final Logger log = LoggerFactory.getLogger(Main.class);
+    /** Fetched when first needed: logging's set-up should not hold up {@link #main} (see there). */
+    private static Logger log() {
+        return LoggerFactory.getLogger(Main.class);
+    }
 
     /** Flags that mean nothing without a cluster. */
     private static final List<String> CLUSTER_ONLY = List.of("--kubeconfig", "--watch-namespace",
@@ -260,6 +267,23 @@ public final class Main implements Callable<Integer> {
                 && System.getProperty("io.netty.leakDetectionLevel") == null) {
             System.setProperty("io.netty.leakDetection.level", "disabled");
         }
+        // Netty 4.2's buffer allocator registers its JFR event types with the flight recorder the
+        // first time it allocates a chunk, which costs some 0.1 s of start-up CPU, and checks per
+        // allocation whether a recording wants them. Off unless asked for (-Dio.netty.jfr.enabled=true
+        // to record Netty's buffer events); JFR itself (-XX:StartFlightRecording) works either way.
+        if (System.getProperty("io.netty.jfr.enabled") == null) {
+            System.setProperty("io.netty.jfr.enabled", "false");
+        }
+        // the default certificate and the TLS provider take the longest to prepare of anything the
+        // server needs (the HTTPS listener waits for them): started before the flags are parsed and
+        // logging is set up, they are ready sooner; a command other than the server does not need them
+        if (args.length == 0 || !args[0].equals("explain")) {
+            FakeCertificate.prepareInBackground();
+        }
+        // likewise the parser of manifest files, when this start is going to read some
+        if (Arrays.stream(args).anyMatch(a -> a.matches("--?(manifests|demo)(=.*)?"))) {
+            ManifestParser.prepareInBackground();
+        }
         CommandLine cmd = commandLine(new Main());
         int code = cmd.execute(goStyle(cmd.getCommandSpec(), args));
         System.exit(code);
@@ -336,11 +360,11 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
         SluiceOptions options = options();
-        warnings.forEach(log::warn);
+        warnings.forEach(log()::warn);
         if (options.mode() != SluiceOptions.Mode.CLUSTER) {
             for (String flag : CLUSTER_ONLY) {
                 if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
-                    log.warn("{} only applies in cluster mode; ignored with --manifests / --demo", flag);
+                    log().warn("{} only applies in cluster mode; ignored with --manifests / --demo", flag);
                 }
             }
         }
@@ -348,11 +372,11 @@ public final class Main implements Callable<Integer> {
         try {
             app.start();
         } catch (SluiceApp.StartupException e) {
-            log.error("{}", e.getMessage());
+            log().error("{}", e.getMessage());
             app.close();
             return 1;
         } catch (RuntimeException e) {
-            log.error("cannot start", e);
+            log().error("cannot start", e);
             app.close();
             return 1;
         }
@@ -369,13 +393,13 @@ public final class Main implements Callable<Integer> {
     }
 
     private static void stopGracefully(SluiceApp app, Duration grace, Duration timeout) {
-        log.info("shutting down: /readyz answers 503; serving for {} more, then closing the listeners and giving"
+        log().info("shutting down: /readyz answers 503; serving for {} more, then closing the listeners and giving"
                 + " requests in flight up to {} to finish", text(grace), text(timeout));
         try {
             app.shutdown(grace, timeout);
-            log.info("stopped");
+            log().info("stopped");
         } catch (RuntimeException e) {
-            log.error("error while shutting down", e);
+            log().error("error while shutting down", e);
         }
         // A signal makes the JVM exit with 128+signal; a graceful stop is a success, as in
         // ingress-nginx. Nothing else in this process calls System.exit once running.

@@ -20,6 +20,7 @@ import dev.sluice.controller.translate.GlobalSettings;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.ControllerMetrics;
+import dev.sluice.gateway.proxy.FakeCertificate;
 import dev.sluice.gateway.proxy.GatewayServer;
 import dev.sluice.gateway.route.RouteTableHolder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -32,7 +33,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -55,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * {@code --update-status=false}), the {@code --sync-period} rebuilds, and
  * {@link IngressEvents} (translator problems as Kubernetes Events), and starts the sync loop only
  * once every informer has listed its objects, so the first table is built from complete caches;
- * {@code /readyz} waits for that too. Manifest files are read synchronously at start.
+ * {@code /readyz} waits for that too. Manifest files are read, and the first table built, on
+ * other threads while the listeners start; {@link #start()} returns once every file has been
+ * read, {@code /readyz} once the first table is published as well.
  *
  * <p>{@link Main} runs one until SIGTERM; tests run it inside the JVM with ports 0.
  */
@@ -100,6 +105,8 @@ public final class SluiceApp implements AutoCloseable {
     private volatile GatewayServer gateway;
     private volatile AdminServer admin;
     private volatile AdmissionWebhookServer webhook;
+    /** Manifest mode: every file has been read once (the sync loop is started after). */
+    private volatile boolean manifestsRead;
 
     /**
      * @param options what to run
@@ -121,6 +128,7 @@ public final class SluiceApp implements AutoCloseable {
      * @throws StartupException when something cannot start (call {@link #close()} then)
      */
     public void start() {
+        FakeCertificate.prepareInBackground(); // for the HTTPS listener below; Main has started it already
         TranslatorConfig translatorConfig = options.translatorConfig();
         Supplier<ClusterState> snapshot;
         BooleanSupplier synced;
@@ -140,7 +148,7 @@ public final class SluiceApp implements AutoCloseable {
                 ManifestSource source = new ManifestSource(paths, this::markDirty);
                 manifests = source;
                 snapshot = source::snapshot;
-                synced = () -> true; // start() reads every file before returning
+                synced = () -> manifestsRead; // start() returns once it is true
                 registry.gauge("sluice_manifest_file_problems", source, s -> s.fileProblems().size());
             }
             case CLUSTER -> {
@@ -210,18 +218,79 @@ public final class SluiceApp implements AutoCloseable {
         if (status != null) {
             controllerMetrics.leaderElection(options.electionId(), status::isLeader);
         }
+        FutureTask<Void> manifestLoad = null;
         if (manifests != null) {
-            try {
-                manifests.start();
-            } catch (IOException e) {
-                throw new StartupException("cannot watch the manifests: " + e.getMessage(), e);
-            }
-            sync.start();
+            // the files are read and the first table built while the listeners start (below);
+            // start() still returns only once every file has been read
+            ManifestSource m = manifests;
+            SyncLoop s = sync;
+            manifestLoad = new FutureTask<>(() -> {
+                m.start();
+                manifestsRead = true;
+                s.start();
+                return null;
+            });
+            Thread loader = new Thread(manifestLoad, "sluice-manifests-load");
+            loader.setDaemon(true);
+            loader.start();
         } else {
             cluster.start();
             startWhenSynced();
         }
+        RuntimeException failure = null;
+        try {
+            startListeners(translatorConfig, snapshot, synced, controllerMetrics);
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        if (manifestLoad != null) {
+            // also after a failure: close() must not race the loader
+            RuntimeException loadFailure = awaitManifests(manifestLoad);
+            failure = loadFailure != null ? loadFailure : failure;
+        }
+        if (failure != null) {
+            throw failure;
+        }
 
+        log.info("sluice started ({} mode): HTTP port {}, HTTPS port {}, admin port {} on {}",
+                options.mode().name().toLowerCase(java.util.Locale.ROOT), gateway.httpPort(), gateway.httpsPort(),
+                admin.port(), options.bindAddress() == null ? "all interfaces" : options.bindAddress());
+        if (demo != null) {
+            demo.printInstructions(out, gateway.httpPort(), admin.port());
+        }
+    }
+
+    /**
+     * Waits for the first read of the manifest files; returns why it failed (the files cannot be
+     * watched), or {@code null}.
+     */
+    private static RuntimeException awaitManifests(FutureTask<Void> load) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    load.get();
+                    return null;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the files are read in a moment; close() must not race that read
+                }
+            }
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                return new StartupException("cannot watch the manifests: " + io.getMessage(), io);
+            }
+            return cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The gateway's listeners, then the admin server and the admission webhook. */
+    private void startListeners(TranslatorConfig translatorConfig, Supplier<ClusterState> snapshot,
+            BooleanSupplier synced, ControllerMetrics controllerMetrics) {
         GatewayServer.Builder builder = GatewayServer.builder()
                 .routes(holder)
                 .httpPort(options.httpPort())
@@ -268,13 +337,6 @@ public final class SluiceApp implements AutoCloseable {
             } catch (IllegalStateException e) {
                 throw new StartupException(e.getMessage(), e);
             }
-        }
-
-        log.info("sluice started ({} mode): HTTP port {}, HTTPS port {}, admin port {} on {}",
-                options.mode().name().toLowerCase(java.util.Locale.ROOT), gateway.httpPort(), gateway.httpsPort(),
-                admin.port(), options.bindAddress() == null ? "all interfaces" : options.bindAddress());
-        if (demo != null) {
-            demo.printInstructions(out, gateway.httpPort(), admin.port());
         }
     }
 

@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +56,79 @@ public final class ManifestParser {
 
     private static final String V1 = "networking.k8s.io/v1";
 
+    /**
+     * One object of each kind kept, with the fields manifests usually have: parsing it builds
+     * Jackson's deserializers for the fabric8 model, which is most of the cost of reading the first
+     * files of a process.
+     */
+    static final String WARM_UP = """
+            apiVersion: networking.k8s.io/v1
+            kind: Ingress
+            metadata: {name: w, namespace: w, annotations: {a: b}, labels: {a: b}, creationTimestamp: "2030-01-01T00:00:00Z"}
+            spec:
+              ingressClassName: w
+              defaultBackend: {service: {name: w, port: {name: w}}}
+              tls: [{hosts: [w], secretName: w}]
+              rules: [{host: w, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: w, port: {number: 80}}}}]}}]
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: IngressClass
+            metadata: {name: w}
+            spec: {controller: w}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: w}
+            spec: {type: ClusterIP, selector: {a: b}, ports: [{name: w, port: 80, targetPort: 8080, protocol: TCP}]}
+            ---
+            apiVersion: v1
+            kind: Endpoints
+            metadata: {name: w}
+            subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{name: w, port: 8080}]}]
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: w, labels: {kubernetes.io/service-name: w}}
+            addressType: IPv4
+            endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
+            ports: [{name: w, port: 8080}]
+            ---
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: w}
+            type: kubernetes.io/tls
+            data: {tls.crt: dw==, tls.key: dw==}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: w}
+            data: {a: b}
+            """;
+
+    private static final AtomicBoolean WARMING = new AtomicBoolean();
+
     private ManifestParser() {}
+
+    /**
+     * Parses {@link #WARM_UP} on a daemon thread and returns at once, so that the files of a start
+     * that is about to read manifests are read with Jackson's deserializers built already (about
+     * a sixth of a second of CPU, on another core while the flags are parsed). Calls after the
+     * first do nothing.
+     */
+    public static void prepareInBackground() {
+        if (!WARMING.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                parse("warm-up.yaml", WARM_UP);
+            } catch (ManifestException | RuntimeException e) {
+                log.debug("manifest parser warm-up failed", e); // the real files report their own problems
+            }
+        }, "sluice-manifest-warm-up");
+        t.setDaemon(true);
+        t.start();
+    }
 
     /**
      * Parses one file.

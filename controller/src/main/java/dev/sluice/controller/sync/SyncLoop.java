@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Level-triggered, like ingress-nginx's sync loop and Traefik's throttled provider: sources
  * call {@link #markDirty()} for every event and never pass payloads; the loop waits a short
- * {@code debounce} so a burst of events becomes one rebuild, takes a fresh {@link ClusterState}
+ * {@code debounce} so a burst of events becomes one rebuild (not before the first rebuild, which
+ * {@link #start()} asks for and which nothing should delay), takes a fresh {@link ClusterState}
  * snapshot, translates it as of the clock's current time, and publishes only when the table differs from the live one. Events
  * that arrive during a rebuild mark the state dirty again, so nothing is lost. A translation that
  * throws never replaces the live table.
@@ -55,6 +56,7 @@ public final class SyncLoop implements AutoCloseable {
     private volatile boolean running = true;
     private Set<Problem> lastProblems = Set.of(); // sync thread only
     private Set<Problem> lastNotes = Set.of(); // sync thread only
+    private boolean firstBuilt; // sync thread only
 
     private final Counter rebuilds;
     private final Counter publishes;
@@ -140,9 +142,12 @@ public final class SyncLoop implements AutoCloseable {
                 if (!running) {
                     return;
                 }
-                if (!debounce.isZero()) {
+                // the first table is built at once: there is no burst to wait out at start, and until
+                // it is published /readyz answers 503
+                if (firstBuilt && !debounce.isZero()) {
                     Thread.sleep(debounce.toMillis());
                 }
+                firstBuilt = true;
                 synchronized (lock) {
                     dirty = false;
                 }

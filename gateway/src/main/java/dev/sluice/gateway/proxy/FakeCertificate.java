@@ -18,6 +18,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLException;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -47,6 +48,17 @@ public final class FakeCertificate {
     /** The subject common name ingress-nginx uses; clients and tests recognise the default cert by it. */
     public static final String COMMON_NAME = "Kubernetes Ingress Controller Fake Certificate";
 
+    /**
+     * The type of the key store Netty puts a context's key into on its way to the TLS provider.
+     * The JDK's default, PKCS#12, encrypts the key on the way in and decrypts it on the way out
+     * with 10,000 rounds of PBKDF2 each: about 0.1 s of CPU per context in a fresh JVM (every TLS
+     * Secret, and the default certificate on the start path). JKS protects it with one SHA-1 pass;
+     * the store never leaves memory, so its protection is worth nothing either way.
+     */
+    static final String KEY_STORE_TYPE = "JKS";
+
+    private static final AtomicBoolean PREPARING = new AtomicBoolean();
+
     private FakeCertificate() {}
 
     private static final class Holder {
@@ -68,6 +80,30 @@ public final class FakeCertificate {
     }
 
     /**
+     * Starts choosing the TLS provider (loading BoringSSL) and generating the certificate and its
+     * server context on a daemon thread, and returns at once. About a third of a second of CPU in
+     * a fresh JVM, most of it Netty's probing of OpenSSL and the JDK's TLS; started first, it runs
+     * while the rest of the process starts instead of before the HTTPS listener can bind. Whoever
+     * needs the results before the thread is done waits for it (class initialisation); a failure
+     * surfaces there. Calls after the first do nothing.
+     */
+    public static void prepareInBackground() {
+        if (!PREPARING.compareAndSet(false, true)) {
+            return; // already started (or done)
+        }
+        Thread t = new Thread(() -> {
+            try {
+                provider();
+                serverContext();
+            } catch (RuntimeException | LinkageError e) { // ExceptionInInitializerError
+                // the caller that needs it gets the same failure (NoClassDefFoundError with this cause)
+            }
+        }, "sluice-tls-init");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /**
      * A server context for any key and certificate chain with Sluice's TLS settings: TLS 1.2 and
      * 1.3 only (ingress-nginx's default {@code ssl-protocols}), ALPN offering HTTP/2 and HTTP/1.1.
      */
@@ -84,11 +120,13 @@ public final class FakeCertificate {
      * {@code http/1.1} (a client that offers neither, or no ALPN at all, gets HTTP/1.1, as from
      * NGINX); the TLS 1.2 cipher suites HTTP/2 allows (RFC 9113 §9.2.2: ECDHE with an AEAD, which is
      * ingress-nginx's default {@code ssl-ciphers} list as well). BoringSSL (netty-tcnative) when it
-     * loads, the JDK's provider otherwise.
+     * loads, the JDK's provider otherwise. The key is handed to the TLS provider through an
+     * in-memory {@link #KEY_STORE_TYPE} key store.
      */
     static SslContextBuilder withSluiceSettings(SslContextBuilder builder) {
         return builder
                 .sslProvider(provider())
+                .keyStoreType(KEY_STORE_TYPE)
                 .protocols("TLSv1.3", "TLSv1.2")
                 .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
                 .applicationProtocolConfig(new ApplicationProtocolConfig(

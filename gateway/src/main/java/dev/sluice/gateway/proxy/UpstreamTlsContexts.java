@@ -128,7 +128,7 @@ final class UpstreamTlsContexts {
                 b.trustManager(InsecureTrustManagerFactory.INSTANCE); // NGINX's proxy_ssl_verify off
             }
             if (tls.clientCertificatePem() != null) {
-                b.keyManager(new ByteArrayInputStream(tls.clientCertificatePem().getBytes(StandardCharsets.US_ASCII)),
+                b.keyStoreType(FakeCertificate.KEY_STORE_TYPE).keyManager(new ByteArrayInputStream(tls.clientCertificatePem().getBytes(StandardCharsets.US_ASCII)),
                         new ByteArrayInputStream(tls.clientKeyPem().getBytes(StandardCharsets.US_ASCII)));
             }
             return b.build();
