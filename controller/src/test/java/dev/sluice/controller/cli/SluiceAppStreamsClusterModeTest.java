@@ -42,7 +42,7 @@ class SluiceAppStreamsClusterModeTest {
             try {
                 app.start();
                 await().atMost(Duration.ofSeconds(10)).until(() -> app.routes().isPublished());
-                int port = EchoServers.freePort();
+                int port = echo.heldTcpPort();
                 assertThat(app.streamPorts()).isEmpty();
 
                 kubectl.resource(new ConfigMapBuilder().withNewMetadata().withNamespace("ingress-nginx")

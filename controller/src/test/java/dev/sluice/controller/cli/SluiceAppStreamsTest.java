@@ -108,7 +108,7 @@ class SluiceAppStreamsTest {
     @Test
     void aTcpPortRelaysMegabytesBothWaysWithBackPressureAndHalfClose() throws Exception {
         backends();
-        int port = EchoServers.freePort();
+        int port = echo.heldTcpPort();
         writeConfigMaps("'" + port + "': default/echo:7000", "");
         start();
         awaitOpen(port);
@@ -146,7 +146,7 @@ class SluiceAppStreamsTest {
     @Test
     void editingTheConfigMapOpensTheNewPortAndClosesTheOldOneWithItsConnections() throws Exception {
         backends();
-        int first = EchoServers.freePort();
+        int first = echo.heldTcpPort();
         writeConfigMaps("'" + first + "': default/echo:7000", "");
         start();
         awaitOpen(first);
@@ -154,7 +154,7 @@ class SluiceAppStreamsTest {
             old.setSoTimeout(5000);
             assertThat(roundTrip(old, "before")).isEqualTo("before");
 
-            int second = EchoServers.freePort();
+            int second = echo.heldTcpPort();
             writeConfigMaps("'" + second + "': default/echo:7000", "");
             awaitOpen(second);
             try (Socket s = new Socket("127.0.0.1", second)) {
@@ -190,8 +190,8 @@ class SluiceAppStreamsTest {
     @Test
     void theSecondProxyFlagSendsAV1HeaderWithTheClientAddressAndTheFirstDecodesOne() throws Exception {
         backends();
-        int out = EchoServers.freePort();
-        int inOut = EchoServers.freePort();
+        int out = echo.heldTcpPort();
+        int inOut = echo.heldTcpPort();
         writeConfigMaps("'" + out + "': default/echo:7002::PROXY, '" + inOut + "': default/echo:line:PROXY:PROXY", "");
         start();
         awaitOpen(out);
@@ -225,7 +225,7 @@ class SluiceAppStreamsTest {
         int udp = echo.udpEcho("127.0.0.2");
         int line = echo.firstLine("127.0.0.2");
         writeService(tcp, udp, line, null);
-        int port = EchoServers.freePort();
+        int port = echo.heldTcpPort();
         writeConfigMaps("'" + port + "': default/echo:7000", "");
         start();
         awaitOpen(port);

@@ -13,7 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -63,15 +63,16 @@ class SluiceDashboardQueriesTest {
     /** Prometheus as Flagger's chart scrapes ({@code kubernetes-pods} job): what Flagger's queries expect. */
     private PromQl flaggerPrometheus;
     private long now;
+    private final Socket refusedPort = new Socket();
 
     @BeforeAll
     void runSluiceUnderTrafficAndScrapeIt() throws Exception {
         int web = backend("127.0.0.51");
         int canary = backend("127.0.0.52");
-        int refused;
-        try (ServerSocket s = new ServerSocket(0)) {
-            refused = s.getLocalPort(); // closed again: connections are refused
-        }
+        // bound but never listening, held until the end: connections are refused, and no other
+        // process can take the port and answer on it meanwhile
+        refusedPort.bind(new InetSocketAddress("127.0.0.1", 0));
+        int refused = refusedPort.getLocalPort();
         TestCertificates.Issued cert = TestCertificates.issue("shop.test", java.time.Instant.now().minus(Duration.ofHours(1)),
                 java.time.Instant.now().plus(Duration.ofDays(30)), "shop.test");
         Files.writeString(dir.resolve("shop.yaml"), """
@@ -201,11 +202,12 @@ class SluiceDashboardQueriesTest {
     }
 
     @AfterAll
-    void stop() {
+    void stop() throws IOException {
         if (sluice != null) {
             sluice.destroy();
         }
         backends.forEach(b -> b.stop(0));
+        refusedPort.close();
     }
 
     private void traffic(int http) throws Exception {

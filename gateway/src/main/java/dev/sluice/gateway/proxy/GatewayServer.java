@@ -81,6 +81,8 @@ public final class GatewayServer implements AutoCloseable {
 
     private final Object lifecycle = new Object();
     private EventLoopGroup group;
+    /** The stream ports' event loops: {@link #group}, or NIO loops of their own ({@link Transport#forStreams}). */
+    private EventLoopGroup streamGroup;
     private ServerContext context;
     private Map<EventExecutor, UpstreamPool> pools;
     private AddressResolverGroup<InetSocketAddress> upstreamResolver;
@@ -380,8 +382,10 @@ public final class GatewayServer implements AutoCloseable {
             routes.beforePublish(access::retainZonesOf);
             context = new ServerContext(routes, pools, http2Pools, metrics, accessLog, clients, access, System::nanoTime);
             context.canaryDraw(canaryDraw);
-            // the stream ports follow the published tables on the same event loops
-            StreamServer streamServer = new StreamServer(group, transport.streamChannels(), bindAddress,
+            // the stream ports follow the published tables, on the same event loops where the transport allows
+            Transport streamTransport = transport.forStreams();
+            streamGroup = streamTransport == transport ? group : streamTransport.newGroup(eventLoops);
+            StreamServer streamServer = new StreamServer(streamGroup, streamTransport.streamChannels(), bindAddress,
                     metrics.registry(), udpSessionTimeout);
             streams = streamServer;
             routes.beforePublish(table -> streamServer.apply(table.streams()));
@@ -404,6 +408,9 @@ public final class GatewayServer implements AutoCloseable {
                 }
                 streamServer.close();
                 group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+                if (streamGroup != group) {
+                    streamGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+                }
                 stopped = true; // nothing left for shutdown() to do
                 accessLog.close();
                 throw e;
@@ -516,7 +523,11 @@ public final class GatewayServer implements AutoCloseable {
             for (Http2UpstreamPool pool : http2Pools.values()) {
                 pool.loop().execute(pool::close);
             }
+            if (streamGroup != group) {
+                streamGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            }
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+            streamGroup.terminationFuture().awaitUninterruptibly(10, TimeUnit.SECONDS);
             upstreamResolver.close();
             accessLog.close();
             context.access().close();

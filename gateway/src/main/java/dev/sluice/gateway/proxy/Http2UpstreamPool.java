@@ -270,7 +270,8 @@ final class Http2UpstreamPool {
     /** Closes every connection and refuses new streams; runs on the loop. */
     void close() {
         closed = true;
-        for (List<Connection> list : connections.values()) {
+        // a close runs the connection's close listener at once, which edits the map: iterate a copy
+        for (List<Connection> list : new ArrayList<>(connections.values())) {
             for (Connection c : list.toArray(new Connection[0])) {
                 c.channel.close();
             }

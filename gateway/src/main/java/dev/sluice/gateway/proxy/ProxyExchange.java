@@ -59,6 +59,7 @@ import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,6 +111,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     private final boolean clientHttp11;
     /** A gRPC call from an HTTP/2 client: proxy errors are answered as gRPC statuses ({@link Grpc}). */
     private final boolean grpcCall;
+    /** When the call's {@code grpc-timeout} runs out ({@link System#nanoTime}), or {@code -1} without one. */
+    private final long callDeadlineNanos;
+    private ScheduledFuture<?> callDeadlineTimer;
     private boolean keepAlive;
     private boolean finished;
 
@@ -211,6 +215,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         this.clientHttp11 = RequestChecks.http11(request.protocolVersion());
         this.upgrade = clientHttp11 && request.headers().contains(HttpHeaderNames.UPGRADE);
         this.grpcCall = client.http2() && Grpc.isCall(request.headers());
+        long grpcTimeout = grpcCall ? Grpc.timeoutNanos(request.headers().get(Grpc.GRPC_TIMEOUT)) : -1;
+        this.callDeadlineNanos = grpcTimeout > 0 ? startNanos + grpcTimeout : -1;
     }
 
     /** Whether the client's {@code LastHttpContent} has been received. */
@@ -494,9 +500,47 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         if (options.mirror() != null && !upgrade) {
             startMirror(headers);
         }
+        if (callDeadlineNanos != -1 && !startCallDeadline()) {
+            return;
+        }
         attempts = 1;
         attemptPicked = true;
         connect(first, false);
+    }
+
+    /**
+     * A gRPC call's {@code grpc-timeout} bounds everything upstream, from the first connect to the
+     * last response byte, retries included (Envoy's model): the client stops waiting then, so the
+     * proxy does too, and answers {@code DEADLINE_EXCEEDED} if it has not started answering. The
+     * deadline runs from the request's arrival, so it never ends after the client's own.
+     *
+     * @return {@code false} when the deadline has passed already and the call was answered
+     */
+    private boolean startCallDeadline() {
+        long left = callDeadlineNanos - System.nanoTime();
+        if (left <= 0) {
+            log.debug("[{}] grpc-timeout passed before the call went upstream", ingress);
+            discardBody = true;
+            respond(504, null);
+            return false;
+        }
+        callDeadlineTimer = ctx.executor().schedule(this::callDeadlinePassed, left, TimeUnit.NANOSECONDS);
+        return true;
+    }
+
+    private void callDeadlinePassed() {
+        callDeadlineTimer = null;
+        if (finished || (upstream == null && connecting == null && openingStream == null)) {
+            return; // answered already, or answering locally
+        }
+        log.debug("[{}] grpc-timeout of the call to {} passed", ingress, endpoint);
+        cancelConnect();
+        fail(UpstreamFailure.CALL_DEADLINE);
+    }
+
+    /** Whether this call's {@code grpc-timeout} has run out. */
+    private boolean callDeadlinePassedAlready() {
+        return callDeadlineNanos != -1 && System.nanoTime() - callDeadlineNanos >= 0;
     }
 
     /**
@@ -632,21 +676,6 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         }
     }
 
-    /**
-     * {@code proxy-read-timeout}, or the call's {@code grpc-timeout} when that is shorter: a proxy
-     * waiting longer than the client's deadline would only answer a client that has given up.
-     */
-    private long readTimeoutNanos() {
-        long read = options.readTimeout().toNanos();
-        if (grpcCall) {
-            long deadline = Grpc.timeoutNanos(request.headers().get(Grpc.GRPC_TIMEOUT));
-            if (deadline > 0 && deadline < read) {
-                return deadline;
-            }
-        }
-        return read;
-    }
-
     private void attach(Channel ch, boolean reusedConnection) {
         connectNanos = reusedConnection ? 0 : System.nanoTime() - attemptStartNanos;
         upstream = ch;
@@ -654,7 +683,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
         upstreamHandler.attach(this);
         timeouts = client.upstreamTimeouts();
-        timeouts.begin(this, readTimeoutNanos(), options.sendTimeout().toNanos());
+        timeouts.begin(this, options.readTimeout().toNanos(), options.sendTimeout().toNanos());
         writeUpstream(upstreamRequest);
         if (errorPage) {
             // the error page request is complete in itself: the client's body is not sent again
@@ -1171,8 +1200,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             return;
         }
         if (which == UpstreamTimeouts.Deadline.READ) {
-            log.debug("[{}] upstream {} read timed out after {} ms", ingress, endpoint,
-                    TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos()));
+            log.debug("[{}] upstream {} read timed out after {}", ingress, endpoint, options.readTimeout());
             fail(UpstreamFailure.READ_TIMEOUT);
         } else {
             log.debug("[{}] upstream {} send timed out after {}", ingress, endpoint, options.sendTimeout());
@@ -1188,10 +1216,13 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
 
     // ---------------------------------------------------------------- failures and retries
 
-    private void fail(UpstreamFailure kind) {
+    private void fail(UpstreamFailure failure) {
         if (finished) {
             return;
         }
+        // an upstream that enforces the forwarded grpc-timeout itself resets the stream at about the
+        // time the proxy's own timer fires, whichever runs first: past the deadline it is the deadline
+        UpstreamFailure kind = callDeadlinePassedAlready() ? UpstreamFailure.CALL_DEADLINE : failure;
         cancelTimer();
         detachUpstream(false);
         if (responseStarted) {
@@ -1497,6 +1528,10 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         }
         finished = true;
         cancelTimer();
+        if (callDeadlineTimer != null) {
+            callDeadlineTimer.cancel(false);
+            callDeadlineTimer = null;
+        }
         cancelConnect();
         releasePermit();
         releasePendingBody();

@@ -99,6 +99,18 @@ record Transport(String name,
         return java.util.List.copyOf(all);
     }
 
+    /**
+     * The transport of the TCP/UDP stream ports: this one, except NIO for epoll. Netty 4.2.18's
+     * epoll takes a socket out of its epoll set once it waits for nothing (as a half-closed client
+     * connection does while no answer is pending) without noting it, so the next wait, for a slow
+     * client to take more of the answer, fails ({@code epoll_ctl}: no such file) and the relay
+     * shuts the connection with the rest of the answer lost. Stream relays live on half-closes;
+     * the HTTP proxy does not half-close and stays on epoll.
+     */
+    Transport forStreams() {
+        return this == EPOLL ? NIO : this;
+    }
+
     /** The channel classes the stream ports use, so they share the proxy's event loops. */
     StreamChannels streamChannels() {
         return new StreamChannels(serverChannel, socketChannel, datagramChannel);

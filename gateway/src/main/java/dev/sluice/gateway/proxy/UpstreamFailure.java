@@ -16,11 +16,16 @@ enum UpstreamFailure {
     /** No response byte within {@code proxy-read-timeout}. */
     READ_TIMEOUT,
     /** A write did not complete within {@code proxy-send-timeout}. */
-    SEND_TIMEOUT;
+    SEND_TIMEOUT,
+    /**
+     * The gRPC call's {@code grpc-timeout} passed (whatever the attempt was doing then, connecting
+     * included): the client has given up, so nothing is tried again.
+     */
+    CALL_DEADLINE;
 
     /** Whether a deadline passed, as opposed to an error. */
     boolean timeout() {
-        return this == READ_TIMEOUT || this == SEND_TIMEOUT;
+        return this == READ_TIMEOUT || this == SEND_TIMEOUT || this == CALL_DEADLINE;
     }
 
     /** Whether some of the request may have reached the upstream: every failure after the connect. */

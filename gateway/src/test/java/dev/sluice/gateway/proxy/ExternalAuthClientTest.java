@@ -10,8 +10,6 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -163,12 +161,7 @@ class ExternalAuthClientTest {
 
     @Test
     void unreachableServiceFails() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
+        int port = TestBackend.deadEndpoint("127.0.0.1").port(); // held, never listening: refused
         ExternalAuthResult r = check(new ExternalAuthRequest(URI.create("http://127.0.0.1:" + port + "/auth"), headers()));
 
         assertThat(r).isEqualTo(ExternalAuthResult.FAILED);

@@ -54,6 +54,8 @@ import org.junit.jupiter.api.Test;
 class GrpcProxyTest {
     private static final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
     private static final AtomicInteger plainTransports = new AtomicInteger();
+    /** Sockets the "silent" and "held" Pods hold until the end. */
+    private static final List<java.io.Closeable> held = new java.util.concurrent.CopyOnWriteArrayList<>();
     private static Server plain;
     private static Server secure;
     private static GatewayServer server;
@@ -160,9 +162,12 @@ class GrpcProxyTest {
         RouteOptions grpc = RouteOptions.DEFAULTS.withBackendProtocol(BackendProtocol.GRPC);
         RouteTableHolder holder = new RouteTableHolder();
         holder.publish(tableWithCatchAll(
-                // requests without a known :authority (the JDK client cannot set one) reach the plain Pod
+                // requests without a known :authority (the JDK client cannot set one) reach the plain
+                // Pod, or by path prefix a Pod that never answers and one that cannot be connected to
                 host("", prefix("/", "default/any",
-                        backend("any", dev.sluice.gateway.request.Endpoint.of("127.0.0.4", plain.getPort())), grpc)),
+                        backend("any", dev.sluice.gateway.request.Endpoint.of("127.0.0.4", plain.getPort())), grpc),
+                        prefix("/silent/", "default/silent", backend("silent", silentPod("127.0.0.4")), grpc),
+                        prefix("/held/", "default/held", backend("held", heldConnectPod("127.0.0.6")), grpc)),
                 host("grpc.test", prefix("/", "default/grpc",
                         backend("grpc", dev.sluice.gateway.request.Endpoint.of("127.0.0.4", plain.getPort())), grpc)),
                 host("grpcs.test", prefix("/", "default/grpcs",
@@ -189,6 +194,74 @@ class GrpcProxyTest {
         plain.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         secure.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         timers.shutdownNow();
+        for (java.io.Closeable c : held) {
+            try {
+                c.close();
+            } catch (java.io.IOException e) {
+                // closing anyway
+            }
+        }
+    }
+
+    /** A Pod that accepts connections and reads whatever comes, but never sends a byte. */
+    private static dev.sluice.gateway.request.Endpoint silentPod(String ip) throws java.io.IOException {
+        java.net.ServerSocket s = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName(ip));
+        held.add(s);
+        Thread t = new Thread(() -> {
+            while (!s.isClosed()) {
+                try {
+                    java.net.Socket c = s.accept();
+                    held.add(c);
+                    Thread reader = new Thread(() -> {
+                        try {
+                            c.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+                        } catch (java.io.IOException e) {
+                            // closed
+                        }
+                    }, "silent-pod-reader");
+                    reader.setDaemon(true);
+                    reader.start();
+                } catch (java.io.IOException e) {
+                    return;
+                }
+            }
+        }, "silent-pod");
+        t.setDaemon(true);
+        t.start();
+        return dev.sluice.gateway.request.Endpoint.of(ip, s.getLocalPort());
+    }
+
+    /**
+     * A Pod whose connects never complete: a listener that never accepts, with its accept queue
+     * full, so the kernel drops further SYNs (the connect hangs until the proxy's connect timeout).
+     */
+    private static dev.sluice.gateway.request.Endpoint heldConnectPod(String ip) throws java.io.IOException {
+        java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(ip));
+        held.add(s);
+        for (int i = 0; i < 8; i++) {
+            java.net.Socket c = new java.net.Socket();
+            held.add(c);
+            try {
+                c.connect(s.getLocalSocketAddress(), 250);
+            } catch (java.net.SocketTimeoutException full) {
+                return dev.sluice.gateway.request.Endpoint.of(ip, s.getLocalPort());
+            }
+        }
+        throw new IllegalStateException("the accept queue of " + s + " never filled");
+    }
+
+    /** A unary call sent by the JDK client (no deadline of its own) with {@code grpc-timeout: 500m}. */
+    private static HttpResponse<byte[]> callWithGrpcTimeout(String pathPrefix, String message) throws Exception {
+        HttpClient client = Http2Clients.trustingAll(HttpClient.Version.HTTP_2);
+        byte[] bytes = req(message).toByteArray();
+        ByteBuffer frame = ByteBuffer.allocate(5 + bytes.length).put((byte) 0).putInt(bytes.length).put(bytes);
+        return client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.httpsPort() + pathPrefix
+                                + "/grpc.testing.SimpleService/UnaryRpc"))
+                .header("content-type", "application/grpc")
+                .header("grpc-timeout", "500m")
+                .timeout(Duration.ofSeconds(20))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(frame.array()))
+                .build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
     /** A grpc-java client over TLS to Sluice's HTTPS port, for the route of {@code authority}. */
@@ -321,22 +394,38 @@ class GrpcProxyTest {
     }
 
     @Test
-    void grpcTimeoutShortensTheProxyReadTimeout() throws Exception {
-        // the JDK client has no deadline of its own: the answer within ~500 ms is the proxy's
-        HttpClient client = Http2Clients.trustingAll(HttpClient.Version.HTTP_2);
-        byte[] message = req("sleep:5000").toByteArray();
-        ByteBuffer frame = ByteBuffer.allocate(5 + message.length).put((byte) 0).putInt(message.length).put(message);
+    void grpcTimeoutEndsTheCallWhenThePodNeverAnswers() throws Exception {
+        // proxy-read-timeout is 60 s: the answer within ~500 ms comes from the call's deadline
         long start = System.nanoTime();
-        HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(
-                        URI.create("https://127.0.0.1:" + server.httpsPort() + "/grpc.testing.SimpleService/UnaryRpc"))
-                .header("content-type", "application/grpc")
-                .header("grpc-timeout", "500m")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(frame.array()))
-                .build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r = callWithGrpcTimeout("/silent", "x");
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("grpc-status")).hasValue("4"); // trailers-only: in the only HEADERS
+        assertThat(r.headers().firstValue("grpc-message")).hasValue("proxy: 504 Gateway Timeout");
         assertThat(tookMillis).isBetween(400L, 3_000L);
+    }
+
+    @Test
+    void grpcTimeoutBoundsTheConnectToo() throws Exception {
+        // proxy-connect-timeout is 5 s, after which a refused attempt would be retried: the deadline
+        // ends the call first, as DEADLINE_EXCEEDED, not UNAVAILABLE
+        long start = System.nanoTime();
+        HttpResponse<byte[]> r = callWithGrpcTimeout("/held", "x");
+        long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(r.headers().firstValue("grpc-status")).hasValue("4");
+        assertThat(r.headers().firstValue("grpc-message")).hasValue("proxy: 504 Gateway Timeout");
+        assertThat(tookMillis).isBetween(400L, 3_000L);
+    }
+
+    @Test
+    void aPodEnforcingTheForwardedGrpcTimeoutItselfStillMeansDeadlineExceeded() throws Exception {
+        // the grpc-java Pod resets the stream when the forwarded grpc-timeout passes, racing the
+        // proxy's own timer: either way the client learns DEADLINE_EXCEEDED, never UNAVAILABLE
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<byte[]> r = callWithGrpcTimeout("", "sleep:5000");
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("grpc-status")).hasValue("4");
+        }
     }
 
     @Test

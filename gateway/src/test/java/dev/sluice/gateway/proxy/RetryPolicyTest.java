@@ -38,6 +38,8 @@ class RetryPolicyTest {
     void timeoutsAnswer504AndAMalformedResponse502WithoutRetry() {
         assertThat(decide(UpstreamFailure.READ_TIMEOUT, HttpMethod.GET, 1, 3)).isEqualTo(GIVE_UP_GATEWAY_TIMEOUT);
         assertThat(decide(UpstreamFailure.SEND_TIMEOUT, HttpMethod.GET, 1, 3)).isEqualTo(GIVE_UP_GATEWAY_TIMEOUT);
+        // a gRPC call past its grpc-timeout, even while still connecting: nobody waits for a retry
+        assertThat(decide(UpstreamFailure.CALL_DEADLINE, HttpMethod.POST, 1, 3)).isEqualTo(GIVE_UP_GATEWAY_TIMEOUT);
         assertThat(decide(UpstreamFailure.BAD_RESPONSE, HttpMethod.GET, 1, 3)).isEqualTo(GIVE_UP_BAD_GATEWAY);
         assertThat(GIVE_UP_GATEWAY_TIMEOUT.status()).isEqualTo(504);
         assertThat(GIVE_UP_BAD_GATEWAY.status()).isEqualTo(502);

@@ -31,13 +31,13 @@ class StreamServerTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final StreamServer server = new StreamServer(group, new StreamChannels(NioServerSocketChannel.class,
             NioSocketChannel.class, NioDatagramChannel.class), "127.0.0.1", registry, Duration.ofSeconds(5));
-    private final List<ServerSocket> backends = new ArrayList<>();
+    private final List<java.io.Closeable> backends = new ArrayList<>();
 
     @AfterEach
     void stop() throws IOException {
         server.close();
         group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
-        for (ServerSocket s : backends) {
+        for (java.io.Closeable s : backends) {
             s.close();
         }
     }
@@ -61,10 +61,19 @@ class StreamServerTest {
         return Endpoint.of(ip, s.getLocalPort());
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        }
+    /**
+     * A port on 127.0.0.1 for a stream listener, held until the test ends by a socket that is bound
+     * with {@code SO_REUSEADDR} but never listens: the kernel gives it to no one else (a port freed
+     * and bound again later could be taken meanwhile), while Linux lets a listener that sets
+     * {@code SO_REUSEADDR} too, as {@link StreamServer}'s do, bind and listen on it. Connections are
+     * refused while nothing listens.
+     */
+    private int heldPort() throws IOException {
+        Socket s = new Socket();
+        s.setReuseAddress(true);
+        s.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+        backends.add(s);
+        return s.getLocalPort();
     }
 
     private static StreamTable tcp(int port, Endpoint... endpoints) {
@@ -83,8 +92,8 @@ class StreamServerTest {
     void roundRobinPerConnectionSkippingARefusedEndpointAndSwappingEndpointsInPlace() throws Exception {
         Endpoint a = greeter("127.0.0.2", "a");
         Endpoint b = greeter("127.0.0.3", "b");
-        Endpoint dead = Endpoint.of("127.0.0.4", freePort()); // nothing listens: connect refused
-        int port = freePort();
+        Endpoint dead = dev.sluice.gateway.proxy.TestBackend.deadEndpoint("127.0.0.4"); // connect refused
+        int port = heldPort();
         server.apply(tcp(port, a, b, dead));
         List<String> seen = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
@@ -109,7 +118,7 @@ class StreamServerTest {
         try (ServerSocket squatter = new ServerSocket()) {
             squatter.bind(new InetSocketAddress("127.0.0.1", 0));
             int port = squatter.getLocalPort();
-            int other = freePort();
+            int other = heldPort();
             StreamTable table = new StreamTable(List.of(
                     new StreamService(StreamProtocol.TCP, port, "svc", List.of(a), false, false, "test"),
                     new StreamService(StreamProtocol.TCP, other, "svc", List.of(a), false, false, "test")));
@@ -142,7 +151,7 @@ class StreamServerTest {
         });
         t.setDaemon(true);
         t.start();
-        int port = freePort();
+        int port = heldPort();
         server.apply(tcp(port, Endpoint.of("127.0.0.2", echo.getLocalPort())));
         try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(5000);
