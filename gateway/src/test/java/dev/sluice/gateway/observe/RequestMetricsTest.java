@@ -13,6 +13,7 @@ import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.TlsCertificate;
 import dev.sluice.gateway.route.TlsCertificates;
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -263,6 +264,19 @@ class RequestMetricsTest {
         assertThat(registry.get("nginx_ingress_controller_config_hash").gauge().value()).isEqualTo(43);
         assertThat(registry.get("nginx_ingress_controller_config_last_reload_successful_timestamp_seconds").gauge()
                 .value()).isEqualTo(now.get().getEpochSecond());
+    }
+
+    /** The key retain() keeps locations by names the same series as the request tags. */
+    @Test
+    void locationKeyIsTheLocationTagsNamespaceIngressAndPath() {
+        for (Route r : new Route[] {route("shop/web", "/api", "web"), route("noslash", "/", "x"), Route.notFound(),
+                null}) {
+            Tags t = RequestMetrics.locationTags(r);
+            assertThat(RequestMetrics.locationKey(r)).as(String.valueOf(r)).containsExactly(
+                    t.stream().filter(x -> x.getKey().equals("namespace")).findFirst().orElseThrow().getValue(),
+                    t.stream().filter(x -> x.getKey().equals("ingress")).findFirst().orElseThrow().getValue(),
+                    t.stream().filter(x -> x.getKey().equals("path")).findFirst().orElseThrow().getValue());
+        }
     }
 
     private static double orphan(SimpleMeterRegistry registry, String ingress, String type) {
