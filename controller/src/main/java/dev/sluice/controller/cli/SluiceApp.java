@@ -67,7 +67,10 @@ import org.slf4j.LoggerFactory;
 public final class SluiceApp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SluiceApp.class);
 
-    /** How long the sync loop waits after the first change of a burst. */
+    /**
+     * The least time between the starts of two rebuilds (the first change after a quiet spell is
+     * rebuilt at once; what arrives meanwhile is coalesced into the next rebuild).
+     */
     static final Duration SYNC_DEBOUNCE = Duration.ofMillis(100);
     /** How long a rebuild waits for the first list of a ConfigMap the global ConfigMap has just named. */
     static final Duration CONFIGMAP_LIST_WAIT = Duration.ofSeconds(5);

@@ -50,8 +50,9 @@ import org.slf4j.LoggerFactory;
  * never parsed; the other files are unaffected. Deleted files drop their objects.
  *
  * <p>One daemon thread watches every directory (new subdirectories included) and the parent
- * directory of every named file with a {@link WatchService}; a burst of events is collected for
- * about 100 ms, then the changed files are reloaded and {@code onChange} runs. Because a
+ * directory of every named file with a {@link WatchService}; a burst of events is collected until
+ * the files have been quiet for {@value #QUIET_MILLIS} ms (at most {@value #BURST_MILLIS} ms), then
+ * the changed files are reloaded and {@code onChange} runs. Because a
  * WatchService can miss events on some file systems, modification times and sizes are also
  * polled every second.
  */
@@ -59,7 +60,13 @@ public final class ManifestSource implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ManifestSource.class);
 
     private static final long POLL_MILLIS = 1000;
-    private static final long DEBOUNCE_MILLIS = 100;
+    /**
+     * A save is often several events (truncate, write, rename) microseconds apart; a pause this
+     * long ends it. Short, because it is on the path of every change to traffic.
+     */
+    private static final long QUIET_MILLIS = 20;
+    /** A file written for longer than this is read anyway (and again at its next event). */
+    private static final long BURST_MILLIS = 500;
 
     /** A file's place in the global order: the root it came from, then its relative path. */
     private record FileKey(int root, String relative) {}
@@ -77,6 +84,8 @@ public final class ManifestSource implements AutoCloseable {
     private final TreeMap<FileKey, FileState> files = new TreeMap<>(ORDER);
     private final Map<Path, WatchKey> watched = new HashMap<>();
     private final Set<String> missingRoots = new HashSet<>();
+    /** The timestamped objects of the last snapshot, by file ({@link ParsedManifest.Stamped}). */
+    private final ParsedManifest.Stamped copies = new ParsedManifest.Stamped();
     private WatchService watcher;
     private Thread thread;
 
@@ -147,14 +156,12 @@ public final class ManifestSource implements AutoCloseable {
                 WatchKey key = watcher.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
                 if (key != null) {
                     collect(key, touched);
-                    // a save is often several events (truncate, write, rename): wait for the burst
-                    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DEBOUNCE_MILLIS);
-                    long left;
-                    while ((left = deadline - System.nanoTime()) > 0) {
-                        WatchKey more = watcher.poll(left, TimeUnit.NANOSECONDS);
-                        if (more != null) {
-                            collect(more, touched);
-                        }
+                    // a save is often several events (truncate, write, rename): wait for the burst to end
+                    long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BURST_MILLIS);
+                    WatchKey more;
+                    while (System.nanoTime() < end
+                            && (more = watcher.poll(QUIET_MILLIS, TimeUnit.MILLISECONDS)) != null) {
+                        collect(more, touched);
                     }
                 }
                 if (scan(touched)) {
@@ -235,7 +242,7 @@ public final class ManifestSource implements AutoCloseable {
                     good.add(s.good());
                 }
             }
-            snapshot = ParsedManifest.toClusterState(good);
+            snapshot = ParsedManifest.toClusterState(good, copies);
         }
         return changed;
     }

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.networking.v1.IngressClass;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The objects Sluice keeps from one manifest file, in document order: Ingress (always
@@ -79,6 +80,27 @@ public record ParsedManifest(String fileName, List<HasMetadata> objects) {
      * manifest mode. Objects are copied, never changed.
      */
     public static ClusterState toClusterState(List<ParsedManifest> files) {
+        return toClusterState(files, new Stamped());
+    }
+
+    /**
+     * What {@link #toClusterState(List, Stamped)} made of each file last time, so that the
+     * objects of a file that did not change (and did not move) are the same objects in the next
+     * state; stamping every object of every file again would cost more than the change. Owned by
+     * one thread.
+     */
+    public static final class Stamped {
+        private record File(long firstSeq, List<HasMetadata> objects) {}
+
+        private Map<ParsedManifest, File> byFile = new java.util.IdentityHashMap<>();
+    }
+
+    /**
+     * {@link #toClusterState(List)} that reuses {@code memo}'s objects for files that are the same
+     * parse at the same position as last time.
+     */
+    public static ClusterState toClusterState(List<ParsedManifest> files, Stamped memo) {
+        Map<ParsedManifest, Stamped.File> next = new java.util.IdentityHashMap<>();
         List<Ingress> ingresses = new ArrayList<>();
         List<IngressClass> classes = new ArrayList<>();
         List<Service> services = new ArrayList<>();
@@ -88,33 +110,58 @@ public record ParsedManifest(String fileName, List<HasMetadata> objects) {
         List<ConfigMap> configMaps = new ArrayList<>();
         long seq = 0;
         for (ParsedManifest file : files) {
-            for (HasMetadata o : file.objects()) {
-                seq++;
-                String ts = o.getMetadata().getCreationTimestamp();
-                String synthetic = ts == null || ts.isEmpty() ? Instant.ofEpochSecond(seq).toString() : null;
-                if (o instanceof Ingress i) {
-                    ingresses.add(synthetic == null ? i
-                            : i.toBuilder().editMetadata().withCreationTimestamp(synthetic).endMetadata().build());
-                } else if (o instanceof IngressClass c) {
-                    classes.add(synthetic == null ? c
-                            : c.toBuilder().editMetadata().withCreationTimestamp(synthetic).endMetadata().build());
-                } else if (o instanceof Service s) {
-                    services.add(synthetic == null ? s
-                            : s.toBuilder().editMetadata().withCreationTimestamp(synthetic).endMetadata().build());
-                } else if (o instanceof EndpointSlice s) {
-                    slices.add(synthetic == null ? s
-                            : s.toBuilder().editMetadata().withCreationTimestamp(synthetic).endMetadata().build());
-                } else if (o instanceof Endpoints e) {
-                    endpoints.add(synthetic == null ? e
-                            : e.toBuilder().editMetadata().withCreationTimestamp(synthetic).endMetadata().build());
-                } else if (o instanceof Secret s) {
-                    secrets.add(synthetic == null ? s
-                            : s.toBuilder().editMetadata().withCreationTimestamp(synthetic).endMetadata().build());
-                } else if (o instanceof ConfigMap c) {
-                    configMaps.add(c); // no age: nothing orders ConfigMaps
+            Stamped.File known = memo.byFile.get(file);
+            if (known == null || known.firstSeq() != seq + 1) {
+                List<HasMetadata> stamped = new ArrayList<>(file.objects().size());
+                long s = seq;
+                for (HasMetadata o : file.objects()) {
+                    s++;
+                    String ts = o.getMetadata().getCreationTimestamp();
+                    // no age for ConfigMaps: nothing orders them
+                    boolean dated = ts != null && !ts.isEmpty() || o instanceof ConfigMap;
+                    stamped.add(dated ? o : stamped(o, Instant.ofEpochSecond(s).toString()));
+                }
+                known = new Stamped.File(seq + 1, stamped);
+            }
+            next.put(file, known);
+            seq += file.objects().size();
+            for (HasMetadata obj : known.objects()) {
+                if (obj instanceof Ingress i) {
+                    ingresses.add(i);
+                } else if (obj instanceof IngressClass c) {
+                    classes.add(c);
+                } else if (obj instanceof Service s) {
+                    services.add(s);
+                } else if (obj instanceof EndpointSlice s) {
+                    slices.add(s);
+                } else if (obj instanceof Endpoints e) {
+                    endpoints.add(e);
+                } else if (obj instanceof Secret s) {
+                    secrets.add(s);
+                } else if (obj instanceof ConfigMap c) {
+                    configMaps.add(c);
                 }
             }
         }
+        memo.byFile = next;
         return new ClusterState(ingresses, classes, services, slices, endpoints, secrets, configMaps);
+    }
+
+    /** A copy of {@code o} with {@code creationTimestamp} set (the object itself for kinds not kept). */
+    private static HasMetadata stamped(HasMetadata o, String ts) {
+        if (o instanceof Ingress i) {
+            return i.toBuilder().editMetadata().withCreationTimestamp(ts).endMetadata().build();
+        } else if (o instanceof IngressClass c) {
+            return c.toBuilder().editMetadata().withCreationTimestamp(ts).endMetadata().build();
+        } else if (o instanceof Service s) {
+            return s.toBuilder().editMetadata().withCreationTimestamp(ts).endMetadata().build();
+        } else if (o instanceof EndpointSlice s) {
+            return s.toBuilder().editMetadata().withCreationTimestamp(ts).endMetadata().build();
+        } else if (o instanceof Endpoints e) {
+            return e.toBuilder().editMetadata().withCreationTimestamp(ts).endMetadata().build();
+        } else if (o instanceof Secret s) {
+            return s.toBuilder().editMetadata().withCreationTimestamp(ts).endMetadata().build();
+        }
+        return o;
     }
 }

@@ -10,9 +10,9 @@ import dev.sluice.gateway.route.RouteTableHolder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -20,9 +20,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.BiFunction;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,18 +33,28 @@ import org.slf4j.LoggerFactory;
  * The single thread that turns "something changed" into a published {@link RouteTable}.
  *
  * <p>Level-triggered, like ingress-nginx's sync loop and Traefik's throttled provider: sources
- * call {@link #markDirty()} for every event and never pass payloads; the loop waits a short
- * {@code debounce} so a burst of events becomes one rebuild (not before the first rebuild, which
- * {@link #start()} asks for and which nothing should delay), takes a fresh {@link ClusterState}
- * snapshot, translates it as of the clock's current time, and publishes only when the table differs from the live one. Events
- * that arrive during a rebuild mark the state dirty again, so nothing is lost. A translation that
- * throws never replaces the live table.
+ * call {@link #markDirty()} for every event and never pass payloads; the loop takes a fresh
+ * {@link ClusterState} snapshot, translates it as of the clock's current time, and publishes only
+ * when the table differs from the live one. Every change, endpoint changes included, rebuilds the
+ * whole table. Events that arrive during a rebuild mark the state dirty again, so nothing is lost,
+ * and however many arrive they cost one more rebuild. A translation that throws never replaces the
+ * live table.
+ *
+ * <p>Leading edge: the first event after a quiet spell is handled at once (no fixed wait on the
+ * path from a change to traffic, and none before the first table, which /readyz waits for). Two
+ * rebuilds start at least {@code debounce} apart, so a stream of changes cannot keep the sync
+ * thread translating back to back; the events of that pause are coalesced into the next rebuild.
+ *
+ * <p>A publish counts as a reload ({@code success}, {@code config_hash}) only when the table
+ * without its endpoint addresses changed, as ingress-nginx applies endpoint changes to its Lua
+ * balancers without a reload.
  *
  * <p>The translator logs nothing; this loop logs what it returns: new problems as warnings, new
  * notes at debug level (both only when they first appear, not at every rebuild).
  */
 public final class SyncLoop implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncLoop.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Supplier<ClusterState> snapshot;
     private final BiFunction<ClusterState, Instant, Translation> translator;
@@ -56,7 +68,10 @@ public final class SyncLoop implements AutoCloseable {
     private volatile boolean running = true;
     private Set<Problem> lastProblems = Set.of(); // sync thread only
     private Set<Problem> lastNotes = Set.of(); // sync thread only
-    private boolean firstBuilt; // sync thread only
+    private boolean rebuiltOnce; // sync thread only
+    private long lastRebuildStart; // sync thread only, in ticks of nanoTime
+    private long lastConfigHash; // sync thread only: config hash of the live table, 0 before the first
+    private final LongSupplier nanoTime;
 
     private final Counter rebuilds;
     private final Counter publishes;
@@ -73,7 +88,7 @@ public final class SyncLoop implements AutoCloseable {
      * @param holder      where tables are published
      * @param problemSink receives the full problem list after every rebuild (e.g. to raise
      *                    Kubernetes Events); new problems are logged here already
-     * @param debounce    how long to wait after the first event of a burst
+     * @param debounce    the least time between the starts of two rebuilds
      * @param registry    metrics
      */
     public SyncLoop(Supplier<ClusterState> snapshot, BiFunction<ClusterState, Instant, Translation> translator,
@@ -88,6 +103,14 @@ public final class SyncLoop implements AutoCloseable {
     public SyncLoop(Supplier<ClusterState> snapshot, BiFunction<ClusterState, Instant, Translation> translator,
             Clock clock, RouteTableHolder holder, Consumer<List<Problem>> problemSink, Duration debounce,
             MeterRegistry registry) {
+        this(snapshot, translator, clock, holder, problemSink, debounce, registry, System::nanoTime);
+    }
+
+    /** Like the other constructors, with the ticker that spaces rebuilds {@code debounce} apart (for tests). */
+    SyncLoop(Supplier<ClusterState> snapshot, BiFunction<ClusterState, Instant, Translation> translator,
+            Clock clock, RouteTableHolder holder, Consumer<List<Problem>> problemSink, Duration debounce,
+            MeterRegistry registry, LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
         this.snapshot = snapshot;
         this.translator = translator;
         this.clock = clock;
@@ -142,15 +165,19 @@ public final class SyncLoop implements AutoCloseable {
                 if (!running) {
                     return;
                 }
-                // the first table is built at once: there is no burst to wait out at start, and until
-                // it is published /readyz answers 503
-                if (firstBuilt && !debounce.isZero()) {
-                    Thread.sleep(debounce.toMillis());
+                // leading edge: a change after a quiet spell (and the first table) is handled at once;
+                // right after a rebuild, what arrives during the rest of the pause joins the next one
+                if (rebuiltOnce) {
+                    long wait = lastRebuildStart + debounce.toNanos() - nanoTime.getAsLong();
+                    if (wait > 0) {
+                        TimeUnit.NANOSECONDS.sleep(wait);
+                    }
                 }
-                firstBuilt = true;
                 synchronized (lock) {
                     dirty = false;
                 }
+                rebuiltOnce = true;
+                lastRebuildStart = nanoTime.getAsLong();
                 rebuild();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -193,7 +220,10 @@ public final class SyncLoop implements AutoCloseable {
             holder.publish(t.table());
             publishes.increment();
             if (m != null) {
-                m.published(t.table(), configHash(t.table()));
+                long hash = configHash(t.table());
+                // an endpoint-only change is no reload (ingress-nginx: Lua, no new nginx.conf)
+                m.published(t.table(), hash, hash != lastConfigHash);
+                lastConfigHash = hash;
             }
             log.info("route table published: {} hosts, {} wildcard hosts (generation {})",
                     t.table().hosts().size(), t.table().wildcards().size(), holder.generation());
@@ -206,16 +236,19 @@ public final class SyncLoop implements AutoCloseable {
     /**
      * ingress-nginx's {@code config_hash}: the same for every replica serving the same table, so
      * the first 53 bits (exact in a Prometheus float) of a SHA-256 of the table's {@code /routes}
-     * view, which is sorted and free of identities.
+     * view, which is sorted and free of identities, without the endpoint addresses (which
+     * ingress-nginx does not hash either).
      */
     static long configHash(RouteTable table) {
-        ObjectNode view = RoutesJson.render(table, 0);
+        ObjectNode view = RoutesJson.renderWithoutEndpoints(table);
         view.remove("generation");
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(view.toString().getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(JSON.writeValueAsBytes(view));
             return ByteBuffer.wrap(digest).getLong() >>> 11;
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java has SHA-256", e);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise a JSON tree", e); // cannot happen
         }
     }
 

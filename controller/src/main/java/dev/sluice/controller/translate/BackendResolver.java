@@ -19,7 +19,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeSet;
 
 /**
  * Resolves an Ingress backend ({@code service.name} + {@code port.number|port.name}) to a
@@ -291,7 +290,7 @@ final class BackendResolver {
     private List<Endpoint> endpointsOf(String namespace, String serviceName, Service service, ServicePort sp) {
         boolean singlePort = service.getSpec().getPorts().size() == 1;
         String portName = nz(sp.getName());
-        TreeSet<Endpoint> out = new TreeSet<>(ENDPOINT_ORDER);
+        List<Endpoint> out = new ArrayList<>();
         List<EndpointSlice> slices = slicesByService.get(namespace + "/" + serviceName);
         if (slices != null) {
             for (EndpointSlice slice : slices) {
@@ -310,7 +309,7 @@ final class BackendResolver {
                     }
                 }
             }
-            return List.copyOf(out);
+            return sortedDistinct(out);
         }
         Endpoints legacy = endpoints.get(namespace + "/" + serviceName);
         if (legacy != null && legacy.getSubsets() != null) {
@@ -326,7 +325,25 @@ final class BackendResolver {
                 }
             }
         }
-        return List.copyOf(out);
+        return sortedDistinct(out);
+    }
+
+    /**
+     * {@code endpoints} in {@link #ENDPOINT_ORDER} without repeats (a Pod in two slices). A sort of
+     * a short list: every Service of every rebuild comes here, and a TreeSet per Service cost more.
+     */
+    private static List<Endpoint> sortedDistinct(List<Endpoint> endpoints) {
+        if (endpoints.size() > 1) {
+            endpoints.sort(ENDPOINT_ORDER);
+            int kept = 1;
+            for (int i = 1; i < endpoints.size(); i++) {
+                if (ENDPOINT_ORDER.compare(endpoints.get(kept - 1), endpoints.get(i)) != 0) {
+                    endpoints.set(kept++, endpoints.get(i));
+                }
+            }
+            endpoints.subList(kept, endpoints.size()).clear();
+        }
+        return List.copyOf(endpoints);
     }
 
     /** ready == false excludes (null = ready); Sluice also excludes terminating == true. */

@@ -42,6 +42,7 @@ class SluiceAppMetricsTest {
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final List<HttpServer> backends = new ArrayList<>();
     private SluiceApp app;
+    private int webPort;
 
     @AfterEach
     void stop() {
@@ -53,7 +54,11 @@ class SluiceAppMetricsTest {
 
     /** A Pod that answers {@code ?status=N} with N (default 200). */
     private int backend(String ip) throws IOException {
-        HttpServer s = HttpServer.create(new InetSocketAddress(ip, 0), 0);
+        return backend(ip, 0);
+    }
+
+    private int backend(String ip, int port) throws IOException {
+        HttpServer s = HttpServer.create(new InetSocketAddress(ip, port), 0);
         s.createContext("/", ex -> {
             String q = ex.getRequestURI().getQuery();
             int status = q != null && q.startsWith("status=") ? Integer.parseInt(q.substring(7)) : 200;
@@ -70,6 +75,7 @@ class SluiceAppMetricsTest {
 
     private void manifests() throws IOException {
         int v1 = backend("127.0.0.41");
+        webPort = v1;
         int v2 = backend("127.0.0.42");
         Files.writeString(dir.resolve("shop.yaml"), """
                 apiVersion: networking.k8s.io/v1
@@ -213,6 +219,77 @@ class SluiceAppMetricsTest {
         assertThat(s.only("nginx_ingress_controller_build_info", Map.of()).labels)
                 .containsKeys("release", "build", "repository");
         assertThat(s.text).contains("sluice_table_rebuilds_total"); // Sluice's own stay
+    }
+
+    /** The endpoints {@code shop.test/api} goes to in the live table. */
+    private List<String> webEndpoints() {
+        var match = app.routes().current().findHost("shop.test").match("/api");
+        return ((dev.sluice.gateway.route.HostRoutes.Matched) match).route().backend().endpoints().stream()
+                .map(e -> e.address()).toList();
+    }
+
+    /** Replaces a manifest file in one rename, so the watcher never reads half of it. */
+    private void write(String name, String content) throws IOException {
+        Path tmp = dir.resolve("." + name + ".tmp");
+        Files.writeString(tmp, content);
+        Files.move(tmp, dir.resolve(name), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Endpoint changes are not reloads (ingress-nginx applies them through Lua): Sluice rebuilds
+     * the whole table for them, but they leave {@code config_hash}, {@code success} and the request
+     * series alone, and every request lands in the location's one series whatever Pod served it; a
+     * real reload afterwards still drops the series of a deleted Ingress.
+     */
+    @Test
+    void endpointChurnKeepsTheSeriesAndIsNoReload() throws Exception {
+        start();
+        // more Pods of Service web: the port of the first one, on other addresses
+        int pod = webPort;
+        backend("127.0.0.43", pod);
+        backend("127.0.0.44", pod);
+        assertThat(get("shop.test", "/api")).isEqualTo(200);
+        assertThat(get("dark.test", "/")).isEqualTo(503);
+        Scrape before = scrapeWhen(x -> x.sum("nginx_ingress_controller_requests", Map.of("ingress", "web")) == 1
+                && x.sum("nginx_ingress_controller_requests", Map.of("ingress", "dark")) == 1);
+        double hash = before.sum("nginx_ingress_controller_config_hash", Map.of());
+        double reloads = before.sum("nginx_ingress_controller_success", Map.of());
+        double rebuilds = before.sum("sluice_table_rebuilds_total", Map.of());
+
+        // a file after shop.yaml, so shop.yaml's objects keep their place (and identity)
+        for (int i = 0; i < 6; i++) {
+            String other = i % 2 == 0 ? "127.0.0.43" : "127.0.0.44";
+            write("zz-pods.yaml", """
+                    apiVersion: discovery.k8s.io/v1
+                    kind: EndpointSlice
+                    metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}
+                    addressType: IPv4
+                    ports: [{port: %d}]
+                    endpoints:
+                      - addresses: [127.0.0.41]
+                      - addresses: [%s]
+                    """.formatted(pod, other));
+            await().atMost(Duration.ofSeconds(10)).until(() -> webEndpoints().contains(other));
+            for (int r = 0; r < 3; r++) {
+                assertThat(get("shop.test", "/api")).isEqualTo(200);
+            }
+        }
+        Scrape churned = scrapeWhen(x -> x.sum("nginx_ingress_controller_requests", Map.of("ingress", "web")) == 19);
+        assertThat(churned.samples("nginx_ingress_controller_requests", Map.of("ingress", "web"))).hasSize(1);
+        assertThat(churned.sum("nginx_ingress_controller_config_hash", Map.of())).isEqualTo(hash);
+        assertThat(churned.sum("nginx_ingress_controller_success", Map.of())).isEqualTo(reloads);
+        assertThat(churned.sum("sluice_table_rebuilds_total", Map.of())).isGreaterThanOrEqualTo(rebuilds + 6);
+        assertThat(churned.sum("nginx_ingress_controller_requests", Map.of("ingress", "dark"))).isEqualTo(1);
+
+        // a reload: the dark Ingress is deleted, its series go, web's stay
+        String shop = Files.readString(dir.resolve("shop.yaml"));
+        write("shop.yaml", shop.substring(0, shop.lastIndexOf("---")));
+        Scrape reloaded = scrapeWhen(x -> x.samples("nginx_ingress_controller_requests", Map.of("ingress", "dark"))
+                .isEmpty());
+        assertThat(reloaded.sum("nginx_ingress_controller_requests", Map.of("ingress", "web"))).isEqualTo(19);
+        assertThat(reloaded.sum("nginx_ingress_controller_success", Map.of())).isGreaterThan(reloads);
+        assertThat(reloaded.sum("nginx_ingress_controller_config_hash", Map.of())).isNotEqualTo(hash);
     }
 
     /**

@@ -72,26 +72,41 @@ public final class RoutesJson {
 
     /** The view of {@code table}, published as generation {@code generation}. */
     public static ObjectNode render(RouteTable table, long generation) {
+        return render(table, generation, true);
+    }
+
+    /**
+     * {@link #render(RouteTable, long)} without the endpoint addresses (the {@code endpoints}
+     * arrays are left out): what the controller hashes for {@code config_hash}, which, as in
+     * ingress-nginx, does not change when only endpoints do.
+     */
+    public static ObjectNode renderWithoutEndpoints(RouteTable table) {
+        return render(table, 0, false);
+    }
+
+    private static ObjectNode render(RouteTable table, long generation, boolean withEndpoints) {
         ObjectNode root = MAPPER.createObjectNode();
         root.put("generation", generation);
         CompressionPolicy compression = table.compression();
         root.putObject("compression").put("gzip", compression.gzip()).put("brotli", compression.brotli());
         ObjectNode hosts = root.putObject("hosts");
         for (Map.Entry<String, HostRoutes> e : new TreeMap<>(table.hosts()).entrySet()) {
-            hosts.set(e.getKey(), host(e.getValue(), tls(table, e.getKey())));
+            hosts.set(e.getKey(), host(e.getValue(), tls(table, e.getKey()), withEndpoints));
         }
         for (Map.Entry<String, HostRoutes> e : new TreeMap<>(table.wildcards()).entrySet()) {
-            hosts.set("*." + e.getKey(), host(e.getValue(), tls(table, "*." + e.getKey())));
+            hosts.set("*." + e.getKey(), host(e.getValue(), tls(table, "*." + e.getKey()), withEndpoints));
         }
-        hosts.set(CATCH_ALL, host(table.catchAll(), null));
+        hosts.set(CATCH_ALL, host(table.catchAll(), null, withEndpoints));
         ArrayNode streams = root.putArray("streams");
         for (StreamService s : table.streams().services()) {
             ObjectNode n = streams.addObject();
             n.put("protocol", s.protocol().name());
             n.put("port", s.port());
             n.put("backend", s.backend());
-            ArrayNode eps = n.putArray("endpoints");
-            s.endpoints().forEach(e -> eps.add(e.toString()));
+            if (withEndpoints) {
+                ArrayNode eps = n.putArray("endpoints");
+                s.endpoints().forEach(e -> eps.add(e.toString()));
+            }
             n.put("proxyProtocolIn", s.proxyProtocolIn());
             n.put("proxyProtocolOut", s.proxyProtocolOut());
             n.put("source", s.source());
@@ -117,7 +132,7 @@ public final class RoutesJson {
         return table.tls().defaultHosts().contains(key) ? "default" : null;
     }
 
-    private static JsonNode host(HostRoutes h, String tls) {
+    private static JsonNode host(HostRoutes h, String tls, boolean withEndpoints) {
         ObjectNode node = MAPPER.createObjectNode();
         node.put("regexMode", h.regexMode());
         node.put("appRoot", h.appRoot());
@@ -127,9 +142,9 @@ public final class RoutesJson {
         node.put("tls", tls);
         ArrayNode routes = node.putArray("routes");
         for (Route r : h.routes()) {
-            routes.add(route(r));
+            routes.add(route(r, withEndpoints));
         }
-        node.set("fallback", route(h.fallback()));
+        node.set("fallback", route(h.fallback(), withEndpoints));
         return node;
     }
 
@@ -159,7 +174,7 @@ public final class RoutesJson {
         }
     }
 
-    private static JsonNode route(Route r) {
+    private static JsonNode route(Route r, boolean withEndpoints) {
         ObjectNode node = MAPPER.createObjectNode();
         node.put("path", r.matcher().path());
         node.put("match", matchKind(r.matcher()));
@@ -171,7 +186,7 @@ public final class RoutesJson {
         if (mirror != null) {
             node.put("mirror", (mirror.https() ? "https://" : "http://") + mirror.endpoint() + mirror.uriTemplate());
         }
-        backend(node, r.backend());
+        backend(node, r.backend(), withEndpoints);
         access(node, r.options().access());
         responseOptions(node, r.options());
         TrafficSplit split = r.split();
@@ -181,7 +196,7 @@ public final class RoutesJson {
             return node;
         }
         ObjectNode canary = node.putObject("canary");
-        backend(canary, split.canary().backend());
+        backend(canary, split.canary().backend(), withEndpoints);
         CanaryRule rule = split.rule();
         canary.put("header", rule.header());
         ArrayNode values = canary.putArray("headerValues");
@@ -217,10 +232,10 @@ public final class RoutesJson {
         }
     }
 
-    private static void backend(ObjectNode node, Backend b) {
+    private static void backend(ObjectNode node, Backend b, boolean withEndpoints) {
         node.put("backend", b == null ? null : b.name());
-        ArrayNode endpoints = node.putArray("endpoints");
-        if (b != null) {
+        ArrayNode endpoints = withEndpoints ? node.putArray("endpoints") : null;
+        if (b != null && withEndpoints) {
             for (Endpoint ep : b.endpoints()) {
                 endpoints.add(ep.toString());
             }

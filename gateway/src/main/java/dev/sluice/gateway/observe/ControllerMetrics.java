@@ -75,6 +75,9 @@ public final class ControllerMetrics {
     private final Counter errors;
     private final MultiGauge sslExpireTime;
     private final MultiGauge orphanIngress;
+    /** The rows last registered (sync thread only): an unchanged set is not registered again. */
+    private Map<Tags, Number> sslRowsShown = Map.of();
+    private Map<Tags, Number> orphanRowsShown = Map.of();
     /** Certificates already parsed, by PEM; replaced by each publish's set. */
     private Map<String, CertificateInfo> parsed = Map.of();
 
@@ -172,14 +175,41 @@ public final class ControllerMetrics {
         return memory.getHeapMemoryUsage().getUsed() + memory.getNonHeapMemoryUsage().getUsed();
     }
 
-    /** A rebuild published {@code table}, whose {@code /routes} view hashes to {@code hash}. */
+    /** A rebuild published {@code table}, whose {@code /routes} view hashes to {@code hash}: a reload. */
     public void published(RouteTable table, long hash) {
-        success.increment();
+        published(table, hash, true);
+    }
+
+    /**
+     * A rebuild published {@code table}, whose configuration hashes to {@code hash}; a
+     * {@code reload} (counted in {@code success}, timestamped) only when that configuration
+     * changed, not when only endpoints did. The per-host and per-Ingress gauges follow every publish.
+     */
+    public void published(RouteTable table, long hash, boolean reload) {
+        if (reload) {
+            success.increment();
+            lastReloadTimestamp.set(clock.instant().getEpochSecond());
+        }
         configHash.set(hash);
         lastReloadSuccessful.set(1);
-        lastReloadTimestamp.set(clock.instant().getEpochSecond());
-        sslExpireTime.register(sslRows(table), true);
-        orphanIngress.register(orphanRows(table), true);
+        // re-registering a MultiGauge replaces every row (tens of thousands at 10,000 Ingresses):
+        // only when some row changed
+        Map<Tags, Number> ssl = sslRows(table);
+        if (!ssl.equals(sslRowsShown)) {
+            sslExpireTime.register(rows(ssl), true);
+            sslRowsShown = ssl;
+        }
+        Map<Tags, Number> orphan = orphanRows(table);
+        if (!orphan.equals(orphanRowsShown)) {
+            orphanIngress.register(rows(orphan), true);
+            orphanRowsShown = orphan;
+        }
+    }
+
+    private static List<MultiGauge.Row<?>> rows(Map<Tags, Number> values) {
+        List<MultiGauge.Row<?>> rows = new ArrayList<>(values.size());
+        values.forEach((tags, value) -> rows.add(MultiGauge.Row.of(tags, value)));
+        return rows;
     }
 
     /** A rebuild produced a table equal to the live one: nothing published, but it worked. */
@@ -194,9 +224,9 @@ public final class ControllerMetrics {
         configHash.set(0);
     }
 
-    private List<MultiGauge.Row<?>> sslRows(RouteTable table) {
+    private Map<Tags, Number> sslRows(RouteTable table) {
         Map<String, CertificateInfo> now = new HashMap<>();
-        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        Map<Tags, Number> rows = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, TlsCertificate> e : new TreeMap<>(table.tls().byHost()).entrySet()) {
             TlsCertificate c = e.getValue();
             CertificateInfo info = now.computeIfAbsent(c.certificatePem(), pem -> {
@@ -208,15 +238,15 @@ public final class ControllerMetrics {
             }
             String secret = c.secret();
             int slash = secret.indexOf('/');
-            rows.add(MultiGauge.Row.of(Tags.of("namespace", slash < 0 ? "" : secret.substring(0, slash),
+            rows.put(Tags.of("namespace", slash < 0 ? "" : secret.substring(0, slash),
                     "class", config.controllerClass(), "host", e.getKey(), "secret_name", secret.substring(slash + 1),
-                    "identifier", info.identifier), info.notAfterSeconds));
+                    "identifier", info.identifier), info.notAfterSeconds);
         }
         parsed = now;
         return rows;
     }
 
-    private List<MultiGauge.Row<?>> orphanRows(RouteTable table) {
+    private Map<Tags, Number> orphanRows(RouteTable table) {
         // per Ingress: [no-service, no-endpoint]
         Map<String, boolean[]> byIngress = new TreeMap<>();
         List<HostRoutes> hosts = new ArrayList<>(table.hosts().values());
@@ -237,13 +267,13 @@ public final class ControllerMetrics {
                 }
             }
         }
-        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        Map<Tags, Number> rows = new java.util.LinkedHashMap<>();
         byIngress.forEach((source, flags) -> {
             int slash = source.indexOf('/');
             Tags t = constant.and("namespace", source.substring(0, Math.max(slash, 0)),
                     "ingress", source.substring(slash + 1));
-            rows.add(MultiGauge.Row.of(t.and("type", "no-service"), flags[0] ? 1 : 0));
-            rows.add(MultiGauge.Row.of(t.and("type", "no-endpoint"), flags[1] ? 1 : 0));
+            rows.put(t.and("type", "no-service"), flags[0] ? 1 : 0);
+            rows.put(t.and("type", "no-endpoint"), flags[1] ? 1 : 0);
         });
         return rows;
     }

@@ -248,8 +248,7 @@ public final class RequestMetrics {
                 hosts.add(h.host());
             }
             for (Route r : h.routes()) {
-                Tags t = locationTags(r);
-                locations.add(List.of(tag(t, "namespace"), tag(t, "ingress"), tag(t, "path")));
+                locations.add(locationKey(r));
             }
         });
         generation++; // the publishing thread is the only writer
@@ -270,8 +269,18 @@ public final class RequestMetrics {
         }
     }
 
-    private static String tag(Tags tags, String key) {
-        return tags.stream().filter(t -> t.getKey().equals(key)).findFirst().orElseThrow().getValue();
+    /**
+     * The {@code namespace}, {@code ingress} and {@code path} tags {@link #locationTags} gives
+     * {@code route}, without building its Tags (every location of the table, at every publish).
+     */
+    static List<String> locationKey(Route route) {
+        if (route == null || Route.BUILT_IN.equals(route.source())) {
+            return List.of("", "", "");
+        }
+        String source = route.source();
+        int slash = source.indexOf('/');
+        return List.of(slash < 0 ? "" : source.substring(0, slash), source.substring(slash + 1),
+                route.matcher().path());
     }
 
     private static void forEachHost(RouteTable table, java.util.function.Consumer<HostRoutes> action) {

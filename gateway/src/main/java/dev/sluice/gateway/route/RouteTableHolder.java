@@ -15,6 +15,8 @@ public final class RouteTableHolder {
     private volatile boolean published;
     private volatile long generation;
     private final List<Consumer<RouteTable>> beforePublish = new CopyOnWriteArrayList<>();
+    /** The live table's upstreams by name, the first of each name (publishing thread only). */
+    private java.util.Map<String, Upstream> liveByName = java.util.Map.of();
 
     public RouteTable current() {
         return current.get();
@@ -27,9 +29,14 @@ public final class RouteTableHolder {
      */
     public void publish(RouteTable table) {
         java.util.Objects.requireNonNull(table, "table");
-        java.util.Map<String, Upstream> running = new java.util.HashMap<>();
-        current.get().forEachUpstream(u -> running.putIfAbsent(u.name(), u));
-        table.forEachUpstream(u -> u.continueFrom(running.get(u.name())));
+        // one walk of the new table: the live upstreams by name were collected at the last publish
+        java.util.Map<String, Upstream> running = liveByName;
+        java.util.Map<String, Upstream> next = new java.util.HashMap<>();
+        table.forEachUpstream(u -> {
+            u.continueFrom(running.get(u.name()));
+            next.putIfAbsent(u.name(), u);
+        });
+        liveByName = next;
         for (Consumer<RouteTable> l : beforePublish) {
             l.accept(table);
         }

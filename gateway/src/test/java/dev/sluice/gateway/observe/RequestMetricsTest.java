@@ -13,6 +13,7 @@ import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.TlsCertificate;
 import dev.sluice.gateway.route.TlsCertificates;
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -206,6 +207,76 @@ class RequestMetricsTest {
         c.published(table("shop.test", route("shop/web", "/api", "web")), 43); // the dark Ingress is deleted
         assertThat(registry.find("nginx_ingress_controller_orphan_ingress").tag("ingress", "dark").gauges()).isEmpty();
         assertThat(registry.find("nginx_ingress_controller_ssl_expire_time_seconds").gauges()).isEmpty();
+    }
+
+    /**
+     * Re-registering a MultiGauge replaces every row (tens of thousands at 10,000 Ingresses): a
+     * publish whose rows are equal keeps the registered gauges; a changed row registers them anew.
+     * A publish that is no reload (only endpoints changed) moves neither {@code success} nor the
+     * reload timestamp, but the gauges still follow the table.
+     */
+    @Test
+    void gaugeRowsAreRegisteredAgainOnlyWhenSomeRowChanged() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        java.util.concurrent.atomic.AtomicReference<Instant> now =
+                new java.util.concurrent.atomic.AtomicReference<>(Instant.parse("2026-01-02T03:04:05Z"));
+        Clock clock = new Clock() {
+            @Override
+            public Instant instant() {
+                return now.get();
+            }
+
+            @Override
+            public java.time.ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        ControllerMetrics c = new ControllerMetrics(registry, CONFIG, clock, "1.0", "abc", "sluice");
+        Route dark = new Route(new PathMatcher.Prefix("/"), "shop/dark", Backend.of("shop-empty-80", "empty", List.of()),
+                RouteOptions.DEFAULTS);
+        c.published(table("shop.test", route("shop/web", "/api", "web"), dark), 42);
+        var first = registry.get("nginx_ingress_controller_orphan_ingress").tags("ingress", "web", "type", "no-endpoint")
+                .gauge();
+
+        // an equal table, other objects (a full rebuild): the same gauges stay registered
+        now.set(now.get().plusSeconds(60));
+        c.published(table("shop.test", route("shop/web", "/api", "web"), dark), 42, false);
+        assertThat(registry.get("nginx_ingress_controller_orphan_ingress").tags("ingress", "web", "type", "no-endpoint")
+                .gauge()).isSameAs(first);
+        assertThat(registry.get("nginx_ingress_controller_success").counter().count()).isEqualTo(1);
+        assertThat(registry.get("nginx_ingress_controller_config_last_reload_successful_timestamp_seconds").gauge()
+                .value()).isEqualTo(Instant.parse("2026-01-02T03:04:05Z").getEpochSecond());
+
+        // dark gets endpoints: its row changes, no reload, the gauges follow
+        Route lit = new Route(new PathMatcher.Prefix("/"), "shop/dark", route("shop/web", "/api", "web").backend(),
+                RouteOptions.DEFAULTS);
+        c.published(table("shop.test", route("shop/web", "/api", "web"), lit), 42, false);
+        assertThat(orphan(registry, "dark", "no-endpoint")).isZero();
+        assertThat(registry.get("nginx_ingress_controller_success").counter().count()).isEqualTo(1);
+
+        c.published(table("shop.test", route("shop/web", "/api", "web"), lit), 43, true);
+        assertThat(registry.get("nginx_ingress_controller_success").counter().count()).isEqualTo(2);
+        assertThat(registry.get("nginx_ingress_controller_config_hash").gauge().value()).isEqualTo(43);
+        assertThat(registry.get("nginx_ingress_controller_config_last_reload_successful_timestamp_seconds").gauge()
+                .value()).isEqualTo(now.get().getEpochSecond());
+    }
+
+    /** The key retain() keeps locations by names the same series as the request tags. */
+    @Test
+    void locationKeyIsTheLocationTagsNamespaceIngressAndPath() {
+        for (Route r : new Route[] {route("shop/web", "/api", "web"), route("noslash", "/", "x"), Route.notFound(),
+                null}) {
+            Tags t = RequestMetrics.locationTags(r);
+            assertThat(RequestMetrics.locationKey(r)).as(String.valueOf(r)).containsExactly(
+                    t.stream().filter(x -> x.getKey().equals("namespace")).findFirst().orElseThrow().getValue(),
+                    t.stream().filter(x -> x.getKey().equals("ingress")).findFirst().orElseThrow().getValue(),
+                    t.stream().filter(x -> x.getKey().equals("path")).findFirst().orElseThrow().getValue());
+        }
     }
 
     private static double orphan(SimpleMeterRegistry registry, String ingress, String type) {
