@@ -45,14 +45,20 @@ import org.slf4j.LoggerFactory;
  * a {@link ManifestException} naming the line.
  */
 public final class ManifestParser {
-    private static final Logger log = LoggerFactory.getLogger(ManifestParser.class);
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-
-    private static final YAMLFactory YAML = new YAMLFactory();
-    private static final JsonFactory JSON = new JsonFactory();
-    /** Converts trees to fabric8 models; unknown fields land in their additionalProperties. */
-    private static final ObjectMapper MAPPER = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    /**
+     * Jackson's readers and logging, created on first use: {@link #prepareInBackground} is called
+     * on the main thread, where creating them (Jackson's and logging's set-up, a tenth of a second
+     * of CPU or more in a fresh JVM) would hold up the start; its thread creates them instead.
+     */
+    private static final class Shared {
+        static final Logger log = LoggerFactory.getLogger(ManifestParser.class);
+        static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+        static final YAMLFactory YAML = new YAMLFactory();
+        static final JsonFactory JSON = new JsonFactory();
+        /** Converts trees to fabric8 models; unknown fields land in their additionalProperties. */
+        static final ObjectMapper MAPPER = new ObjectMapper()
+                .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    }
 
     private static final String V1 = "networking.k8s.io/v1";
 
@@ -123,7 +129,7 @@ public final class ManifestParser {
             try {
                 parse("warm-up.yaml", WARM_UP);
             } catch (ManifestException | RuntimeException e) {
-                log.debug("manifest parser warm-up failed", e); // the real files report their own problems
+                Shared.log.debug("manifest parser warm-up failed", e); // the real files report their own problems
             }
         }, "sluice-manifest-warm-up");
         t.setDaemon(true);
@@ -139,7 +145,7 @@ public final class ManifestParser {
      */
     public static ParsedManifest parse(String fileName, String content) throws ManifestException {
         List<HasMetadata> out = new ArrayList<>();
-        JsonFactory factory = fileName.toLowerCase(java.util.Locale.ROOT).endsWith(".json") ? JSON : YAML;
+        JsonFactory factory = fileName.toLowerCase(java.util.Locale.ROOT).endsWith(".json") ? Shared.JSON : Shared.YAML;
         try (JsonParser p = factory.createParser(content)) {
             while (p.nextToken() != null) {
                 LocatedTree tree = new LocatedTree(p);
@@ -200,7 +206,7 @@ public final class ManifestParser {
             default -> null;
         };
         if (type == null) {
-            log.debug("{}:{}: kind {} ignored", file, tree.line(pointer), kind.isEmpty() ? "(none)" : kind);
+            Shared.log.debug("{}:{}: kind {} ignored", file, tree.line(pointer), kind.isEmpty() ? "(none)" : kind);
             return;
         }
         ObjectNode obj = ((ObjectNode) node).deepCopy();
@@ -221,7 +227,7 @@ public final class ManifestParser {
             }
         }
         try {
-            out.add(MAPPER.treeToValue(obj, type));
+            out.add(Shared.MAPPER.treeToValue(obj, type));
         } catch (JsonMappingException e) {
             StringBuilder at = new StringBuilder(pointer);
             StringBuilder where = new StringBuilder();
@@ -277,9 +283,9 @@ public final class ManifestParser {
         if (!(legacy instanceof ObjectNode b) || !(b.has("serviceName") || b.has("servicePort"))) {
             return legacy;
         }
-        ObjectNode out = NODES.objectNode();
+        ObjectNode out = Shared.NODES.objectNode();
         ObjectNode service = out.putObject("service");
-        service.set("name", b.path("serviceName").isMissingNode() ? NODES.nullNode() : b.get("serviceName"));
+        service.set("name", b.path("serviceName").isMissingNode() ? Shared.NODES.nullNode() : b.get("serviceName"));
         ObjectNode port = service.putObject("port");
         JsonNode sp = b.get("servicePort");
         if (sp != null && sp.isIntegralNumber()) {

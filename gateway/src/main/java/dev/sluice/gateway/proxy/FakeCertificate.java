@@ -109,7 +109,8 @@ public final class FakeCertificate {
      */
     public static SslContext serverContext(PrivateKey key, X509Certificate... chain) {
         try {
-            return withSluiceSettings(SslContextBuilder.forServer(key, chain)).build();
+            return withSluiceSettings(SslContextBuilder.forServer(key, chain).trustManager(NoClientCertificates.INSTANCE))
+                    .build();
         } catch (SSLException e) {
             throw new IllegalStateException("cannot build TLS context", e);
         }

@@ -145,6 +145,7 @@ public final class PublishedCertificates implements SniCertificates {
                     : SslContextBuilder.forServer(
                             new ByteArrayInputStream(c.certificatePem().getBytes(StandardCharsets.US_ASCII)),
                             new ByteArrayInputStream(c.privateKeyPem().getBytes(StandardCharsets.US_ASCII)));
+            builder.trustManager(NoClientCertificates.INSTANCE); // unless the host asks for client certificates:
             if (k.caBundlePem() != null) {
                 requestClientCertificate(builder, k.caBundlePem());
             }
