@@ -7,7 +7,10 @@
 #   java -XX:SharedArchiveFile=ARCHIVE -jar JAR ...        # then every start, same JAR path, same java
 #
 # JAR defaults to controller/target/sluice.jar, ARCHIVE to the JAR's path with .jsa, MANIFESTS (what
-# the training start serves) to deploy/examples. The archive belongs to that java binary and to
+# the training start serves) to deploy/examples. With JDK_ONLY=1 the archive holds only the JDK's
+# own classes that the start loads (no class path recorded): it then works with any class path and
+# any JAR, and can be a Java runtime's default archive (lib/server/classes.jsa, mapped without any
+# flag), as the image's offline base does (controller/src/image/offline-base.sh). The archive belongs to that java binary and to
 # the JAR at that absolute path, with that size and time: rebuild it after either changes. With
 # another JAR or java the JVM silently starts without it (-Xlog:cds says why); -Xshare:on makes
 # that an error instead.
@@ -56,10 +59,14 @@ kill -TERM "$pid"
 wait "$pid" || true
 pid=
 
+classpath=(-cp "$jar")
+if [[ ${JDK_ONLY:-} == 1 ]]; then
+    classpath=() # the list's classes of the JAR are then not found, and left out
+fi
 dump() {
     rm -f "$archive"
     "$java" -Xshare:dump -XX:SharedClassListFile="$1" -XX:SharedArchiveFile="$archive" \
-        -XX:ErrorFile="$work/hs_err_%p.log" -cp "$jar" >"$work/dump.log" 2>&1
+        -XX:ErrorFile="$work/hs_err_%p.log" "${classpath[@]}" >"$work/dump.log" 2>&1
 }
 # picocli is compiled for Java 5, so its classes cannot be archived once linked, and JDK 17 crashes
 # on a lambda proxy implementing one of its interfaces (the converters Main registers): those
@@ -71,5 +78,9 @@ if ! dump "$work/classes.dump"; then
 fi
 "$java" -Xshare:on -XX:SharedArchiveFile="$archive" -jar "$jar" --version >/dev/null \
     || { echo "the archive does not load" >&2; exit 1; }
-echo "$archive: $(grep -vc '^@' "$work/classes") classes; start with"
-echo "  $java -XX:SharedArchiveFile=$archive -jar $jar ..."
+if [[ ${JDK_ONLY:-} == 1 ]]; then
+    echo "$archive: the JDK's classes of $(grep -vc '^@' "$work/classes") loaded by the start"
+else
+    echo "$archive: $(grep -vc '^@' "$work/classes") classes; start with"
+    echo "  $java -XX:SharedArchiveFile=$archive -jar $jar ..."
+fi
