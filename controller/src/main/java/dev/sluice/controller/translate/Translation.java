@@ -20,14 +20,21 @@ import java.util.Objects;
  *                 to the Ingress once that object appears or is fixed (cert-manager writes the
  *                 Secret after the Ingress exists), so the admission webhook warns about them
  *                 instead of rejecting, as ingress-nginx does
+ * @param configuration what the table without its endpoint addresses was computed from (equal keys:
+ *                 only endpoint addresses can differ), or {@code null} when not known
  */
 public record Translation(RouteTable table, List<Problem> problems, List<Problem> notes,
-        List<Problem> awaitingObjects) {
+        List<Problem> awaitingObjects, ConfigurationKey configuration) {
     public Translation {
         Objects.requireNonNull(table, "table");
         problems = List.copyOf(problems);
         notes = List.copyOf(notes);
         awaitingObjects = List.copyOf(awaitingObjects);
+    }
+
+    /** A translation without a {@link ConfigurationKey}. */
+    public Translation(RouteTable table, List<Problem> problems, List<Problem> notes, List<Problem> awaitingObjects) {
+        this(table, problems, notes, awaitingObjects, null);
     }
 
     /** A translation whose problems all count. */
