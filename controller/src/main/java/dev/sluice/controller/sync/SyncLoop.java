@@ -183,19 +183,26 @@ public final class SyncLoop implements AutoCloseable {
                 }
                 rebuiltOnce = true;
                 lastRebuildStart = nanoTime.getAsLong();
-                rebuild();
+                rebuildOrKeep();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (RuntimeException | Error e) {
-                failures.increment();
-                ControllerMetrics m = controllerMetrics;
-                if (m != null) {
-                    m.failed(); // zeroes config_hash: the next publish sets it again
-                }
-                lastConfiguration = null;
-                log.error("route table rebuild failed; the last good table keeps serving", e);
             }
+        }
+    }
+
+    /** {@link #rebuild()}; a failure is counted and logged, and the live table keeps serving. */
+    void rebuildOrKeep() {
+        try {
+            rebuild();
+        } catch (RuntimeException | Error e) {
+            failures.increment();
+            ControllerMetrics m = controllerMetrics;
+            if (m != null) {
+                m.failed(); // zeroes config_hash: the next publish must hash again
+            }
+            lastConfiguration = null;
+            log.error("route table rebuild failed; the last good table keeps serving", e);
         }
     }
 
