@@ -74,7 +74,10 @@ final class BackendResolver {
     private final Map<String, Remembered> previous;
     private final Map<String, Remembered> remembered = new HashMap<>();
     /** What the table's configuration reads of each backend; see {@link #configurationFacts()}. */
-    private final Map<String, String> facts = new HashMap<>();
+    private final Map<String, Facts> facts = new HashMap<>();
+
+    /** What the configuration reads of a backend: everything but the endpoint addresses. */
+    record Facts(String name, String problem, String warning, boolean hasEndpoints) {}
 
     /**
      * A resolution and the objects it read: valid for a later translation whose Service,
@@ -164,15 +167,15 @@ final class BackendResolver {
             }
             cache.put(cacheKey, cached);
             remembered.put(cacheKey, new Remembered(service, slices, legacy, cached));
-            facts.put(cacheKey, cached.problem() + "|" + cached.warning() + "|" + cached.backend().problem() + "|"
-                    + cached.backend().hasEndpoints());
+            facts.put(cacheKey, new Facts(cached.backend().name(), cached.problem() == null ? cached.backend().problem()
+                    : cached.problem(), cached.warning(), cached.backend().hasEndpoints()));
         }
         return cached;
     }
 
     /** The resolutions of this translation, for the next one. */
     Map<String, Remembered> remembered() {
-        return Map.copyOf(remembered);
+        return java.util.Collections.unmodifiableMap(remembered); // this resolver resolves no more
     }
 
     /**
@@ -180,8 +183,8 @@ final class BackendResolver {
      * addresses: its problem, warning and whether it has endpoints. Equal facts (and equal other
      * inputs) mean the table differs at most in endpoint addresses.
      */
-    Map<String, String> configurationFacts() {
-        return Map.copyOf(facts);
+    Map<String, Facts> configurationFacts() {
+        return java.util.Collections.unmodifiableMap(facts); // this resolver resolves no more
     }
 
     /**
@@ -197,7 +200,7 @@ final class BackendResolver {
         ServicePort first = service.getSpec().getPorts().get(0);
         String name = namespace + "-" + serviceName + "-" + first.getPort();
         Backend b = Backend.of(name, serviceName, endpointsOf(namespace, serviceName, service, first));
-        facts.put("first port of " + namespace + "/" + serviceName, name + "|" + b.hasEndpoints());
+        facts.put("first port of " + namespace + "/" + serviceName, new Facts(name, null, null, b.hasEndpoints()));
         return b;
     }
 

@@ -25,12 +25,12 @@ public final class ConfigurationKey {
     private final List<?> services;
     private final List<?> secrets;
     private final List<?> configMaps;
-    private final Map<String, String> backendFacts;
+    private final Map<String, BackendResolver.Facts> backendFacts;
     private final TlsCertificates tls;
     private final List<?> streams;
 
-    ConfigurationKey(Object translator, ClusterState state, Map<String, String> backendFacts, TlsCertificates tls,
-            List<?> streams) {
+    ConfigurationKey(Object translator, ClusterState state, Map<String, BackendResolver.Facts> backendFacts,
+            TlsCertificates tls, List<?> streams) {
         this.translator = translator;
         this.ingresses = state.ingresses();
         this.ingressClasses = state.ingressClasses();

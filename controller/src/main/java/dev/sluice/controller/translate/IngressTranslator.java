@@ -277,8 +277,9 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             tls = selection.withAliases(tls, installedAliases);
             TlsCertificates finalTls = tls.withClientAuth(clientAuth).withPassthrough(passthrough(table))
                     .withCiphers(sslCiphers);
+            // this run's maps, handed over whole: nothing changes them after this point
             memo = new TranslationMemo(state.secrets(), state.configMaps(), annotated, backends.remembered(),
-                    Map.copyOf(regexes), Map.copyOf(rewrites));
+                    java.util.Collections.unmodifiableMap(regexes), java.util.Collections.unmodifiableMap(rewrites));
             ConfigurationKey key = new ConfigurationKey(IngressTranslator.this, state, backends.configurationFacts(),
                     finalTls, streams.services().stream().map(s -> List.of(s.protocol(), s.port(), s.backend(),
                             s.proxyProtocolIn(), s.proxyProtocolOut(), s.source())).toList());
