@@ -1,6 +1,7 @@
 package dev.sluice.controller.sync;
 
 import dev.sluice.controller.translate.ClusterState;
+import dev.sluice.controller.translate.ConfigurationKey;
 import dev.sluice.controller.translate.Problem;
 import dev.sluice.controller.translate.Translation;
 import dev.sluice.gateway.admin.RoutesJson;
@@ -47,7 +48,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A publish counts as a reload ({@code success}, {@code config_hash}) only when the table
  * without its endpoint addresses changed, as ingress-nginx applies endpoint changes to its Lua
- * balancers without a reload.
+ * balancers without a reload. When the translation says its configuration was computed from the
+ * same inputs as the live table's ({@link Translation#configuration()}), the table is not rendered
+ * and hashed again and the per-host and per-Ingress gauges are left as they are: after an
+ * endpoint change the cost of a publish is the table's comparison and the balancer binding.
  *
  * <p>The translator logs nothing; this loop logs what it returns: new problems as warnings, new
  * notes at debug level (both only when they first appear, not at every rebuild).
@@ -71,6 +75,7 @@ public final class SyncLoop implements AutoCloseable {
     private boolean rebuiltOnce; // sync thread only
     private long lastRebuildStart; // sync thread only, in ticks of nanoTime
     private long lastConfigHash; // sync thread only: config hash of the live table, 0 before the first
+    private ConfigurationKey lastConfiguration; // sync thread only: what the hashed table was computed from
     private final LongSupplier nanoTime;
 
     private final Counter rebuilds;
@@ -178,18 +183,26 @@ public final class SyncLoop implements AutoCloseable {
                 }
                 rebuiltOnce = true;
                 lastRebuildStart = nanoTime.getAsLong();
-                rebuild();
+                rebuildOrKeep();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (RuntimeException | Error e) {
-                failures.increment();
-                ControllerMetrics m = controllerMetrics;
-                if (m != null) {
-                    m.failed();
-                }
-                log.error("route table rebuild failed; the last good table keeps serving", e);
             }
+        }
+    }
+
+    /** {@link #rebuild()}; a failure is counted and logged, and the live table keeps serving. */
+    void rebuildOrKeep() {
+        try {
+            rebuild();
+        } catch (RuntimeException | Error e) {
+            failures.increment();
+            ControllerMetrics m = controllerMetrics;
+            if (m != null) {
+                m.failed(); // zeroes config_hash: the next publish must hash again
+            }
+            lastConfiguration = null;
+            log.error("route table rebuild failed; the last good table keeps serving", e);
         }
     }
 
@@ -220,15 +233,23 @@ public final class SyncLoop implements AutoCloseable {
             holder.publish(t.table());
             publishes.increment();
             if (m != null) {
-                long hash = configHash(t.table());
-                // an endpoint-only change is no reload (ingress-nginx: Lua, no new nginx.conf)
-                m.published(t.table(), hash, hash != lastConfigHash);
-                lastConfigHash = hash;
+                if (t.configuration() != null && t.configuration().equals(lastConfiguration)) {
+                    m.publishedEndpointsOnly(); // same configuration: same hash, same gauges
+                } else {
+                    long hash = configHash(t.table());
+                    // an endpoint-only change is no reload (ingress-nginx: Lua, no new nginx.conf)
+                    m.published(t.table(), hash, hash != lastConfigHash);
+                    lastConfigHash = hash;
+                }
+                lastConfiguration = t.configuration();
             }
             log.info("route table published: {} hosts, {} wildcard hosts (generation {})",
                     t.table().hosts().size(), t.table().wildcards().size(), holder.generation());
         } else if (m != null) {
             m.unchanged();
+            if (lastConfiguration != null) {
+                lastConfiguration = t.configuration(); // an equal table has the live configuration
+            }
         }
         problemSink.accept(t.problems());
     }

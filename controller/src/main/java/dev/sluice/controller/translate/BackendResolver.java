@@ -71,6 +71,19 @@ final class BackendResolver {
     private final Map<String, Endpoints> endpoints = new HashMap<>();
     private final Map<String, Resolution> cache = new HashMap<>();
     private final boolean externalNameDisabled;
+    private final Map<String, Remembered> previous;
+    private final Map<String, Remembered> remembered = new HashMap<>();
+    /** What the table's configuration reads of each backend; see {@link #configurationFacts()}. */
+    private final Map<String, Facts> facts = new HashMap<>();
+
+    /** What the configuration reads of a backend: everything but the endpoint addresses. */
+    record Facts(String name, String problem, String warning, boolean hasEndpoints) {}
+
+    /**
+     * A resolution and the objects it read: valid for a later translation whose Service,
+     * EndpointSlices and Endpoints of that name are these very instances.
+     */
+    record Remembered(Service service, List<EndpointSlice> slices, Endpoints endpoints, Resolution resolution) {}
 
     BackendResolver(ClusterState state) {
         this(state, false);
@@ -78,7 +91,16 @@ final class BackendResolver {
 
     /** @param externalNameDisabled {@code --disable-svc-external-name}: ExternalName Services get no endpoint */
     BackendResolver(ClusterState state, boolean externalNameDisabled) {
+        this(state, externalNameDisabled, Map.of());
+    }
+
+    /**
+     * @param previous the resolutions of the last translation ({@link #remembered()}), reused
+     *                 where their objects are the same instances
+     */
+    BackendResolver(ClusterState state, boolean externalNameDisabled, Map<String, Remembered> previous) {
         this.externalNameDisabled = externalNameDisabled;
+        this.previous = previous;
         for (Service s : state.services()) {
             services.put(key(s), s);
         }
@@ -132,10 +154,37 @@ final class BackendResolver {
         String cacheKey = serviceUpstream ? name + " service-upstream" : name;
         Resolution cached = cache.get(cacheKey);
         if (cached == null) {
-            cached = doResolve(name, namespace, svc.getName(), svc.getPort(), serviceUpstream);
+            String svcKey = namespace + "/" + svc.getName();
+            Service service = services.get(svcKey);
+            List<EndpointSlice> slices = slicesByService.get(svcKey);
+            Endpoints legacy = endpoints.get(svcKey);
+            Remembered last = previous.get(cacheKey);
+            if (last != null && last.service() == service && last.endpoints() == legacy
+                    && TranslationMemo.sameInstances(last.slices(), slices)) {
+                cached = last.resolution();
+            } else {
+                cached = doResolve(name, namespace, svc.getName(), svc.getPort(), serviceUpstream);
+            }
             cache.put(cacheKey, cached);
+            remembered.put(cacheKey, new Remembered(service, slices, legacy, cached));
+            facts.put(cacheKey, new Facts(cached.backend().name(), cached.problem() == null ? cached.backend().problem()
+                    : cached.problem(), cached.warning(), cached.backend().hasEndpoints()));
         }
         return cached;
+    }
+
+    /** The resolutions of this translation, for the next one. */
+    Map<String, Remembered> remembered() {
+        return java.util.Collections.unmodifiableMap(remembered); // this resolver resolves no more
+    }
+
+    /**
+     * Everything the translator may have read of each backend it looked up, except the endpoint
+     * addresses: its problem, warning and whether it has endpoints. Equal facts (and equal other
+     * inputs) mean the table differs at most in endpoint addresses.
+     */
+    Map<String, Facts> configurationFacts() {
+        return java.util.Collections.unmodifiableMap(facts); // this resolver resolves no more
     }
 
     /**
@@ -150,7 +199,9 @@ final class BackendResolver {
         }
         ServicePort first = service.getSpec().getPorts().get(0);
         String name = namespace + "-" + serviceName + "-" + first.getPort();
-        return Backend.of(name, serviceName, endpointsOf(namespace, serviceName, service, first));
+        Backend b = Backend.of(name, serviceName, endpointsOf(namespace, serviceName, service, first));
+        facts.put("first port of " + namespace + "/" + serviceName, new Facts(name, null, null, b.hasEndpoints()));
+        return b;
     }
 
     /**

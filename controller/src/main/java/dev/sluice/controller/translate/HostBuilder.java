@@ -102,6 +102,14 @@ final class HostBuilder {
 
     /** Builds the host; paths whose regex cannot be compiled are reported and left out. */
     HostRoutes build(ProblemSink problems) {
+        return build(problems, PathMatcher.Regex::compile);
+    }
+
+    /**
+     * {@link #build(ProblemSink)} with the regex locations compiled by {@code regexes} (which
+     * throws {@link PatternSyntaxException} as {@link PathMatcher.Regex#compile} does).
+     */
+    HostRoutes build(ProblemSink problems, java.util.function.Function<String, PathMatcher.Regex> regexes) {
         boolean regexMode = fallbackRegexTrigger;
         for (PendingPath p : paths.values()) {
             regexMode |= p.regexTrigger();
@@ -114,7 +122,7 @@ final class HostBuilder {
                 matcher = new PathMatcher.Exact(p.path());
             } else if (regexMode) {
                 try {
-                    matcher = PathMatcher.Regex.compile(p.path());
+                    matcher = regexes.apply(p.path());
                 } catch (PatternSyntaxException e) {
                     problems.report(p.namespace(), p.name(), "invalid regex path \"" + p.path() + "\" on host "
                             + display(host) + " (regex mode): " + e.getMessage() + "; path skipped");

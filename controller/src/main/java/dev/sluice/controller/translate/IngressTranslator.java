@@ -49,8 +49,10 @@ import java.util.regex.Pattern;
  * routing (SPEC §1–§4, §6.1, §9). A pure function: the same {@link ClusterState} at the same
  * {@code now} always gives an equal {@link Translation}, so the sync loop does not republish
  * unchanged tables and tests can pin the time. It reads no clock and logs nothing: problems and
- * debug notes are part of the result. Its only state is a {@link CertificateCache}, which saves work and
- * changes no result.
+ * debug notes are part of the result. Its only state is a {@link CertificateCache} and a
+ * {@link TranslationMemo} of the last translation's per-object work, which save work and change
+ * no result: a translation reuses an Ingress's parsed annotations, a backend's resolution or a
+ * compiled regex only when every object that work read is the very same instance as last time.
  *
  * <p>The passes, in order:
  * <ol>
@@ -102,6 +104,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
 
     private final TranslatorConfig config;
     private final CertificateCache certificates;
+    /** The per-object work of the last translation (replaced whole, never changed in place). */
+    private volatile TranslationMemo memo = TranslationMemo.EMPTY;
 
     /** A translator with its own {@link CertificateCache}. */
     public IngressTranslator(TranslatorConfig config) {
@@ -180,11 +184,19 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         /** The global ConfigMap, read once per translation. */
         private final GlobalSettings global;
         private final CompressionPolicy compression;
+        /** The last translation's per-object work, and this one's for the next. */
+        private final TranslationMemo last;
+        private final boolean annotationsReusable;
+        private final Map<Ingress, TranslationMemo.Annotated> annotated = new java.util.IdentityHashMap<>();
+        private final Map<String, PathMatcher.Regex> regexes = new HashMap<>();
+        private final Map<TranslationMemo.RewriteKey, Rewrite> rewrites = new HashMap<>();
 
         Run(ClusterState state, Instant now) {
             this.state = state;
             this.now = now;
-            this.backends = new BackendResolver(state, config.disableSvcExternalName());
+            this.last = memo;
+            this.annotationsReusable = last.annotationsValidFor(state);
+            this.backends = new BackendResolver(state, config.disableSvcExternalName(), last.backends());
             this.secrets = new SecretIndex(state.secrets());
             this.global = GlobalSettings.parse(config.globalConfigMap(), state.configMaps(), config.annotationsPrefix(),
                     secrets, problems::add);
@@ -223,18 +235,10 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             List<Parsed> canaries = new ArrayList<>();
             for (Keyed k : IngressOrder.sort(served)) {
                 try {
-                    List<String> annotationProblems = new ArrayList<>();
-                    IngressAnnotations a = IngressAnnotations.parse(k.ingress(), config.annotationsPrefix(), secrets,
-                            global, annotationProblems::add);
-                    if (a.clientAuth() != null && !namesEveryHost(k.ingress())) {
-                        String why = "auth-tls-* is a per-host setting and this Ingress has rules without a host "
-                                + "(or none)";
-                        annotationProblems.add(why + "; every location of this Ingress answers 503 (location denied)");
-                        a = a.denied(why);
-                    }
-                    a = withCustomHeaders(k, a, annotationProblems);
+                    TranslationMemo.Annotated done = annotated(k);
+                    IngressAnnotations a = done.annotations();
                     Parsed p = new Parsed(k, a);
-                    annotationProblems.forEach(m -> report(k.namespace(), k.name(), m));
+                    done.problems().forEach(m -> report(k.namespace(), k.name(), m));
                     if (a.canary()) {
                         canaries.add(p);
                         continue;
@@ -271,10 +275,68 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                     notes::add).translate();
             RouteTable table = buildTable();
             tls = selection.withAliases(tls, installedAliases);
-            return new Translation(table.withTls(tls.withClientAuth(clientAuth).withPassthrough(passthrough(table))
-                    .withCiphers(sslCiphers))
-                    .withStreams(streams).withSettings(global.proxy()).withCompression(compression), List.copyOf(problems), List.copyOf(notes),
-                    List.copyOf(awaitingObjects));
+            TlsCertificates finalTls = tls.withClientAuth(clientAuth).withPassthrough(passthrough(table))
+                    .withCiphers(sslCiphers);
+            // this run's maps, handed over whole: nothing changes them after this point
+            memo = new TranslationMemo(state.secrets(), state.configMaps(), annotated, backends.remembered(),
+                    java.util.Collections.unmodifiableMap(regexes), java.util.Collections.unmodifiableMap(rewrites));
+            ConfigurationKey key = new ConfigurationKey(IngressTranslator.this, state, backends.configurationFacts(),
+                    finalTls, streams.services().stream().map(s -> List.of(s.protocol(), s.port(), s.backend(),
+                            s.proxyProtocolIn(), s.proxyProtocolOut(), s.source())).toList());
+            return new Translation(table.withTls(finalTls).withStreams(streams).withSettings(global.proxy())
+                    .withCompression(compression), List.copyOf(problems), List.copyOf(notes),
+                    List.copyOf(awaitingObjects), key);
+        }
+
+        /**
+         * The annotations of an Ingress completed against the cluster ({@code auth-tls-*} host
+         * check, {@code custom-headers}) and their problems: the last translation's when the
+         * Ingress and the Secrets and ConfigMaps they read are the same instances.
+         */
+        private TranslationMemo.Annotated annotated(Keyed k) {
+            TranslationMemo.Annotated done = annotationsReusable ? last.annotations().get(k.ingress()) : null;
+            if (done == null) {
+                List<String> annotationProblems = new ArrayList<>();
+                IngressAnnotations a = IngressAnnotations.parse(k.ingress(), config.annotationsPrefix(), secrets,
+                        global, annotationProblems::add);
+                if (a.clientAuth() != null && !namesEveryHost(k.ingress())) {
+                    String why = "auth-tls-* is a per-host setting and this Ingress has rules without a host "
+                            + "(or none)";
+                    annotationProblems.add(why + "; every location of this Ingress answers 503 (location denied)");
+                    a = a.denied(why);
+                }
+                a = withCustomHeaders(k, a, annotationProblems);
+                done = new TranslationMemo.Annotated(a, annotationProblems);
+            }
+            annotated.put(k.ingress(), done);
+            return done;
+        }
+
+        /** A regex location's matcher: compiled once per path while some table uses it. */
+        private PathMatcher.Regex regex(String path) {
+            PathMatcher.Regex r = regexes.get(path);
+            if (r == null) {
+                r = last.regexes().get(path);
+                if (r == null) {
+                    r = PathMatcher.Regex.compile(path); // may throw; a failure is not remembered
+                }
+                regexes.put(path, r);
+            }
+            return r;
+        }
+
+        /** A {@code rewrite-target} compiled for a location path, once while some table uses it. */
+        private Rewrite rewrite(String path, String target) {
+            TranslationMemo.RewriteKey key = new TranslationMemo.RewriteKey(path, target);
+            Rewrite r = rewrites.get(key);
+            if (r == null) {
+                r = last.rewrites().get(key);
+                if (r == null) {
+                    r = Rewrite.of(path, target); // may throw; a failure is not remembered
+                }
+                rewrites.put(key, r);
+            }
+            return r;
         }
 
         /**
@@ -487,7 +549,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                 return new Route(new PathMatcher.Prefix("/"), Route.BUILT_IN, (TrafficSplit) null, options, null);
             }
             if (a.rewriteTarget() != null && !a.rewriteTarget().equals("/")) {
-                options = options.withRewrite(Rewrite.of("/", a.rewriteTarget()), a.xForwardedPrefix());
+                options = options.withRewrite(rewrite("/", a.rewriteTarget()), a.xForwardedPrefix());
             }
             return new Route(new PathMatcher.Prefix("/"), defaultBackend != null ? p.namespace() + "/" + p.name()
                     : Route.BUILT_IN, split, options, null);
@@ -566,7 +628,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             boolean rewriteActive = a.rewriteTarget() != null && !a.rewriteTarget().equals(path);
             if (rewriteActive) {
                 try {
-                    options = options.withRewrite(Rewrite.of(path, a.rewriteTarget()), a.xForwardedPrefix());
+                    options = options.withRewrite(rewrite(path, a.rewriteTarget()), a.xForwardedPrefix());
                 } catch (PatternSyntaxException e) {
                     report(p.namespace(), p.name(), "invalid regex path \"" + path + "\" on host "
                             + HostBuilder.display(host) + " (rewrite-target): " + e.getMessage() + "; path skipped");
@@ -779,7 +841,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             Map<String, HostRoutes> wildcards = new HashMap<>();
             ProblemSink sink = this::report;
             for (HostBuilder hb : hosts.values()) {
-                HostRoutes hr = hb.build(sink);
+                HostRoutes hr = hb.build(sink, this::regex);
                 if (hb.host().startsWith("*.")) {
                     wildcards.put(hb.host().substring(2), hr);
                 } else {
@@ -811,7 +873,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                     exact.put(twin, HostRoutes.wwwRedirect(twin, target));
                 }
             }
-            return new RouteTable(exact, wildcards, catchAll.build(sink));
+            return new RouteTable(exact, wildcards, catchAll.build(sink, this::regex));
         }
 
         private void report(String namespace, String name, String message) {

@@ -20,14 +20,34 @@ import java.util.Objects;
  *                 to the Ingress once that object appears or is fixed (cert-manager writes the
  *                 Secret after the Ingress exists), so the admission webhook warns about them
  *                 instead of rejecting, as ingress-nginx does
+ * @param configuration what the table without its endpoint addresses was computed from (equal keys:
+ *                 only endpoint addresses can differ), or {@code null} when not known; not part of
+ *                 equality, which stays that of the result (equal inputs, equal translations, whichever
+ *                 translator made them)
  */
 public record Translation(RouteTable table, List<Problem> problems, List<Problem> notes,
-        List<Problem> awaitingObjects) {
+        List<Problem> awaitingObjects, ConfigurationKey configuration) {
     public Translation {
         Objects.requireNonNull(table, "table");
         problems = List.copyOf(problems);
         notes = List.copyOf(notes);
         awaitingObjects = List.copyOf(awaitingObjects);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Translation t && table.equals(t.table) && problems.equals(t.problems)
+                && notes.equals(t.notes) && awaitingObjects.equals(t.awaitingObjects);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(table, problems, notes, awaitingObjects);
+    }
+
+    /** A translation without a {@link ConfigurationKey}. */
+    public Translation(RouteTable table, List<Problem> problems, List<Problem> notes, List<Problem> awaitingObjects) {
+        this(table, problems, notes, awaitingObjects, null);
     }
 
     /** A translation whose problems all count. */

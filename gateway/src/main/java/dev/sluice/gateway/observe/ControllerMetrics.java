@@ -212,6 +212,15 @@ public final class ControllerMetrics {
         return rows;
     }
 
+    /**
+     * A rebuild published a table whose configuration is the live one's and only endpoint
+     * addresses changed (the caller knows it without hashing): no reload, and the hash and the
+     * per-host and per-Ingress gauges stay as they are.
+     */
+    public void publishedEndpointsOnly() {
+        lastReloadSuccessful.set(1);
+    }
+
     /** A rebuild produced a table equal to the live one: nothing published, but it worked. */
     public void unchanged() {
         lastReloadSuccessful.set(1);

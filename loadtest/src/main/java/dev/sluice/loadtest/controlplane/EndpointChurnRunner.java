@@ -125,7 +125,8 @@ public final class EndpointChurnRunner {
         AtomicBoolean running = new AtomicBoolean(true);
         List<Thread> threads = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
-            Thread t = new Thread(() -> load(running, awaiting, latencies, ok, failed, failures), "churn-client-" + c);
+            Thread t = new Thread(() -> load(running, awaiting, latencies, ok, failed, failures,
+                    () -> liveEndpoints(app.routes(), pods)), "churn-client-" + c);
             t.start();
             threads.add(t);
         }
@@ -143,6 +144,7 @@ public final class EndpointChurnRunner {
                 latencies.clear();
                 awaiting.clear();
                 failures.clear();
+                failuresByLiveEndpoints.clear();
                 okBefore = ok.get();
                 failedBefore = failed.get();
                 loadBefore = TableBuildBenchmark.loadAverage();
@@ -182,6 +184,8 @@ public final class EndpointChurnRunner {
                 changes, intervalMs, warmupChanges, graceMs, clients, ok.get() - okBefore + failedMeasured,
                 (ok.get() - okBefore) / elapsed, failedMeasured);
         failures.stream().limit(10).forEach(f -> System.out.println("  failure: " + f));
+        System.out.println("failures by the live table's churn endpoints still listening when the failure was seen: "
+                + new java.util.TreeMap<>(failuresByLiveEndpoints));
         System.out.printf("change -> first request served by the added Pod: %d of %d seen; median %.1f ms, p90 %.1f ms, "
                         + "p99 %.1f ms, worst %.1f ms%n",
                 sorted.length, changes, quantile(sorted, 0.5), quantile(sorted, 0.9), quantile(sorted, 0.99),
@@ -245,8 +249,29 @@ public final class EndpointChurnRunner {
         throw new IllegalStateException("Sluice never routed " + HOST + " to " + pod);
     }
 
+    /** Failures counted by {@link #liveEndpoints} at the time each was seen. */
+    private static final Map<String, AtomicLong> failuresByLiveEndpoints = new ConcurrentHashMap<>();
+
+    /**
+     * How many of the live table's endpoints for the churn host were still listening, as
+     * "{@code n of m listening}": {@code 0 of 3} means every endpoint the table offered had stopped
+     * (a table too old for the grace period; no proxy retry could help), more means a retry on
+     * another endpoint could have served the request.
+     */
+    private static String liveEndpoints(dev.sluice.gateway.route.RouteTableHolder holder, Pods pods) {
+        var host = holder.current().findHost(HOST);
+        var split = host == null || host.routes().isEmpty() ? null : host.routes().get(0).split();
+        if (split == null) {
+            return "no route";
+        }
+        var endpoints = split.mainline().backend().endpoints();
+        long live = endpoints.stream().filter(e -> pods.listening(e.address())).count();
+        return live + " of " + endpoints.size() + " listening";
+    }
+
     private static void load(AtomicBoolean running, Map<String, Long> awaiting, ConcurrentLinkedQueue<Long> latencies,
-            AtomicLong ok, AtomicLong failed, ConcurrentLinkedQueue<String> failures) {
+            AtomicLong ok, AtomicLong failed, ConcurrentLinkedQueue<String> failures,
+            java.util.function.Supplier<String> liveEndpoints) {
         while (running.get()) {
             try (Socket s = new Socket("127.0.0.1", SLUICE_PORT)) {
                 s.setTcpNoDelay(true);
@@ -257,7 +282,9 @@ public final class EndpointChurnRunner {
                     Response r = exchange(out, in);
                     if (r.status() != 200) {
                         failed.incrementAndGet();
-                        failures.add("status " + r.status());
+                        String live = liveEndpoints.get();
+                        failuresByLiveEndpoints.computeIfAbsent(live, k -> new AtomicLong()).incrementAndGet();
+                        failures.add("status " + r.status() + " (live table: " + live + ")");
                         continue;
                     }
                     ok.incrementAndGet();
@@ -330,6 +357,12 @@ public final class EndpointChurnRunner {
 
         String name(int pod) {
             return "pod-" + (pod + 1);
+        }
+
+        /** Whether the Pod at {@code address} ({@link #address}) still listens. */
+        boolean listening(String address) {
+            String[] octets = address.split("\\.");
+            return listeners.containsKey(Integer.parseInt(octets[2]) * 250 + Integer.parseInt(octets[3]) - 1);
         }
 
         void listen(int pod) throws InterruptedException {

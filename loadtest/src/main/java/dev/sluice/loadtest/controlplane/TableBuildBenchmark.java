@@ -10,7 +10,10 @@ import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Control-plane table build at scale: {@link IngressFleet} (10,000 Ingresses by default) translated
@@ -21,10 +24,17 @@ import java.util.Arrays;
  * ({@code ThreadMXBean.getCurrentThreadCpuTime}, not disturbed by other processes on a loaded
  * machine) and in wall time, after warm-up rounds.
  *
+ * <p>With {@code --change endpoints} every round first replaces one EndpointSlice (a different one
+ * each round, one Pod address changed) by a new object, as an informer or the manifest watcher
+ * hands over a changed slice, so a translator that reuses per-object work between rebuilds is
+ * measured on the rebuild an endpoint change causes; without it ({@code none}) every round
+ * translates the very same objects.
+ *
  * <pre>{@code
  * mvn -q -o -pl loadtest -am -DskipTests package
  * java -Xmx2g -cp controller/target/sluice.jar:loadtest/target/classes \
- *     dev.sluice.loadtest.controlplane.TableBuildBenchmark [--ingresses 10000] [--warmup 20] [--rounds 50]
+ *     dev.sluice.loadtest.controlplane.TableBuildBenchmark [--ingresses 10000] [--warmup 20] [--rounds 50] \
+ *     [--change none|endpoints]
  * }</pre>
  */
 public final class TableBuildBenchmark {
@@ -34,11 +44,17 @@ public final class TableBuildBenchmark {
         int count = 10_000;
         int warmup = 20;
         int rounds = 50;
+        boolean changeEndpoints = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--ingresses" -> count = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--change" -> changeEndpoints = switch (args[++i]) {
+                    case "endpoints" -> true;
+                    case "none" -> false;
+                    default -> throw new IllegalArgumentException("--change none|endpoints, not " + args[i]);
+                };
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -58,7 +74,11 @@ public final class TableBuildBenchmark {
         long[] translateWall = new long[rounds];
         long[] totalCpu = new long[rounds];
         long[] totalWall = new long[rounds];
+        List<EndpointSlice> slices = new ArrayList<>(state.endpointSlices());
         for (int r = -warmup; r < rounds; r++) {
+            if (changeEndpoints) {
+                state = withChangedSlice(state, slices, r + warmup);
+            }
             long cpu0 = threads.getCurrentThreadCpuTime();
             long wall0 = System.nanoTime();
             Translation t = translator.translate(state, now);
@@ -74,11 +94,26 @@ public final class TableBuildBenchmark {
                 totalWall[r] = wall2 - wall0;
             }
         }
+        System.out.println(changeEndpoints ? "every round after one EndpointSlice changed"
+                : "every round on the same objects");
         double[] load = loadAverage();
         System.out.printf("load average %.2f %.2f %.2f, %d CPUs, %s%n", load[0], load[1], load[2],
                 Runtime.getRuntime().availableProcessors(), Runtime.version());
         print("translate            ", translateCpu, translateWall);
         print("translate + publish  ", totalCpu, totalWall);
+    }
+
+    /** {@code state} with slice number {@code round} (modulo their count) replaced: its first Pod has a new address. */
+    private static ClusterState withChangedSlice(ClusterState state, List<EndpointSlice> slices, int round) {
+        int k = round % slices.size();
+        EndpointSlice old = slices.get(k);
+        List<String> ips = new ArrayList<>();
+        old.getEndpoints().forEach(e -> ips.addAll(e.getAddresses()));
+        ips.set(0, "10.200." + ((round >> 8) & 0xff) + "." + (round & 0xff));
+        slices.set(k, IngressFleet.slice(old.getMetadata().getNamespace(), old.getMetadata().getName(),
+                old.getMetadata().getLabels().get("kubernetes.io/service-name"), old.getPorts().get(0).getPort(), ips));
+        return new ClusterState(state.ingresses(), state.ingressClasses(), state.services(), slices, state.endpoints(),
+                state.secrets(), state.configMaps());
     }
 
     private static void print(String what, long[] cpu, long[] wall) {

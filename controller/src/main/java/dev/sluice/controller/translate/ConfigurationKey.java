@@ -1,0 +1,65 @@
+package dev.sluice.controller.translate;
+
+import dev.sluice.gateway.route.TlsCertificates;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a translation's configuration — the table without its endpoint addresses, which
+ * {@code config_hash} and the per-host and per-Ingress gauges describe — was computed from. Two
+ * translations by the same translator with equal keys have tables that differ at most in endpoint
+ * addresses, so the sync loop need not render, hash or walk the table again when only endpoints
+ * changed.
+ *
+ * <p>Why that holds: the translator reads endpoints only through its backend resolution, and of a
+ * resolved backend the configuration depends only on its problem, warning and whether it has
+ * endpoints ({@code backendFacts}); the time only through the TLS selection ({@code tls}); and the
+ * TCP/UDP services are compared without their endpoints ({@code streams}). Everything else comes
+ * from the other objects, compared by identity (an equal copy is a difference here, which only
+ * costs a hash). A key is never equal to one of another translator (other flags).
+ */
+public final class ConfigurationKey {
+    private final Object translator;
+    private final List<?> ingresses;
+    private final List<?> ingressClasses;
+    private final List<?> services;
+    private final List<?> secrets;
+    private final List<?> configMaps;
+    private final Map<String, BackendResolver.Facts> backendFacts;
+    private final TlsCertificates tls;
+    private final List<?> streams;
+
+    ConfigurationKey(Object translator, ClusterState state, Map<String, BackendResolver.Facts> backendFacts,
+            TlsCertificates tls, List<?> streams) {
+        this.translator = translator;
+        this.ingresses = state.ingresses();
+        this.ingressClasses = state.ingressClasses();
+        this.services = state.services();
+        this.secrets = state.secrets();
+        this.configMaps = state.configMaps();
+        this.backendFacts = backendFacts;
+        this.tls = tls;
+        this.streams = List.copyOf(streams);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ConfigurationKey k && translator == k.translator
+                && TranslationMemo.sameInstances(ingresses, k.ingresses)
+                && TranslationMemo.sameInstances(ingressClasses, k.ingressClasses)
+                && TranslationMemo.sameInstances(services, k.services)
+                && TranslationMemo.sameInstances(secrets, k.secrets)
+                && TranslationMemo.sameInstances(configMaps, k.configMaps)
+                && backendFacts.equals(k.backendFacts) && tls.equals(k.tls) && streams.equals(k.streams);
+    }
+
+    @Override
+    public int hashCode() {
+        return backendFacts.hashCode(); // equality is what the sync loop asks; this only keeps the contract
+    }
+
+    @Override
+    public String toString() {
+        return "ConfigurationKey[" + ingresses.size() + " Ingresses, " + backendFacts.size() + " backends]";
+    }
+}
