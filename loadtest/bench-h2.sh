@@ -10,7 +10,8 @@
 # event loop; wrk or h2load and the four backends (BenchBackend, 128-byte bodies) on CPU 1. All
 # proxies stay up; each round measures them in a rotated order (S N H B, N H B S, ...). Per run it
 # records req/s, latency (wrk: p50/p99; h2load: mean), failures, the proxy's CPU time per request
-# (utime+stime from /proc/PID/stat over the run / requests served) and mpstat's busy % of both CPUs.
+# (utime+stime from /proc/PID/stat over the run / requests served), its system calls per request
+# (perf's raw_syscalls:sys_enter, where perf works) and mpstat's busy % of both CPUs.
 #
 # Scenarios (SCENARIOS, default "h1tls h2"): h1tls = wrk over https (TLS 1.3, no ALPN: HTTP/1.1),
 # keep-alive, at each of CONNS; h2 = h2load over TLS (ALPN h2), CLIENTS connections x STREAMS
@@ -135,16 +136,30 @@ load() { # SCENARIO TARGET CONNS SECS
 }
 
 RESULTS=$OUT/results.tsv
-printf 'round\tscenario\ttarget\tconns\treq_s\tp50_ms\tp99_ms\tmean_ms\tcpu_us_per_req\tfailed\tcpu0_busy\tcpu1_busy\tbusy_before\n' >"$RESULTS"
+printf 'round\tscenario\ttarget\tconns\treq_s\tp50_ms\tp99_ms\tmean_ms\tcpu_us_per_req\tfailed\tcpu0_busy\tcpu1_busy\tbusy_before\tsyscalls_per_req\n' >"$RESULTS"
+# system calls per request (perf's raw_syscalls tracepoint on the proxy's process): unlike CPU time,
+# hardly moved by other work on the machine; left empty where perf cannot trace
+PERF=0
+perf stat -e raw_syscalls:sys_enter -o /dev/null -- true >/dev/null 2>&1 && PERF=1
 run() { # ROUND SCENARIO TARGET CONNS SECS [record]
     local round=$1 scenario=$2 target=$3 conns=$4 secs=$5 record=${6:-yes}
     local pid=${PID_OF[$target]} quiet t0 t1 out mp n rps p50= p99= mean= failed cpu
     quiet=$(await_quiet)
     busy "$secs" >"$OUT/busy.tmp" &
     mp=$!
+    local perf_pid= sys= sys_per_req=
+    if ((PERF)); then
+        perf stat -x, -e raw_syscalls:sys_enter -p "$pid" -o "$OUT/perf.tmp" >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
     t0=$(cpu_ticks "$pid")
     out=$(load "$scenario" "$target" "$conns" "$secs")
     t1=$(cpu_ticks "$pid")
+    if [[ -n $perf_pid ]]; then
+        kill -INT "$perf_pid" 2>/dev/null || true
+        wait "$perf_pid" || true
+        sys=$(awk -F, '/raw_syscalls/ { print $1 }' "$OUT/perf.tmp")
+    fi
     wait $mp || true
     [[ $record == yes ]] || return 0
     echo "$out" >"$OUT/$scenario-$round-$target-$conns.txt"
@@ -161,11 +176,12 @@ run() { # ROUND SCENARIO TARGET CONNS SECS [record]
         failed=$(awk '/Socket errors:/ { gsub(",", ""); s = $4 + $6 + $8 + $10 } /Non-2xx/ { s += $5 } END { print s + 0 }' <<<"$out")
     fi
     cpu=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0) }')
+    [[ -n $sys ]] && sys_per_req=$(awk -v s="$sys" -v n="$n" 'BEGIN { printf "%.2f", (n > 0 ? s / n : 0) }')
     # shellcheck disable=SC2046
     set -- $(cat "$OUT/busy.tmp")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scenario" "$target" "$conns" "$rps" \
-        "$p50" "$p99" "$mean" "$cpu" "$failed" "${1:-?}" "${2:-?}" "$quiet" >>"$RESULTS"
-    log "round $round $scenario $target c=$conns: $rps req/s, $cpu us CPU/req, p50 ${p50:-–} p99 ${p99:-–} mean ${mean:-–} ms, failed $failed, cpu0 ${1:-?}% cpu1 ${2:-?}% (before $quiet)"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scenario" "$target" "$conns" "$rps" \
+        "$p50" "$p99" "$mean" "$cpu" "$failed" "${1:-?}" "${2:-?}" "$quiet" "$sys_per_req" >>"$RESULTS"
+    log "round $round $scenario $target c=$conns: $rps req/s, $cpu us CPU/req, ${sys_per_req:-?} syscalls/req, p50 ${p50:-–} p99 ${p99:-–} mean ${mean:-–} ms, failed $failed, cpu0 ${1:-?}% cpu1 ${2:-?}% (before $quiet)"
 }
 
 has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
@@ -218,8 +234,8 @@ for s, title in (("h1tls", "HTTP/1.1 over TLS (wrk, keep-alive)"), ("h2", "HTTP/
     print(f"### {title}")
     print()
     lat = "p50 / p99 ms" if s == "h1tls" else "mean ms"
-    print(f"| target | conns | req/s (median) | req/s range | {lat} | proxy CPU µs/req (median) | CPU µs/req range | CPU0 / CPU1 busy % | failed |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"| target | conns | req/s (median) | req/s range | {lat} | proxy CPU µs/req (median) | CPU µs/req range | syscalls/req | CPU0 / CPU1 busy % | failed |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for c in conns:
         for t in present:
             if not vals(s, t, c, "req_s"):
@@ -228,6 +244,7 @@ for s, title in (("h1tls", "HTTP/1.1 over TLS (wrk, keep-alive)"), ("h2", "HTTP/
             l = f"{med(s, t, c, 'p50_ms'):.2f} / {med(s, t, c, 'p99_ms'):.2f}" if s == "h1tls" else f"{med(s, t, c, 'mean_ms'):.2f}"
             print(f"| {t} | {c} | {med(s, t, c, 'req_s'):.0f} | {rng(s, t, c, 'req_s')} | {l} | "
                   f"{med(s, t, c, 'cpu_us_per_req'):.1f} | {rng(s, t, c, 'cpu_us_per_req', '{:.1f}')} | "
+                  f"{med(s, t, c, 'syscalls_per_req'):.2f} | "
                   f"{med(s, t, c, 'cpu0_busy'):.0f} / {med(s, t, c, 'cpu1_busy'):.0f} | {failed} |")
     print()
     others = [t for t in present if t != "sluice"]
