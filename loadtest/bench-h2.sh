@@ -19,7 +19,8 @@
 # Knobs: ROUNDS (3), DURATION (s per run, 15), WARMUP (s per target and scenario, 30), CONNS ("16 64"),
 # CLIENTS (16), STREAMS (10), BASELINE_JAR (another sluice.jar measured in the same run, port 18445),
 # HAPROXY (1; 0 leaves it out), QUIET_BUSY (max % busy per CPU before a point, else wait; 15),
-# JAVA, OUT (raw results; default a new /tmp/sluice-bench-h2.* directory).
+# JAVA, OUT (raw results; default a new /tmp/sluice-bench-h2.* directory). On a loaded machine the JIT
+# needs more: Sluice reached its HTTP/2 rate only after ~60 s of h2load at load average 8 (WARMUP=60).
 # Needs nginx (http_v2), haproxy, wrk, h2load (nghttp2-client), openssl, mpstat, taskset.
 # Installs and builds nothing; every process it starts is stopped by PID on exit.
 set -euo pipefail
@@ -206,7 +207,7 @@ done
 {
     echo
     echo "Machine: $(nproc) CPUs, $(LC_ALL=C lscpu | awk -F': *' '/^Model name/ { print $2 }'), $(uname -r); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "Versions: $(nginx -v 2>&1); $( ((HAPROXY)) && haproxy -v 2>&1 | head -1); $(h2load --version | head -1); $("$JAVA" -version 2>&1 | head -1);" \
+    echo "Versions: $(nginx -v 2>&1);$( ((HAPROXY)) && echo " $(haproxy -v 2>&1 | head -1);") $(h2load --version | head -1); $("$JAVA" -version 2>&1 | head -1);" \
         "Sluice $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (modified)')"
     echo "Command: ${0##*/} with ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONNS=\"$CONNS\" CLIENTS=$CLIENTS STREAMS=$STREAMS SCENARIOS=\"$SCENARIOS\" BASELINE_JAR=${BASELINE_JAR:-}"
     echo "Sluice: $SLUICE_CMD"
