@@ -15,6 +15,7 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -31,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * when it has been idle with no stream open for the keep-alive timeout, and drains it with a
  * GOAWAY on shutdown (the streams already open finish, new ones are refused, then it closes).
  *
- * <p>{@link #install} builds the connection's handlers: {@code Http2FrameCodec →
- * Http2MultiplexHandler → this}. Every stream the client opens becomes a child channel on the
+ * <p>{@link #install} builds the connection's handlers: {@code FlushConsolidationHandler →
+ * Http2FrameCodec → Http2MultiplexHandler → this}. Every stream the client opens becomes a child channel on the
  * connection's event loop, with {@code AUTO_READ} off, whose pipeline is
  * {@code idle → Http2StreamFrameToHttpObjectCodec → ClientStreamAdapter → ProxyHandler}: each
  * request is served by a {@link ProxyExchange} exactly as if it had come over HTTP/1.1. A stream
@@ -100,6 +101,12 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 : p.channel().remoteAddress() instanceof InetSocketAddress isa ? isa.getAddress() : null;
         String clientIp = client != null ? NetUtil.toAddressString(client) : "";
         byte[] clientAddress = client != null ? client.getAddress() : null;
+        // Every stream flushes its own response; unconsolidated, each flush is one TLS record and
+        // one write(2) on the connection. Flushes made while the connection reads go out at the
+        // end of the read, those made outside one (responses arriving from upstreams) at the end
+        // of the event loop's current batch of I/O: one write for all streams answered in it.
+        p.addLast("h2-flush", new FlushConsolidationHandler(
+                FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
         p.addLast("h2", codec);
         p.addLast("h2-streams", new Http2MultiplexHandler(
                 new StreamInitializer(server, https, clientIp, clientAddress, clientBodyTimeoutNanos)));

@@ -11,6 +11,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTableHolder;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import java.io.InputStream;
 import java.net.URI;
@@ -129,6 +132,29 @@ class Http2ClientProxyTest {
         assertThat(tookMillis).as("40 streams of 500 ms each ran in parallel").isLessThan(5_000);
         assertThat(pod.requestsReceived() - before).isEqualTo(40);
         assertThat(server.clientChannels()).hasSize(1);
+    }
+
+    @Test
+    void responsesThatArriveWhileTheClientIsSilentAreSentWithoutWaitingForIt() throws Exception {
+        // the connection's flushes are consolidated (Http2Connection): a response the upstream
+        // sends while the client sends nothing must still go out, not wait for the client's next frame
+        assertThat(h2.send(HttpRequest.newBuilder(uri("/warm")).build(), HttpResponse.BodyHandlers.ofString())
+                .version()).isEqualTo(HttpClient.Version.HTTP_2);
+        List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            all.add(h2.sendAsync(HttpRequest.newBuilder(uri("/quiet/" + i + "?delayMs=" + (100 + 150 * i))).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int i = 0; i < all.size(); i++) {
+            HttpResponse<String> r = all.get(i).get(10, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(JSON.readTree(r.body()).path("uri").asText()).isEqualTo("/quiet/" + i + "?delayMs=" + (100 + 150 * i));
+        }
+        assertThat(server.clientChannels()).hasSize(1);
+        List<Class<?>> handlers = new ArrayList<>();
+        server.clientChannels().iterator().next().pipeline().forEach(e -> handlers.add(e.getValue().getClass()));
+        assertThat(handlers).as("flushes consolidated below the HTTP/2 codec, above TLS")
+                .containsSubsequence(SslHandler.class, FlushConsolidationHandler.class, Http2FrameCodec.class);
     }
 
     @Test
