@@ -224,6 +224,10 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         return requestComplete;
     }
 
+    boolean responseComplete() {
+        return responseComplete;
+    }
+
     // ---------------------------------------------------------------- start and routing
 
     void start() {

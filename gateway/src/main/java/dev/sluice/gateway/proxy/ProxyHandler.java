@@ -10,6 +10,8 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleState;
@@ -451,6 +453,12 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             // a stream carries one request; closing it after both ends were sent resets nothing,
             // before that it cancels the stream (RST_STREAM), as a closed connection would
             closing = true;
+            if (stream && ex.responseComplete() && !ex.requestComplete()) {
+                // answered before the request ended (408, 413): RFC 9113 §8.1's "stop sending"
+                // reset, NO_ERROR, on which clients must keep the response (NGINX sends it too);
+                // closing the stream alone would send CANCEL, on which they may drop it
+                ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+            }
             ctx.close();
             return;
         }

@@ -8,7 +8,33 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.gateway.route.RouteTableHolder;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Frame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,6 +48,7 @@ class H2cProxyTest {
     static TestBackend pod;
     static GatewayServer withH2c;
     static GatewayServer without;
+    static GatewayServer bodyTimeout;
 
     @BeforeAll
     static void start() throws InterruptedException {
@@ -34,12 +61,16 @@ class H2cProxyTest {
         without = GatewayServer.builder().routes(holder).bindAddress("127.0.0.1").httpPort(0).httpsPort(-1)
                 .eventLoops(1).build();
         without.start();
+        bodyTimeout = GatewayServer.builder().routes(holder).bindAddress("127.0.0.1").httpPort(0).httpsPort(-1)
+                .eventLoops(1).h2c(true).clientBodyTimeout(Duration.ofMillis(300)).build();
+        bodyTimeout.start();
     }
 
     @AfterAll
     static void stop() {
         withH2c.close();
         without.close();
+        bodyTimeout.close();
         pod.close();
     }
 
@@ -75,5 +106,67 @@ class H2cProxyTest {
         String out = curl("-s", "--http2-prior-knowledge", "--max-time", "5", "--resolve", "h2c.test:" + port
                 + ":127.0.0.1", "-o", "/dev/null", "-w", "%{http_version} %{http_code}", "http://h2c.test:" + port + "/");
         assertThat(out).doesNotStartWith("2 200");
+    }
+
+    /**
+     * A stream whose request body stops arriving gets its 408 (client-body-timeout), as an
+     * HTTP/1.1 request does: the complete response, then RST_STREAM with NO_ERROR (RFC 9113 §8.1:
+     * the client stops sending and must not drop the response), as NGINX does. It was CANCEL, on
+     * which clients may drop the response.
+     * A Netty client, because curl blocks on its stdin while an upload is pending and reads nothing.
+     */
+    @Test
+    void aStreamWhoseBodyStopsArrivingGets408ThenAStopSendingReset() throws Exception {
+        BlockingQueue<Http2Frame> frames = new LinkedBlockingQueue<>();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try {
+            Channel connection = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
+                                    new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                        }
+                    })
+                    .connect("127.0.0.1", bodyTimeout.httpPort()).sync().channel();
+            Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
+                    .handler(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            frames.add((Http2Frame) msg);
+                        }
+
+                        @Override
+                        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                            if (evt instanceof Http2ResetFrame reset) {
+                                frames.add(reset); // Netty hands a stream's RST_STREAM over as an event
+                            }
+                        }
+                    })
+                    .open().sync().getNow();
+            Http2Headers headers = new DefaultHttp2Headers().method("POST").path("/upload").scheme("http")
+                    .authority("h2c.test");
+            headers.setInt("content-length", 100);
+            stream.write(new DefaultHttp2HeadersFrame(headers, false));
+            stream.writeAndFlush(new DefaultHttp2DataFrame(
+                    Unpooled.copiedBuffer("only a part", StandardCharsets.US_ASCII), false)).sync();
+
+            Http2Frame first = frames.poll(10, TimeUnit.SECONDS);
+            assertThat(first).isInstanceOf(Http2HeadersFrame.class);
+            assertThat(((Http2HeadersFrame) first).headers().status()).hasToString("408");
+            boolean responseEnded = ((Http2HeadersFrame) first).isEndStream();
+            Http2Frame next = frames.poll(10, TimeUnit.SECONDS);
+            while (next instanceof Http2DataFrame data) {
+                responseEnded = data.isEndStream();
+                data.release();
+                next = frames.poll(10, TimeUnit.SECONDS);
+            }
+            assertThat(responseEnded).as("the response ends (END_STREAM) before the reset").isTrue();
+            assertThat(next).isInstanceOf(Http2ResetFrame.class);
+            assertThat(((Http2ResetFrame) next).errorCode()).isEqualTo(Http2Error.NO_ERROR.code());
+            connection.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
     }
 }
