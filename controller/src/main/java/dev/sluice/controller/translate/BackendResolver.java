@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressServiceBackend;
 import io.fabric8.kubernetes.api.model.networking.v1.ServiceBackendPort;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -175,7 +176,7 @@ final class BackendResolver {
 
     /** The resolutions of this translation, for the next one. */
     Map<String, Remembered> remembered() {
-        return java.util.Collections.unmodifiableMap(remembered); // this resolver resolves no more
+        return Collections.unmodifiableMap(remembered); // this resolver resolves no more
     }
 
     /**
@@ -184,7 +185,7 @@ final class BackendResolver {
      * inputs) mean the table differs at most in endpoint addresses.
      */
     Map<String, Facts> configurationFacts() {
-        return java.util.Collections.unmodifiableMap(facts); // this resolver resolves no more
+        return Collections.unmodifiableMap(facts); // this resolver resolves no more
     }
 
     /**

@@ -31,8 +31,10 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -42,6 +44,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -187,7 +190,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         /** The last translation's per-object work, and this one's for the next. */
         private final TranslationMemo last;
         private final boolean annotationsReusable;
-        private final Map<Ingress, TranslationMemo.Annotated> annotated = new java.util.IdentityHashMap<>();
+        private final Map<Ingress, TranslationMemo.Annotated> annotated = new IdentityHashMap<>();
         private final Map<String, PathMatcher.Regex> regexes = new HashMap<>();
         private final Map<TranslationMemo.RewriteKey, Rewrite> rewrites = new HashMap<>();
 
@@ -279,7 +282,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                     .withCiphers(sslCiphers);
             // this run's maps, handed over whole: nothing changes them after this point
             memo = new TranslationMemo(state.secrets(), state.configMaps(), annotated, backends.remembered(),
-                    java.util.Collections.unmodifiableMap(regexes), java.util.Collections.unmodifiableMap(rewrites));
+                    Collections.unmodifiableMap(regexes), Collections.unmodifiableMap(rewrites));
             ConfigurationKey key = new ConfigurationKey(IngressTranslator.this, state, backends.configurationFacts(),
                     finalTls, streams.services().stream().map(s -> List.of(s.protocol(), s.port(), s.backend(),
                             s.proxyProtocolIn(), s.proxyProtocolOut(), s.source())).toList());
@@ -314,29 +317,29 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
 
         /** A regex location's matcher: compiled once per path while some table uses it. */
         private PathMatcher.Regex regex(String path) {
-            PathMatcher.Regex r = regexes.get(path);
-            if (r == null) {
-                r = last.regexes().get(path);
-                if (r == null) {
-                    r = PathMatcher.Regex.compile(path); // may throw; a failure is not remembered
-                }
-                regexes.put(path, r);
-            }
-            return r;
+            return reused(regexes, last.regexes(), path, PathMatcher.Regex::compile);
         }
 
         /** A {@code rewrite-target} compiled for a location path, once while some table uses it. */
         private Rewrite rewrite(String path, String target) {
-            TranslationMemo.RewriteKey key = new TranslationMemo.RewriteKey(path, target);
-            Rewrite r = rewrites.get(key);
-            if (r == null) {
-                r = last.rewrites().get(key);
-                if (r == null) {
-                    r = Rewrite.of(path, target); // may throw; a failure is not remembered
+            return reused(rewrites, last.rewrites(), new TranslationMemo.RewriteKey(path, target),
+                    k -> Rewrite.of(k.path(), k.target()));
+        }
+
+        /**
+         * This run's value for {@code key}: already made in this run, else the last run's, else
+         * made now ({@code make} may throw: a failure is not remembered).
+         */
+        private static <K, V> V reused(Map<K, V> current, Map<K, V> previous, K key, Function<K, V> make) {
+            V v = current.get(key);
+            if (v == null) {
+                v = previous.get(key);
+                if (v == null) {
+                    v = make.apply(key);
                 }
-                rewrites.put(key, r);
+                current.put(key, v);
             }
-            return r;
+            return v;
         }
 
         /**
