@@ -5,7 +5,6 @@ import dev.sluice.controller.source.ManifestParser;
 import dev.sluice.controller.status.StatusConfig;
 import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.observe.MetricsConfig;
-import dev.sluice.gateway.proxy.FakeCertificate;
 import dev.sluice.gateway.proxy.GatewayServer;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -274,13 +273,7 @@ public final class Main implements Callable<Integer> {
         if (System.getProperty("io.netty.jfr.enabled") == null) {
             System.setProperty("io.netty.jfr.enabled", "false");
         }
-        // the default certificate and the TLS provider take the longest to prepare of anything the
-        // server needs (the HTTPS listener waits for them): started before the flags are parsed and
-        // logging is set up, they are ready sooner; a command other than the server does not need them
-        if (args.length == 0 || !args[0].equals("explain")) {
-            FakeCertificate.prepareInBackground();
-        }
-        // likewise the parser of manifest files, when this start is going to read some
+        // the parser of manifest files is warmed on another core, when this start is going to read some
         if (Arrays.stream(args).anyMatch(a -> a.matches("--?(manifests|demo)(=.*)?"))) {
             ManifestParser.prepareInBackground();
         }

@@ -20,7 +20,6 @@ import dev.sluice.controller.translate.GlobalSettings;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.ControllerMetrics;
-import dev.sluice.gateway.proxy.FakeCertificate;
 import dev.sluice.gateway.proxy.GatewayServer;
 import dev.sluice.gateway.route.RouteTableHolder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -131,7 +130,6 @@ public final class SluiceApp implements AutoCloseable {
      * @throws StartupException when something cannot start (call {@link #close()} then)
      */
     public void start() {
-        FakeCertificate.prepareInBackground(); // for the HTTPS listener below; Main has started it already
         TranslatorConfig translatorConfig = options.translatorConfig();
         Supplier<ClusterState> snapshot;
         BooleanSupplier synced;

@@ -11,7 +11,6 @@ import dev.sluice.gateway.route.RouteTableHolder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -58,7 +57,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SyncLoop implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncLoop.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Supplier<ClusterState> snapshot;
     private final BiFunction<ClusterState, Instant, Translation> translator;
@@ -264,12 +262,10 @@ public final class SyncLoop implements AutoCloseable {
         ObjectNode view = RoutesJson.renderWithoutEndpoints(table);
         view.remove("generation");
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(JSON.writeValueAsBytes(view));
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(RoutesJson.compactJson(view));
             return ByteBuffer.wrap(digest).getLong() >>> 11;
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java has SHA-256", e);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise a JSON tree", e); // cannot happen
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.sluice.gateway.admin;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.gateway.access.AccessPolicy;
@@ -7,6 +9,7 @@ import dev.sluice.gateway.access.Authentication;
 import dev.sluice.gateway.access.ExternalAuth;
 import dev.sluice.gateway.access.RequestLimits;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.gateway.balance.TrafficSplit;
 import dev.sluice.gateway.balance.Backend;
@@ -20,6 +23,9 @@ import dev.sluice.gateway.route.Route;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.TlsCertificate;
 import dev.sluice.gateway.stream.StreamService;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -66,9 +72,19 @@ public final class RoutesJson {
     /** Host key of the catch-all server, as ingress-nginx names it. */
     public static final String CATCH_ALL = "_";
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /**
+     * Builds the trees. Not an {@code ObjectMapper}: creating one is about a tenth of a second of
+     * CPU in a fresh JVM, and the controller renders a table (for its hash) on the way to ready.
+     */
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final JsonFactory COMPACT = new JsonFactory();
 
     private RoutesJson() {}
+
+    /** The pretty printer of {@link #renderText}, created on the first request for it. */
+    private static final class Text {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
 
     /** The view of {@code table}, published as generation {@code generation}. */
     public static ObjectNode render(RouteTable table, long generation) {
@@ -85,7 +101,7 @@ public final class RoutesJson {
     }
 
     private static ObjectNode render(RouteTable table, long generation, boolean withEndpoints) {
-        ObjectNode root = MAPPER.createObjectNode();
+        ObjectNode root = NODES.objectNode();
         root.put("generation", generation);
         CompressionPolicy compression = table.compression();
         root.putObject("compression").put("gzip", compression.gzip()).put("brotli", compression.brotli());
@@ -114,10 +130,59 @@ public final class RoutesJson {
         return root;
     }
 
+    /**
+     * {@code tree} as compact JSON in UTF-8, byte for byte what {@code ObjectMapper.writeValueAsBytes}
+     * writes for it (fields in insertion order, no white space), without an {@code ObjectMapper}.
+     */
+    public static byte[] compactJson(JsonNode tree) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+        try (JsonGenerator g = COMPACT.createGenerator(out)) {
+            write(tree, g);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write to memory", e); // cannot happen
+        }
+        return out.toByteArray();
+    }
+
+    private static void write(JsonNode node, JsonGenerator g) throws IOException {
+        switch (node.getNodeType()) {
+            case OBJECT -> {
+                g.writeStartObject();
+                for (Map.Entry<String, JsonNode> field : node.properties()) {
+                    g.writeFieldName(field.getKey());
+                    write(field.getValue(), g);
+                }
+                g.writeEndObject();
+            }
+            case ARRAY -> {
+                g.writeStartArray();
+                for (JsonNode element : node) {
+                    write(element, g);
+                }
+                g.writeEndArray();
+            }
+            case STRING -> g.writeString(node.textValue());
+            case BOOLEAN -> g.writeBoolean(node.booleanValue());
+            case NULL -> g.writeNull();
+            case NUMBER -> {
+                switch (node.numberType()) {
+                    case INT -> g.writeNumber(node.intValue());
+                    case LONG -> g.writeNumber(node.longValue());
+                    case BIG_INTEGER -> g.writeNumber(node.bigIntegerValue());
+                    case FLOAT -> g.writeNumber(node.floatValue());
+                    case DOUBLE -> g.writeNumber(node.doubleValue());
+                    case BIG_DECIMAL -> g.writeNumber(node.decimalValue());
+                }
+            }
+            case BINARY -> g.writeBinary(node.binaryValue());
+            default -> throw new IllegalArgumentException("cannot write a " + node.getNodeType() + " node");
+        }
+    }
+
     /** {@link #render} as pretty-printed text (people read it with curl). */
     public static String renderText(RouteTable table, long generation) {
         try {
-            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(render(table, generation)) + "\n";
+            return Text.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(render(table, generation)) + "\n";
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise a JSON tree", e); // cannot happen
         }
@@ -133,7 +198,7 @@ public final class RoutesJson {
     }
 
     private static JsonNode host(HostRoutes h, String tls, boolean withEndpoints) {
-        ObjectNode node = MAPPER.createObjectNode();
+        ObjectNode node = NODES.objectNode();
         node.put("regexMode", h.regexMode());
         node.put("appRoot", h.appRoot());
         if (h.wwwRedirectTarget() != null) {
@@ -175,7 +240,7 @@ public final class RoutesJson {
     }
 
     private static JsonNode route(Route r, boolean withEndpoints) {
-        ObjectNode node = MAPPER.createObjectNode();
+        ObjectNode node = NODES.objectNode();
         node.put("path", r.matcher().path());
         node.put("match", matchKind(r.matcher()));
         node.put("source", r.source());

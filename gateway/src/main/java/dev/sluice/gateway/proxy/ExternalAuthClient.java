@@ -77,7 +77,12 @@ public final class ExternalAuthClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ExternalAuthClient.class);
 
     private final Class<? extends SocketChannel> channelClass;
-    private final SslContext sslContext;
+    /**
+     * For {@code https} auth services; built on the first such check, since building it loads the
+     * TLS provider, a third of a second of CPU that a start without such services should not pay
+     * (the server prepares the provider once it is ready, so the first check rarely waits for it).
+     */
+    private volatile SslContext sslContext;
     private final EventExecutorGroup resolverThreads;
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final ConcurrentMap<EventLoop, LoopConnections> loops = new ConcurrentHashMap<>();
@@ -89,16 +94,27 @@ public final class ExternalAuthClient implements AutoCloseable {
      */
     public ExternalAuthClient(Class<? extends SocketChannel> channelClass) {
         this.channelClass = Objects.requireNonNull(channelClass, "channelClass");
-        try {
-            this.sslContext = SslContextBuilder.forClient()
-                    .trustManager(InsecureTrustManagerFactory.INSTANCE)
-                    .build();
-        } catch (SSLException e) {
-            throw new IllegalStateException("cannot build the auth client TLS context", e);
-        }
         // threads start on first use only: auth URLs with IP literals never need them
         this.resolverThreads = new DefaultEventExecutorGroup(2, new DefaultThreadFactory("sluice-auth-dns", true));
         this.resolver = new OffLoopResolverGroup(resolverThreads);
+    }
+
+    private SslContext sslContext() {
+        SslContext c = sslContext;
+        if (c == null) {
+            synchronized (this) {
+                c = sslContext;
+                if (c == null) {
+                    try {
+                        c = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build();
+                    } catch (SSLException e) {
+                        throw new IllegalStateException("cannot build the auth client TLS context", e);
+                    }
+                    sslContext = c;
+                }
+            }
+        }
+        return c;
     }
 
     /** A client for the proxy's transport. */
@@ -361,7 +377,7 @@ public final class ExternalAuthClient implements AutoCloseable {
                         protected void initChannel(Channel ch) {
                             if (key.https()) {
                                 // SNI = the URL's host (proxy_ssl_server_name on)
-                                tls = sslContext.newHandler(ch.alloc(), key.host(), key.port());
+                                tls = sslContext().newHandler(ch.alloc(), key.host(), key.port());
                                 // NGINX counts the handshake under proxy_connect_timeout
                                 tls.setHandshakeTimeoutMillis(timeoutMillis);
                                 sendServerName(tls.engine(), key.host());

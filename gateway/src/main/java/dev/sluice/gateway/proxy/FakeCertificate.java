@@ -18,6 +18,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLException;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -33,6 +34,7 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.slf4j.LoggerFactory;
 
 /**
  * The self-signed default certificate, generated once per process like ingress-nginx's
@@ -58,6 +60,7 @@ public final class FakeCertificate {
     static final String KEY_STORE_TYPE = "JKS";
 
     private static final AtomicBoolean PREPARING = new AtomicBoolean();
+    private static final CompletableFuture<Void> PREPARED = new CompletableFuture<>();
 
     private FakeCertificate() {}
 
@@ -81,26 +84,38 @@ public final class FakeCertificate {
 
     /**
      * Starts choosing the TLS provider (loading BoringSSL) and generating the certificate and its
-     * server context on a daemon thread, and returns at once. About a third of a second of CPU in
-     * a fresh JVM, most of it Netty's probing of OpenSSL and the JDK's TLS; started first, it runs
-     * while the rest of the process starts instead of before the HTTPS listener can bind. Whoever
-     * needs the results before the thread is done waits for it (class initialisation); a failure
-     * surfaces there. Calls after the first do nothing.
+     * server context on a daemon thread, and returns at once; calls after the first do nothing.
+     * Same as {@link #prepared()} without the result.
      */
     public static void prepareInBackground() {
-        if (!PREPARING.compareAndSet(false, true)) {
-            return; // already started (or done)
+        prepared();
+    }
+
+    /**
+     * Completes once the TLS provider is chosen and the default certificate's server context is
+     * built ({@link #provider()} and {@link #serverContext()} then return at once), exceptionally
+     * if that failed; the first call starts the work on a daemon thread. About a third of a second
+     * of CPU in a fresh JVM, most of it Netty's probing of OpenSSL and the JDK's TLS: the server
+     * starts it once it is ready instead of on its start path, and a TLS handshake that arrives
+     * sooner waits for it (asynchronously, off the event loop).
+     */
+    public static CompletableFuture<Void> prepared() {
+        if (PREPARING.compareAndSet(false, true)) {
+            Thread t = new Thread(() -> {
+                try {
+                    provider();
+                    serverContext();
+                    PREPARED.complete(null);
+                } catch (RuntimeException | LinkageError e) { // ExceptionInInitializerError
+                    LoggerFactory.getLogger(FakeCertificate.class).error(
+                            "cannot prepare TLS (provider or default certificate): HTTPS handshakes fail", e);
+                    PREPARED.completeExceptionally(e); // the caller of serverContext() gets the same
+                }
+            }, "sluice-tls-init");
+            t.setDaemon(true);
+            t.start();
         }
-        Thread t = new Thread(() -> {
-            try {
-                provider();
-                serverContext();
-            } catch (RuntimeException | LinkageError e) { // ExceptionInInitializerError
-                // the caller that needs it gets the same failure (NoClassDefFoundError with this cause)
-            }
-        }, "sluice-tls-init");
-        t.setDaemon(true);
-        t.start();
+        return PREPARED.copy(); // callers cannot complete the shared one
     }
 
     /**

@@ -395,8 +395,7 @@ public final class GatewayServer implements AutoCloseable {
                         .withH2c(h2c).withClientLimits(clientHeaderTimeout, caps), "HTTP");
                 httpPort = ((InetSocketAddress) httpChannel.localAddress()).getPort();
                 if (requestedHttpsPort >= 0) {
-                    SniCertificates certs = certificates != null ? certificates
-                            : new PublishedCertificates(routes, FakeCertificate.serverContext());
+                    SniCertificates certs = certificates != null ? certificates : new PublishedCertificates(routes);
                     httpsChannel = bind(transport, requestedHttpsPort, new ProxyChannelInitializer(context, certs, proxyProtocol,
                             sslPassthrough ? transport.socketChannel() : null, clientBodyTimeout, keepAliveTimeout)
                             .withClientLimits(clientHeaderTimeout, caps), "HTTPS");
@@ -414,6 +413,16 @@ public final class GatewayServer implements AutoCloseable {
                 stopped = true; // nothing left for shutdown() to do
                 accessLog.close();
                 throw e;
+            }
+            if (httpsChannel != null && certificates == null) {
+                // the TLS provider and the default certificate (a third of a second of CPU) are
+                // prepared once the first table is live instead of on the way to it; a handshake
+                // that comes sooner starts the preparation itself and waits for it
+                if (routes.isPublished()) {
+                    FakeCertificate.prepareInBackground();
+                } else {
+                    routes.beforePublish(table -> FakeCertificate.prepareInBackground());
+                }
             }
             log.info("listening on {} HTTP port {}{}{} ({} event loops, {})", bindAddress, httpPort,
                     httpsChannel != null ? ", HTTPS port " + httpsPort : "",

@@ -6,10 +6,12 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
-import io.netty.util.Mapping;
+import io.netty.util.AsyncMapping;
+import io.netty.util.concurrent.Promise;
 import dev.sluice.gateway.route.ListenerSettings;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Builds the pipeline of an accepted client connection:
@@ -153,9 +155,13 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
         return this;
     }
 
-    /** SNI names are matched lower-case without a trailing dot (SPEC §10.2). */
-    static Mapping<String, SslContext> sniMapping(SniCertificates certificates) {
-        return name -> {
+    /**
+     * SNI names are matched lower-case without a trailing dot (SPEC §10.2). A handshake that
+     * arrives before {@code certificates} are {@linkplain SniCertificates#ready() ready} (the TLS
+     * provider is still loading, just after start) waits for them without holding up the event loop.
+     */
+    static AsyncMapping<String, SslContext> sniMapping(SniCertificates certificates) {
+        return (name, promise) -> {
             String n = name;
             if (n != null) {
                 n = n.toLowerCase(Locale.ROOT);
@@ -166,7 +172,22 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
                     n = null;
                 }
             }
-            return certificates.forServerName(n);
+            String serverName = n;
+            CompletableFuture<?> ready = certificates.ready();
+            if (ready.isDone()) {
+                choose(certificates, serverName, promise);
+            } else {
+                ready.whenComplete((ok, failure) -> choose(certificates, serverName, promise));
+            }
+            return promise;
         };
+    }
+
+    private static void choose(SniCertificates certificates, String serverName, Promise<SslContext> promise) {
+        try {
+            promise.trySuccess(certificates.forServerName(serverName));
+        } catch (RuntimeException | LinkageError e) { // the TLS provider failed to load: this handshake fails
+            promise.tryFailure(e);
+        }
     }
 }

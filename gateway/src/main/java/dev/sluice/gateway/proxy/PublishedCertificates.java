@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -56,8 +58,9 @@ public final class PublishedCertificates implements SniCertificates {
     private static final Logger log = LoggerFactory.getLogger(PublishedCertificates.class);
 
     private final RouteTableHolder holder;
-    private final SslContext defaultContext;
-    private final FakeCertificate.KeyAndCert defaultKey;
+    private final Supplier<SslContext> defaultContext;
+    private final Supplier<FakeCertificate.KeyAndCert> defaultKey;
+    private final Supplier<CompletableFuture<?>> ready;
     private final Map<ContextKey, SslContext> contexts = new ConcurrentHashMap<>();
 
     /**
@@ -75,10 +78,17 @@ public final class PublishedCertificates implements SniCertificates {
 
     /**
      * Follows {@code holder}; registers itself to prepare contexts for every table published from
-     * now on and prepares the current one. {@code defaultContext} is the proxy's generated fake
-     * certificate's ({@link FakeCertificate#serverContext()}), whose key also serves hosts with
-     * client-certificate authentication and no certificate of their own.
+     * now on and prepares the current one. The proxy's default certificate is the generated fake
+     * certificate ({@link FakeCertificate}), whose key also serves hosts with client-certificate
+     * authentication and no certificate of their own. It is not needed to start: the first
+     * handshake starts {@link FakeCertificate#prepared()} unless something did already, and
+     * handshakes wait until it is done.
      */
+    public PublishedCertificates(RouteTableHolder holder) {
+        this(holder, FakeCertificate::serverContext, FakeCertificate::get, FakeCertificate::prepared);
+    }
+
+    /** Like {@link #PublishedCertificates(RouteTableHolder)} with {@code defaultContext} built already. */
     public PublishedCertificates(RouteTableHolder holder, SslContext defaultContext) {
         this(holder, defaultContext, FakeCertificate.get());
     }
@@ -86,18 +96,36 @@ public final class PublishedCertificates implements SniCertificates {
     /** Like {@link #PublishedCertificates(RouteTableHolder, SslContext)} with the default's key and certificate. */
     public PublishedCertificates(RouteTableHolder holder, SslContext defaultContext,
             FakeCertificate.KeyAndCert defaultKey) {
+        this(holder, constant(Objects.requireNonNull(defaultContext, "defaultContext")),
+                constant(Objects.requireNonNull(defaultKey, "defaultKey")), () -> BUILT);
+    }
+
+    private PublishedCertificates(RouteTableHolder holder, Supplier<SslContext> defaultContext,
+            Supplier<FakeCertificate.KeyAndCert> defaultKey, Supplier<CompletableFuture<?>> ready) {
         this.holder = Objects.requireNonNull(holder, "holder");
-        this.defaultContext = Objects.requireNonNull(defaultContext, "defaultContext");
-        this.defaultKey = Objects.requireNonNull(defaultKey, "defaultKey");
+        this.defaultContext = defaultContext;
+        this.defaultKey = defaultKey;
+        this.ready = ready;
         holder.beforePublish(table -> prepare(table.tls()));
         prepare(holder.current().tls());
+    }
+
+    private static final CompletableFuture<Void> BUILT = CompletableFuture.completedFuture(null);
+
+    private static <T> Supplier<T> constant(T value) {
+        return () -> value;
+    }
+
+    @Override
+    public CompletableFuture<?> ready() {
+        return ready.get();
     }
 
     @Override
     public SslContext forServerName(String serverName) {
         ContextKey key = key(holder.current().tls(), serverName);
         if (key == null) {
-            return defaultContext;
+            return defaultContext.get();
         }
         SslContext ctx = contexts.get(key);
         // normally prepared before publishing; a table read just as the cache was pruned builds here
@@ -141,7 +169,7 @@ public final class PublishedCertificates implements SniCertificates {
         TlsCertificate c = k.certificate();
         try {
             SslContextBuilder builder = c == null
-                    ? SslContextBuilder.forServer(defaultKey.key(), defaultKey.certificate())
+                    ? SslContextBuilder.forServer(defaultKey.get().key(), defaultKey.get().certificate())
                     : SslContextBuilder.forServer(
                             new ByteArrayInputStream(c.certificatePem().getBytes(StandardCharsets.US_ASCII)),
                             new ByteArrayInputStream(c.privateKeyPem().getBytes(StandardCharsets.US_ASCII)));
@@ -159,7 +187,7 @@ public final class PublishedCertificates implements SniCertificates {
         } catch (Exception e) {
             log.warn("[{}] cannot load the certificate into TLS ({}); the default certificate is served instead",
                     c != null ? c.secret() : "default", e.toString());
-            return defaultContext;
+            return defaultContext.get();
         }
     }
 

@@ -2,6 +2,7 @@ package dev.sluice.gateway.proxy;
 
 import io.netty.handler.ssl.SslContext;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Chooses the server certificate of a TLS connection from the SNI name in the ClientHello, as
@@ -21,6 +22,14 @@ public interface SniCertificates {
 
     /** The context for a connection whose ClientHello named {@code serverName} ({@code null}: no SNI). */
     SslContext forServerName(String serverName);
+
+    /**
+     * Completes when {@link #forServerName} can answer without blocking; until then handshakes
+     * wait for it. The default: at once.
+     */
+    default CompletableFuture<?> ready() {
+        return CompletableFuture.completedFuture(null);
+    }
 
     /** Every name gets {@code context}. */
     static SniCertificates fixed(SslContext context) {

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import io.netty.handler.ssl.SslContext;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -94,6 +95,45 @@ class GatewayServerTest {
                 assertThat(c.exchange("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").status()).isEqualTo(200);
             }
             assertThat(asked).containsExactly("app.example.com");
+        }
+    }
+
+    @Test
+    void aHandshakeBeforeTheCertificatesAreReadyWaitsForThemInsteadOfFailing() throws Exception {
+        // the listener is up before the TLS provider and the default certificate are (they are
+        // prepared once the server is ready): a client that connects in between is served late, not refused
+        java.util.concurrent.CompletableFuture<Void> ready = new java.util.concurrent.CompletableFuture<>();
+        List<String> askedEarly = new java.util.concurrent.CopyOnWriteArrayList<>();
+        SniCertificates late = new SniCertificates() {
+            @Override
+            public SslContext forServerName(String serverName) {
+                if (!ready.isDone()) {
+                    askedEarly.add(serverName);
+                }
+                return FakeCertificate.serverContext();
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<?> ready() {
+                return ready;
+            }
+        };
+        try (GatewayServer server = builder().sniCertificates(late).build()) {
+            server.start();
+            java.util.concurrent.FutureTask<Integer> request = new java.util.concurrent.FutureTask<>(() -> {
+                try (RawHttpClient c = RawHttpClient.connectTls(server.httpsPort(), HOST)) {
+                    return c.exchange("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").status();
+                }
+            });
+            Thread client = new Thread(request);
+            client.start();
+            client.join(300);
+            assertThat(request).isNotDone(); // the handshake is waiting
+
+            ready.complete(null);
+
+            assertThat(request.get(10, TimeUnit.SECONDS)).isEqualTo(200);
+            assertThat(askedEarly).isEmpty(); // never asked before it said it was ready
         }
     }
 
