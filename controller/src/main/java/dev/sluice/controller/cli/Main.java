@@ -42,7 +42,6 @@ import picocli.CommandLine.Spec;
  * {@code t}, {@code f}).
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
-        subcommands = ExplainCommand.class,
         addMethodSubcommands = false, // none; looking for them reflects over every method at each start
         abbreviateSynopsis = true, // ingress-nginx's ~80 flags would fill a screen before the description
         usageHelpAutoWidth = true,
@@ -277,7 +276,7 @@ public final class Main implements Callable<Integer> {
         if (Arrays.stream(args).anyMatch(a -> a.matches("--?(manifests|demo)(=.*)?"))) {
             ManifestParser.prepareInBackground();
         }
-        CommandLine cmd = commandLine(new Main());
+        CommandLine cmd = commandLine(new Main(), mayNameSubcommand(args));
         int code = cmd.execute(goStyle(cmd.getCommandSpec(), args));
         System.exit(code);
     }
@@ -305,7 +304,19 @@ public final class Main implements Callable<Integer> {
     }
 
     static CommandLine commandLine(Main main) {
-        CommandLine cmd = new CommandLine(main)
+        return commandLine(main, true);
+    }
+
+    /**
+     * The command line, with the {@code explain} subcommand or without it: the server's own flags
+     * never need it, and modelling it is some 40 ms of start-up CPU (reflection over its options).
+     */
+    private static CommandLine commandLine(Main main, boolean withSubcommands) {
+        CommandLine cmd = new CommandLine(main);
+        if (withSubcommands) {
+            cmd.addSubcommand(new ExplainCommand()); // before the settings below, which apply to the subcommands present
+        }
+        cmd
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 // Go's flag package lets a later copy of a flag win; manifests often append overrides
                 .setOverwrittenOptionsAllowed(true)
@@ -319,6 +330,14 @@ public final class Main implements Callable<Integer> {
                 });
         IngressNginxFlags.addTo(cmd.getCommandSpec());
         return cmd;
+    }
+
+    /** Whether {@code args} may run a subcommand or show help that lists them: a first word that is not a flag, or help. */
+    private static boolean mayNameSubcommand(String... args) {
+        if (args.length > 0 && !args[0].startsWith("-")) {
+            return true;
+        }
+        return Arrays.stream(args).anyMatch(a -> a.matches("--?(h|help|V|version)"));
     }
 
     /**

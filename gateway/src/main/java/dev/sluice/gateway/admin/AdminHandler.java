@@ -92,6 +92,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                         : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready: " + reason + "\n");
             }
             case "/metrics":
+                server.jvmMeters();
                 // ingress-nginx's counters keep their names (no "_total"), as its dashboards query them
                 return response(HttpResponseStatus.OK, PROMETHEUS_TEXT,
                         PrometheusText.ingressNginxNames(server.registry().scrape()));

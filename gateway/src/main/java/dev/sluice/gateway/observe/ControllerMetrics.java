@@ -152,12 +152,16 @@ public final class ControllerMetrics {
         Gauge.builder(p + "resident_memory_bytes", ControllerMetrics::residentMemoryBytes)
                 .description("number of bytes of memory in use (the Sluice process)")
                 .tags(constant).register(registry);
-        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
-            FunctionCounter.builder(p + "cpu_seconds", sun, b -> b.getProcessCpuTime() / 1e9)
-                    .description("Cpu usage in seconds (the Sluice process)")
-                    .tags(constant).register(registry);
-        }
+        // the management bean is looked up when scraped: its JMX classes would cost start-up CPU
+        FunctionCounter.builder(p + "cpu_seconds", this, m -> processCpuSeconds())
+                .description("Cpu usage in seconds (the Sluice process)")
+                .tags(constant).register(registry);
+    }
+
+    /** The CPU time of the whole process in seconds; NaN on a JVM that does not say. */
+    private static double processCpuSeconds() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean sun
+                ? sun.getProcessCpuTime() / 1e9 : Double.NaN;
     }
 
     /** {@code VmRSS} of {@code /proc/self/status} (Linux), else the JVM's heap and non-heap in use. */

@@ -49,7 +49,7 @@ final class AccessGate implements AutoCloseable {
 
     private final RateLimiters rateLimiters = new RateLimiters();
     private final ConnectionLimiters connectionLimiters = new ConnectionLimiters();
-    private final DigestNonces digestNonces = new DigestNonces();
+    private volatile DigestNonces digestNonces; // made on first use: its HMAC and cache set-up cost start-up CPU
     private final ExternalAuthClient authClient;
     private final ExternalAuthCache authCache = new ExternalAuthCache();
 
@@ -195,13 +195,13 @@ final class AccessGate implements AutoCloseable {
             BandwidthLimit bandwidth) {
         long now = System.currentTimeMillis();
         String header = r.request().headers().get(HttpHeaderNames.AUTHORIZATION);
-        DigestNonces.Result result = digestNonces.verify(d.credentials(), header, r.request().method().name(),
+        DigestNonces.Result result = digestNonces().verify(d.credentials(), header, r.request().method().name(),
                 r.request().uri(), now);
         if (result == DigestNonces.Result.OK) {
             return new Pass(permit, null, true, null, false, bandwidth);
         }
         HttpHeaders h = HEADERS.newHeaders();
-        h.set(HttpHeaderNames.WWW_AUTHENTICATE, digestNonces.challenge(d.credentials().realm(),
+        h.set(HttpHeaderNames.WWW_AUTHENTICATE, digestNonces().challenge(d.credentials().realm(),
                 result == DigestNonces.Result.STALE, now));
         return new Reject(401, null, h);
     }
@@ -346,5 +346,19 @@ final class AccessGate implements AutoCloseable {
     @Override
     public void close() {
         authClient.close();
+    }
+
+    private DigestNonces digestNonces() {
+        DigestNonces n = digestNonces;
+        if (n == null) {
+            synchronized (this) {
+                n = digestNonces;
+                if (n == null) {
+                    n = new DigestNonces();
+                    digestNonces = n;
+                }
+            }
+        }
+        return n;
     }
 }
