@@ -49,9 +49,10 @@ final class AccessGate implements AutoCloseable {
 
     private final RateLimiters rateLimiters = new RateLimiters();
     private final ConnectionLimiters connectionLimiters = new ConnectionLimiters();
-    private volatile DigestNonces digestNonces; // made on first use: its HMAC and cache set-up cost start-up CPU
+    // made on first use: most configurations never need them, and making them costs start-up CPU
+    private final Lazy<DigestNonces> digestNonces = new Lazy<>(DigestNonces::new);
     private final ExternalAuthClient authClient;
-    private final ExternalAuthCache authCache = new ExternalAuthCache();
+    private final Lazy<ExternalAuthCache> authCache = new Lazy<>(ExternalAuthCache::new);
 
     AccessGate(ExternalAuthClient authClient) {
         this.authClient = authClient;
@@ -195,13 +196,13 @@ final class AccessGate implements AutoCloseable {
             BandwidthLimit bandwidth) {
         long now = System.currentTimeMillis();
         String header = r.request().headers().get(HttpHeaderNames.AUTHORIZATION);
-        DigestNonces.Result result = digestNonces().verify(d.credentials(), header, r.request().method().name(),
+        DigestNonces.Result result = digestNonces.get().verify(d.credentials(), header, r.request().method().name(),
                 r.request().uri(), now);
         if (result == DigestNonces.Result.OK) {
             return new Pass(permit, null, true, null, false, bandwidth);
         }
         HttpHeaders h = HEADERS.newHeaders();
-        h.set(HttpHeaderNames.WWW_AUTHENTICATE, digestNonces().challenge(d.credentials().realm(),
+        h.set(HttpHeaderNames.WWW_AUTHENTICATE, digestNonces.get().challenge(d.credentials().realm(),
                 result == DigestNonces.Result.STALE, now));
         return new Reject(401, null, h);
     }
@@ -211,7 +212,7 @@ final class AccessGate implements AutoCloseable {
         String cacheKey = e.cacheKey() == null ? null
                 : e.url() + " " + e.method() + " " + e.cacheKey().evaluate(r.view());
         if (cacheKey != null) {
-            ExternalAuthResult cached = authCache.get(cacheKey);
+            ExternalAuthResult cached = authCache.get().get(cacheKey);
             if (cached != null) {
                 done.accept(verdict(e, r, cached, permit, bandwidth));
                 return;
@@ -227,7 +228,7 @@ final class AccessGate implements AutoCloseable {
                 r.readTimeout(), e.keepalive(), e.keepaliveTimeout(), e.keepaliveRequests());
         authClient.check(loop, sub, result -> {
             if (cacheKey != null && result.status() != 0) {
-                authCache.put(cacheKey, result, e.cacheValidity());
+                authCache.get().put(cacheKey, result, e.cacheValidity());
             }
             done.accept(verdict(e, r, result, permit, bandwidth));
         });
@@ -346,19 +347,5 @@ final class AccessGate implements AutoCloseable {
     @Override
     public void close() {
         authClient.close();
-    }
-
-    private DigestNonces digestNonces() {
-        DigestNonces n = digestNonces;
-        if (n == null) {
-            synchronized (this) {
-                n = digestNonces;
-                if (n == null) {
-                    n = new DigestNonces();
-                    digestNonces = n;
-                }
-            }
-        }
-        return n;
     }
 }

@@ -82,7 +82,7 @@ public final class ExternalAuthClient implements AutoCloseable {
      * TLS provider, a third of a second of CPU that a start without such services should not pay
      * (the server prepares the provider once it is ready, so the first check rarely waits for it).
      */
-    private volatile SslContext sslContext;
+    private final Lazy<SslContext> sslContext = new Lazy<>(ExternalAuthClient::newSslContext);
     private final EventExecutorGroup resolverThreads;
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final ConcurrentMap<EventLoop, LoopConnections> loops = new ConcurrentHashMap<>();
@@ -99,22 +99,12 @@ public final class ExternalAuthClient implements AutoCloseable {
         this.resolver = new OffLoopResolverGroup(resolverThreads);
     }
 
-    private SslContext sslContext() {
-        SslContext c = sslContext;
-        if (c == null) {
-            synchronized (this) {
-                c = sslContext;
-                if (c == null) {
-                    try {
-                        c = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build();
-                    } catch (SSLException e) {
-                        throw new IllegalStateException("cannot build the auth client TLS context", e);
-                    }
-                    sslContext = c;
-                }
-            }
+    private static SslContext newSslContext() {
+        try {
+            return SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build();
+        } catch (SSLException e) {
+            throw new IllegalStateException("cannot build the auth client TLS context", e);
         }
-        return c;
     }
 
     /** A client for the proxy's transport. */
@@ -377,7 +367,7 @@ public final class ExternalAuthClient implements AutoCloseable {
                         protected void initChannel(Channel ch) {
                             if (key.https()) {
                                 // SNI = the URL's host (proxy_ssl_server_name on)
-                                tls = sslContext().newHandler(ch.alloc(), key.host(), key.port());
+                                tls = sslContext.get().newHandler(ch.alloc(), key.host(), key.port());
                                 // NGINX counts the handshake under proxy_connect_timeout
                                 tls.setHandshakeTimeoutMillis(timeoutMillis);
                                 sendServerName(tls.engine(), key.host());
