@@ -272,6 +272,10 @@ public final class Main implements Callable<Integer> {
         if (System.getProperty("io.netty.jfr.enabled") == null) {
             System.setProperty("io.netty.jfr.enabled", "false");
         }
+        // Netty's native transport is loaded on another core while the flags are parsed
+        if (mayServe(args)) {
+            GatewayServer.prepareInBackground();
+        }
         // the parser of manifest files is warmed on another core, when this start is going to read some
         if (Arrays.stream(args).anyMatch(a -> a.matches("--?(manifests|demo)(=.*)?"))) {
             ManifestParser.prepareInBackground();
@@ -330,6 +334,11 @@ public final class Main implements Callable<Integer> {
                 });
         IngressNginxFlags.addTo(cmd.getCommandSpec());
         return cmd;
+    }
+
+    /** Whether {@code args} may start the server: not a subcommand, not help or the version. */
+    private static boolean mayServe(String... args) {
+        return !mayNameSubcommand(args);
     }
 
     /** Whether {@code args} may run a subcommand or show help that lists them: a first word that is not a flag, or help. */
