@@ -4,10 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -55,9 +52,6 @@ public final class ManifestParser {
         static final JsonNodeFactory NODES = JsonNodeFactory.instance;
         static final YAMLFactory YAML = new YAMLFactory();
         static final JsonFactory JSON = new JsonFactory();
-        /** Converts trees to fabric8 models; unknown fields land in their additionalProperties. */
-        static final ObjectMapper MAPPER = new ObjectMapper()
-                .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     }
 
     private static final String V1 = "networking.k8s.io/v1";
@@ -227,23 +221,21 @@ public final class ManifestParser {
             }
         }
         try {
-            out.add(Shared.MAPPER.treeToValue(obj, type));
-        } catch (JsonMappingException e) {
+            out.add(ModelBinder.bind(obj, type));
+        } catch (ModelBinder.Mismatch e) {
             StringBuilder at = new StringBuilder(pointer);
             StringBuilder where = new StringBuilder();
-            for (JsonMappingException.Reference r : e.getPath()) {
-                if (r.getFieldName() != null) {
-                    at.append('/').append(LocatedTree.escape(r.getFieldName()));
-                    where.append(where.length() == 0 ? "" : ".").append(r.getFieldName());
-                } else if (r.getIndex() >= 0) {
-                    at.append('/').append(r.getIndex());
-                    where.append('[').append(r.getIndex()).append(']');
+            for (Object step : e.path()) {
+                if (step instanceof String name) {
+                    at.append('/').append(LocatedTree.escape(name));
+                    where.append(where.length() == 0 ? "" : ".").append(name);
+                } else {
+                    at.append('/').append(step);
+                    where.append('[').append(step).append(']');
                 }
             }
             throw new ManifestException(file, tree.line(at.toString()),
-                    "invalid " + kind + (where.length() == 0 ? "" : " at " + where) + ": " + e.getOriginalMessage(), e);
-        } catch (JsonProcessingException | IllegalArgumentException e) {
-            throw new ManifestException(file, tree.line(pointer), "invalid " + kind + ": " + e.getMessage(), e);
+                    "invalid " + kind + (where.length() == 0 ? "" : " at " + where) + ": " + e.getMessage(), e);
         }
     }
 
