@@ -6,6 +6,7 @@ import dev.sluice.controller.status.StatusConfig;
 import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.observe.MetricsConfig;
 import dev.sluice.gateway.proxy.GatewayServer;
+import dev.sluice.gateway.proxy.NettyWarmUp;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
@@ -274,10 +275,10 @@ public final class Main implements Callable<Integer> {
         }
         // Netty's native transport is loaded on another core while the flags are parsed
         if (mayServe(args)) {
-            GatewayServer.prepareInBackground();
+            NettyWarmUp.startInBackground();
         }
         // the parser of manifest files is warmed on another core, when this start is going to read some
-        if (Arrays.stream(args).anyMatch(a -> a.matches("--?(manifests|demo)(=.*)?"))) {
+        if (anyFlag(args, "manifests", "demo")) {
             ManifestParser.prepareInBackground();
         }
         CommandLine cmd = commandLine(new Main(), mayNameSubcommand(args));
@@ -346,7 +347,27 @@ public final class Main implements Callable<Integer> {
         if (args.length > 0 && !args[0].startsWith("-")) {
             return true;
         }
-        return Arrays.stream(args).anyMatch(a -> a.matches("--?(h|help|V|version)"));
+        return anyFlag(args, "h", "help", "V", "version");
+    }
+
+    /**
+     * Whether {@code args} has one of the flags {@code names}, with one dash or two, with or without
+     * {@code =value}. Plain string tests: the first line of {@code main} is no place to compile regexes.
+     */
+    private static boolean anyFlag(String[] args, String... names) {
+        for (String a : args) {
+            String flag = a.startsWith("--") ? a.substring(2) : a.startsWith("-") ? a.substring(1) : null;
+            if (flag != null) {
+                int eq = flag.indexOf('=');
+                String name = eq < 0 ? flag : flag.substring(0, eq);
+                for (String n : names) {
+                    if (n.equals(name)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     /**

@@ -120,21 +120,6 @@ public final class GatewayServer implements AutoCloseable {
         this.canaryDraw = b.canaryDraw;
     }
 
-    /**
-     * Loads the native transport (extracting and linking Netty's epoll library) and Netty's buffer
-     * allocator on a daemon thread, and returns at once: some 0.1 s of CPU of the first server
-     * start, which then finds them ready instead of doing it on its own thread. For the first line
-     * of {@code main}, while the flags are parsed; harmless if nothing follows.
-     */
-    public static void prepareInBackground() {
-        Thread t = new Thread(() -> {
-            Transport.detect();
-            io.netty.buffer.ByteBufAllocator.DEFAULT.buffer(1).release();
-        }, "sluice-netty-warm-up");
-        t.setDaemon(true);
-        t.start();
-    }
-
     public static Builder builder() {
         return new Builder();
     }
