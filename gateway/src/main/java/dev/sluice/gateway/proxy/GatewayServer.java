@@ -145,7 +145,7 @@ public final class GatewayServer implements AutoCloseable {
         private boolean h2c;
         private Duration udpSessionTimeout = StreamServer.UDP_SESSION_TIMEOUT;
         private Transport transport = Transport.detect();
-        private HostsFileEntriesResolver upstreamHosts = HostsFileEntriesResolver.DEFAULT;
+        private HostsFileEntriesResolver upstreamHosts; // null: the system's, read when first needed
         private Supplier<? extends RandomGenerator> canaryDraw = ServerContext.DEFAULT_CANARY_DRAW;
 
         private Builder() {}
@@ -368,11 +368,12 @@ public final class GatewayServer implements AutoCloseable {
             // one TLS context per distinct proxy-ssl-* settings, shared by every loop (sessions resume across loops)
             UpstreamTlsContexts tlsContexts = new UpstreamTlsContexts(routes);
             http2Pools = new HashMap<>();
-            // host name endpoints (ExternalName) resolve asynchronously, one resolver and cache per loop
-            upstreamResolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+            // host name endpoints (ExternalName) resolve asynchronously, one resolver and cache per
+            // loop; made at the first upstream connection, not on the way to ready
+            upstreamResolver = new LazyResolverGroup(() -> new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                     .datagramChannelType(transport.datagramChannel())
                     .socketChannelType(transport.socketChannel())
-                    .hostsFileEntriesResolver(upstreamHosts));
+                    .hostsFileEntriesResolver(upstreamHosts != null ? upstreamHosts : HostsFileEntriesResolver.DEFAULT)));
             for (EventExecutor e : group) {
                 pools.put(e, new UpstreamPool((EventLoop) e, transport, tlsContexts, upstreamResolver));
                 http2Pools.put(e, new Http2UpstreamPool((EventLoop) e, transport, upstreamResolver));

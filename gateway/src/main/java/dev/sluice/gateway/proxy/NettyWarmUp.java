@@ -13,7 +13,7 @@ public final class NettyWarmUp {
     public static void startInBackground() {
         Thread t = new Thread(() -> {
             Transport.detect();
-            io.netty.buffer.ByteBufAllocator.DEFAULT.buffer(1).release();
+            io.netty.buffer.ByteBufAllocator.DEFAULT.isDirectBufferPooled(); // its set-up; no buffer yet
         }, "sluice-netty-warm-up");
         t.setDaemon(true);
         t.start();
