@@ -57,9 +57,9 @@ public final class ManifestParser {
     private static final String V1 = "networking.k8s.io/v1";
 
     /**
-     * One object of each kind kept, with the fields manifests usually have: parsing it builds
-     * Jackson's deserializers for the fabric8 model, which is most of the cost of reading the first
-     * files of a process.
+     * One object of each kind kept, with the fields manifests usually have: parsing it loads the
+     * YAML parser and the fabric8 model classes and reads their setters ({@link ModelBinder}),
+     * which is most of the cost of reading the first files of a process.
      */
     static final String WARM_UP = """
             apiVersion: networking.k8s.io/v1
@@ -111,8 +111,8 @@ public final class ManifestParser {
 
     /**
      * Parses {@link #WARM_UP} on a daemon thread and returns at once, so that the files of a start
-     * that is about to read manifests are read with Jackson's deserializers built already (about
-     * a sixth of a second of CPU, on another core while the flags are parsed). Calls after the
+     * that is about to read manifests are read by code that has run once already (its classes
+     * loaded, on another core while the flags are parsed). Calls after the
      * first do nothing.
      */
     public static void prepareInBackground() {

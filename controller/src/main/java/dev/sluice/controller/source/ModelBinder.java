@@ -166,7 +166,7 @@ final class ModelBinder {
                 }
                 return out;
             }
-            throw new IllegalStateException("unsupported model type " + type);
+            throw unsupported(path, type);
         }
         Class<?> c = (Class<?>) type;
         if (c == String.class) {
@@ -205,7 +205,7 @@ final class ModelBinder {
         } else if (c.getName().startsWith("io.fabric8.")) {
             return bean(node, c, path);
         } else {
-            throw new IllegalStateException("unsupported model type " + type);
+            throw unsupported(path, type);
         }
         throw mismatch(path, type, node);
     }
@@ -252,6 +252,11 @@ final class ModelBinder {
             return node.booleanValue();
         }
         return node.isNull() ? null : node.asText();
+    }
+
+    /** A field of a type the model of these kinds does not use today; reported, not a crash, should one appear. */
+    private static Mismatch unsupported(Deque<Object> path, Type type) {
+        return new Mismatch(path, "Sluice cannot read a field of type " + type.getTypeName() + " from a manifest");
     }
 
     private static Mismatch mismatch(Deque<Object> path, Type expected, JsonNode found) {
