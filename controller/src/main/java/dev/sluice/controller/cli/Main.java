@@ -1,7 +1,6 @@
 package dev.sluice.controller.cli;
 
 import dev.sluice.controller.admission.AdmissionWebhookConfig;
-import dev.sluice.controller.source.ManifestParser;
 import dev.sluice.controller.status.StatusConfig;
 import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.observe.MetricsConfig;
@@ -276,10 +275,6 @@ public final class Main implements Callable<Integer> {
         // Netty's native transport is loaded on another core while the flags are parsed
         if (mayServe(args)) {
             NettyWarmUp.startInBackground();
-        }
-        // the parser of manifest files is warmed on another core, when this start is going to read some
-        if (anyFlag(args, "manifests", "demo")) {
-            ManifestParser.prepareInBackground();
         }
         CommandLine cmd = commandLine(new Main(), mayNameSubcommand(args));
         int code = cmd.execute(goStyle(cmd.getCommandSpec(), args));

@@ -21,7 +21,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,93 +41,14 @@ import org.slf4j.LoggerFactory;
  * a {@link ManifestException} naming the line.
  */
 public final class ManifestParser {
-    /**
-     * Jackson's readers and logging, created on first use: {@link #prepareInBackground} is called
-     * on the main thread, where creating them (Jackson's and logging's set-up, a tenth of a second
-     * of CPU or more in a fresh JVM) would hold up the start; its thread creates them instead.
-     */
-    private static final class Shared {
-        static final Logger log = LoggerFactory.getLogger(ManifestParser.class);
-        static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-        static final YAMLFactory YAML = new YAMLFactory();
-        static final JsonFactory JSON = new JsonFactory();
-    }
+    private static final Logger log = LoggerFactory.getLogger(ManifestParser.class);
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final YAMLFactory YAML = new YAMLFactory();
+    private static final JsonFactory JSON = new JsonFactory();
 
     private static final String V1 = "networking.k8s.io/v1";
 
-    /**
-     * One object of each kind kept, with the fields manifests usually have: parsing it loads the
-     * YAML parser and the fabric8 model classes and reads their setters ({@link ModelBinder}),
-     * which is most of the cost of reading the first files of a process.
-     */
-    static final String WARM_UP = """
-            apiVersion: networking.k8s.io/v1
-            kind: Ingress
-            metadata: {name: w, namespace: w, annotations: {a: b}, labels: {a: b}, creationTimestamp: "2030-01-01T00:00:00Z"}
-            spec:
-              ingressClassName: w
-              defaultBackend: {service: {name: w, port: {name: w}}}
-              tls: [{hosts: [w], secretName: w}]
-              rules: [{host: w, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: w, port: {number: 80}}}}]}}]
-            ---
-            apiVersion: networking.k8s.io/v1
-            kind: IngressClass
-            metadata: {name: w}
-            spec: {controller: w}
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: w}
-            spec: {type: ClusterIP, selector: {a: b}, ports: [{name: w, port: 80, targetPort: 8080, protocol: TCP}]}
-            ---
-            apiVersion: v1
-            kind: Endpoints
-            metadata: {name: w}
-            subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{name: w, port: 8080}]}]
-            ---
-            apiVersion: discovery.k8s.io/v1
-            kind: EndpointSlice
-            metadata: {name: w, labels: {kubernetes.io/service-name: w}}
-            addressType: IPv4
-            endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
-            ports: [{name: w, port: 8080}]
-            ---
-            apiVersion: v1
-            kind: Secret
-            metadata: {name: w}
-            type: kubernetes.io/tls
-            data: {tls.crt: dw==, tls.key: dw==}
-            ---
-            apiVersion: v1
-            kind: ConfigMap
-            metadata: {name: w}
-            data: {a: b}
-            """;
-
-    private static final AtomicBoolean WARMING = new AtomicBoolean();
-
     private ManifestParser() {}
-
-    /**
-     * Parses {@link #WARM_UP} on a daemon thread and returns at once, so that the files of a start
-     * that is about to read manifests are read by code that has run once already (its classes
-     * loaded, on another core while the flags are parsed). Calls after the
-     * first do nothing.
-     */
-    public static void prepareInBackground() {
-        if (!WARMING.compareAndSet(false, true)) {
-            return;
-        }
-        Thread t = new Thread(() -> {
-            try {
-                parse("warm-up.yaml", WARM_UP);
-            } catch (ManifestException | RuntimeException e) {
-                Shared.log.debug("manifest parser warm-up failed", e); // the real files report their own problems
-            }
-        }, "sluice-manifest-warm-up");
-        t.setDaemon(true);
-        t.start();
-    }
 
     /**
      * Parses one file.
@@ -139,7 +59,7 @@ public final class ManifestParser {
      */
     public static ParsedManifest parse(String fileName, String content) throws ManifestException {
         List<HasMetadata> out = new ArrayList<>();
-        JsonFactory factory = fileName.toLowerCase(java.util.Locale.ROOT).endsWith(".json") ? Shared.JSON : Shared.YAML;
+        JsonFactory factory = fileName.toLowerCase(java.util.Locale.ROOT).endsWith(".json") ? JSON : YAML;
         try (JsonParser p = factory.createParser(content)) {
             while (p.nextToken() != null) {
                 LocatedTree tree = new LocatedTree(p);
@@ -200,7 +120,7 @@ public final class ManifestParser {
             default -> null;
         };
         if (type == null) {
-            Shared.log.debug("{}:{}: kind {} ignored", file, tree.line(pointer), kind.isEmpty() ? "(none)" : kind);
+            log.debug("{}:{}: kind {} ignored", file, tree.line(pointer), kind.isEmpty() ? "(none)" : kind);
             return;
         }
         ObjectNode obj = ((ObjectNode) node).deepCopy();
@@ -275,9 +195,9 @@ public final class ManifestParser {
         if (!(legacy instanceof ObjectNode b) || !(b.has("serviceName") || b.has("servicePort"))) {
             return legacy;
         }
-        ObjectNode out = Shared.NODES.objectNode();
+        ObjectNode out = NODES.objectNode();
         ObjectNode service = out.putObject("service");
-        service.set("name", b.path("serviceName").isMissingNode() ? Shared.NODES.nullNode() : b.get("serviceName"));
+        service.set("name", b.path("serviceName").isMissingNode() ? NODES.nullNode() : b.get("serviceName"));
         ObjectNode port = service.putObject("port");
         JsonNode sp = b.get("servicePort");
         if (sp != null && sp.isIntegralNumber()) {
