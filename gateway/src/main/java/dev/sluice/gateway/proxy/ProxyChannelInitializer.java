@@ -156,9 +156,9 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     }
 
     /**
-     * SNI names are matched lower-case without a trailing dot (SPEC §10.2). A handshake that
-     * arrives before {@code certificates} are {@linkplain SniCertificates#ready() ready} (the TLS
-     * provider is still loading, just after start) waits for them without holding up the event loop.
+     * SNI names are matched lower-case without a trailing dot (SPEC §10.2). A handshake whose
+     * context is not ready ({@link SniCertificates#contextFor}: the TLS provider still loading just
+     * after start, a new certificate still being built) waits for it without holding up the event loop.
      */
     static AsyncMapping<String, SslContext> sniMapping(SniCertificates certificates) {
         return (name, promise) -> {
@@ -172,22 +172,26 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
                     n = null;
                 }
             }
-            String serverName = n;
-            CompletableFuture<?> ready = certificates.ready();
-            if (ready.isDone()) {
-                choose(certificates, serverName, promise);
+            CompletableFuture<SslContext> context;
+            try {
+                context = certificates.contextFor(n);
+            } catch (RuntimeException | LinkageError e) { // the TLS provider failed to load: this handshake fails
+                return promise.setFailure(e);
+            }
+            if (context.isDone()) {
+                complete(context, promise);
             } else {
-                ready.whenComplete((ok, failure) -> choose(certificates, serverName, promise));
+                context.whenComplete((ok, failure) -> complete(context, promise));
             }
             return promise;
         };
     }
 
-    private static void choose(SniCertificates certificates, String serverName, Promise<SslContext> promise) {
+    private static void complete(CompletableFuture<SslContext> context, Promise<SslContext> promise) {
         try {
-            promise.trySuccess(certificates.forServerName(serverName));
-        } catch (RuntimeException | LinkageError e) { // the TLS provider failed to load: this handshake fails
-            promise.tryFailure(e);
+            promise.trySuccess(context.join());
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            promise.tryFailure(e.getCause() != null ? e.getCause() : e);
         }
     }
 }

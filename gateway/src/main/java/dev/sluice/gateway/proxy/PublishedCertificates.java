@@ -47,10 +47,11 @@ import org.slf4j.LoggerFactory;
  * offering those TLS 1.2 suites (and every TLS 1.3 suite, as NGINX's {@code ssl_ciphers} leaves
  * them alone) instead of Sluice's default list.
  *
- * <p>The Netty {@link SslContext} of a certificate (and CA bundle) is built once, on the
- * publishing thread just before the table becomes live ({@link RouteTableHolder#beforePublish}),
- * and cached by content: republishing an unchanged certificate reuses it; contexts no longer
- * needed by the table are dropped. A certificate Netty cannot load is served as the default
+ * <p>The Netty {@link SslContext} of a certificate (and CA bundle) is built once, started as the
+ * table is published ({@link RouteTableHolder#beforePublish}) on a thread of its own, and cached
+ * by content: republishing an unchanged certificate reuses it; contexts no longer needed by the
+ * table are dropped. A handshake that needs a context still being built waits for it (never for
+ * another certificate). A certificate Netty cannot load is served as the default
  * certificate; a CA bundle that cannot be parsed asks for no client certificate (the request
  * check then answers 503).
  */
@@ -61,7 +62,19 @@ public final class PublishedCertificates implements SniCertificates {
     private final Supplier<SslContext> defaultContext;
     private final Supplier<FakeCertificate.KeyAndCert> defaultKey;
     private final Supplier<CompletableFuture<?>> ready;
-    private final Map<ContextKey, SslContext> contexts = new ConcurrentHashMap<>();
+    /**
+     * The contexts of the live table's certificates by content, each built on {@link #BUILDER}:
+     * a table is published without waiting for them (building the first one loads the TLS
+     * provider, a third of a second of CPU), and a handshake that needs one waits for it.
+     */
+    private final Map<ContextKey, CompletableFuture<SslContext>> contexts = new ConcurrentHashMap<>();
+
+    /** Builds contexts off the publishing thread and off the event loops, one at a time. */
+    private static final java.util.concurrent.Executor BUILDER = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sluice-tls-contexts");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
      * What a context is built from.
@@ -117,19 +130,23 @@ public final class PublishedCertificates implements SniCertificates {
     }
 
     @Override
-    public CompletableFuture<?> ready() {
-        return ready.get();
-    }
-
-    @Override
-    public SslContext forServerName(String serverName) {
+    public CompletableFuture<SslContext> contextFor(String serverName) {
         ContextKey key = key(holder.current().tls(), serverName);
         if (key == null) {
-            return defaultContext.get();
+            CompletableFuture<?> provider = ready.get();
+            return provider.isDone() && !provider.isCompletedExceptionally()
+                    ? CompletableFuture.completedFuture(defaultContext.get())
+                    : provider.thenApply(done -> defaultContext.get());
         }
-        SslContext ctx = contexts.get(key);
-        // normally prepared before publishing; a table read just as the cache was pruned builds here
-        return ctx != null ? ctx : contexts.computeIfAbsent(key, this::build);
+        // normally started when the table was published; a table read just as the cache was pruned starts it here
+        CompletableFuture<SslContext> ctx = contexts.get(key);
+        return ctx != null ? ctx : contexts.computeIfAbsent(key, this::buildLater);
+    }
+
+    /** {@link #contextFor}, waited for: blocks until the context is built (tests; never on an event loop). */
+    @Override
+    public SslContext forServerName(String serverName) {
+        return contextFor(serverName).join();
     }
 
     /** How many distinct certificate contexts are cached (for tests). */
@@ -160,9 +177,13 @@ public final class PublishedCertificates implements SniCertificates {
             }
         }
         for (ContextKey k : live) {
-            contexts.computeIfAbsent(k, this::build);
+            contexts.computeIfAbsent(k, this::buildLater);
         }
         contexts.keySet().retainAll(live);
+    }
+
+    private CompletableFuture<SslContext> buildLater(ContextKey k) {
+        return CompletableFuture.supplyAsync(() -> build(k), BUILDER);
     }
 
     private SslContext build(ContextKey k) {

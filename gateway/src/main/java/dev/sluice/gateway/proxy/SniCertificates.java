@@ -24,11 +24,12 @@ public interface SniCertificates {
     SslContext forServerName(String serverName);
 
     /**
-     * Completes when {@link #forServerName} can answer without blocking; until then handshakes
-     * wait for it. The default: at once.
+     * The context for {@code serverName} once it is ready: a handshake waits for it without
+     * holding up its event loop (a context still being built, the TLS provider still loading).
+     * The default: {@link #forServerName} at once.
      */
-    default CompletableFuture<?> ready() {
-        return CompletableFuture.completedFuture(null);
+    default CompletableFuture<SslContext> contextFor(String serverName) {
+        return CompletableFuture.completedFuture(forServerName(serverName));
     }
 
     /** Every name gets {@code context}. */
