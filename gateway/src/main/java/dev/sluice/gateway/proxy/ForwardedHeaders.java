@@ -2,10 +2,8 @@ package dev.sluice.gateway.proxy;
 
 import dev.sluice.gateway.request.Endpoint;
 import dev.sluice.gateway.route.ForwardedTrust;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -66,8 +64,7 @@ public final class ForwardedHeaders {
     // not taken from HttpHeaderNames, where they are deprecated (they are not HTTP/2 headers)
     private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
-    private static final HttpHeadersFactory UNVALIDATED = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
-
+    
     private static final AsciiString PORT_80 = AsciiString.cached("80");
     private static final AsciiString PORT_443 = AsciiString.cached("443");
     private static final AsciiString HTTP = AsciiString.cached("http");
@@ -145,7 +142,7 @@ public final class ForwardedHeaders {
             forwardedFor = incomingXff != null ? incomingXff + ", " + peerIp : peerIp;
         }
 
-        HttpHeaders out = UNVALIDATED.newHeaders();
+        HttpHeaders out = FlatHttpHeaders.unvalidated(13 + client.size()); // the proxy's own and the client's
         out.add(HttpHeaderNames.HOST, host != null ? host : endpoint.toString());
         out.add(X_REQUEST_ID, requestId);
         out.add(X_REAL_IP, clientIp);

@@ -117,6 +117,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
                 .setMaxInitialLineLength(settings.maxRequestLine() > 0 ? settings.maxRequestLine() : MAX_INITIAL_LINE)
                 .setMaxHeaderSize(settings.maxHeaderSize() > 0 ? settings.maxHeaderSize() : MAX_HEADER_SIZE)
                 .setMaxChunkSize(MAX_CHUNK_SIZE)
+                .setHeadersFactory(FlatHttpHeaders.VALIDATED)
                 .setTrailersFactory(LazyHttpHeaders.TRAILERS)));
         p.addLast("proxy", new ProxyHandler(server, https).headerDeadline(deadline));
     }

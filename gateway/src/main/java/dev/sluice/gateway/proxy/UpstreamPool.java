@@ -204,6 +204,7 @@ final class UpstreamPool implements Upstreams {
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(key.responseHeaderLimit())
                 .setMaxChunkSize(64 * 1024)
+                .setHeadersFactory(FlatHttpHeaders.VALIDATED)
                 .setTrailersFactory(LazyHttpHeaders.TRAILERS), false, false));
         p.addLast("upstream", new UpstreamHandler(owner, key));
     }
