@@ -1,5 +1,6 @@
 package dev.sluice.gateway.stream;
 
+import dev.sluice.gateway.proxy.MultiAccept;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -198,6 +199,7 @@ public final class StreamServer implements AutoCloseable {
                     .channel(channels.server())
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, MultiAccept.allocator())
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
