@@ -1,5 +1,6 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.stream.MultiAccept;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.MetricsConfig;

@@ -1,6 +1,5 @@
 package dev.sluice.gateway.stream;
 
-import dev.sluice.gateway.proxy.MultiAccept;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
