@@ -110,6 +110,8 @@ public record GlobalSettings(
                 + "(ingress-nginx's default \"error timeout\")");
         m.put("proxy-next-upstream-timeout", "not applied: retries are bounded by proxy-next-upstream-tries only");
         m.put("log-format-upstream", "accepted, not applied: Sluice's access log format is fixed (--access-log)");
+        m.put("enable-multi-accept", "not applied: Sluice's listeners always accept every waiting connection "
+                + "(up to 256) per event-loop turn, as ingress-nginx's default (true) does");
         return Collections.unmodifiableMap(m);
     }
 

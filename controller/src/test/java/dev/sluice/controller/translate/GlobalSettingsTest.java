@@ -269,6 +269,14 @@ class GlobalSettingsTest {
     }
 
     @Test
+    void multiAcceptIsKnownAndReportedAsAlwaysOn() {
+        List<String> problems = configMapProblems(translate(List.of(global(Map.of("enable-multi-accept", "false"))),
+                ingress("default", "a", "a.example.com", "/", "web", 80)));
+        assertThat(problems).singleElement().satisfies(p -> assertThat(p)
+                .contains("key enable-multi-accept: not applied").contains("every waiting connection"));
+    }
+
+    @Test
     void listenerKeysAreReadForNewConnections() {
         ListenerSettings s = translate(List.of(global(Map.of("use-proxy-protocol", "true", "keep-alive", "30",
                 "client-body-timeout", "2m", "keep-alive-requests", "100", "client-header-timeout", "15"))),
