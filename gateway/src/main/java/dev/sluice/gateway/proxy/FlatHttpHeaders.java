@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * HTTP headers kept as one flat array of names and values in arrival order: what a proxied
@@ -116,17 +117,22 @@ final class FlatHttpHeaders extends HttpHeaders {
         return v != null ? v : defaultValue;
     }
 
-    @Override
-    public Integer getInt(CharSequence name) {
+    /** The first value of {@code name} parsed, or null when absent or unparsable (as Netty's headers). */
+    private <T> T parsed(CharSequence name, Function<String, T> parse) {
         String v = get(name);
         if (v == null) {
             return null;
         }
         try {
-            return Integer.parseInt(v);
+            return parse.apply(v);
         } catch (NumberFormatException e) {
             return null;
         }
+    }
+
+    @Override
+    public Integer getInt(CharSequence name) {
+        return parsed(name, Integer::valueOf);
     }
 
     @Override
@@ -137,15 +143,7 @@ final class FlatHttpHeaders extends HttpHeaders {
 
     @Override
     public Short getShort(CharSequence name) {
-        String v = get(name);
-        if (v == null) {
-            return null;
-        }
-        try {
-            return Short.parseShort(v);
-        } catch (NumberFormatException e) {
-            return null;
-        }
+        return parsed(name, Short::valueOf);
     }
 
     @Override
