@@ -48,6 +48,12 @@ import java.util.function.Function;
 final class FlatHttpHeaders extends HttpHeaders {
     /** Headers that check names and values as {@code DefaultHttpHeadersFactory.headersFactory()}. */
     static final HttpHeadersFactory VALIDATED = factory(DefaultHttpHeadersFactory.headersFactory());
+    /**
+     * A decoded message's trailers, checked as Netty's trailers (framing and routing names are
+     * refused). A body that ends by its {@code Content-Length} gets a trailers object nobody writes
+     * to; this one holds no array until a trailer section fills it.
+     */
+    static final HttpHeadersFactory TRAILERS = factory(DefaultHttpHeadersFactory.trailersFactory());
     /** Headers that check nothing, for values built or checked by the proxy itself. */
     static final HttpHeadersFactory UNVALIDATED = factory(DefaultHttpHeadersFactory.headersFactory().withValidation(false));
 

@@ -64,7 +64,7 @@ public final class ForwardedHeaders {
     // not taken from HttpHeaderNames, where they are deprecated (they are not HTTP/2 headers)
     private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
-    
+
     private static final AsciiString PORT_80 = AsciiString.cached("80");
     private static final AsciiString PORT_443 = AsciiString.cached("443");
     private static final AsciiString HTTP = AsciiString.cached("http");

@@ -118,7 +118,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
                 .setMaxHeaderSize(settings.maxHeaderSize() > 0 ? settings.maxHeaderSize() : MAX_HEADER_SIZE)
                 .setMaxChunkSize(MAX_CHUNK_SIZE)
                 .setHeadersFactory(FlatHttpHeaders.VALIDATED)
-                .setTrailersFactory(LazyHttpHeaders.TRAILERS)));
+                .setTrailersFactory(FlatHttpHeaders.TRAILERS)));
         p.addLast("proxy", new ProxyHandler(server, https).headerDeadline(deadline));
     }
 

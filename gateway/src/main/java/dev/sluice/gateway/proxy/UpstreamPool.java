@@ -205,7 +205,7 @@ final class UpstreamPool implements Upstreams {
                 .setMaxHeaderSize(key.responseHeaderLimit())
                 .setMaxChunkSize(64 * 1024)
                 .setHeadersFactory(FlatHttpHeaders.VALIDATED)
-                .setTrailersFactory(LazyHttpHeaders.TRAILERS), false, false));
+                .setTrailersFactory(FlatHttpHeaders.TRAILERS), false, false));
         p.addLast("upstream", new UpstreamHandler(owner, key));
     }
 

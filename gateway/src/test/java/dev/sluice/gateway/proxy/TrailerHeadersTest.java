@@ -21,11 +21,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The trailers the proxy's decoders hand out: empty without storage, a trailer section as Netty's. */
-class LazyHttpHeadersTest {
+class TrailerHeadersTest {
 
     @Test
     void emptyTrailersReadAsEmptyHeaders() {
-        HttpHeaders t = LazyHttpHeaders.TRAILERS.newHeaders();
+        HttpHeaders t = FlatHttpHeaders.TRAILERS.newHeaders();
         assertThat(t.isEmpty()).isTrue();
         assertThat(t.size()).isZero();
         assertThat(t.get("Grpc-Status")).isNull();
@@ -40,7 +40,7 @@ class LazyHttpHeadersTest {
 
     @Test
     void writtenTrailersAreStoredAndValidatedAsNettysTrailers() {
-        HttpHeaders t = LazyHttpHeaders.TRAILERS.newHeaders();
+        HttpHeaders t = FlatHttpHeaders.TRAILERS.newHeaders();
         t.add("Grpc-Status", "0").add("X-Checksum", "a").add("x-checksum", "b");
         assertThat(t.size()).isEqualTo(3);
         assertThat(t.get("grpc-status")).isEqualTo("0");
@@ -55,7 +55,7 @@ class LazyHttpHeadersTest {
     @Test
     void anUpstreamDecoderWithThemDecodesLengthAndChunkedBodiesAsBefore() {
         EmbeddedChannel ch = new EmbeddedChannel(new HttpClientCodec(new HttpDecoderConfig()
-                .setTrailersFactory(LazyHttpHeaders.TRAILERS), false, false));
+                .setTrailersFactory(FlatHttpHeaders.TRAILERS), false, false));
         List<Object> got = new ArrayList<>();
         ch.writeOutbound(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
         ch.writeOutbound(LastHttpContent.EMPTY_LAST_CONTENT);
