@@ -9,7 +9,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
@@ -200,12 +199,12 @@ final class UpstreamPool implements Upstreams {
      */
     static void initPipeline(ChannelPipeline p, Upstreams owner, UpstreamKey key) {
         p.addLast("idle", new IdleTimeoutHandler(0, IDLE_TIMEOUT.toNanos()));
-        p.addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
+        p.addLast("codec", new UpstreamHttpCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(key.responseHeaderLimit())
                 .setMaxChunkSize(64 * 1024)
                 .setHeadersFactory(FlatHttpHeaders.VALIDATED)
-                .setTrailersFactory(FlatHttpHeaders.TRAILERS), false, false));
+                .setTrailersFactory(FlatHttpHeaders.TRAILERS)));
         p.addLast("upstream", new UpstreamHandler(owner, key));
     }
 

@@ -7,7 +7,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -54,8 +53,8 @@ class TrailerHeadersTest {
 
     @Test
     void anUpstreamDecoderWithThemDecodesLengthAndChunkedBodiesAsBefore() {
-        EmbeddedChannel ch = new EmbeddedChannel(new HttpClientCodec(new HttpDecoderConfig()
-                .setTrailersFactory(FlatHttpHeaders.TRAILERS), false, false));
+        EmbeddedChannel ch = new EmbeddedChannel(new UpstreamHttpCodec(new HttpDecoderConfig()
+                .setTrailersFactory(FlatHttpHeaders.TRAILERS)));
         List<Object> got = new ArrayList<>();
         ch.writeOutbound(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
         ch.writeOutbound(LastHttpContent.EMPTY_LAST_CONTENT);
