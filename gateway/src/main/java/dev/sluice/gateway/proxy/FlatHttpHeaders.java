@@ -1,5 +1,7 @@
 package dev.sluice.gateway.proxy;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.DefaultHeaders.NameValidator;
 import io.netty.handler.codec.DefaultHeaders.ValueValidator;
@@ -7,6 +9,7 @@ import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.AsciiString;
+import io.netty.util.CharsetUtil;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -185,6 +188,11 @@ final class FlatHttpHeaders extends HttpHeaders {
         if (i < 0) {
             return Collections.emptyList();
         }
+        int next = indexOf(name, i + 1);
+        if (next < 0) {
+            // the usual case (Netty's decoder asks for every Content-Length): no list to grow
+            return Collections.singletonList(entries[(i << 1) + 1].toString());
+        }
         List<String> values = new ArrayList<>(2);
         for (; i >= 0; i = indexOf(name, i + 1)) {
             values.add(entries[(i << 1) + 1].toString());
@@ -324,6 +332,37 @@ final class FlatHttpHeaders extends HttpHeaders {
     }
 
     // ---- changes
+
+    /**
+     * Writes every header as {@code name: value\r\n}, in order: what Netty's HTTP/1.x encoders
+     * write for a head's headers, without an entry object per header.
+     */
+    void encodeTo(ByteBuf buf) {
+        CharSequence[] e = entries;
+        for (int i = 0, n = size << 1; i < n; i += 2) {
+            CharSequence name = e[i];
+            CharSequence value = e[i + 1];
+            int offset = buf.writerIndex();
+            buf.ensureWritable(name.length() + value.length() + 4);
+            offset += writeAscii(buf, offset, name);
+            buf.setShort(offset, COLON_SPACE);
+            offset += 2;
+            offset += writeAscii(buf, offset, value);
+            buf.setShort(offset, CRLF);
+            buf.writerIndex(offset + 2);
+        }
+    }
+
+    private static int writeAscii(ByteBuf buf, int offset, CharSequence s) {
+        if (s instanceof AsciiString a) {
+            ByteBufUtil.copy(a, 0, buf, offset, a.length());
+            return a.length();
+        }
+        return buf.setCharSequence(offset, s, CharsetUtil.US_ASCII);
+    }
+
+    private static final short COLON_SPACE = (':' << 8) | ' ';
+    private static final short CRLF = ('\r' << 8) | '\n';
 
     private void append(CharSequence name, CharSequence value) {
         if (entries == null) {

@@ -174,6 +174,10 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     private Future<Channel> openingStream; // an HTTP/2 upstream stream being opened
     private ChannelFuture lastUpstreamWrite;
     private ChannelFuture lastContentWrite;
+    // The last message written since the last flush is held until the flush and only it gets a
+    // promise (the one the flush listens to); the ones before go with the void promise: a batch's
+    // writes succeed or fail together, and a promise per write was a tenth of the allocation.
+    private Object heldUpstreamWrite;
     private boolean upstreamWritePending;
     private boolean upstreamFlushInFlight;
     private boolean requestSent;
@@ -195,6 +199,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     private long connectNanos = -1; // metrics: the last connect (0 for a pooled connection)
     private long upstreamNanos = -1; // metrics: the last attempt, connect to response end
     private ChannelFuture lastClientWrite;
+    private Object heldClientWrite; // as heldUpstreamWrite
     private boolean clientWritePending;
     private ResponseCompression compression; // only while a compressed response streams
 
@@ -691,12 +696,13 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         writeUpstream(upstreamRequest);
         if (errorPage) {
             // the error page request is complete in itself: the client's body is not sent again
-            lastContentWrite = lastUpstreamWrite;
+            lastContentWrite = writeHeldUpstream();
             flushUpstream();
             ch.read();
             return;
         }
         if (replay != null) {
+            writeHeldUpstream(); // the head before the body written directly
             ChannelFuture resent = replay.writeTo(ch); // a retry: what the failed attempt already sent
             if (resent != null) {
                 lastUpstreamWrite = resent;
@@ -727,6 +733,10 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         upstreamHandler = null;
         upstreamWritePending = false;
         upstreamFlushInFlight = false;
+        if (heldUpstreamWrite != null) {
+            ReferenceCountUtil.release(heldUpstreamWrite);
+            heldUpstreamWrite = null;
+        }
         if (reuse && !(ch instanceof Http2StreamChannel)) { // a stream is used once; its connection stays
             server.upstreams(ctx.channel().eventLoop()).release(upstreamKey, ch);
         } else {
@@ -841,15 +851,28 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
 
     private void writeLastUpstream() {
         writeUpstream(trailers != null ? trailers : LastHttpContent.EMPTY_LAST_CONTENT);
-        lastContentWrite = lastUpstreamWrite;
+        lastContentWrite = writeHeldUpstream();
     }
 
     private void writeUpstream(Object msg) {
-        lastUpstreamWrite = upstream.write(msg);
+        if (heldUpstreamWrite != null) {
+            upstream.write(heldUpstreamWrite, upstream.voidPromise());
+        }
+        heldUpstreamWrite = msg;
         upstreamWritePending = true;
     }
 
+    /** Writes the held message with a promise; the future of the last write so far. */
+    private ChannelFuture writeHeldUpstream() {
+        if (heldUpstreamWrite != null) {
+            lastUpstreamWrite = upstream.write(heldUpstreamWrite);
+            heldUpstreamWrite = null;
+        }
+        return lastUpstreamWrite;
+    }
+
     private void flushUpstream() {
+        writeHeldUpstream();
         upstreamWritePending = false;
         upstreamFlushInFlight = true;
         timeouts.sendStarted(this);
@@ -1045,7 +1068,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         } else if (!clientHttp11) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
-        clientHead = new DefaultHttpResponse(HttpVersion.HTTP_1_1, r.status(), headers);
+        // the upstream's head goes on when it can (its headers were edited in place above)
+        clientHead = r.getClass() == DefaultHttpResponse.class && r.protocolVersion() == HttpVersion.HTTP_1_1
+                ? r : new DefaultHttpResponse(HttpVersion.HTTP_1_1, r.status(), headers);
         writeClient(clientHead);
     }
 
@@ -1091,6 +1116,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             }
             detachUpstream(reusable);
             writeClient(c);
+            writeHeldClient();
             clientWritePending = false;
             long delay = pacingDelay();
             if (delay > 0) {
@@ -1110,8 +1136,18 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     }
 
     private void writeClient(Object msg) {
-        lastClientWrite = ctx.write(msg);
+        if (heldClientWrite != null) {
+            ctx.write(heldClientWrite, ctx.voidPromise());
+        }
+        heldClientWrite = msg;
         clientWritePending = true;
+    }
+
+    private void writeHeldClient() {
+        if (heldClientWrite != null) {
+            lastClientWrite = ctx.write(heldClientWrite);
+            heldClientWrite = null;
+        }
     }
 
     @Override
@@ -1137,6 +1173,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             return;
         }
         clientWritePending = false;
+        writeHeldClient();
         ctx.flush();
         if (onClientFlushed == null) {
             onClientFlushed = this::clientFlushed;
@@ -1541,6 +1578,10 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         releasePendingBody();
         releaseReplay();
         abortMirror();
+        if (heldClientWrite != null) {
+            ReferenceCountUtil.release(heldClientWrite); // never flushed: the connection is closing
+            heldClientWrite = null;
+        }
         if (compression != null) {
             compression.discard();
             compression = null;

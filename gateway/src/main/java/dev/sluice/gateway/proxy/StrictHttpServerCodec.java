@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -122,6 +123,15 @@ final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpReque
 
         Encoder(ArrayDeque<HttpMethod> methods) {
             this.methods = methods;
+        }
+
+        @Override
+        protected void encodeHeaders(HttpHeaders headers, ByteBuf buf) {
+            if (headers instanceof FlatHttpHeaders flat) {
+                flat.encodeTo(buf);
+            } else {
+                super.encodeHeaders(headers, buf);
+            }
         }
 
         @Override

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -52,6 +53,15 @@ final class UpstreamHttpCodec extends CombinedChannelDuplexHandler<HttpResponseD
                 methods.add(r.method());
             }
             super.encode(ctx, msg, out);
+        }
+
+        @Override
+        protected void encodeHeaders(HttpHeaders headers, ByteBuf buf) {
+            if (headers instanceof FlatHttpHeaders flat) {
+                flat.encodeTo(buf);
+            } else {
+                super.encodeHeaders(headers, buf);
+            }
         }
     }
 
