@@ -20,11 +20,13 @@ import dev.sluice.controller.translate.GlobalSettings;
 import dev.sluice.gateway.admin.AdminServer;
 import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.observe.ControllerMetrics;
+import dev.sluice.gateway.observe.CoarseWallClock;
 import dev.sluice.gateway.proxy.GatewayServer;
 import dev.sluice.gateway.route.RouteTableHolder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -90,7 +92,9 @@ public final class SluiceApp implements AutoCloseable {
     private final SluiceOptions options;
     private final PrintStream out;
     private final RouteTableHolder holder = new RouteTableHolder();
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final CoarseWallClock meterClock = new CoarseWallClock(); // ticks between start() and close()
+    private final PrometheusMeterRegistry registry =
+            new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, new PrometheusRegistry(), meterClock);
 
     // written by start(), read by close() and the accessors (same thread in practice; volatile
     // because close() may run on the shutdown-hook thread)
@@ -130,6 +134,7 @@ public final class SluiceApp implements AutoCloseable {
      * @throws StartupException when something cannot start (call {@link #close()} then)
      */
     public void start() {
+        meterClock.start();
         TranslatorConfig translatorConfig = options.translatorConfig();
         Supplier<ClusterState> snapshot;
         BooleanSupplier synced;
@@ -547,5 +552,6 @@ public final class SluiceApp implements AutoCloseable {
         if (d != null) {
             d.close();
         }
+        meterClock.close();
     }
 }
