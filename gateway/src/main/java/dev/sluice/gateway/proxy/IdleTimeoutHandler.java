@@ -15,7 +15,10 @@ import java.util.concurrent.TimeUnit;
  * about 2% of the event loop in the benchmark), and one timer per connection is re-armed only when
  * it fires.
  *
- * <p>A write counts when it is issued, not when it completes. The consumers only act on idleness
+ * <p>A read counts at the end of the read batch ({@code channelReadComplete}, which follows every
+ * batch of {@code channelRead}s on the same turn of the event loop, so the timer never runs in
+ * between), as with Netty's handler: one clock read per batch. A write counts when it is issued,
+ * not when it completes. The consumers only act on idleness
  * between requests (keep-alive timeout, an idle pooled upstream connection) or on a request body
  * that stopped arriving (reader idle), where a write still in flight does not matter. Each event
  * repeats every period while the idleness lasts, as with Netty's handler. A period of 0 disables
@@ -61,12 +64,6 @@ final class IdleTimeoutHandler extends ChannelDuplexHandler implements Runnable 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         stop();
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        read();
-        ctx.fireChannelRead(msg);
     }
 
     @Override
