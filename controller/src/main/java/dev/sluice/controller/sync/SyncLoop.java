@@ -228,10 +228,11 @@ public final class SyncLoop implements AutoCloseable {
         problemCount.set(problems.size());
         ControllerMetrics m = controllerMetrics;
         if (!holder.isPublished() || !t.table().equals(holder.current())) {
-            holder.publish(t.table());
+            boolean sameConfiguration = t.configuration() != null && t.configuration().equals(lastConfiguration);
+            holder.publish(t.table(), sameConfiguration);
             publishes.increment();
             if (m != null) {
-                if (t.configuration() != null && t.configuration().equals(lastConfiguration)) {
+                if (sameConfiguration) {
                     m.publishedEndpointsOnly(); // same configuration: same hash, same gauges
                 } else {
                     long hash = configHash(t.table());
@@ -239,12 +240,14 @@ public final class SyncLoop implements AutoCloseable {
                     m.published(t.table(), hash, hash != lastConfigHash);
                     lastConfigHash = hash;
                 }
-                lastConfiguration = t.configuration();
             }
+            lastConfiguration = t.configuration();
             log.info("route table published: {} hosts, {} wildcard hosts (generation {})",
                     t.table().hosts().size(), t.table().wildcards().size(), holder.generation());
-        } else if (m != null) {
-            m.unchanged();
+        } else {
+            if (m != null) {
+                m.unchanged();
+            }
             if (lastConfiguration != null) {
                 lastConfiguration = t.configuration(); // an equal table has the live configuration
             }

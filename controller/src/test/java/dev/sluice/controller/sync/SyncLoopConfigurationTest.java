@@ -43,7 +43,14 @@ class SyncLoopConfigurationTest {
             .endMetadata().withNewSpec().addNewPort().withPort(80).withNewTargetPort(8080).endPort().endSpec().build();
     private final SyncLoop loop;
 
+    private final java.util.concurrent.atomic.AtomicInteger configurationListenerRuns =
+            new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger publishListenerRuns =
+            new java.util.concurrent.atomic.AtomicInteger();
+
     SyncLoopConfigurationTest() {
+        holder.beforePublish(t -> publishListenerRuns.incrementAndGet());
+        holder.beforeConfigurationChange(t -> configurationListenerRuns.incrementAndGet());
         loop = new SyncLoop(state::get, (s, now) -> {
             if (failing.get()) {
                 throw new IllegalStateException("translation failed");
@@ -103,6 +110,8 @@ class SyncLoopConfigurationTest {
         loop.rebuildOrKeep();
 
         assertThat(holder.generation()).as("published").isEqualTo(2);
+        assertThat(publishListenerRuns).hasValue(2);
+        assertThat(configurationListenerRuns).as("the same configuration: its listeners not run again").hasValue(1);
         assertThat(reloads()).as("no reload").isEqualTo(1);
         assertThat(gauge("config_hash")).isEqualTo(liveHash());
         assertThat(gauge("config_last_reload_successful")).isEqualTo(1);
@@ -120,6 +129,7 @@ class SyncLoopConfigurationTest {
         loop.rebuildOrKeep();
 
         assertThat(reloads()).isEqualTo(2);
+        assertThat(configurationListenerRuns).hasValue(2);
         assertThat(gauge("config_hash")).isEqualTo(liveHash()).isNotEqualTo(before);
     }
 
@@ -137,5 +147,6 @@ class SyncLoopConfigurationTest {
 
         assertThat(gauge("config_hash")).isEqualTo(liveHash()).isNotZero();
         assertThat(gauge("config_last_reload_successful")).isEqualTo(1);
+        assertThat(configurationListenerRuns).as("after a failure nothing is assumed unchanged").hasValue(2);
     }
 }

@@ -233,13 +233,15 @@ public final class RequestMetrics {
     }
 
     /**
-     * Called with every table about to go live: drops the event loops' caches and removes the
-     * series of locations the table no longer has (by {@code namespace}, {@code ingress} and
-     * {@code path}; ingress-nginx removes the series of deleted Ingresses) and, with
-     * {@code --metrics-per-host}, of hosts it no longer serves. A request still finishing on the
-     * old table may register a removed series again; the next publish removes it.
+     * Called with every table about to go live whose configuration may have changed: what
+     * {@link #tableReplaced} does, and removes the series of locations the table no longer has
+     * (by {@code namespace}, {@code ingress} and {@code path}; ingress-nginx removes the series
+     * of deleted Ingresses) and, with {@code --metrics-per-host}, of hosts it no longer serves.
+     * A request still finishing on the old table may register a removed series again; the next
+     * configuration change removes it.
      */
     public void retain(RouteTable table) {
+        tableReplaced();
         Set<List<String>> locations = new HashSet<>();
         Set<String> hosts = new HashSet<>();
         hosts.add("_");
@@ -251,7 +253,6 @@ public final class RequestMetrics {
                 locations.add(locationKey(r));
             }
         });
-        generation++; // the publishing thread is the only writer
         for (Meter meter : registry.getMeters()) {
             Meter.Id id = meter.getId();
             if (!id.getName().startsWith(MetricsConfig.PREFIX)
@@ -267,6 +268,14 @@ public final class RequestMetrics {
                 registry.remove(meter);
             }
         }
+    }
+
+    /**
+     * A new table is about to go live: the event loops' meter caches, keyed by the old table's
+     * {@code Route} objects, start over at their next request. Publishing thread only.
+     */
+    public void tableReplaced() {
+        generation++; // the publishing thread is the only writer
     }
 
     /**

@@ -103,8 +103,10 @@ public final class GatewayServer implements AutoCloseable {
         this.eventLoops = b.eventLoops > 0 ? b.eventLoops : Runtime.getRuntime().availableProcessors();
         this.metrics = new ProxyMetrics(b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry(),
                 b.metricsConfig);
-        // series of locations a new table drops go with it; the loops' meter caches start over
-        routes.beforePublish(metrics.requests()::retain);
+        // the loops' meter caches start over with every table (its Route objects are new); the
+        // series of locations a new configuration drops go with it
+        routes.beforePublish(t -> metrics.requests().tableReplaced());
+        routes.beforeConfigurationChange(metrics.requests()::retain);
         this.accessLog = b.accessLog != null ? b.accessLog : AccessLog.off();
         this.certificates = b.certificates;
         this.keepAliveTimeout = b.keepAliveTimeout;

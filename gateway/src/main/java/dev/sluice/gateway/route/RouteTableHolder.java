@@ -15,6 +15,7 @@ public final class RouteTableHolder {
     private volatile boolean published;
     private volatile long generation;
     private final List<Consumer<RouteTable>> beforePublish = new CopyOnWriteArrayList<>();
+    private final List<Consumer<RouteTable>> beforeConfigurationChange = new CopyOnWriteArrayList<>();
     /** The live table's upstreams by name, the first of each name (publishing thread only). */
     private java.util.Map<String, Upstream> liveByName = java.util.Map.of();
 
@@ -28,6 +29,16 @@ public final class RouteTableHolder {
      * (round-robin position, EWMA scores, affinity state), so republishing never restarts them.
      */
     public void publish(RouteTable table) {
+        publish(table, false);
+    }
+
+    /**
+     * {@link #publish(RouteTable)}, told by the publisher whether {@code table} has the live
+     * table's configuration and differs from it at most in endpoint addresses. Then the
+     * listeners of {@link #beforeConfigurationChange} are skipped: what they derive from the
+     * configuration (the metric series of its locations) is what they derived last time.
+     */
+    public void publish(RouteTable table, boolean sameConfiguration) {
         java.util.Objects.requireNonNull(table, "table");
         // one walk of the new table: the live upstreams by name were collected at the last publish
         java.util.Map<String, Upstream> running = liveByName;
@@ -39,6 +50,11 @@ public final class RouteTableHolder {
         liveByName = next;
         for (Consumer<RouteTable> l : beforePublish) {
             l.accept(table);
+        }
+        if (!sameConfiguration || !published) {
+            for (Consumer<RouteTable> l : beforeConfigurationChange) {
+                l.accept(table);
+            }
         }
         current.set(table);
         generation++; // single writer: the sync loop
@@ -52,6 +68,14 @@ public final class RouteTableHolder {
      */
     public void beforePublish(Consumer<RouteTable> listener) {
         beforePublish.add(java.util.Objects.requireNonNull(listener, "listener"));
+    }
+
+    /**
+     * As {@link #beforePublish}, but only for a table whose configuration may differ from the
+     * live one's: not when the publisher says only endpoint addresses changed.
+     */
+    public void beforeConfigurationChange(Consumer<RouteTable> listener) {
+        beforeConfigurationChange.add(java.util.Objects.requireNonNull(listener, "listener"));
     }
 
     /** Whether a table has been published since start (readiness). */

@@ -60,6 +60,28 @@ class RouteTableHolderTest {
     }
 
     @Test
+    void configurationListenersRunUnlessThePublisherSaysOnlyEndpointsChanged() {
+        RouteTableHolder holder = new RouteTableHolder();
+        List<String> runs = new ArrayList<>();
+        holder.beforePublish(t -> runs.add("table " + pick(t)));
+        holder.beforeConfigurationChange(t -> runs.add("configuration " + pick(t)));
+
+        holder.publish(table(BalancerSpec.DEFAULT, A), true); // the first table: nothing to be the same as
+        holder.publish(table(BalancerSpec.DEFAULT, B), true);
+        holder.publish(table(BalancerSpec.DEFAULT, C), false);
+        holder.publish(table(BalancerSpec.DEFAULT, D));
+
+        assertThat(runs).containsExactly("table " + A, "configuration " + A, "table " + B,
+                "table " + C, "configuration " + C, "table " + D, "configuration " + D);
+        assertThat(holder.generation()).isEqualTo(4);
+    }
+
+    private static Endpoint pick(RouteTable t) {
+        RoutingDecision.Forward f = (RoutingDecision.Forward) t.decide("web.test", "/", "http", REQ);
+        return f.upstream().balancer().pick(REQ, Set.of());
+    }
+
+    @Test
     void changedEndpointsKeepTheRoundRobinPosition() {
         RouteTableHolder holder = new RouteTableHolder();
         holder.publish(table(BalancerSpec.DEFAULT, A, B, C));

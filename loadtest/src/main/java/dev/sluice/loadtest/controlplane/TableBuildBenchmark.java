@@ -4,7 +4,16 @@ import dev.sluice.controller.translate.ClusterState;
 import dev.sluice.controller.translate.IngressTranslator;
 import dev.sluice.controller.translate.Translation;
 import dev.sluice.controller.translate.TranslatorConfig;
+import dev.sluice.controller.translate.ConfigurationKey;
+import dev.sluice.gateway.observe.MetricsConfig;
+import dev.sluice.gateway.observe.ProxyMetrics;
+import dev.sluice.gateway.observe.RequestMetrics;
+import dev.sluice.gateway.route.HostRoutes;
+import dev.sluice.gateway.route.Route;
+import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.route.RouteTableHolder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
@@ -30,11 +39,17 @@ import java.util.List;
  * measured on the rebuild an endpoint change causes; without it ({@code none}) every round
  * translates the very same objects.
  *
+ * <p>With {@code --metrics on} the publish also runs what a running Sluice registers for its request
+ * metrics (the event loops' caches start over at every table; the series of dropped locations are
+ * removed when the configuration may have changed), over one series per location recorded before
+ * the measured rounds, and the holder is told, as the sync loop tells it, whether only endpoint
+ * addresses changed ({@code --metrics always-retain}: never told, as before that hint existed).
+ *
  * <pre>{@code
  * mvn -q -o -pl loadtest -am -DskipTests package
  * java -Xmx2g -cp controller/target/sluice.jar:loadtest/target/classes \
  *     dev.sluice.loadtest.controlplane.TableBuildBenchmark [--ingresses 10000] [--warmup 20] [--rounds 50] \
- *     [--change none|endpoints]
+ *     [--change none|endpoints] [--metrics off|on|always-retain]
  * }</pre>
  */
 public final class TableBuildBenchmark {
@@ -45,6 +60,7 @@ public final class TableBuildBenchmark {
         int warmup = 20;
         int rounds = 50;
         boolean changeEndpoints = false;
+        String metrics = "off";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--ingresses" -> count = Integer.parseInt(args[++i]);
@@ -55,6 +71,7 @@ public final class TableBuildBenchmark {
                     case "none" -> false;
                     default -> throw new IllegalArgumentException("--change none|endpoints, not " + args[i]);
                 };
+                case "--metrics" -> metrics = args[++i];
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -70,6 +87,20 @@ public final class TableBuildBenchmark {
 
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         RouteTableHolder holder = new RouteTableHolder();
+        boolean hint = metrics.equals("on");
+        if (!metrics.equals("off")) {
+            if (!hint && !metrics.equals("always-retain")) {
+                throw new IllegalArgumentException("--metrics off|on|always-retain, not " + metrics);
+            }
+            RequestMetrics requests = new ProxyMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+                    MetricsConfig.DEFAULTS).requests();
+            holder.beforePublish(table -> requests.tableReplaced());
+            holder.beforeConfigurationChange(requests::retain);
+            holder.publish(first.table());
+            int series = recordOnePerLocation(requests, first.table());
+            System.out.printf("request metrics: one request recorded on each of %d locations%n", series);
+        }
+        ConfigurationKey live = first.configuration();
         long[] translateCpu = new long[rounds];
         long[] translateWall = new long[rounds];
         long[] totalCpu = new long[rounds];
@@ -84,7 +115,8 @@ public final class TableBuildBenchmark {
             Translation t = translator.translate(state, now);
             long cpu1 = threads.getCurrentThreadCpuTime();
             long wall1 = System.nanoTime();
-            holder.publish(t.table());
+            holder.publish(t.table(), hint && t.configuration() != null && t.configuration().equals(live));
+            live = t.configuration();
             long cpu2 = threads.getCurrentThreadCpuTime();
             long wall2 = System.nanoTime();
             if (r >= 0) {
@@ -94,13 +126,24 @@ public final class TableBuildBenchmark {
                 totalWall[r] = wall2 - wall0;
             }
         }
-        System.out.println(changeEndpoints ? "every round after one EndpointSlice changed"
-                : "every round on the same objects");
+        System.out.println((changeEndpoints ? "every round after one EndpointSlice changed"
+                : "every round on the same objects") + ", request metrics " + metrics);
         double[] load = loadAverage();
         System.out.printf("load average %.2f %.2f %.2f, %d CPUs, %s%n", load[0], load[1], load[2],
                 Runtime.getRuntime().availableProcessors(), Runtime.version());
         print("translate            ", translateCpu, translateWall);
         print("translate + publish  ", totalCpu, totalWall);
+    }
+
+    private static int recordOnePerLocation(RequestMetrics requests, RouteTable table) {
+        int n = 0;
+        for (HostRoutes h : table.hosts().values()) {
+            for (Route r : h.routes()) {
+                requests.record(r, h.host(), "", "GET", 200, 1_000_000, 100, 200, 0, 500_000, 900_000);
+                n++;
+            }
+        }
+        return n;
     }
 
     /** {@code state} with slice number {@code round} (modulo their count) replaced: its first Pod has a new address. */
