@@ -13,9 +13,12 @@ import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * ingress-nginx's per-request metrics ({@code socket.go}'s collector): the same names, help
@@ -69,6 +72,11 @@ public final class RequestMetrics {
     private final MetricsConfig config;
     private final Tags constant;
     private volatile long generation;
+    /**
+     * Every label set registered, once however often the loops look it up again (event loops
+     * add, the publishing thread removes).
+     */
+    private final Map<Tags, Registered> registered = new ConcurrentHashMap<>();
     private final FastThreadLocal<LoopCache> caches = new FastThreadLocal<>() {
         @Override
         protected LoopCache initialValue() {
@@ -174,6 +182,12 @@ public final class RequestMetrics {
         if (config.perHost()) {
             tags = tags.and("host", host);
         }
+        Meters m = meters(tags); // Micrometer hands out the meters of a label set registered before
+        registered.putIfAbsent(tags, new Registered(locationKey(route), config.perHost() ? host : null, m));
+        return m;
+    }
+
+    private Meters meters(Tags tags) {
         return new Meters(
                 config.records(REQUESTS) ? Counter.builder(MetricsConfig.PREFIX + REQUESTS)
                         .description("The total number of client requests").tags(tags).register(registry) : null,
@@ -253,21 +267,22 @@ public final class RequestMetrics {
                 locations.add(locationKey(r));
             }
         });
-        for (Meter meter : registry.getMeters()) {
-            Meter.Id id = meter.getId();
-            if (!id.getName().startsWith(MetricsConfig.PREFIX)
-                    || !MetricsConfig.REQUEST_METRICS.contains(id.getName().substring(MetricsConfig.PREFIX.length()))) {
-                continue;
-            }
-            String ingress = id.getTag("ingress");
-            String host = id.getTag("host");
-            boolean goneLocation = ingress != null && !ingress.isEmpty()
-                    && !locations.contains(List.of(id.getTag("namespace"), ingress, id.getTag("path")));
-            boolean goneHost = host != null && !hosts.contains(host);
+        // the label sets this class registered, not the whole registry: at 20,000 locations with
+        // traffic that was 160,000 meters and ~250 ms of the publishing thread per configuration
+        for (Iterator<Registered> it = registered.values().iterator(); it.hasNext(); ) {
+            Registered r = it.next();
+            boolean goneLocation = !r.location().get(1).isEmpty() && !locations.contains(r.location());
+            boolean goneHost = r.host() != null && !hosts.contains(r.host());
             if (goneLocation || goneHost) {
-                registry.remove(meter);
+                r.meters().remove(registry);
+                it.remove();
             }
         }
+    }
+
+    /** How many label sets {@link #retain} keeps track of (tests). */
+    int registeredLabelSets() {
+        return registered.size();
     }
 
     /**
@@ -321,5 +336,21 @@ public final class RequestMetrics {
     /** The meters of one label set; a {@code null} meter is excluded. */
     private record Meters(Counter requests, DistributionSummary requestDuration, DistributionSummary responseDuration,
             DistributionSummary headerDuration, DistributionSummary connectDuration, DistributionSummary requestSize,
-            DistributionSummary responseSize, DistributionSummary bytesSent) {}
+            DistributionSummary responseSize, DistributionSummary bytesSent) {
+
+        void remove(MeterRegistry registry) {
+            for (Meter m : new Meter[] {requests, requestDuration, responseDuration, headerDuration, connectDuration,
+                    requestSize, responseSize, bytesSent}) {
+                if (m != null) {
+                    registry.remove(m);
+                }
+            }
+        }
+    }
+
+    /**
+     * A label set registered, by what {@link #retain} removes it for: its location key and,
+     * with {@code --metrics-per-host}, its host (else {@code null}).
+     */
+    private record Registered(List<String> location, String host, Meters meters) {}
 }

@@ -126,6 +126,26 @@ class RequestMetricsTest {
         assertThat(registry.get("nginx_ingress_controller_requests").counter().count()).isEqualTo(1);
     }
 
+    @Test
+    void aLabelSetLookedUpAgainAfterEveryTableIsTrackedOnceAndALateOneIsRemovedByTheNextChange() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        RequestMetrics m = new RequestMetrics(registry, CONFIG);
+        for (int i = 0; i < 100; i++) { // endpoint-only publishes: the loops look the series up again each time
+            m.tableReplaced();
+            m.record(route("shop/web", "/api", "web"), "shop.test", "", "GET", 200, 1, 1, 1, -1, -1, -1);
+        }
+        assertThat(m.registeredLabelSets()).isEqualTo(1);
+        assertThat(registry.get("nginx_ingress_controller_requests").counter().count()).isEqualTo(100);
+
+        Route gone = route("shop/old", "/old", "old");
+        m.retain(table("shop.test", route("shop/web", "/api", "web")));
+        m.record(gone, "shop.test", "", "GET", 200, 1, 1, 1, -1, -1, -1); // finishing on the old table
+        assertThat(registry.find("nginx_ingress_controller_requests").tag("ingress", "old").counters()).hasSize(1);
+        m.retain(table("shop.test", route("shop/web", "/api", "web")));
+        assertThat(registry.find("nginx_ingress_controller_requests").tag("ingress", "old").counters()).isEmpty();
+        assertThat(m.registeredLabelSets()).isEqualTo(1);
+    }
+
     /**
      * The hot path's bound: once a location's label set has been seen, recording allocates
      * nothing per request (no Tags, no strings, no boxing). Measured with the JVM's per-thread
