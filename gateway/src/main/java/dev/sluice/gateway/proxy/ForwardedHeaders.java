@@ -99,7 +99,7 @@ public final class ForwardedHeaders {
      *                        client sent none (HTTP/1.0); only then is that text made
      */
     public static HttpHeaders toUpstream(HttpHeaders client, String clientIp, boolean https,
-            String forwardedPrefix, String requestId, Endpoint endpoint) {
+            String forwardedPrefix, CharSequence requestId, Endpoint endpoint) {
         return toUpstream(client, clientIp, clientIp, https, ForwardedTrust.NONE, forwardedPrefix, requestId,
                 endpoint);
     }
@@ -116,7 +116,7 @@ public final class ForwardedHeaders {
      * @param trust    which client headers are believed
      */
     public static HttpHeaders toUpstream(HttpHeaders client, String clientIp, String peerIp, boolean https,
-            ForwardedTrust trust, String forwardedPrefix, String requestId, Endpoint endpoint) {
+            ForwardedTrust trust, String forwardedPrefix, CharSequence requestId, Endpoint endpoint) {
         List<CharSequence> connectionTokens = connectionTokens(client);
         String host = client.get(HttpHeaderNames.HOST);
         String incomingXff = joined(client, X_FORWARDED_FOR);
@@ -198,22 +198,22 @@ public final class ForwardedHeaders {
     }
 
     /** The client's {@code X-Request-ID} if it sent a non-empty one, else a new id. */
-    public static String requestId(HttpHeaders client) {
+    public static CharSequence requestId(HttpHeaders client) {
         String id = client.get(X_REQUEST_ID);
         return id != null && !id.isEmpty() ? id : newRequestId();
     }
 
     /** A random 32-hex-digit id, as NGINX's {@code $request_id}. */
-    public static String newRequestId() {
+    public static AsciiString newRequestId() {
         ThreadLocalRandom r = ThreadLocalRandom.current();
-        byte[] out = new byte[32]; // Latin-1 bytes, as the String stores them: no char[] to compress
+        byte[] out = new byte[32]; // the id's own bytes: an AsciiString keeps them without a copy
         long hi = r.nextLong();
         long lo = r.nextLong();
         for (int i = 0; i < 16; i++) {
             out[15 - i] = HEX[(int) (hi >>> (i * 4)) & 0xf];
             out[31 - i] = HEX[(int) (lo >>> (i * 4)) & 0xf];
         }
-        return new String(out, StandardCharsets.ISO_8859_1);
+        return new AsciiString(out, false);
     }
 
     /**

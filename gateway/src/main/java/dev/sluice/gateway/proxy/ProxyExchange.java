@@ -127,7 +127,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     private String setCookie;
     private RoutingDecision.Forward forward;
     private RouteOptions options;
-    private String requestId;
+    private CharSequence requestId; // an AsciiString when generated: its String only if logged
     private CorsPolicy cors;
     private String corsOrigin;
     private RouteTable table;
@@ -329,7 +329,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         if (options.access() instanceof AccessPolicy.Guarded guarded) {
             accessPending = true;
             server.access().check(guarded, new AccessGate.Request(request, view, clientAddress,
-                    clientIp, client.https(), requestId, options.connectTimeout(), options.readTimeout()),
+                    clientIp, client.https(), requestId.toString(), options.connectTimeout(), options.readTimeout()),
                     ctx.channel().eventLoop(), this::accessDecided);
             return;
         }
@@ -1679,7 +1679,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
                     attemptLog != null ? attemptLog.addresses() : null,
                     attemptLog != null ? attemptLog.statuses() : null,
                     attemptLog != null ? attemptLog.responseTimes() : null,
-                    requestId,
+                    requestId != null ? requestId.toString() : null, // none before routing
                     ingress,
                     backendName,
                     canary));

@@ -117,7 +117,7 @@ class ForwardedHeadersTest {
         assertThat(ForwardedHeaders.requestId(client("X-Request-ID", "abc"))).isEqualTo("abc");
         assertThat(ForwardedHeaders.requestId(client("X-Request-ID", ""))).matches("[0-9a-f]{32}");
         assertThat(ForwardedHeaders.requestId(client())).matches("[0-9a-f]{32}");
-        assertThat(ForwardedHeaders.newRequestId()).isNotEqualTo(ForwardedHeaders.newRequestId());
+        assertThat(ForwardedHeaders.newRequestId().toString()).isNotEqualTo(ForwardedHeaders.newRequestId().toString());
     }
 
     @Test
