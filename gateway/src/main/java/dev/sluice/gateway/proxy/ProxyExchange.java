@@ -38,6 +38,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -854,8 +855,16 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     }
 
     private void writeUpstream(Object msg) {
-        if (heldUpstreamWrite != null) {
-            upstream.write(heldUpstreamWrite, upstream.voidPromise());
+        Object held = heldUpstreamWrite;
+        if (held instanceof HttpRequest head && !(held instanceof FullHttpRequest) && msg instanceof LastHttpContent last
+                && !(upstream instanceof Http2StreamChannel)) {
+            // a request without a body: head and end go through the pipeline as one message
+            heldUpstreamWrite = new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(),
+                    last.content(), head.headers(), last.trailingHeaders());
+            return;
+        }
+        if (held != null) {
+            upstream.write(held, upstream.voidPromise());
         }
         heldUpstreamWrite = msg;
         upstreamWritePending = true;
@@ -1135,8 +1144,17 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     }
 
     private void writeClient(Object msg) {
-        if (heldClientWrite != null) {
-            ctx.write(heldClientWrite, ctx.voidPromise());
+        Object held = heldClientWrite;
+        if (held instanceof HttpResponse head && !(held instanceof FullHttpResponse) && msg instanceof LastHttpContent last
+                && !client.http2()) {
+            // the whole response in one read: one message, which Netty's encoder writes as one
+            // buffer when the body is small (one write() instead of a writev of head and body)
+            heldClientWrite = new DefaultFullHttpResponse(head.protocolVersion(), head.status(), last.content(),
+                    head.headers(), last.trailingHeaders());
+            return;
+        }
+        if (held != null) {
+            ctx.write(held, ctx.voidPromise());
         }
         heldClientWrite = msg;
         clientWritePending = true;
