@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Paired before/after: two Sluice builds run at the same time, both pinned to CPU 0, each under its own
+# wrk on CPU 1 (with the backend), and each window compares their CPU time per request over the same
+# seconds. On a VM whose speed drifts between runs (this one: up to 35 % between two runs of the same
+# build) this shows differences of a few percent that side-by-side runs cannot.
+#
+#   A_JAR=before.jar B_JAR=after.jar loadtest/paired.sh
+#
+# Knobs (environment): A_EXTRA / B_EXTRA (JVM flags of each), C (wrk connections each, default 32),
+# WINDOWS (default 8), DUR (s per window, default 10), WRK_ARGS (e.g. "-s loadtest/peers/post-64k.lua"
+# for uploads). Prints one line per window: req/s and CPU µs per request (user, system) of each, and
+# B/A. Take the median of the windows after the first (JIT warm-up). Stops what it started.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CLASSES=$ROOT/loadtest/target/classes
+C=${C:-32}; WINDOWS=${WINDOWS:-8}; DUR=${DUR:-10}
+: "${A_JAR:?A_JAR=path/to/sluice.jar}" "${B_JAR:?B_JAR=path/to/sluice.jar}"
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null' EXIT
+LOGS=$(mktemp -d)
+taskset -c 1 java -Xms256m -Xmx256m -XX:+UseSerialGC -Dio.netty.leakDetection.level=disabled \
+    -cp "$A_JAR:$CLASSES" dev.sluice.loadtest.BenchBackend 18080 127.0.0.11 127.0.0.12 127.0.0.13 127.0.0.14 \
+    >"$LOGS/backend.log" 2>&1 &
+PIDS+=($!)
+start() { # jar port extra-flags
+    taskset -c 0 java -Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:+UseSerialGC $3 -jar "$1" \
+        --manifests "$ROOT/loadtest/manifests" --event-loops 1 --access-log off --http-port "$2" \
+        --https-port 0 --healthz-port 0 >"$LOGS/sluice-$2.log" 2>&1 &
+    PIDS+=($!)
+}
+start "$A_JAR" 18003 "${A_EXTRA:-}"; A_PID=${PIDS[-1]}
+start "$B_JAR" 18005 "${B_EXTRA:-}"; B_PID=${PIDS[-1]}
+for port in 18003 18005; do
+    for _ in $(seq 1 150); do
+        [[ $(curl -s -o /dev/null -w '%{http_code}' -H 'Host: bench.example.com' "http://127.0.0.1:$port/") == 200 ]] && break
+        sleep 0.2
+    done
+done
+kill -0 "$A_PID" && kill -0 "$B_PID" || { echo "a Sluice did not start: $LOGS" >&2; exit 1; }
+load() { taskset -c 1 wrk -t1 -c"$C" -d"$1"s ${WRK_ARGS:-} -H 'Host: bench.example.com' "http://127.0.0.1:$2/"; }
+cpu() { awk '{print $14, $15}' "/proc/$1/stat"; }
+load 15 18003 >/dev/null & w=$!; load 15 18005 >/dev/null; wait $w
+for n in $(seq 1 "$WINDOWS"); do
+    a0=$(cpu "$A_PID"); b0=$(cpu "$B_PID")
+    load "$DUR" 18003 >"$LOGS/wa" & w=$!; load "$DUR" 18005 >"$LOGS/wb"; wait $w
+    a1=$(cpu "$A_PID"); b1=$(cpu "$B_PID")
+    ra=$(awk '/requests in/{print $1}' "$LOGS/wa"); rb=$(awk '/requests in/{print $1}' "$LOGS/wb")
+    python3 - "$n" "$a0" "$a1" "$b0" "$b1" "$ra" "$rb" "$DUR" <<'PY'
+import os, sys
+n, a0, a1, b0, b1, ra, rb, dur = sys.argv[1:]
+hz = os.sysconf('SC_CLK_TCK')
+def per(t0, t1, r):
+    u0, s0 = map(int, t0.split()); u1, s1 = map(int, t1.split())
+    return (u1 - u0) / hz * 1e6 / int(r), (s1 - s0) / hz * 1e6 / int(r)
+ua, sa = per(a0, a1, ra); ub, sb = per(b0, b1, rb)
+print('w%s A %6.0f req/s %5.2f us/req (u %5.2f s %5.2f) | B %6.0f req/s %5.2f us/req (u %5.2f s %5.2f) | B/A cpu %.3f user %.3f'
+      % (n, int(ra) / int(dur), ua + sa, ua, sa, int(rb) / int(dur), ub + sb, ub, sb, (ub + sb) / (ua + sa), ub / ua))
+PY
+done
