@@ -111,7 +111,7 @@ log "all targets answer 200 with 128 bytes over HTTP/1.1 and HTTP/2 on TLS: ${TA
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
-busy() { LC_ALL=C mpstat -P 0,1 "$1" 1 | awk '/^Average:/ && ($2 == "0" || $2 == "1") { printf "%.0f ", 100 - $NF }'; }
+busy() { LC_ALL=C mpstat -P 0,1 "$1" 1 | awk '/^Average:/ && ($2 == "0" || $2 == "1") { printf "%.0f ", 100 - $NF - $6 }'; }
 await_quiet() {
     local b
     for _ in 1 2 3 4 5 6; do

@@ -171,9 +171,10 @@ log "all targets answer 200 with 128 bytes"
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 CLK_TCK=$(getconf CLK_TCK)
 
-# busy % of CPU 0 and CPU 1 over N seconds: "b0 b1"
+# busy % of CPU 0 and CPU 1 over N seconds: "b0 b1". iowait counts as idle: an io_uring event loop waiting
+# for completions (Sluice's default transport) shows as iowait on its CPU although that CPU is free
 busy() {
-    LC_ALL=C mpstat -P 0,1 "$1" 1 | awk '/^Average:/ && ($2 == "0" || $2 == "1") { printf "%.0f ", 100 - $NF }'
+    LC_ALL=C mpstat -P 0,1 "$1" 1 | awk '/^Average:/ && ($2 == "0" || $2 == "1") { printf "%.0f ", 100 - $NF - $6 }'
 }
 
 # waits (a little) for a quiet machine; prints the busy % seen

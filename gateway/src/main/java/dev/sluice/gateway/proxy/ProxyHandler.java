@@ -364,7 +364,14 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             exchange = ex;
             ex.start();
             if (obj instanceof HttpContent c) {
-                ex.onClientContent(c); // a full request (not produced by the decoder, but allowed)
+                if (req.decoderResult().isFailure()) {
+                    // the decoder's stand-in for a head it could not read: start() answered it (400),
+                    // and it carries no body; as content it would be a second protocol error, which
+                    // closes the connection at once, before an answer still being written is out
+                    c.release();
+                } else {
+                    ex.onClientContent(c); // a full request (not produced by the decoder, but allowed)
+                }
             }
         } else if (obj instanceof HttpContent c) {
             if (exchange != null) {

@@ -30,11 +30,12 @@ import java.util.function.Supplier;
  * share event loops, so both must come from the same transport; so do the TCP and UDP channels of
  * the stream ports.
  *
- * <p>{@code auto} takes epoll where its native library loads (Linux), NIO elsewhere. io_uring is
- * only used when asked for: the suite found a case where it loses responses (a pipelined request
- * answered, then the connection closed after a rejected second one, see
- * {@code HostileRequestCorpusTest}), it is often blocked by container seccomp profiles, and the
- * benchmark has not shown it faster here yet (docs/benchmarks.md).
+ * <p>{@code auto} takes the first that works here in the order io_uring, epoll, NIO. io_uring
+ * (batched submissions, completions without a readiness round trip) cost ~25 % less CPU per
+ * proxied request than epoll here (docs/benchmarks.md, round 9); it is missing on old kernels
+ * and often blocked by container seccomp profiles, and then epoll is used (off Linux, NIO).
+ * The suite runs on what {@code auto} picks ({@code -Dsluice.transport=epoll} in Surefire's
+ * {@code argLine} runs it on another); {@code TransportTest} runs every transport.
  */
 record Transport(String name,
         Class<? extends ServerChannel> serverChannel,
@@ -63,7 +64,7 @@ record Transport(String name,
         String name = choice == null ? System.getProperty("sluice.transport", "auto") : choice;
         switch (name.toLowerCase(Locale.ROOT).replace('-', '_')) {
             case "auto":
-                return Epoll.isAvailable() ? EPOLL : NIO;
+                return IoUring.isAvailable() ? IO_URING : Epoll.isAvailable() ? EPOLL : NIO;
             case "io_uring":
             case "iouring":
                 if (!IoUring.isAvailable()) {

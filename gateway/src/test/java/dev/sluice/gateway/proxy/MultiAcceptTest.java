@@ -13,6 +13,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.ArrayList;
@@ -32,9 +33,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 class MultiAcceptTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "epoll"})
+    @ValueSource(strings = {"nio", "epoll", "io_uring"})
     void connectionsThatArriveWhileTheLoopIsBusyAreAcceptedInOneTurn(String name) throws Exception {
         assumeTrue(!name.equals("epoll") || Epoll.isAvailable(), "epoll is not available here");
+        assumeTrue(!name.equals("io_uring") || IoUring.isAvailable(), "io_uring is not available here");
         Transport transport = Transport.select(name);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, transport.ioHandlers().get());
         List<Integer> batches = new CopyOnWriteArrayList<>();
