@@ -31,7 +31,7 @@ import java.util.function.Supplier;
  * the stream ports.
  *
  * <p>{@code auto} takes the first that works here in the order io_uring, epoll, NIO. io_uring
- * (batched submissions, completions without a readiness round trip) cost ~25 % less CPU per
+ * (batched submissions, completions without a readiness round trip) cost 22–26 % less CPU per
  * proxied request than epoll here (docs/benchmarks.md, round 9); it is missing on old kernels
  * and often blocked by container seccomp profiles, and then epoll is used (off Linux, NIO).
  * The suite runs on what {@code auto} picks ({@code -Dsluice.transport=epoll} in Surefire's
