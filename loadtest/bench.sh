@@ -71,7 +71,7 @@ fi
 OUT=${OUT:-$(mktemp -d /tmp/sluice-bench.XXXXXX)}
 mkdir -p "$OUT/nginx/logs" "$OUT/nginx/tmp"
 RESULTS=$OUT/results.tsv
-printf 'round\tscenario\ttarget\tconns\treq_s\tp50_ms\tp99_ms\tcpu_us_per_req\terrors\tnon2xx\tcpu0_busy\tcpu1_busy\tbusy_before\trss_kb\n' >"$RESULTS"
+printf 'round\tscenario\ttarget\tconns\treq_s\tp50_ms\tp99_ms\tcpu_us_per_req\terrors\tnon2xx\tcpu0_busy\tcpu1_busy\tbusy_before\trss_kb\tuser_us_per_req\n' >"$RESULTS"
 RATE_RESULTS=$OUT/rate.tsv
 printf 'round\ttarget\trate\tsent\tok\terrors\tp50_ms\tp90_ms\tp99_ms\tp999_ms\tmax_ms\tcpu_us_per_req\n' >"$RATE_RESULTS"
 
@@ -169,6 +169,7 @@ log "all targets answer 200 with 128 bytes"
 
 # utime+stime of PID in clock ticks
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+user_ticks() { awk '{ print $14 }' "/proc/$1/stat"; }
 CLK_TCK=$(getconf CLK_TCK)
 
 # busy % of CPU 0 and CPU 1 over N seconds: "b0 b1". iowait counts as idle: an io_uring event loop waiting
@@ -208,15 +209,15 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 # run ROUND SCENARIO TARGET CONNS DURATION [record]
 run() {
     local round=$1 scenario=$2 target=$3 conns=$4 secs=$5 record=${6:-yes}
-    local pid=${PID_OF[$target]} quiet t0 t1 out busy_during reqs rps p50 p99 errors non2xx cpu_us rss
+    local pid=${PID_OF[$target]} quiet t0 t1 u0 u1 out busy_during reqs rps p50 p99 errors non2xx cpu_us user_us rss
     quiet=$(await_quiet)
     busy "$secs" >"$OUT/busy.tmp" &
     local mp=$!
-    t0=$(cpu_ticks "$pid")
+    t0=$(cpu_ticks "$pid") u0=$(user_ticks "$pid")
     # shellcheck disable=SC2046
     out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency $(scenario_args "$scenario") -H "Host: $HOST" \
         "${URL[$target]}$(scenario_path "$scenario")")
-    t1=$(cpu_ticks "$pid")
+    t1=$(cpu_ticks "$pid") u1=$(user_ticks "$pid")
     rss=$(rss_kb "$pid")
     wait $mp || true
     busy_during=$(cat "$OUT/busy.tmp")
@@ -229,11 +230,12 @@ run() {
     errors=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' <<<"$out")
     non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $5 }' <<<"$out")
     cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0) }')
+    user_us=$(awk -v d=$((u1 - u0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0) }')
     # shellcheck disable=SC2086
     set -- $busy_during
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scenario" "$target" "$conns" "$rps" \
-        "$p50" "$p99" "$cpu_us" "${errors:-0}" "${non2xx:-0}" "${1:-?}" "${2:-?}" "$quiet" "$rss" >>"$RESULTS"
-    log "round $round $scenario $target c=$conns: $rps req/s p50 ${p50} ms p99 ${p99} ms ${cpu_us} us/req cpu0 ${1:-?}% cpu1 ${2:-?}% (before: $quiet) errors ${errors:-0} non2xx ${non2xx:-0} rss ${rss} kB"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scenario" "$target" "$conns" "$rps" \
+        "$p50" "$p99" "$cpu_us" "${errors:-0}" "${non2xx:-0}" "${1:-?}" "${2:-?}" "$quiet" "$rss" "$user_us" >>"$RESULTS"
+    log "round $round $scenario $target c=$conns: $rps req/s p50 ${p50} ms p99 ${p99} ms ${cpu_us} us/req (user ${user_us}) cpu0 ${1:-?}% cpu1 ${2:-?}% (before: $quiet) errors ${errors:-0} non2xx ${non2xx:-0} rss ${rss} kB"
 }
 
 # run_rate ROUND TARGET RATE DURATION: FixedRateLoad on CPU 1, 64 connections, 5 s of its own warm-up
@@ -330,7 +332,7 @@ for s in ["small", "large", "upload"]:
         continue
     print(f"### {s}")
     print()
-    print("| target | conns | req/s (median) | req/s range | p50 ms | p99 ms | proxy CPU µs/req | CPU0 / CPU1 busy % | proxy RSS MiB | errors |")
+    print("| target | conns | req/s (median) | req/s range | p50 ms | p99 ms | proxy CPU µs/req (user) | CPU0 / CPU1 busy % | proxy RSS MiB | errors |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for c in conns:
         for t in present:
@@ -338,17 +340,18 @@ for s in ["small", "large", "upload"]:
                 continue
             errs = sum(int(r["errors"]) + int(r["non2xx"]) for r in rows if r["scenario"] == s and r["target"] == t and r["conns"] == c)
             cpu = med(s, t, c, "cpu_us_per_req")
-            cpu_s = f"{cpu:.1f}" if t != "backend-cpu1" else f"({cpu:.1f})"
+            cpu_s = f"{cpu:.1f} ({med(s, t, c, 'user_us_per_req'):.1f})" if t != "backend-cpu1" else f"({cpu:.1f})"
             print(f"| {t} | {c} | {med(s, t, c, 'req_s'):.0f} | {spread(s, t, c, 'req_s')} | {med(s, t, c, 'p50_ms'):.2f} | "
                   f"{med(s, t, c, 'p99_ms'):.2f} | {cpu_s} | {med(s, t, c, 'cpu0_busy'):.0f} / {med(s, t, c, 'cpu1_busy'):.0f} | "
                   f"{med(s, t, c, 'rss_kb') / 1024:.0f} | {errs} |")
     print()
-    print("| conns | Sluice/nginx req/s | Sluice/haproxy req/s | Sluice/nginx p99 | Sluice/haproxy p99 | Sluice/nginx CPU per req | Sluice/haproxy CPU per req |")
-    print("|---|---|---|---|---|---|---|")
+    print("| conns | Sluice/nginx req/s | Sluice/haproxy req/s | Sluice/nginx p99 | Sluice/haproxy p99 | Sluice/nginx CPU per req | Sluice/haproxy CPU per req | Sluice/nginx user CPU per req |")
+    print("|---|---|---|---|---|---|---|---|")
     for c in conns:
         r = lambda k, p: med(s, "sluice", c, k) / med(s, p, c, k)
         print(f"| {c} | {r('req_s', 'nginx'):.2f} | {r('req_s', 'haproxy'):.2f} | {r('p99_ms', 'nginx'):.2f} | "
-              f"{r('p99_ms', 'haproxy'):.2f} | {r('cpu_us_per_req', 'nginx'):.2f} | {r('cpu_us_per_req', 'haproxy'):.2f} |")
+              f"{r('p99_ms', 'haproxy'):.2f} | {r('cpu_us_per_req', 'nginx'):.2f} | {r('cpu_us_per_req', 'haproxy'):.2f} | "
+              f"{r('user_us_per_req', 'nginx'):.2f} |")
     if vals(s, "sluice-baseline", conns[0], "req_s"):
         print()
         print("| conns | Sluice/baseline req/s | Sluice/baseline p99 | Sluice/baseline CPU per req |")
