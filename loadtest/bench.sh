@@ -10,7 +10,7 @@
 # All three proxies stay up for the whole run (idle ones cost nothing measurable) and are
 # measured in turn, rotating the order each round. Per run it records wrk's req/s, p50, p99 and
 # errors, the proxy's CPU time per request (utime+stime from /proc/PID/stat over the run divided
-# by the requests wrk counted) and mpstat's busy % of CPU 0 and CPU 1. Two baselines each round:
+# by the requests wrk counted; utime alone too) and mpstat's busy % of CPU 0 and CPU 1. Two baselines each round:
 # the backend process itself on CPU 1 (the load side's own ceiling) and a second backend on CPU 0
 # (the limit of one keep-alive hop). At the end it prints a Markdown table of medians and ratios.
 #
