@@ -37,10 +37,7 @@ class TransportTest {
     @ParameterizedTest
     @ValueSource(strings = {"nio", "epoll", "io_uring"})
     void eachTransportProxiesRequests(String name) throws Exception {
-        assumeTrue(!name.equals("epoll") || Epoll.isAvailable(), "epoll is not available here");
-        assumeTrue(!name.equals("io_uring") || IoUring.isAvailable(), "io_uring is not available here");
-        try (GatewayServer server = GatewayServer.builder().routes(routes).bindAddress("127.0.0.1").httpPort(0)
-                .httpsPort(0).eventLoops(1).transport(name).build()) {
+        try (GatewayServer server = serverOn(name)) {
             server.start();
             for (int connection = 0; connection < 3; connection++) {
                 try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
@@ -66,10 +63,7 @@ class TransportTest {
     @ParameterizedTest
     @ValueSource(strings = {"nio", "epoll", "io_uring"})
     void aPipelinedRequestsAnswerAndARejectionsAnswerArriveBeforeTheClose(String name) throws Exception {
-        assumeTrue(!name.equals("epoll") || Epoll.isAvailable(), "epoll is not available here");
-        assumeTrue(!name.equals("io_uring") || IoUring.isAvailable(), "io_uring is not available here");
-        try (GatewayServer server = GatewayServer.builder().routes(routes).bindAddress("127.0.0.1").httpPort(0)
-                .httpsPort(0).eventLoops(1).transport(name).build()) {
+        try (GatewayServer server = serverOn(name)) {
             server.start();
             try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
                 c.send("POST /first HTTP/1.1\r\nHost: " + HOST + "\r\nContent-Length: 2\r\n\r\nok"
@@ -81,6 +75,14 @@ class TransportTest {
                 assertThat(c.closedByServer()).isTrue();
             }
         }
+    }
+
+    /** A one-loop server on the named transport; the test is skipped where that transport cannot run. */
+    private static GatewayServer serverOn(String transport) {
+        assumeTrue(!transport.equals("epoll") || Epoll.isAvailable(), "epoll is not available here");
+        assumeTrue(!transport.equals("io_uring") || IoUring.isAvailable(), "io_uring is not available here");
+        return GatewayServer.builder().routes(routes).bindAddress("127.0.0.1").httpPort(0).httpsPort(0)
+                .eventLoops(1).transport(transport).build();
     }
 
     @Test
