@@ -76,15 +76,24 @@ final class BackendResolver {
     private final Map<String, Remembered> remembered = new HashMap<>();
     /** What the table's configuration reads of each backend; see {@link #configurationFacts()}. */
     private final Map<String, Facts> facts = new HashMap<>();
+    /** {@link #firstPortBackend} results by {@code namespace/name}. */
+    private final Map<String, Backend> firstPorts = new HashMap<>();
 
     /** What the configuration reads of a backend: everything but the endpoint addresses. */
     record Facts(String name, String problem, String warning, boolean hasEndpoints) {}
 
     /**
-     * A resolution and the objects it read: valid for a later translation whose Service,
-     * EndpointSlices and Endpoints of that name are these very instances.
+     * A resolution, what was looked up and the objects it read: valid for a later translation
+     * whose Service, EndpointSlices and Endpoints of that name are these very instances.
      */
-    record Remembered(Service service, List<EndpointSlice> slices, Endpoints endpoints, Resolution resolution) {}
+    record Remembered(String namespace, IngressServiceBackend lookup, boolean serviceUpstream, String serviceKey,
+            Service service, List<EndpointSlice> slices, Endpoints endpoints, Resolution resolution, Facts facts) {
+
+        /** Whether these are the objects this resolution read. */
+        boolean read(Service s, List<EndpointSlice> sl, Endpoints e) {
+            return service == s && endpoints == e && TranslationMemo.sameInstances(slices, sl);
+        }
+    }
 
     BackendResolver(ClusterState state) {
         this(state, false);
@@ -160,23 +169,50 @@ final class BackendResolver {
             List<EndpointSlice> slices = slicesByService.get(svcKey);
             Endpoints legacy = endpoints.get(svcKey);
             Remembered last = previous.get(cacheKey);
-            if (last != null && last.service() == service && last.endpoints() == legacy
-                    && TranslationMemo.sameInstances(last.slices(), slices)) {
-                cached = last.resolution();
-            } else {
-                cached = doResolve(name, namespace, svc.getName(), svc.getPort(), serviceUpstream);
+            if (last != null && last.read(service, slices, legacy)) {
+                remember(cacheKey, last);
+                return last.resolution();
             }
-            cache.put(cacheKey, cached);
-            remembered.put(cacheKey, new Remembered(service, slices, legacy, cached));
-            facts.put(cacheKey, new Facts(cached.backend().name(), cached.problem() == null ? cached.backend().problem()
-                    : cached.problem(), cached.warning(), cached.backend().hasEndpoints()));
+            cached = doResolve(name, namespace, svc.getName(), svc.getPort(), serviceUpstream);
+            remember(cacheKey, new Remembered(namespace, svc, serviceUpstream, svcKey, service, slices, legacy, cached,
+                    new Facts(cached.backend().name(), cached.problem() == null ? cached.backend().problem()
+                            : cached.problem(), cached.warning(), cached.backend().hasEndpoints())));
         }
         return cached;
+    }
+
+    /**
+     * What {@code r} resolved ({@code cacheKey} is its key in {@link #remembered()}), against this
+     * resolver's objects: as {@link #resolve}, without working out the names again when the
+     * objects are the ones {@code r} read.
+     */
+    Resolution resolveAgain(String cacheKey, Remembered r) {
+        Resolution cached = cache.get(cacheKey);
+        if (cached != null) {
+            return cached;
+        }
+        String svcKey = r.serviceKey();
+        if (r.read(services.get(svcKey), slicesByService.get(svcKey), endpoints.get(svcKey))) {
+            remember(cacheKey, r);
+            return r.resolution();
+        }
+        return resolve(r.namespace(), r.lookup(), r.serviceUpstream());
+    }
+
+    private void remember(String cacheKey, Remembered r) {
+        cache.put(cacheKey, r.resolution());
+        remembered.put(cacheKey, r);
+        facts.put(cacheKey, r.facts());
     }
 
     /** The resolutions of this translation, for the next one. */
     Map<String, Remembered> remembered() {
         return Collections.unmodifiableMap(remembered); // this resolver resolves no more
+    }
+
+    /** The backends {@link #firstPortBackend} returned, by {@code namespace/name}. */
+    Map<String, Backend> firstPorts() {
+        return Collections.unmodifiableMap(firstPorts); // this resolver resolves no more
     }
 
     /**
@@ -193,6 +229,10 @@ final class BackendResolver {
      * the Service does not exist or has no port.
      */
     Backend firstPortBackend(String namespace, String serviceName) {
+        Backend known = firstPorts.get(namespace + "/" + serviceName);
+        if (known != null) {
+            return known; // one instance per Service, as resolve() shares one per backend name
+        }
         Service service = services.get(namespace + "/" + serviceName);
         if (service == null || service.getSpec() == null || service.getSpec().getPorts() == null
                 || service.getSpec().getPorts().isEmpty()) {
@@ -202,6 +242,7 @@ final class BackendResolver {
         String name = namespace + "-" + serviceName + "-" + first.getPort();
         Backend b = Backend.of(name, serviceName, endpointsOf(namespace, serviceName, service, first));
         facts.put("first port of " + namespace + "/" + serviceName, new Facts(name, null, null, b.hasEndpoints()));
+        firstPorts.put(namespace + "/" + serviceName, b);
         return b;
     }
 

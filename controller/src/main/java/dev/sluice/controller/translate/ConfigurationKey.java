@@ -1,6 +1,7 @@
 package dev.sluice.controller.translate;
 
 import dev.sluice.gateway.route.TlsCertificates;
+import dev.sluice.gateway.stream.StreamTable;
 import java.util.List;
 import java.util.Map;
 
@@ -30,7 +31,7 @@ public final class ConfigurationKey {
     private final List<?> streams;
 
     ConfigurationKey(Object translator, ClusterState state, Map<String, BackendResolver.Facts> backendFacts,
-            TlsCertificates tls, List<?> streams) {
+            TlsCertificates tls, StreamTable streams) {
         this.translator = translator;
         this.ingresses = state.ingresses();
         this.ingressClasses = state.ingressClasses();
@@ -39,7 +40,20 @@ public final class ConfigurationKey {
         this.configMaps = state.configMaps();
         this.backendFacts = backendFacts;
         this.tls = tls;
-        this.streams = List.copyOf(streams);
+        this.streams = streams.services().stream().map(s -> List.of(s.protocol(), s.port(), s.backend(),
+                s.proxyProtocolIn(), s.proxyProtocolOut(), s.source())).toList();
+    }
+
+    /**
+     * Whether {@code state} holds the very objects this key was computed from, EndpointSlices and
+     * Endpoints aside.
+     */
+    boolean sameObjectsBesidesEndpoints(ClusterState state) {
+        return TranslationMemo.sameInstances(ingresses, state.ingresses())
+                && TranslationMemo.sameInstances(ingressClasses, state.ingressClasses())
+                && TranslationMemo.sameInstances(services, state.services())
+                && TranslationMemo.sameInstances(secrets, state.secrets())
+                && TranslationMemo.sameInstances(configMaps, state.configMaps());
     }
 
     @Override

@@ -109,6 +109,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
     private final CertificateCache certificates;
     /** The per-object work of the last translation (replaced whole, never changed in place). */
     private volatile TranslationMemo memo = TranslationMemo.EMPTY;
+    private final java.util.concurrent.atomic.AtomicLong endpointRefreshes = new java.util.concurrent.atomic.AtomicLong();
 
     /** A translator with its own {@link CertificateCache}. */
     public IngressTranslator(TranslatorConfig config) {
@@ -130,7 +131,22 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
      *            against the wall clock, so equal inputs give equal results
      */
     public Translation translate(ClusterState state, Instant now) {
-        return new Run(state, Objects.requireNonNull(now, "now")).translate();
+        Objects.requireNonNull(now, "now");
+        TranslationMemo refreshed = EndpointRefresh.refresh(this, config, memo, state, now);
+        if (refreshed != null) {
+            memo = refreshed;
+            endpointRefreshes.incrementAndGet();
+            return refreshed.last().translation();
+        }
+        return new Run(state, now).translate();
+    }
+
+    /**
+     * How many translations found the configuration unchanged and only refreshed endpoints
+     * ({@link EndpointRefresh}); for tests and benchmarks.
+     */
+    public long endpointRefreshes() {
+        return endpointRefreshes.get();
     }
 
     @Override
@@ -280,15 +296,16 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             tls = selection.withAliases(tls, installedAliases);
             TlsCertificates finalTls = tls.withClientAuth(clientAuth).withPassthrough(passthrough(table))
                     .withCiphers(sslCiphers);
+            ConfigurationKey key = new ConfigurationKey(IngressTranslator.this, state, backends.configurationFacts(),
+                    finalTls, streams);
+            Translation result = new Translation(table.withTls(finalTls).withStreams(streams)
+                    .withSettings(global.proxy()).withCompression(compression), List.copyOf(problems),
+                    List.copyOf(notes), List.copyOf(awaitingObjects), key);
             // this run's maps, handed over whole: nothing changes them after this point
             memo = new TranslationMemo(state.secrets(), state.configMaps(), annotated, backends.remembered(),
-                    Collections.unmodifiableMap(regexes), Collections.unmodifiableMap(rewrites));
-            ConfigurationKey key = new ConfigurationKey(IngressTranslator.this, state, backends.configurationFacts(),
-                    finalTls, streams.services().stream().map(s -> List.of(s.protocol(), s.port(), s.backend(),
-                            s.proxyProtocolIn(), s.proxyProtocolOut(), s.source())).toList());
-            return new Translation(table.withTls(finalTls).withStreams(streams).withSettings(global.proxy())
-                    .withCompression(compression), List.copyOf(problems), List.copyOf(notes),
-                    List.copyOf(awaitingObjects), key);
+                    backends.firstPorts(), Collections.unmodifiableMap(regexes), Collections.unmodifiableMap(rewrites),
+                    new TranslationMemo.Last(result, now, selection.validityUnchangedUntil()));
+            return result;
         }
 
         /**

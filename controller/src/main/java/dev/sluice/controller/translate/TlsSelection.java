@@ -62,6 +62,8 @@ final class TlsSelection {
     /** This translation's lookups by {@code namespace/name}: a Secret named twice is read once. */
     private final Map<String, Loaded> loaded = new HashMap<>();
     private final Set<String> parsedSecrets = new HashSet<>();
+    /** The first instant after {@code now} at which a certificate checked here changes between not yet valid, valid and expired. */
+    private Instant validityUnchangedUntil = Instant.MAX;
 
     /**
      * @param secrets  the snapshot's Secrets
@@ -196,8 +198,22 @@ final class TlsSelection {
         return null;
     }
 
+    /**
+     * Until when (exclusive) every certificate this selection checked stays as valid, not yet
+     * valid or expired as it was at {@code now}: a later translation of the same Ingresses and
+     * Secrets before then reports the very same problems.
+     */
+    Instant validityUnchangedUntil() {
+        return validityUnchangedUntil;
+    }
+
     /** Same order as {@code X509Certificate.checkValidity}: not yet valid, then expired. */
     private void warnIfExpired(String ns, String name, String secretName, ParsedCertificate c) {
+        Instant change = c.notYetValidAt(now) ? c.notBefore()
+                : c.expiredAt(now) ? Instant.MAX : c.notAfter().plusNanos(1);
+        if (change.isBefore(validityUnchangedUntil)) {
+            validityUnchangedUntil = change;
+        }
         if (c.notYetValidAt(now)) {
             problems.report(ns, name, "the certificate of TLS Secret " + ns + "/" + secretName + " is not valid before "
                     + c.notBefore() + "; served anyway");

@@ -1,10 +1,12 @@
 package dev.sluice.controller.translate;
 
+import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.route.PathMatcher;
 import dev.sluice.gateway.route.Rewrite;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import java.time.Instant;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,15 +33,32 @@ import java.util.Map;
  *                    problems found, valid while {@code secrets} and {@code configMaps} are the
  *                    same instances in the same order
  * @param backends    per backend (resolver cache key): the resolution and the objects it read
+ * @param firstPorts  the first-port backends ({@code default-backend}, {@code --default-backend-service})
+ *                    by {@code namespace/name}
  * @param regexes     compiled regex locations by path (a pure function of the string)
  * @param rewrites    compiled {@code rewrite-target}s by path and target (pure as well)
+ * @param last        the translation these were worked out for, or {@code null} (none yet)
  */
 record TranslationMemo(List<Secret> secrets, List<ConfigMap> configMaps,
         Map<Ingress, Annotated> annotations, Map<String, BackendResolver.Remembered> backends,
-        Map<String, PathMatcher.Regex> regexes, Map<RewriteKey, Rewrite> rewrites) {
+        Map<String, Backend> firstPorts, Map<String, PathMatcher.Regex> regexes, Map<RewriteKey, Rewrite> rewrites,
+        Last last) {
 
     static final TranslationMemo EMPTY = new TranslationMemo(List.of(), List.of(), new IdentityHashMap<>(), Map.of(),
-            Map.of(), Map.of());
+            Map.of(), Map.of(), Map.of(), null);
+
+    /**
+     * A translation, the time it was for, and until when its certificates' validity (the only
+     * thing the time decides) stays as it was then.
+     */
+    record Last(Translation translation, Instant now, Instant validityUnchangedUntil) {}
+
+    /** This memo with the backends and the translation of an endpoint refresh ({@link EndpointRefresh}). */
+    TranslationMemo refreshed(Map<String, BackendResolver.Remembered> newBackends, Map<String, Backend> newFirstPorts,
+            Last newLast) {
+        return new TranslationMemo(secrets, configMaps, annotations, newBackends, newFirstPorts, regexes, rewrites,
+                newLast);
+    }
 
     /** The annotations of one Ingress after the translator completed them, and what was wrong with them. */
     record Annotated(IngressAnnotations annotations, List<String> problems) {

@@ -60,6 +60,16 @@ public record TrafficSplit(
         return new TrafficSplit(mainline, canaryUpstream, Objects.requireNonNull(rule, "rule"), b);
     }
 
+    /**
+     * This split with every upstream {@code u} replaced by {@code replace.apply(u)}; this very
+     * split when no upstream was replaced.
+     */
+    public TrafficSplit withUpstreams(java.util.function.UnaryOperator<Upstream> replace) {
+        Upstream m = replace.apply(mainline);
+        Upstream c = canary == null ? null : replace.apply(canary);
+        return m == mainline && c == canary ? this : new TrafficSplit(m, c, rule, affinityCanaryBehavior);
+    }
+
     public boolean hasCanary() {
         return canary != null;
     }

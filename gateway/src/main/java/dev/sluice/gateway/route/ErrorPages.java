@@ -49,6 +49,13 @@ public record ErrorPages(Set<Integer> codes, Upstream backend, String namespace,
     }
 
     /** These pages for a location whose Service has no endpoints, served by the default backend instead. */
+    /** These pages with their upstream {@code u} replaced by {@code replace.apply(u)}; these very pages when it was not. */
+    public ErrorPages withUpstreams(java.util.function.UnaryOperator<Upstream> replace) {
+        Upstream b = backend == null ? null : replace.apply(backend);
+        return b == backend ? this : new ErrorPages(codes, b, namespace, ingressName, serviceName, servicePort,
+                replacesService);
+    }
+
     public ErrorPages replacingService() {
         return new ErrorPages(codes, backend, namespace, ingressName, serviceName, servicePort, true);
     }

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import dev.sluice.gateway.balance.Upstream;
 
 /**
  * The locations of one virtual host (ingress-nginx's "server"), merged from every Ingress that
@@ -103,6 +104,28 @@ public final class HostRoutes {
         return new HostRoutes(host, List.of(), false, Route.notFound(), null, Objects.requireNonNull(target, "target"));
     }
 
+    /**
+     * This host with every upstream {@code u} of its locations and fallback replaced by
+     * {@code replace.apply(u)}, the locations in the same order; this very host when no upstream
+     * was replaced.
+     */
+    public HostRoutes withUpstreams(java.util.function.UnaryOperator<Upstream> replace) {
+        Route f = fallback.withUpstreams(replace);
+        List<Route> replaced = null;
+        for (int i = 0; i < routes.size(); i++) {
+            Route r = routes.get(i);
+            Route n = r.withUpstreams(replace);
+            if (n != r && replaced == null) {
+                replaced = new ArrayList<>(routes);
+            }
+            if (replaced != null) {
+                replaced.set(i, n);
+            }
+        }
+        return replaced == null && f == fallback ? this
+                : new HostRoutes(host, replaced == null ? routes : replaced, regexMode, f, appRoot, wwwRedirectTarget);
+    }
+
     /** The host every request is redirected to ({@code from-to-www-redirect}), or {@code null}. */
     public String wwwRedirectTarget() {
         return wwwRedirectTarget;
@@ -158,7 +181,7 @@ public final class HostRoutes {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof HostRoutes h
+        return o == this || o instanceof HostRoutes h
                 && host.equals(h.host)
                 && routes.equals(h.routes)
                 && regexMode == h.regexMode

@@ -50,6 +50,20 @@ public record Route(PathMatcher matcher, String source, TrafficSplit split, Rout
         return new Route(matcher, source, s, options, affinityPath);
     }
 
+    /**
+     * This location with every upstream {@code u} (its split's and its error pages') replaced by
+     * {@code replace.apply(u)}; this very location when no upstream was replaced.
+     */
+    public Route withUpstreams(java.util.function.UnaryOperator<Upstream> replace) {
+        TrafficSplit s = split == null ? null : split.withUpstreams(replace);
+        ErrorPages pages = options.errorPages();
+        ErrorPages p = pages == null ? null : pages.withUpstreams(replace);
+        if (s == split && p == pages) {
+            return this;
+        }
+        return new Route(matcher, source, s, p == pages ? options : options.withErrorPages(p), affinityPath);
+    }
+
     /** The fallback {@code /} of a host that answers 404 (ingress-nginx's internal default server). */
     public static Route notFound() {
         return new Route(new PathMatcher.Prefix("/"), BUILT_IN, (TrafficSplit) null, RouteOptions.DEFAULTS, null);

@@ -97,6 +97,33 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         return new RouteTable(hosts, wildcards, catchAll, tls, streams, proxySettings, compression);
     }
 
+    /**
+     * This table with every upstream {@code u} — of locations, fallbacks, error pages and SSL
+     * passthrough hosts — replaced by {@code replace.apply(u)}, for a table that differs from this
+     * one only in some upstreams' endpoints. Hosts without a replaced upstream are this table's
+     * own instances, so the new table costs in proportion to what was replaced (plus one copy of
+     * the host maps) and compares equal to this one's unchanged parts at once.
+     */
+    public RouteTable withUpstreams(java.util.function.UnaryOperator<Upstream> replace) {
+        return new RouteTable(replaceValues(hosts, replace), replaceValues(wildcards, replace),
+                catchAll.withUpstreams(replace), tls.withUpstreams(replace), streams, settings, compression);
+    }
+
+    private static Map<String, HostRoutes> replaceValues(Map<String, HostRoutes> hosts,
+            java.util.function.UnaryOperator<Upstream> replace) {
+        java.util.Map<String, HostRoutes> out = null;
+        for (Map.Entry<String, HostRoutes> e : hosts.entrySet()) {
+            HostRoutes h = e.getValue().withUpstreams(replace);
+            if (h != e.getValue()) {
+                if (out == null) {
+                    out = new java.util.HashMap<>(hosts);
+                }
+                out.put(e.getKey(), h);
+            }
+        }
+        return out == null ? hosts : out;
+    }
+
     /** Calls {@code action} with every upstream of every location (mainline and canary sides). */
     public void forEachUpstream(java.util.function.Consumer<Upstream> action) {
         java.util.List<HostRoutes> all = new java.util.ArrayList<>(hosts.values());

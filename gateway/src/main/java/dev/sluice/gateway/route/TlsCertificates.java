@@ -97,6 +97,24 @@ public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> de
                 ciphersByHost);
     }
 
+    /**
+     * These certificates with every passthrough upstream {@code u} replaced by
+     * {@code replace.apply(u)}; these very certificates when none was replaced.
+     */
+    public TlsCertificates withUpstreams(java.util.function.UnaryOperator<Upstream> replace) {
+        if (passthrough.isEmpty()) {
+            return this;
+        }
+        Map<String, Upstream> replaced = new java.util.HashMap<>();
+        boolean changed = false;
+        for (Map.Entry<String, Upstream> e : passthrough.entrySet()) {
+            Upstream u = replace.apply(e.getValue());
+            changed |= u != e.getValue();
+            replaced.put(e.getKey(), u);
+        }
+        return changed ? withPassthrough(replaced) : this;
+    }
+
     /** These certificates with {@code ssl-ciphers} per exact or wildcard host (replacing any there were). */
     public TlsCertificates withCiphers(Map<String, List<String>> ciphers) {
         return new TlsCertificates(byHost, defaultHosts, defaultCertificate, clientAuthByHost, passthrough, ciphers);
