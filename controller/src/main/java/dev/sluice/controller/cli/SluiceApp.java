@@ -69,8 +69,10 @@ public final class SluiceApp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SluiceApp.class);
 
     /**
-     * The least time between the starts of two rebuilds (the first change after a quiet spell is
-     * rebuilt at once; what arrives meanwhile is coalesced into the next rebuild).
+     * The time between the starts of two rebuilds when the first took half of it or more; after a
+     * quicker one (an endpoint refresh) twice its time, 10 ms at the least (SyncLoop). The first
+     * change after a quiet spell is rebuilt at once; what arrives meanwhile is coalesced into the
+     * next rebuild.
      */
     static final Duration SYNC_DEBOUNCE = Duration.ofMillis(100);
     /** How long a rebuild waits for the first list of a ConfigMap the global ConfigMap has just named. */

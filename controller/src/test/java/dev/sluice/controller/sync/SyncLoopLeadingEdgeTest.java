@@ -19,8 +19,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Leading-edge sync: a change after a quiet spell is rebuilt at once, however long the debounce;
- * changes that arrive while a rebuild runs cost one more rebuild, not one each. The debounce is an
- * hour of a ticker the test moves by hand: a loop that waited for it would never rebuild in time.
+ * changes that arrive while a rebuild runs cost one more rebuild, not one each; after a rebuild
+ * that took less than half the debounce the next waits twice its time (at least a tenth of the
+ * debounce). The debounce is an hour of a ticker the test moves by hand: a loop that waited for
+ * it would never rebuild in time.
  */
 class SyncLoopLeadingEdgeTest {
     private static final Duration HOUR = Duration.ofHours(1);
@@ -84,6 +86,49 @@ class SyncLoopLeadingEdgeTest {
             assertThat(translations).hasValue(3);
             assertThat(loop.rebuildCount()).isEqualTo(3);
         }
+    }
+
+    @Test
+    void aQuickRebuildIsFollowedByTheNextAfterTwiceItsTimeInsteadOfTheDebounce() {
+        // the first rebuild takes 10 minutes of the hour: the next may start 20 minutes after it started
+        try (SyncLoop loop = loop(n -> {
+            if (n == 1) {
+                ticker.addAndGet(Duration.ofMinutes(10).toNanos());
+            }
+        })) {
+            loop.start();
+            await().atMost(Duration.ofSeconds(30)).until(holder::isPublished);
+
+            ticker.addAndGet(Duration.ofMinutes(11).toNanos()); // 21 minutes after the first started
+            loop.markDirty();
+            await().atMost(Duration.ofSeconds(30)).until(() -> loop.rebuildCount() == 2);
+        }
+    }
+
+    @Test
+    void aQuickRebuildStillKeepsTheThreadIdleAsLongAsItWorked() {
+        try (SyncLoop loop = loop(n -> {
+            if (n == 1) {
+                ticker.addAndGet(Duration.ofMinutes(10).toNanos());
+            }
+        })) {
+            loop.start();
+            await().atMost(Duration.ofSeconds(30)).until(holder::isPublished);
+
+            ticker.addAndGet(Duration.ofMinutes(9).toNanos()); // 19 minutes after the first started
+            loop.markDirty();
+            await().pollDelay(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> true);
+            assertThat(loop.rebuildCount()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void spacingIsTwiceTheLastRebuildWithinATenthOfTheDebounceAndAllOfIt() {
+        long debounce = Duration.ofMillis(100).toNanos();
+        assertThat(SyncLoop.spacingNanos(debounce, Duration.ofMillis(1).toNanos())).isEqualTo(debounce / 10);
+        assertThat(SyncLoop.spacingNanos(debounce, Duration.ofMillis(12).toNanos()))
+                .isEqualTo(Duration.ofMillis(24).toNanos());
+        assertThat(SyncLoop.spacingNanos(debounce, Duration.ofMillis(70).toNanos())).isEqualTo(debounce);
     }
 
     @Test
