@@ -67,9 +67,7 @@ final class BackendResolver {
     private static final java.util.regex.Pattern DNS_SUBDOMAIN =
             java.util.regex.Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
 
-    private final Map<String, Service> services = new HashMap<>();
-    private final Map<String, List<EndpointSlice>> slicesByService = new HashMap<>();
-    private final Map<String, Endpoints> endpoints = new HashMap<>();
+    private final ObjectIndex objects;
     private final Map<String, Resolution> cache = new HashMap<>();
     private final boolean externalNameDisabled;
     private final Map<String, Remembered> previous;
@@ -101,29 +99,23 @@ final class BackendResolver {
 
     /** @param externalNameDisabled {@code --disable-svc-external-name}: ExternalName Services get no endpoint */
     BackendResolver(ClusterState state, boolean externalNameDisabled) {
-        this(state, externalNameDisabled, Map.of());
+        this(ObjectIndex.of(state, ObjectIndex.EMPTY), externalNameDisabled, Map.of());
     }
 
     /**
+     * @param objects  the snapshot's Services, EndpointSlices and Endpoints
      * @param previous the resolutions of the last translation ({@link #remembered()}), reused
      *                 where their objects are the same instances
      */
-    BackendResolver(ClusterState state, boolean externalNameDisabled, Map<String, Remembered> previous) {
+    BackendResolver(ObjectIndex objects, boolean externalNameDisabled, Map<String, Remembered> previous) {
         this.externalNameDisabled = externalNameDisabled;
         this.previous = previous;
-        for (Service s : state.services()) {
-            services.put(key(s), s);
-        }
-        for (EndpointSlice slice : state.endpointSlices()) {
-            Map<String, String> labels = slice.getMetadata() == null ? null : slice.getMetadata().getLabels();
-            String svc = labels == null ? null : labels.get(SERVICE_NAME_LABEL);
-            if (svc != null) {
-                slicesByService.computeIfAbsent(namespace(slice) + "/" + svc, k -> new ArrayList<>()).add(slice);
-            }
-        }
-        for (Endpoints e : state.endpoints()) {
-            endpoints.put(key(e), e);
-        }
+        this.objects = objects;
+    }
+
+    /** The objects this resolver looks backends up in. */
+    ObjectIndex objects() {
+        return objects;
     }
 
     static String key(HasMetadata o) {
@@ -165,9 +157,9 @@ final class BackendResolver {
         Resolution cached = cache.get(cacheKey);
         if (cached == null) {
             String svcKey = namespace + "/" + svc.getName();
-            Service service = services.get(svcKey);
-            List<EndpointSlice> slices = slicesByService.get(svcKey);
-            Endpoints legacy = endpoints.get(svcKey);
+            Service service = objects.service(svcKey);
+            List<EndpointSlice> slices = objects.slices(svcKey);
+            Endpoints legacy = objects.endpoints(svcKey);
             Remembered last = previous.get(cacheKey);
             if (last != null && last.read(service, slices, legacy)) {
                 remember(cacheKey, last);
@@ -192,7 +184,7 @@ final class BackendResolver {
             return cached;
         }
         String svcKey = r.serviceKey();
-        if (r.read(services.get(svcKey), slicesByService.get(svcKey), endpoints.get(svcKey))) {
+        if (r.read(objects.service(svcKey), objects.slices(svcKey), objects.endpoints(svcKey))) {
             remember(cacheKey, r);
             return r.resolution();
         }
@@ -233,7 +225,7 @@ final class BackendResolver {
         if (known != null) {
             return known; // one instance per Service, as resolve() shares one per backend name
         }
-        Service service = services.get(namespace + "/" + serviceName);
+        Service service = objects.service(namespace + "/" + serviceName);
         if (service == null || service.getSpec() == null || service.getSpec().getPorts() == null
                 || service.getSpec().getPorts().isEmpty()) {
             return null;
@@ -251,14 +243,14 @@ final class BackendResolver {
      * {@link #resolve} matches it, or {@code null} when there is no such Service or port.
      */
     ServicePort servicePort(String namespace, String serviceName, ServiceBackendPort port) {
-        Service service = services.get(namespace + "/" + serviceName);
+        Service service = objects.service(namespace + "/" + serviceName);
         return service == null ? null : findServicePort(service, port);
     }
 
     private Resolution doResolve(String name, String namespace, String serviceName, ServiceBackendPort port,
             boolean serviceUpstream) {
         String svcKey = namespace + "/" + serviceName;
-        Service service = services.get(svcKey);
+        Service service = objects.service(svcKey);
         if (service == null) {
             String problem = "service " + svcKey + " not found";
             return new Resolution(Backend.unavailable(name, serviceName, problem), problem);
@@ -384,7 +376,7 @@ final class BackendResolver {
         boolean singlePort = service.getSpec().getPorts().size() == 1;
         String portName = nz(sp.getName());
         List<Endpoint> out = new ArrayList<>();
-        List<EndpointSlice> slices = slicesByService.get(namespace + "/" + serviceName);
+        List<EndpointSlice> slices = objects.slices(namespace + "/" + serviceName);
         if (slices != null) {
             for (EndpointSlice slice : slices) {
                 Integer port = slicePort(slice, portName, singlePort);
@@ -404,7 +396,7 @@ final class BackendResolver {
             }
             return sortedDistinct(out);
         }
-        Endpoints legacy = endpoints.get(namespace + "/" + serviceName);
+        Endpoints legacy = objects.endpoints(namespace + "/" + serviceName);
         if (legacy != null && legacy.getSubsets() != null) {
             for (EndpointSubset subset : legacy.getSubsets()) {
                 Integer port = subsetPort(subset, portName, singlePort);

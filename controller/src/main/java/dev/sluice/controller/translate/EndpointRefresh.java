@@ -50,7 +50,8 @@ final class EndpointRefresh {
                 || now.isBefore(previous.now()) || !now.isBefore(previous.validityUnchangedUntil())) {
             return null;
         }
-        BackendResolver backends = new BackendResolver(state, config.disableSvcExternalName(), last.backends());
+        BackendResolver backends = new BackendResolver(ObjectIndex.of(state, last.objects()),
+                config.disableSvcExternalName(), last.backends());
         // every lookup of the last translation, so the facts below are complete; none has a side effect
         Map<Backend, Backend> replaced = new IdentityHashMap<>();
         for (Map.Entry<String, BackendResolver.Remembered> e : last.backends().entrySet()) {
@@ -93,7 +94,7 @@ final class EndpointRefresh {
         }
         Translation t = previous.translation();
         Translation refreshed = new Translation(table, t.problems(), t.notes(), t.awaitingObjects(), key);
-        return last.refreshed(backends.remembered(), Map.copyOf(firstPorts),
+        return last.refreshed(backends.objects(), backends.remembered(), Map.copyOf(firstPorts),
                 new TranslationMemo.Last(refreshed, now, previous.validityUnchangedUntil()));
     }
 }

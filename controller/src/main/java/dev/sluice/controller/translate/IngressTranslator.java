@@ -215,7 +215,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             this.now = now;
             this.last = memo;
             this.annotationsReusable = last.annotationsValidFor(state);
-            this.backends = new BackendResolver(state, config.disableSvcExternalName(), last.backends());
+            this.backends = new BackendResolver(ObjectIndex.of(state, last.objects()), config.disableSvcExternalName(),
+                    last.backends());
             this.secrets = new SecretIndex(state.secrets());
             this.global = GlobalSettings.parse(config.globalConfigMap(), state.configMaps(), config.annotationsPrefix(),
                     secrets, problems::add);
@@ -302,7 +303,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                     .withSettings(global.proxy()).withCompression(compression), List.copyOf(problems),
                     List.copyOf(notes), List.copyOf(awaitingObjects), key);
             // this run's maps, handed over whole: nothing changes them after this point
-            memo = new TranslationMemo(state.secrets(), state.configMaps(), annotated, backends.remembered(),
+            memo = new TranslationMemo(state.secrets(), state.configMaps(), annotated, backends.objects(),
+                    backends.remembered(),
                     backends.firstPorts(), Collections.unmodifiableMap(regexes), Collections.unmodifiableMap(rewrites),
                     new TranslationMemo.Last(result, now, selection.validityUnchangedUntil()));
             return result;

@@ -32,6 +32,7 @@ import java.util.Map;
  * @param annotations per Ingress instance: its annotations as completed by the translator and the
  *                    problems found, valid while {@code secrets} and {@code configMaps} are the
  *                    same instances in the same order
+ * @param objects     the last snapshot's Services, EndpointSlices and Endpoints by name
  * @param backends    per backend (resolver cache key): the resolution and the objects it read
  * @param firstPorts  the first-port backends ({@code default-backend}, {@code --default-backend-service})
  *                    by {@code namespace/name}
@@ -40,12 +41,12 @@ import java.util.Map;
  * @param last        the translation these were worked out for, or {@code null} (none yet)
  */
 record TranslationMemo(List<Secret> secrets, List<ConfigMap> configMaps,
-        Map<Ingress, Annotated> annotations, Map<String, BackendResolver.Remembered> backends,
+        Map<Ingress, Annotated> annotations, ObjectIndex objects, Map<String, BackendResolver.Remembered> backends,
         Map<String, Backend> firstPorts, Map<String, PathMatcher.Regex> regexes, Map<RewriteKey, Rewrite> rewrites,
         Last last) {
 
-    static final TranslationMemo EMPTY = new TranslationMemo(List.of(), List.of(), new IdentityHashMap<>(), Map.of(),
-            Map.of(), Map.of(), Map.of(), null);
+    static final TranslationMemo EMPTY = new TranslationMemo(List.of(), List.of(), new IdentityHashMap<>(),
+            ObjectIndex.EMPTY, Map.of(), Map.of(), Map.of(), Map.of(), null);
 
     /**
      * A translation, the time it was for, and until when its certificates' validity (the only
@@ -54,10 +55,10 @@ record TranslationMemo(List<Secret> secrets, List<ConfigMap> configMaps,
     record Last(Translation translation, Instant now, Instant validityUnchangedUntil) {}
 
     /** This memo with the backends and the translation of an endpoint refresh ({@link EndpointRefresh}). */
-    TranslationMemo refreshed(Map<String, BackendResolver.Remembered> newBackends, Map<String, Backend> newFirstPorts,
-            Last newLast) {
-        return new TranslationMemo(secrets, configMaps, annotations, newBackends, newFirstPorts, regexes, rewrites,
-                newLast);
+    TranslationMemo refreshed(ObjectIndex newObjects, Map<String, BackendResolver.Remembered> newBackends,
+            Map<String, Backend> newFirstPorts, Last newLast) {
+        return new TranslationMemo(secrets, configMaps, annotations, newObjects, newBackends, newFirstPorts, regexes,
+                rewrites, newLast);
     }
 
     /** The annotations of one Ingress after the translator completed them, and what was wrong with them. */
