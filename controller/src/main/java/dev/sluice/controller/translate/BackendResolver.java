@@ -68,7 +68,6 @@ final class BackendResolver {
             java.util.regex.Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
 
     private final ObjectIndex objects;
-    private final Map<String, Resolution> cache = new HashMap<>();
     private final boolean externalNameDisabled;
     private final Map<String, Remembered> previous;
     private final Map<String, Remembered> remembered = new HashMap<>();
@@ -154,7 +153,8 @@ final class BackendResolver {
     Resolution resolve(String namespace, IngressServiceBackend svc, boolean serviceUpstream) {
         String name = backendName(namespace, svc);
         String cacheKey = serviceUpstream ? name + " service-upstream" : name;
-        Resolution cached = cache.get(cacheKey);
+        Remembered known = remembered.get(cacheKey);
+        Resolution cached = known == null ? null : known.resolution();
         if (cached == null) {
             String svcKey = namespace + "/" + svc.getName();
             Service service = objects.service(svcKey);
@@ -179,9 +179,9 @@ final class BackendResolver {
      * objects are the ones {@code r} read.
      */
     Resolution resolveAgain(String cacheKey, Remembered r) {
-        Resolution cached = cache.get(cacheKey);
-        if (cached != null) {
-            return cached;
+        Remembered known = remembered.get(cacheKey);
+        if (known != null) {
+            return known.resolution();
         }
         String svcKey = r.serviceKey();
         if (r.read(objects.service(svcKey), objects.slices(svcKey), objects.endpoints(svcKey))) {
@@ -191,8 +191,15 @@ final class BackendResolver {
         return resolve(r.namespace(), r.lookup(), r.serviceUpstream());
     }
 
+    /**
+     * Takes {@code r} (the last translation's resolution under {@code cacheKey}) as it is: for a
+     * backend of a Service whose objects are known to be the ones {@code r} read.
+     */
+    void keep(String cacheKey, Remembered r) {
+        remember(cacheKey, r);
+    }
+
     private void remember(String cacheKey, Remembered r) {
-        cache.put(cacheKey, r.resolution());
         remembered.put(cacheKey, r);
         facts.put(cacheKey, r.facts());
     }

@@ -5,9 +5,12 @@ import dev.sluice.gateway.balance.Upstream;
 import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.stream.StreamTable;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The translation of a snapshot whose configuration is the last translation's: only
@@ -38,23 +41,28 @@ final class EndpointRefresh {
     private EndpointRefresh() {}
 
     /**
-     * The memo after refreshing {@code last}'s translation for {@code state} at {@code now}, with
+     * The memo after refreshing {@code memo}'s last translation for {@code state} at {@code now}, with
      * that translation as its {@link TranslationMemo#last()}; or {@code null} when the
      * configuration may have changed (then translate in full).
      */
-    static TranslationMemo refresh(IngressTranslator translator, TranslatorConfig config, TranslationMemo last,
+    static TranslationMemo refresh(IngressTranslator translator, TranslatorConfig config, TranslationMemo memo,
             ClusterState state, Instant now) {
-        TranslationMemo.Last previous = last.last();
+        TranslationMemo.Last previous = memo.last();
         if (previous == null || previous.translation().configuration() == null
                 || !previous.translation().configuration().sameObjectsBesidesEndpoints(state)
                 || now.isBefore(previous.now()) || !now.isBefore(previous.validityUnchangedUntil())) {
             return null;
         }
-        BackendResolver backends = new BackendResolver(ObjectIndex.of(state, last.objects()),
-                config.disableSvcExternalName(), last.backends());
+        ObjectIndex objects = ObjectIndex.of(state, memo.objects());
+        BackendResolver backends = new BackendResolver(objects, config.disableSvcExternalName(), memo.backends());
         // every lookup of the last translation, so the facts below are complete; none has a side effect
+        Set<String> changed = objects.changedServices();
         Map<Backend, Backend> replaced = new IdentityHashMap<>();
-        for (Map.Entry<String, BackendResolver.Remembered> e : last.backends().entrySet()) {
+        for (Map.Entry<String, BackendResolver.Remembered> e : memo.backends().entrySet()) {
+            if (changed != null && !changed.contains(e.getValue().serviceKey())) {
+                backends.keep(e.getKey(), e.getValue()); // its Service, slices and Endpoints are the same objects
+                continue;
+            }
             Backend before = e.getValue().resolution().backend();
             Backend fresh = backends.resolveAgain(e.getKey(), e.getValue()).backend();
             if (fresh != before) {
@@ -64,7 +72,7 @@ final class EndpointRefresh {
         // first-port backends are made anew by every resolver: an equal one keeps the table's instance, and the
         // memo must name the instances the table holds, or the next refresh would not find them
         Map<String, Backend> firstPorts = new HashMap<>();
-        for (Map.Entry<String, Backend> e : last.firstPorts().entrySet()) {
+        for (Map.Entry<String, Backend> e : memo.firstPorts().entrySet()) {
             String key = e.getKey();
             int slash = key.indexOf('/');
             Backend fresh = backends.firstPortBackend(key.substring(0, slash), key.substring(slash + 1));
@@ -81,8 +89,17 @@ final class EndpointRefresh {
         // the same problems and notes as the last translation's (their facts are the same): not collected again
         StreamTable streams = new StreamTranslator(config.streams(), backends, state.configMaps(), p -> {}, n -> {})
                 .translate();
+        RouteTable last = previous.translation().table();
+        Map<String, RouteTable.Places> places = previous.places() != null ? previous.places() : last.placesByBackend();
+        List<RouteTable.Places> touched = new ArrayList<>();
+        for (Backend b : replaced.keySet()) {
+            RouteTable.Places p = places.get(b.name());
+            if (p != null) {
+                touched.add(p);
+            }
+        }
         Map<Upstream, Upstream> rebound = new IdentityHashMap<>();
-        RouteTable table = previous.translation().table().withUpstreams(u -> {
+        RouteTable table = last.withUpstreams(RouteTable.Places.union(touched), u -> {
             Backend b = replaced.get(u.backend());
             // one new upstream per old one: locations that shared an upstream still share one
             return b == null ? u : rebound.computeIfAbsent(u, old -> Upstream.of(b, old.spec()));
@@ -94,7 +111,7 @@ final class EndpointRefresh {
         }
         Translation t = previous.translation();
         Translation refreshed = new Translation(table, t.problems(), t.notes(), t.awaitingObjects(), key);
-        return last.refreshed(backends.objects(), backends.remembered(), Map.copyOf(firstPorts),
-                new TranslationMemo.Last(refreshed, now, previous.validityUnchangedUntil()));
+        return memo.refreshed(backends.objects(), backends.remembered(), Map.copyOf(firstPorts),
+                new TranslationMemo.Last(refreshed, now, previous.validityUnchangedUntil(), places));
     }
 }

@@ -306,7 +306,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             memo = new TranslationMemo(state.secrets(), state.configMaps(), annotated, backends.objects(),
                     backends.remembered(),
                     backends.firstPorts(), Collections.unmodifiableMap(regexes), Collections.unmodifiableMap(rewrites),
-                    new TranslationMemo.Last(result, now, selection.validityUnchangedUntil()));
+                    new TranslationMemo.Last(result, now, selection.validityUnchangedUntil(), null));
             return result;
         }
 

@@ -26,7 +26,7 @@ import java.util.Set;
  */
 final class ObjectIndex {
     static final ObjectIndex EMPTY = new ObjectIndex(List.of(), Map.of(), List.of(), new String[0], Map.of(), List.of(),
-            Map.of());
+            Map.of(), null);
 
     private final List<Service> serviceList;
     private final Map<String, Service> services;
@@ -36,10 +36,12 @@ final class ObjectIndex {
     private final Map<String, List<EndpointSlice>> slicesByService;
     private final List<Endpoints> endpointsList;
     private final Map<String, Endpoints> endpoints;
+    /** The Services whose Service, slices or Endpoints may be other objects than the previous index's; {@code null}: any. */
+    private final Set<String> changedServices;
 
     private ObjectIndex(List<Service> serviceList, Map<String, Service> services, List<EndpointSlice> sliceList,
             String[] sliceKeys, Map<String, List<EndpointSlice>> slicesByService, List<Endpoints> endpointsList,
-            Map<String, Endpoints> endpoints) {
+            Map<String, Endpoints> endpoints, Set<String> changedServices) {
         this.serviceList = serviceList;
         this.services = services;
         this.sliceList = sliceList;
@@ -47,13 +49,15 @@ final class ObjectIndex {
         this.slicesByService = slicesByService;
         this.endpointsList = endpointsList;
         this.endpoints = endpoints;
+        this.changedServices = changedServices;
     }
 
     /** The index of {@code state}, reusing what {@code previous} (an index of an earlier snapshot) worked out for the same objects. */
     static ObjectIndex of(ClusterState state, ObjectIndex previous) {
         List<Service> serviceList = List.copyOf(state.services());
         Map<String, Service> services = previous.services;
-        if (!TranslationMemo.sameInstances(previous.serviceList, serviceList)) {
+        boolean sameServicesAndEndpoints = TranslationMemo.sameInstances(previous.serviceList, serviceList);
+        if (!sameServicesAndEndpoints) {
             services = new HashMap<>();
             for (Service s : serviceList) {
                 services.put(BackendResolver.key(s), s);
@@ -62,6 +66,7 @@ final class ObjectIndex {
         List<Endpoints> endpointsList = List.copyOf(state.endpoints());
         Map<String, Endpoints> endpoints = previous.endpoints;
         if (!TranslationMemo.sameInstances(previous.endpointsList, endpointsList)) {
+            sameServicesAndEndpoints = false;
             endpoints = new HashMap<>();
             for (Endpoints e : endpointsList) {
                 endpoints.put(BackendResolver.key(e), e);
@@ -70,9 +75,10 @@ final class ObjectIndex {
         List<EndpointSlice> sliceList = List.copyOf(state.endpointSlices());
         String[] sliceKeys = new String[sliceList.size()];
         Map<String, List<EndpointSlice>> slicesByService;
+        Set<String> changed = null;
         if (sliceList.size() == previous.sliceList.size()) {
             // same places: only the Services of slices that are other objects get their lists again
-            Set<String> changed = new HashSet<>();
+            changed = new HashSet<>();
             for (int i = 0; i < sliceKeys.length; i++) {
                 EndpointSlice s = sliceList.get(i);
                 if (s == previous.sliceList.get(i)) {
@@ -98,7 +104,8 @@ final class ObjectIndex {
             collect(sliceList, sliceKeys, null, slicesByService);
         }
         return new ObjectIndex(serviceList, Collections.unmodifiableMap(services), sliceList, sliceKeys,
-                Collections.unmodifiableMap(slicesByService), endpointsList, Collections.unmodifiableMap(endpoints));
+                Collections.unmodifiableMap(slicesByService), endpointsList, Collections.unmodifiableMap(endpoints),
+                sameServicesAndEndpoints && changed != null ? Collections.unmodifiableSet(changed) : null);
     }
 
     /** Adds the slices of the Services in {@code only} (all when {@code null}) to {@code out}, in snapshot order. */
@@ -124,6 +131,15 @@ final class ObjectIndex {
         Map<String, String> labels = slice.getMetadata() == null ? null : slice.getMetadata().getLabels();
         String svc = labels == null ? null : labels.get(BackendResolver.SERVICE_NAME_LABEL);
         return svc == null ? null : BackendResolver.namespace(slice) + "/" + svc;
+    }
+
+    /**
+     * The {@code namespace/name} of every Service whose Service object, EndpointSlices or
+     * Endpoints may differ from those of the index this one was made from; {@code null} when that
+     * is not known (then any may). Every other Service has the very same objects in both.
+     */
+    Set<String> changedServices() {
+        return changedServices;
     }
 
     Service service(String key) {

@@ -3,6 +3,7 @@ package dev.sluice.controller.translate;
 import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.route.PathMatcher;
 import dev.sluice.gateway.route.Rewrite;
+import dev.sluice.gateway.route.RouteTable;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
@@ -49,10 +50,13 @@ record TranslationMemo(List<Secret> secrets, List<ConfigMap> configMaps,
             ObjectIndex.EMPTY, Map.of(), Map.of(), Map.of(), Map.of(), null);
 
     /**
-     * A translation, the time it was for, and until when its certificates' validity (the only
-     * thing the time decides) stays as it was then.
+     * A translation, the time it was for, until when its certificates' validity (the only thing
+     * the time decides) stays as it was then, and where in its table each backend is used
+     * ({@code null} until an {@link EndpointRefresh} needed it; the same for every table with
+     * that configuration).
      */
-    record Last(Translation translation, Instant now, Instant validityUnchangedUntil) {}
+    record Last(Translation translation, Instant now, Instant validityUnchangedUntil,
+            Map<String, RouteTable.Places> places) {}
 
     /** This memo with the backends and the translation of an endpoint refresh ({@link EndpointRefresh}). */
     TranslationMemo refreshed(ObjectIndex newObjects, Map<String, BackendResolver.Remembered> newBackends,

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * An index made from the last one (reusing what sits at the same place) is the index a fresh
  * start makes of the same snapshot, whatever happened in between: slices replaced, added,
  * removed, reordered, moved to another Service or without a Service label; Services and
- * Endpoints replaced.
+ * Endpoints replaced. And a Service it does not name as changed has the very same objects as in
+ * the index it was made from.
  */
 class ObjectIndexTest {
     private static final int SERVICES = 6;
@@ -36,6 +37,7 @@ class ObjectIndexTest {
         legacy.add(endpoints("ns", "svc-0", 8080, List.of("10.1.0.1"), List.of()));
         ObjectIndex index = ObjectIndex.EMPTY;
         int reusedSteps = 0;
+        int knownChanges = 0;
         for (int step = 0; step < 500; step++) {
             int s = random.nextInt(SERVICES);
             int at = slices.isEmpty() ? 0 : random.nextInt(slices.size());
@@ -82,8 +84,22 @@ class ObjectIndexTest {
                 }
             }
             assertThat(next.slices("ns/x")).isNull();
+            if (next.changedServices() != null) {
+                knownChanges++;
+                for (int k = 0; k < SERVICES; k++) {
+                    String key = "ns/svc-" + k;
+                    if (!next.changedServices().contains(key)) {
+                        assertThat(next.service(key)).as("step %d %s unchanged", step, key).isSameAs(index.service(key));
+                        assertThat(next.endpoints(key)).as("step %d %s unchanged", step, key)
+                                .isSameAs(index.endpoints(key));
+                        assertThat(TranslationMemo.sameInstances(next.slices(key), index.slices(key)))
+                                .as("step %d %s unchanged", step, key).isTrue();
+                    }
+                }
+            }
             index = next;
         }
         assertThat(reusedSteps).as("steps that replaced a slice in place (the reuse path)").isGreaterThan(100);
+        assertThat(knownChanges).as("steps that knew which Services changed").isGreaterThan(100);
     }
 }

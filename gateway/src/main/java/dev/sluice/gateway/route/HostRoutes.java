@@ -126,6 +126,14 @@ public final class HostRoutes {
                 : new HostRoutes(host, replaced == null ? routes : replaced, regexMode, f, appRoot, wwwRedirectTarget);
     }
 
+    /** Calls {@code action} with every upstream of this host: locations' mainline and canary, fallback, error pages. */
+    public void forEachUpstream(java.util.function.Consumer<Upstream> action) {
+        for (Route r : routes) {
+            r.forEachUpstream(action);
+        }
+        fallback.forEachUpstream(action);
+    }
+
     /** The host every request is redirected to ({@code from-to-www-redirect}), or {@code null}. */
     public String wwwRedirectTarget() {
         return wwwRedirectTarget;

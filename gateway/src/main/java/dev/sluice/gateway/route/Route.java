@@ -64,6 +64,19 @@ public record Route(PathMatcher matcher, String source, TrafficSplit split, Rout
         return new Route(matcher, source, s, p == pages ? options : options.withErrorPages(p), affinityPath);
     }
 
+    /** Calls {@code action} with this location's upstreams: its split's mainline and canary, its error pages'. */
+    public void forEachUpstream(java.util.function.Consumer<Upstream> action) {
+        if (split != null) {
+            action.accept(split.mainline());
+            if (split.canary() != null) {
+                action.accept(split.canary());
+            }
+        }
+        if (options.errorPages() != null && options.errorPages().backend() != null) {
+            action.accept(options.errorPages().backend());
+        }
+    }
+
     /** The fallback {@code /} of a host that answers 404 (ingress-nginx's internal default server). */
     public static Route notFound() {
         return new Route(new PathMatcher.Prefix("/"), BUILT_IN, (TrafficSplit) null, RouteOptions.DEFAULTS, null);

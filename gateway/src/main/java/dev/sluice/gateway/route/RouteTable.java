@@ -105,23 +105,85 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
      * the host maps) and compares equal to this one's unchanged parts at once.
      */
     public RouteTable withUpstreams(java.util.function.UnaryOperator<Upstream> replace) {
-        return new RouteTable(replaceValues(hosts, replace), replaceValues(wildcards, replace),
-                catchAll.withUpstreams(replace), tls.withUpstreams(replace), streams, settings, compression);
+        return withUpstreams(new Places(hosts.keySet(), wildcards.keySet(), true), replace);
     }
 
-    private static Map<String, HostRoutes> replaceValues(Map<String, HostRoutes> hosts,
+    /**
+     * {@link #withUpstreams(java.util.function.UnaryOperator)} for a replacement that touches only
+     * upstreams at {@code where} (e.g. the {@link #placesByBackend places} of the backends it
+     * replaces): only those hosts are visited, and SSL passthrough hosts. The result is the same
+     * as visiting every host when no upstream elsewhere would be replaced.
+     */
+    public RouteTable withUpstreams(Places where, java.util.function.UnaryOperator<Upstream> replace) {
+        return new RouteTable(replaceValues(hosts, where.hosts(), replace),
+                replaceValues(wildcards, where.wildcards(), replace),
+                where.catchAll() ? catchAll.withUpstreams(replace) : catchAll, tls.withUpstreams(replace), streams,
+                settings, compression);
+    }
+
+    private static Map<String, HostRoutes> replaceValues(Map<String, HostRoutes> hosts, java.util.Set<String> keys,
             java.util.function.UnaryOperator<Upstream> replace) {
         java.util.Map<String, HostRoutes> out = null;
-        for (Map.Entry<String, HostRoutes> e : hosts.entrySet()) {
-            HostRoutes h = e.getValue().withUpstreams(replace);
-            if (h != e.getValue()) {
+        for (String key : keys) {
+            HostRoutes old = hosts.get(key);
+            HostRoutes h = old == null ? null : old.withUpstreams(replace);
+            if (h != old) {
                 if (out == null) {
                     out = new java.util.HashMap<>(hosts);
                 }
-                out.put(e.getKey(), h);
+                out.put(key, h);
             }
         }
         return out == null ? hosts : out;
+    }
+
+    /**
+     * Hosts of a table, by kind: exact host keys, wildcard keys (as in {@link #wildcards()}), and
+     * whether the catch-all is one of them.
+     */
+    public record Places(java.util.Set<String> hosts, java.util.Set<String> wildcards, boolean catchAll) {
+        public Places {
+            hosts = java.util.Set.copyOf(hosts);
+            wildcards = java.util.Set.copyOf(wildcards);
+        }
+
+        /** The hosts of all of {@code places}. */
+        public static Places union(Iterable<Places> places) {
+            java.util.Set<String> h = new java.util.HashSet<>();
+            java.util.Set<String> w = new java.util.HashSet<>();
+            boolean c = false;
+            for (Places p : places) {
+                h.addAll(p.hosts);
+                w.addAll(p.wildcards);
+                c |= p.catchAll;
+            }
+            return new Places(h, w, c);
+        }
+    }
+
+    /**
+     * Where each backend (by name) has an upstream in this table — a location's mainline or
+     * canary, a fallback, error pages — for {@link #withUpstreams(Places, java.util.function.UnaryOperator)}.
+     * One walk of the table; SSL passthrough upstreams are not listed (always visited).
+     */
+    public Map<String, Places> placesByBackend() {
+        Map<String, java.util.Set<String>> inHosts = new java.util.HashMap<>();
+        Map<String, java.util.Set<String>> inWildcards = new java.util.HashMap<>();
+        java.util.Set<String> inCatchAll = new java.util.HashSet<>();
+        hosts.forEach((key, h) -> h.forEachUpstream(u -> inHosts.computeIfAbsent(u.name(),
+                n -> new java.util.HashSet<>()).add(key)));
+        wildcards.forEach((key, h) -> h.forEachUpstream(u -> inWildcards.computeIfAbsent(u.name(),
+                n -> new java.util.HashSet<>()).add(key)));
+        catchAll.forEachUpstream(u -> inCatchAll.add(u.name()));
+        java.util.Set<String> names = new java.util.HashSet<>(inHosts.keySet());
+        names.addAll(inWildcards.keySet());
+        names.addAll(inCatchAll);
+        Map<String, Places> out = new java.util.HashMap<>();
+        for (String n : names) {
+            out.put(n, new Places(inHosts.getOrDefault(n, java.util.Set.of()),
+                    inWildcards.getOrDefault(n, java.util.Set.of()), inCatchAll.contains(n)));
+        }
+        return java.util.Collections.unmodifiableMap(out);
     }
 
     /** Calls {@code action} with every upstream of every location (mainline and canary sides). */
