@@ -50,7 +50,7 @@ final class EndpointRefresh {
         TranslationMemo.Last previous = memo.last();
         if (previous == null || previous.translation().configuration() == null
                 || !previous.translation().configuration().sameObjectsBesidesEndpoints(state)
-                || now.isBefore(previous.now()) || !now.isBefore(previous.validityUnchangedUntil())) {
+                || now.isBefore(previous.translatedFor()) || !now.isBefore(previous.validityUnchangedUntil())) {
             return null;
         }
         ObjectIndex objects = ObjectIndex.of(state, memo.objects());

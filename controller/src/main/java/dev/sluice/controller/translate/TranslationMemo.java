@@ -55,7 +55,7 @@ record TranslationMemo(List<Secret> secrets, List<ConfigMap> configMaps,
      * ({@code null} until an {@link EndpointRefresh} needed it; the same for every table with
      * that configuration).
      */
-    record Last(Translation translation, Instant now, Instant validityUnchangedUntil,
+    record Last(Translation translation, Instant translatedFor, Instant validityUnchangedUntil,
             Map<String, RouteTable.Places> places) {}
 
     /** This memo with the backends and the translation of an endpoint refresh ({@link EndpointRefresh}). */

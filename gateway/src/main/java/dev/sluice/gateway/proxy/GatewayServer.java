@@ -383,7 +383,7 @@ public final class GatewayServer implements AutoCloseable {
             }
             ChannelGroup clients = new DefaultChannelGroup("sluice-clients", GlobalEventExecutor.INSTANCE);
             AccessGate access = new AccessGate(new ExternalAuthClient(transport.socketChannel()));
-            routes.beforePublish(access::retainZonesOf);
+            routes.beforeConfigurationChange(access::retainZonesOf); // zones come from options, never endpoints
             context = new ServerContext(routes, pools, http2Pools, metrics, accessLog, clients, access, System::nanoTime);
             context.canaryDraw(canaryDraw);
             // the stream ports follow the published tables, on the same event loops where the transport allows

@@ -119,7 +119,7 @@ public final class PublishedCertificates implements SniCertificates {
         this.defaultContext = defaultContext;
         this.defaultKey = defaultKey;
         this.ready = ready;
-        holder.beforePublish(table -> prepare(table.tls()));
+        holder.beforeConfigurationChange(table -> prepare(table.tls())); // not after an endpoint-only change
         prepare(holder.current().tls());
     }
 

@@ -50,9 +50,9 @@ final class UpstreamTlsContexts {
 
     UpstreamTlsContexts() {}
 
-    /** Contexts that follow {@code holder}: prepared for every table before it is published, the unused dropped. */
+    /** Contexts that follow {@code holder}: prepared before a table with another configuration is published, the unused dropped. */
     UpstreamTlsContexts(RouteTableHolder holder) {
-        holder.beforePublish(this::prepare);
+        holder.beforeConfigurationChange(this::prepare); // from locations' options: not after an endpoint-only change
         prepare(holder.current());
     }
 
