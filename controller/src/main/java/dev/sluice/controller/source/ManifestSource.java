@@ -62,9 +62,12 @@ public final class ManifestSource implements AutoCloseable {
     private static final long POLL_MILLIS = 1000;
     /**
      * A save is often several events (truncate, write, rename) microseconds apart; a pause this
-     * long ends it. Short, because it is on the path of every change to traffic.
+     * long ends it. Short, because it is on the path of every change to traffic (with endpoint
+     * changes refreshed in a few milliseconds it was a third of that path at 20 ms). A writer
+     * slower than this is read twice: a half-written file that does not parse keeps its last good
+     * content until the next event reads it whole.
      */
-    private static final long QUIET_MILLIS = 20;
+    private static final long QUIET_MILLIS = 10;
     /** A file written for longer than this is read anyway (and again at its next event). */
     private static final long BURST_MILLIS = 500;
 

@@ -243,7 +243,8 @@ public final class SyncLoop implements AutoCloseable {
         }
         problemCount.set(problems.size());
         ControllerMetrics m = controllerMetrics;
-        if (!holder.isPublished() || !t.table().equals(holder.current())) {
+        RouteTable live = holder.current();
+        if (!holder.isPublished() || t.table() != live && !t.table().equals(live)) {
             boolean sameConfiguration = t.configuration() != null && t.configuration().equals(lastConfiguration);
             holder.publish(t.table(), sameConfiguration);
             publishes.increment();

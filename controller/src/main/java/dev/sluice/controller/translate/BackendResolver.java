@@ -191,14 +191,6 @@ final class BackendResolver {
         return resolve(r.namespace(), r.lookup(), r.serviceUpstream());
     }
 
-    /**
-     * Takes {@code r} (the last translation's resolution under {@code cacheKey}) as it is: for a
-     * backend of a Service whose objects are known to be the ones {@code r} read.
-     */
-    void keep(String cacheKey, Remembered r) {
-        remember(cacheKey, r);
-    }
-
     private void remember(String cacheKey, Remembered r) {
         remembered.put(cacheKey, r);
         facts.put(cacheKey, r.facts());

@@ -40,8 +40,7 @@ public final class ConfigurationKey {
         this.configMaps = state.configMaps();
         this.backendFacts = backendFacts;
         this.tls = tls;
-        this.streams = streams.services().stream().map(s -> List.of(s.protocol(), s.port(), s.backend(),
-                s.proxyProtocolIn(), s.proxyProtocolOut(), s.source())).toList();
+        this.streams = streamsKey(streams);
     }
 
     /**
@@ -56,9 +55,19 @@ public final class ConfigurationKey {
                 && TranslationMemo.sameInstances(configMaps, state.configMaps());
     }
 
+    /** Whether {@code streams} are this key's TCP/UDP services, endpoints aside. */
+    boolean sameStreams(StreamTable streams) {
+        return this.streams.equals(streamsKey(streams));
+    }
+
+    private static List<?> streamsKey(StreamTable streams) {
+        return streams.services().stream().map(s -> List.of(s.protocol(), s.port(), s.backend(),
+                s.proxyProtocolIn(), s.proxyProtocolOut(), s.source())).toList();
+    }
+
     @Override
     public boolean equals(Object o) {
-        return o instanceof ConfigurationKey k && translator == k.translator
+        return o == this || o instanceof ConfigurationKey k && translator == k.translator
                 && TranslationMemo.sameInstances(ingresses, k.ingresses)
                 && TranslationMemo.sameInstances(ingressClasses, k.ingressClasses)
                 && TranslationMemo.sameInstances(services, k.services)

@@ -6,6 +6,7 @@ import dev.sluice.gateway.route.RouteTable;
 import dev.sluice.gateway.stream.StreamTable;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -48,23 +49,25 @@ final class EndpointRefresh {
     static TranslationMemo refresh(IngressTranslator translator, TranslatorConfig config, TranslationMemo memo,
             ClusterState state, Instant now) {
         TranslationMemo.Last previous = memo.last();
-        if (previous == null || previous.translation().configuration() == null
-                || !previous.translation().configuration().sameObjectsBesidesEndpoints(state)
+        ConfigurationKey key = previous == null ? null : previous.translation().configuration();
+        if (key == null || !key.sameObjectsBesidesEndpoints(state)
                 || now.isBefore(previous.translatedFor()) || !now.isBefore(previous.validityUnchangedUntil())) {
             return null;
         }
         ObjectIndex objects = ObjectIndex.of(state, memo.objects());
         BackendResolver backends = new BackendResolver(objects, config.disableSvcExternalName(), memo.backends());
-        // every lookup of the last translation, so the facts below are complete; none has a side effect
+        // every lookup of the last translation whose objects may have changed; the others read the same objects
         Set<String> changed = objects.changedServices();
         Map<Backend, Backend> replaced = new IdentityHashMap<>();
         for (Map.Entry<String, BackendResolver.Remembered> e : memo.backends().entrySet()) {
             if (changed != null && !changed.contains(e.getValue().serviceKey())) {
-                backends.keep(e.getKey(), e.getValue()); // its Service, slices and Endpoints are the same objects
                 continue;
             }
             Backend before = e.getValue().resolution().backend();
             Backend fresh = backends.resolveAgain(e.getKey(), e.getValue()).backend();
+            if (!backends.remembered().get(e.getKey()).facts().equals(e.getValue().facts())) {
+                return null; // a problem, warning or emptiness changed: so did the configuration
+            }
             if (fresh != before) {
                 replaced.put(before, fresh);
             }
@@ -73,22 +76,25 @@ final class EndpointRefresh {
         // memo must name the instances the table holds, or the next refresh would not find them
         Map<String, Backend> firstPorts = new HashMap<>();
         for (Map.Entry<String, Backend> e : memo.firstPorts().entrySet()) {
-            String key = e.getKey();
-            int slash = key.indexOf('/');
-            Backend fresh = backends.firstPortBackend(key.substring(0, slash), key.substring(slash + 1));
-            if (fresh == null) {
-                return null; // cannot happen with the same Services; translate in full rather than guess
+            String service = e.getKey();
+            int slash = service.indexOf('/');
+            Backend fresh = backends.firstPortBackend(service.substring(0, slash), service.substring(slash + 1));
+            if (fresh == null || fresh.hasEndpoints() != e.getValue().hasEndpoints()) {
+                return null; // emptiness changed (or, impossibly with the same Services, the port is gone)
             }
             if (fresh.equals(e.getValue())) {
                 fresh = e.getValue();
             } else {
                 replaced.put(e.getValue(), fresh);
             }
-            firstPorts.put(key, fresh);
+            firstPorts.put(service, fresh);
         }
         // the same problems and notes as the last translation's (their facts are the same): not collected again
         StreamTable streams = new StreamTranslator(config.streams(), backends, state.configMaps(), p -> {}, n -> {})
                 .translate();
+        if (!key.sameStreams(streams)) {
+            return null;
+        }
         RouteTable last = previous.translation().table();
         Map<String, RouteTable.Places> places = previous.places() != null ? previous.places() : last.placesByBackend();
         List<RouteTable.Places> touched = new ArrayList<>();
@@ -103,15 +109,24 @@ final class EndpointRefresh {
             Backend b = replaced.get(u.backend());
             // one new upstream per old one: locations that shared an upstream still share one
             return b == null ? u : rebound.computeIfAbsent(u, old -> Upstream.of(b, old.spec()));
-        }).withStreams(streams);
-        ConfigurationKey key = new ConfigurationKey(translator, state, backends.configurationFacts(), table.tls(),
-                streams);
-        if (!key.equals(previous.translation().configuration())) {
-            return null;
+        });
+        if (table.tls() != last.tls()) {
+            return null; // an SSL passthrough host's endpoints: part of the configuration's TLS
+        }
+        if (!streams.equals(table.streams())) {
+            table = table.withStreams(streams);
+        }
+        Map<String, BackendResolver.Remembered> remembered = memo.backends();
+        if (!backends.remembered().isEmpty()) {
+            remembered = new HashMap<>(memo.backends());
+            remembered.putAll(backends.remembered());
+            remembered = Collections.unmodifiableMap(remembered);
         }
         Translation t = previous.translation();
-        Translation refreshed = new Translation(table, t.problems(), t.notes(), t.awaitingObjects(), key);
-        return memo.refreshed(backends.objects(), backends.remembered(), Map.copyOf(firstPorts),
+        // the same facts, TLS and streams, and the same other objects: the key of the last translation holds
+        Translation refreshed = table == last ? t : new Translation(table, t.problems(), t.notes(), t.awaitingObjects(),
+                key);
+        return memo.refreshed(objects, remembered, Map.copyOf(firstPorts),
                 new TranslationMemo.Last(refreshed, now, previous.validityUnchangedUntil(), places));
     }
 }

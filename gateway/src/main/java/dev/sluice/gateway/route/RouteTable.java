@@ -112,13 +112,16 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
      * {@link #withUpstreams(java.util.function.UnaryOperator)} for a replacement that touches only
      * upstreams at {@code where} (e.g. the {@link #placesByBackend places} of the backends it
      * replaces): only those hosts are visited, and SSL passthrough hosts. The result is the same
-     * as visiting every host when no upstream elsewhere would be replaced.
+     * as visiting every host when no upstream elsewhere would be replaced; this very table when
+     * no upstream was replaced.
      */
     public RouteTable withUpstreams(Places where, java.util.function.UnaryOperator<Upstream> replace) {
-        return new RouteTable(replaceValues(hosts, where.hosts(), replace),
-                replaceValues(wildcards, where.wildcards(), replace),
-                where.catchAll() ? catchAll.withUpstreams(replace) : catchAll, tls.withUpstreams(replace), streams,
-                settings, compression);
+        Map<String, HostRoutes> h = replaceValues(hosts, where.hosts(), replace);
+        Map<String, HostRoutes> w = replaceValues(wildcards, where.wildcards(), replace);
+        HostRoutes c = where.catchAll() ? catchAll.withUpstreams(replace) : catchAll;
+        TlsCertificates t = tls.withUpstreams(replace);
+        return h == hosts && w == wildcards && c == catchAll && t == tls ? this
+                : new RouteTable(h, w, c, t, streams, settings, compression);
     }
 
     private static Map<String, HostRoutes> replaceValues(Map<String, HostRoutes> hosts, java.util.Set<String> keys,
