@@ -88,17 +88,21 @@ class SyncLoopLeadingEdgeTest {
         }
     }
 
-    @Test
-    void aQuickRebuildIsFollowedByTheNextAfterTwiceItsTimeInsteadOfTheDebounce() {
-        // the first rebuild takes 10 minutes of the hour: the next may start 20 minutes after it started
-        try (SyncLoop loop = loop(n -> {
+    /** A loop whose first rebuild takes 10 minutes of the hour: the next may start 20 minutes after it started. */
+    private SyncLoop loopWithATenMinuteFirstRebuild() {
+        SyncLoop loop = loop(n -> {
             if (n == 1) {
                 ticker.addAndGet(Duration.ofMinutes(10).toNanos());
             }
-        })) {
-            loop.start();
-            await().atMost(Duration.ofSeconds(30)).until(holder::isPublished);
+        });
+        loop.start();
+        await().atMost(Duration.ofSeconds(30)).until(holder::isPublished);
+        return loop;
+    }
 
+    @Test
+    void aQuickRebuildIsFollowedByTheNextAfterTwiceItsTimeInsteadOfTheDebounce() {
+        try (SyncLoop loop = loopWithATenMinuteFirstRebuild()) {
             ticker.addAndGet(Duration.ofMinutes(11).toNanos()); // 21 minutes after the first started
             loop.markDirty();
             await().atMost(Duration.ofSeconds(30)).until(() -> loop.rebuildCount() == 2);
@@ -107,14 +111,7 @@ class SyncLoopLeadingEdgeTest {
 
     @Test
     void aQuickRebuildStillKeepsTheThreadIdleAsLongAsItWorked() {
-        try (SyncLoop loop = loop(n -> {
-            if (n == 1) {
-                ticker.addAndGet(Duration.ofMinutes(10).toNanos());
-            }
-        })) {
-            loop.start();
-            await().atMost(Duration.ofSeconds(30)).until(holder::isPublished);
-
+        try (SyncLoop loop = loopWithATenMinuteFirstRebuild()) {
             ticker.addAndGet(Duration.ofMinutes(9).toNanos()); // 19 minutes after the first started
             loop.markDirty();
             await().pollDelay(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> true);

@@ -36,8 +36,10 @@ import java.util.List;
  * <p>With {@code --change endpoints} every round first replaces one EndpointSlice (a different one
  * each round, one Pod address changed) by a new object, as an informer or the manifest watcher
  * hands over a changed slice, so a translator that reuses per-object work between rebuilds is
- * measured on the rebuild an endpoint change causes; without it ({@code none}) every round
- * translates the very same objects.
+ * measured on the rebuild an endpoint change causes (an endpoint refresh since round 10); with
+ * {@code --change ingress} one Ingress is replaced by an equal copy, which makes every round a full
+ * translation (reusing the per-object work of the unchanged Ingresses); without either
+ * ({@code none}) every round translates the very same objects.
  *
  * <p>With {@code --metrics on} the publish also runs what a running Sluice registers for its request
  * metrics (the event loops' caches start over at every table; the series of dropped locations are
@@ -49,7 +51,7 @@ import java.util.List;
  * mvn -q -o -pl loadtest -am -DskipTests package
  * java -Xmx2g -cp controller/target/sluice.jar:loadtest/target/classes \
  *     dev.sluice.loadtest.controlplane.TableBuildBenchmark [--ingresses 10000] [--warmup 20] [--rounds 50] \
- *     [--change none|endpoints] [--metrics off|on|always-retain]
+ *     [--change none|endpoints|ingress] [--metrics off|on|always-retain]
  * }</pre>
  */
 public final class TableBuildBenchmark {
@@ -59,18 +61,19 @@ public final class TableBuildBenchmark {
         int count = 10_000;
         int warmup = 20;
         int rounds = 50;
-        boolean changeEndpoints = false;
+        String change = "none";
         String metrics = "off";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--ingresses" -> count = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--change" -> changeEndpoints = switch (args[++i]) {
-                    case "endpoints" -> true;
-                    case "none" -> false;
-                    default -> throw new IllegalArgumentException("--change none|endpoints, not " + args[i]);
-                };
+                case "--change" -> {
+                    change = args[++i];
+                    if (!List.of("none", "endpoints", "ingress").contains(change)) {
+                        throw new IllegalArgumentException("--change none|endpoints|ingress, not " + change);
+                    }
+                }
                 case "--metrics" -> metrics = args[++i];
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
@@ -107,8 +110,10 @@ public final class TableBuildBenchmark {
         long[] totalWall = new long[rounds];
         List<EndpointSlice> slices = new ArrayList<>(state.endpointSlices());
         for (int r = -warmup; r < rounds; r++) {
-            if (changeEndpoints) {
+            if (change.equals("endpoints")) {
                 state = withChangedSlice(state, slices, r + warmup);
+            } else if (change.equals("ingress")) {
+                state = withIngressCopied(state, r + warmup);
             }
             long cpu0 = threads.getCurrentThreadCpuTime();
             long wall0 = System.nanoTime();
@@ -126,7 +131,8 @@ public final class TableBuildBenchmark {
                 totalWall[r] = wall2 - wall0;
             }
         }
-        System.out.println((changeEndpoints ? "every round after one EndpointSlice changed"
+        System.out.println((change.equals("endpoints") ? "every round after one EndpointSlice changed"
+                : change.equals("ingress") ? "every round after one Ingress was replaced (a full translation)"
                 : "every round on the same objects") + ", request metrics " + metrics);
         double[] load = loadAverage();
         System.out.printf("load average %.2f %.2f %.2f, %d CPUs, %s%n", load[0], load[1], load[2],
@@ -157,6 +163,15 @@ public final class TableBuildBenchmark {
                 old.getMetadata().getLabels().get("kubernetes.io/service-name"), old.getPorts().get(0).getPort(), ips));
         return new ClusterState(state.ingresses(), state.ingressClasses(), state.services(), slices, state.endpoints(),
                 state.secrets(), state.configMaps());
+    }
+
+    /** {@code state} with Ingress number {@code round} (modulo their count) replaced by an equal copy, as an edit hands over a new object. */
+    private static ClusterState withIngressCopied(ClusterState state, int round) {
+        List<io.fabric8.kubernetes.api.model.networking.v1.Ingress> ingresses = new ArrayList<>(state.ingresses());
+        int k = round % ingresses.size();
+        ingresses.set(k, ingresses.get(k).toBuilder().build());
+        return new ClusterState(ingresses, state.ingressClasses(), state.services(), state.endpointSlices(),
+                state.endpoints(), state.secrets(), state.configMaps());
     }
 
     private static void print(String what, long[] cpu, long[] wall) {
