@@ -376,6 +376,9 @@ public final class ClusterSource implements AutoCloseable {
         return t;
     }
 
+    /** A sorted list of a cache's objects and the count of changes it was made after. */
+    private record Items<T>(long changes, List<T> list) {}
+
     /** One informer and what this source knows about it. */
     private final class Watched<T extends HasMetadata> implements ResourceEventHandler<T> {
         final String kind;
@@ -384,6 +387,10 @@ public final class ClusterSource implements AutoCloseable {
         final Predicate<T> wanted;
         volatile boolean disabled;
         private volatile String lastFailure;
+        /** Counts the events that may have changed {@link #items()}; bumped before the sync loop hears of them. */
+        private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
+        /** The last {@link #items()} and the count of changes it saw (sync thread; one reference, replaced whole). */
+        private volatile Items<T> lastItems;
 
         Watched(String kind, SharedIndexInformer<T> informer, boolean optional, Predicate<T> wanted) {
             this.kind = kind;
@@ -392,14 +399,27 @@ public final class ClusterSource implements AutoCloseable {
             this.wanted = wanted;
         }
 
+        /**
+         * The wanted objects of the cache, sorted by namespace and name: the same list as last time
+         * when no event came in between (copying and sorting 10,000 objects costs ~10 ms, on the
+         * path of every change). The count is read before the cache, so an event that lands while
+         * the list is made is seen by the next call.
+         */
         List<T> items() {
             if (disabled) {
                 return List.of();
             }
+            long seen = changes.get();
+            Items<T> last = lastItems;
+            if (last != null && last.changes() == seen) {
+                return last.list();
+            }
             List<T> list = new ArrayList<>(informer.getStore().list());
             list.removeIf(wanted.negate());
             list.sort(BY_NAMESPACE_NAME);
-            return list;
+            List<T> items = List.copyOf(list);
+            lastItems = new Items<>(seen, items);
+            return items;
         }
 
         boolean retryAfterException(boolean started, Throwable t) {
@@ -434,6 +454,7 @@ public final class ClusterSource implements AutoCloseable {
         @Override
         public void onAdd(T obj) {
             lastFailure = null;
+            changes.incrementAndGet();
             if (wanted.test(obj)) {
                 onChange.run();
             }
@@ -447,6 +468,7 @@ public final class ClusterSource implements AutoCloseable {
                     && resourceVersion(newObj.getMetadata()) != null) {
                 return;
             }
+            changes.incrementAndGet();
             if (wanted.test(oldObj) || wanted.test(newObj)) {
                 onChange.run();
             }
@@ -455,6 +477,7 @@ public final class ClusterSource implements AutoCloseable {
         @Override
         public void onDelete(T obj, boolean deletedFinalStateUnknown) {
             lastFailure = null;
+            changes.incrementAndGet();
             if (wanted.test(obj)) {
                 onChange.run();
             }

@@ -16,6 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.controller.sync.SyncLoop;
+import dev.sluice.controller.translate.ClusterState;
 import dev.sluice.controller.translate.IngressTranslator;
 import dev.sluice.controller.translate.TranslatorConfig;
 import dev.sluice.gateway.request.Endpoint;
@@ -123,6 +124,30 @@ class ClusterSourceTest {
         client.network().v1().ingresses().inNamespace("default").withName("web").delete();
         await().untilAsserted(() -> assertThat(routing("app.example.com", "/api/v1")).isEqualTo(404));
         assertThat(holder.current().hosts()).isEmpty();
+    }
+
+    @Test
+    void aSnapshotReusesTheListsOfKindsWithoutEventsAndFollowsEveryChange() {
+        apply(service("default", "web", 8080));
+        apply(slice("default", "web-abc", "web", 8080, "127.0.0.2"));
+        apply(ingress("default", "web", "app.example.com", "/", "web", 8080));
+        start(null);
+        ClusterState first = source.snapshot();
+        ClusterState again = source.snapshot();
+        assertThat(again.ingresses()).as("no event: the very same sorted list").isSameAs(first.ingresses());
+        assertThat(again.endpointSlices()).isSameAs(first.endpointSlices());
+
+        long before = changes.get();
+        apply(slice("default", "web-abc", "web", 8080, "127.0.0.3"));
+        await().until(() -> changes.get() > before);
+        ClusterState after = source.snapshot();
+        assertThat(after.endpointSlices()).as("a slice event: the list is made again").isNotSameAs(first.endpointSlices());
+        assertThat(after.endpointSlices().get(0).getEndpoints().get(0).getAddresses()).containsExactly("127.0.0.3");
+        assertThat(after.ingresses()).as("no Ingress event: the same list").isSameAs(first.ingresses());
+        assertThat(after.services()).isSameAs(first.services());
+
+        client.network().v1().ingresses().inNamespace("default").withName("web").delete();
+        await().until(() -> source.snapshot().ingresses().isEmpty());
     }
 
     @Test
