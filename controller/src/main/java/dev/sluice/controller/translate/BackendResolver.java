@@ -220,11 +220,12 @@ final class BackendResolver {
      * the Service does not exist or has no port.
      */
     Backend firstPortBackend(String namespace, String serviceName) {
-        Backend known = firstPorts.get(namespace + "/" + serviceName);
+        String svcKey = namespace + "/" + serviceName;
+        Backend known = firstPorts.get(svcKey);
         if (known != null) {
             return known; // one instance per Service, as resolve() shares one per backend name
         }
-        Service service = objects.service(namespace + "/" + serviceName);
+        Service service = objects.service(svcKey);
         if (service == null || service.getSpec() == null || service.getSpec().getPorts() == null
                 || service.getSpec().getPorts().isEmpty()) {
             return null;
@@ -232,8 +233,8 @@ final class BackendResolver {
         ServicePort first = service.getSpec().getPorts().get(0);
         String name = namespace + "-" + serviceName + "-" + first.getPort();
         Backend b = Backend.of(name, serviceName, endpointsOf(namespace, serviceName, service, first));
-        facts.put("first port of " + namespace + "/" + serviceName, new Facts(name, null, null, b.hasEndpoints()));
-        firstPorts.put(namespace + "/" + serviceName, b);
+        facts.put("first port of " + svcKey, new Facts(name, null, null, b.hasEndpoints()));
+        firstPorts.put(svcKey, b);
         return b;
     }
 

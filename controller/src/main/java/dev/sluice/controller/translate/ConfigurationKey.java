@@ -48,11 +48,17 @@ public final class ConfigurationKey {
      * Endpoints aside.
      */
     boolean sameObjectsBesidesEndpoints(ClusterState state) {
-        return TranslationMemo.sameInstances(ingresses, state.ingresses())
-                && TranslationMemo.sameInstances(ingressClasses, state.ingressClasses())
-                && TranslationMemo.sameInstances(services, state.services())
-                && TranslationMemo.sameInstances(secrets, state.secrets())
-                && TranslationMemo.sameInstances(configMaps, state.configMaps());
+        return sameObjects(state.ingresses(), state.ingressClasses(), state.services(), state.secrets(),
+                state.configMaps());
+    }
+
+    private boolean sameObjects(List<?> otherIngresses, List<?> otherClasses, List<?> otherServices,
+            List<?> otherSecrets, List<?> otherConfigMaps) {
+        return TranslationMemo.sameInstances(ingresses, otherIngresses)
+                && TranslationMemo.sameInstances(ingressClasses, otherClasses)
+                && TranslationMemo.sameInstances(services, otherServices)
+                && TranslationMemo.sameInstances(secrets, otherSecrets)
+                && TranslationMemo.sameInstances(configMaps, otherConfigMaps);
     }
 
     /** Whether {@code streams} are this key's TCP/UDP services, endpoints aside. */
@@ -68,11 +74,7 @@ public final class ConfigurationKey {
     @Override
     public boolean equals(Object o) {
         return o == this || o instanceof ConfigurationKey k && translator == k.translator
-                && TranslationMemo.sameInstances(ingresses, k.ingresses)
-                && TranslationMemo.sameInstances(ingressClasses, k.ingressClasses)
-                && TranslationMemo.sameInstances(services, k.services)
-                && TranslationMemo.sameInstances(secrets, k.secrets)
-                && TranslationMemo.sameInstances(configMaps, k.configMaps)
+                && sameObjects(k.ingresses, k.ingressClasses, k.services, k.secrets, k.configMaps)
                 && backendFacts.equals(k.backendFacts) && tls.equals(k.tls) && streams.equals(k.streams);
     }
 

@@ -43,6 +43,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -109,7 +110,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
     private final CertificateCache certificates;
     /** The per-object work of the last translation (replaced whole, never changed in place). */
     private volatile TranslationMemo memo = TranslationMemo.EMPTY;
-    private final java.util.concurrent.atomic.AtomicLong endpointRefreshes = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong endpointRefreshes = new AtomicLong();
 
     /** A translator with its own {@link CertificateCache}. */
     public IngressTranslator(TranslatorConfig config) {

@@ -70,6 +70,14 @@ public record TrafficSplit(
         return m == mainline && c == canary ? this : new TrafficSplit(m, c, rule, affinityCanaryBehavior);
     }
 
+    /** Calls {@code action} with the mainline upstream, then the canary's if there is one. */
+    public void forEachUpstream(java.util.function.Consumer<Upstream> action) {
+        action.accept(mainline);
+        if (canary != null) {
+            action.accept(canary);
+        }
+    }
+
     public boolean hasCanary() {
         return canary != null;
     }

@@ -67,10 +67,7 @@ public record Route(PathMatcher matcher, String source, TrafficSplit split, Rout
     /** Calls {@code action} with this location's upstreams: its split's mainline and canary, its error pages'. */
     public void forEachUpstream(java.util.function.Consumer<Upstream> action) {
         if (split != null) {
-            action.accept(split.mainline());
-            if (split.canary() != null) {
-                action.accept(split.canary());
-            }
+            split.forEachUpstream(action);
         }
         if (options.errorPages() != null && options.errorPages().backend() != null) {
             action.accept(options.errorPages().backend());

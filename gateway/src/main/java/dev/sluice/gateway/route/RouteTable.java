@@ -98,22 +98,14 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
     }
 
     /**
-     * This table with every upstream {@code u} — of locations, fallbacks, error pages and SSL
-     * passthrough hosts — replaced by {@code replace.apply(u)}, for a table that differs from this
-     * one only in some upstreams' endpoints. Hosts without a replaced upstream are this table's
-     * own instances, so the new table costs in proportion to what was replaced (plus one copy of
-     * the host maps) and compares equal to this one's unchanged parts at once.
-     */
-    public RouteTable withUpstreams(java.util.function.UnaryOperator<Upstream> replace) {
-        return withUpstreams(new Places(hosts.keySet(), wildcards.keySet(), true), replace);
-    }
-
-    /**
-     * {@link #withUpstreams(java.util.function.UnaryOperator)} for a replacement that touches only
-     * upstreams at {@code where} (e.g. the {@link #placesByBackend places} of the backends it
-     * replaces): only those hosts are visited, and SSL passthrough hosts. The result is the same
-     * as visiting every host when no upstream elsewhere would be replaced; this very table when
-     * no upstream was replaced.
+     * This table with every upstream {@code u} at {@code where} — of locations, fallbacks and error
+     * pages — and of SSL passthrough hosts replaced by {@code replace.apply(u)}, for a table that
+     * differs from this one only in some upstreams' endpoints. {@code where} must hold every place
+     * of a replaced upstream (e.g. the {@link #placesByBackend places} of the backends replaced):
+     * only those hosts are visited. Hosts without a replaced upstream are this table's own
+     * instances, so the new table costs in proportion to what was replaced (plus one copy of the
+     * host maps) and compares equal to this one's unchanged parts at once; this very table when no
+     * upstream was replaced.
      */
     public RouteTable withUpstreams(Places where, java.util.function.UnaryOperator<Upstream> replace) {
         Map<String, HostRoutes> h = replaceValues(hosts, where.hosts(), replace);
@@ -196,19 +188,15 @@ public record RouteTable(Map<String, HostRoutes> hosts, Map<String, HostRoutes> 
         all.add(catchAll);
         for (HostRoutes h : all) {
             for (Route r : h.routes()) {
-                upstreams(r, action);
+                splitUpstreams(r, action);
             }
-            upstreams(h.fallback(), action);
+            splitUpstreams(h.fallback(), action);
         }
     }
 
-    private static void upstreams(Route r, java.util.function.Consumer<Upstream> action) {
-        TrafficSplit split = r.split();
-        if (split != null) {
-            action.accept(split.mainline());
-            if (split.canary() != null) {
-                action.accept(split.canary());
-            }
+    private static void splitUpstreams(Route r, java.util.function.Consumer<Upstream> action) {
+        if (r.split() != null) {
+            r.split().forEachUpstream(action);
         }
     }
 
