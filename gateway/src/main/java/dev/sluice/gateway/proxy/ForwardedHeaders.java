@@ -5,12 +5,10 @@ import dev.sluice.gateway.route.ForwardedTrust;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The header rewriting between client and upstream, exactly as ingress-nginx's location block
@@ -83,7 +81,6 @@ public final class ForwardedHeaders {
         X_FORWARDED_PROTO, X_FORWARDED_SCHEME, X_SCHEME,
     };
 
-    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private ForwardedHeaders() {}
 
@@ -204,16 +201,8 @@ public final class ForwardedHeaders {
     }
 
     /** A random 32-hex-digit id, as NGINX's {@code $request_id}. */
-    public static AsciiString newRequestId() {
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        byte[] out = new byte[32]; // the id's own bytes: an AsciiString keeps them without a copy
-        long hi = r.nextLong();
-        long lo = r.nextLong();
-        for (int i = 0; i < 16; i++) {
-            out[15 - i] = HEX[(int) (hi >>> (i * 4)) & 0xf];
-            out[31 - i] = HEX[(int) (lo >>> (i * 4)) & 0xf];
-        }
-        return new AsciiString(out, false);
+    public static CharSequence newRequestId() {
+        return RequestId.random();
     }
 
     /**

@@ -25,11 +25,13 @@ import dev.sluice.gateway.route.ProxySettings;
 import dev.sluice.gateway.access.SourceRanges;
 import dev.sluice.gateway.route.RoutingDecision;
 import dev.sluice.gateway.route.UpstreamTls;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
@@ -100,6 +102,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     static final AsciiString X_SERVICE_NAME = AsciiString.cached("X-Service-Name");
     static final AsciiString X_SERVICE_PORT = AsciiString.cached("X-Service-Port");
 
+    /** Bodies up to this size are merged into the response head's buffer by Netty's encoder. */
+    private static final int MERGED_BODY_LIMIT = 1024;
+
     private final ProxyHandler client;
     private final ChannelHandlerContext ctx;
     private final ServerContext server;
@@ -128,7 +133,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     private String setCookie;
     private RoutingDecision.Forward forward;
     private RouteOptions options;
-    private CharSequence requestId; // an AsciiString when generated: its String only if logged
+    private CharSequence requestId; // a RequestId when generated: its String only if logged
     private CorsPolicy cors;
     private String corsOrigin;
     private RouteTable table;
@@ -163,7 +168,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     private Endpoint endpoint;
     private UpstreamKey upstreamKey; // the endpoint with the location's TLS settings, if any
     private UpstreamTls upstreamTls; // null: clear HTTP
-    private Set<Endpoint> tried = Set.of();
+    private Set<Endpoint> tried = Set.of(); // the endpoints that failed this request, for the next pick
     private boolean attemptPicked;
     private int attempts;
     private boolean staleRetried;
@@ -172,11 +177,12 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     private boolean reused;
     private ChannelFuture connecting;
     private Future<Channel> openingStream; // an HTTP/2 upstream stream being opened
-    private ChannelFuture lastUpstreamWrite;
-    private ChannelFuture lastContentWrite;
-    // The last message written since the last flush is held until the flush and only it gets a
-    // promise (the one the flush listens to); the ones before go with the void promise: a batch's
-    // writes succeed or fail together, and a promise per write was a tenth of the allocation.
+    private ChannelFuture lastUpstreamWrite; // an HTTP/2 stream's last write (see flushedWhole)
+    private boolean endWritten; // the request's end was written to the current upstream connection
+    // The last message written since the last flush is held until the flush. Writes go with the
+    // void promise: a batch's writes succeed or fail together, a failed one closes the connection,
+    // and a promise per write was a tenth of the allocation. Whether a flush went out is asked of
+    // the channel afterwards (flushedWhole), with a promise only when the socket took less.
     private Object heldUpstreamWrite;
     private boolean upstreamWritePending;
     private boolean upstreamFlushInFlight;
@@ -198,18 +204,19 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     private HttpResponse clientHead; // the response head sent, for the metrics' response size
     private long connectNanos = -1; // metrics: the last connect (0 for a pooled connection)
     private long upstreamNanos = -1; // metrics: the last attempt, connect to response end
-    private ChannelFuture lastClientWrite;
+    private ChannelFuture lastClientWrite; // an HTTP/2 stream's last write (see flushedWhole)
     private Object heldClientWrite; // as heldUpstreamWrite
     private boolean clientWritePending;
     private ResponseCompression compression; // only while a compressed response streams
 
-    // listeners allocated once per exchange, not once per chunk; the ones most requests never
-    // need (a new connection, an HTTP/2 stream, a response longer than one read) only when needed
+    // listeners allocated once per exchange, not once per chunk, and only when needed: most
+    // requests make no new connection, open no HTTP/2 stream and have every flush taken whole
     private ChannelFutureListener onConnect;
     private GenericFutureListener<Future<Channel>> onStreamOpened;
-    private final ChannelFutureListener onUpstreamFlushed = this::upstreamFlushed;
+    private ChannelFutureListener onUpstreamFlushed;
+    private ChannelFutureListener onEndFlushed;
     private ChannelFutureListener onClientFlushed;
-    private final ChannelFutureListener onResponseWritten = this::responseWritten;
+    private ChannelFutureListener onResponseWritten;
 
     ProxyExchange(ProxyHandler client, ChannelHandlerContext ctx, HttpRequest request) {
         this.client = client;
@@ -584,6 +591,17 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         return p.endpoint();
     }
 
+    /** Adds an endpoint that failed this request to those the next pick avoids. */
+    private void avoid(Endpoint ep) {
+        if (tried.isEmpty()) {
+            tried = Set.of(ep); // the set exists only once a retry needs it
+        } else if (!tried.contains(ep)) {
+            Set<Endpoint> more = new HashSet<>(tried);
+            more.add(ep);
+            tried = more;
+        }
+    }
+
     private static String hostTag(HostRoutes host) {
         return host == null || host.host().isEmpty() ? "_" : host.host();
     }
@@ -592,19 +610,10 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
 
     private void connect(Endpoint ep, boolean fresh) {
         endpoint = ep;
-        if (!tried.contains(ep)) {
-            if (tried.isEmpty()) {
-                tried = Set.of(ep); // the common case: one attempt, no mutable set
-            } else {
-                Set<Endpoint> more = new HashSet<>(tried);
-                more.add(ep);
-                tried = more;
-            }
-        }
         attemptStartNanos = System.nanoTime();
         attemptOpen = true;
         requestSent = false;
-        lastContentWrite = null;
+        endWritten = false;
         if (http2Upstream()) {
             Future<Channel> f = server.http2Upstreams(ctx.channel().eventLoop())
                     .openStream(ep, options.backendProtocol() == BackendProtocol.GRPCS, options.connectTimeout());
@@ -616,7 +625,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             return;
         }
         Upstreams upstreams = server.upstreams(ctx.channel().eventLoop());
-        upstreamKey = new UpstreamKey(ep, upstreamTls, options.tuning().responseHeaderLimit());
+        upstreamKey = upstreams.key(ep, upstreamTls, options.tuning().responseHeaderLimit());
         Channel pooled = fresh ? null : upstreams.acquire(upstreamKey);
         if (pooled != null) {
             attach(pooled, true);
@@ -696,7 +705,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         writeUpstream(upstreamRequest);
         if (errorPage) {
             // the error page request is complete in itself: the client's body is not sent again
-            lastContentWrite = writeHeldUpstream();
+            endWritten = true;
             flushUpstream();
             ch.read();
             return;
@@ -851,7 +860,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
 
     private void writeLastUpstream() {
         writeUpstream(trailers != null ? trailers : LastHttpContent.EMPTY_LAST_CONTENT);
-        lastContentWrite = writeHeldUpstream();
+        endWritten = true;
     }
 
     private void writeUpstream(Object msg) {
@@ -870,13 +879,16 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         upstreamWritePending = true;
     }
 
-    /** Writes the held message with a promise; the future of the last write so far. */
-    private ChannelFuture writeHeldUpstream() {
+    /** Writes the held message: with a promise on an HTTP/2 stream only (see {@link #flushedWhole}). */
+    private void writeHeldUpstream() {
         if (heldUpstreamWrite != null) {
-            lastUpstreamWrite = upstream.write(heldUpstreamWrite);
+            if (upstream instanceof Http2StreamChannel) {
+                lastUpstreamWrite = upstream.write(heldUpstreamWrite);
+            } else {
+                upstream.write(heldUpstreamWrite, upstream.voidPromise());
+            }
             heldUpstreamWrite = null;
         }
-        return lastUpstreamWrite;
     }
 
     private void flushUpstream() {
@@ -884,21 +896,57 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         upstreamWritePending = false;
         upstreamFlushInFlight = true;
         timeouts.sendStarted(this);
-        upstream.flush();
-        lastUpstreamWrite.addListener(onUpstreamFlushed);
+        boolean coversEnd = endWritten;
+        Channel ch = upstream;
+        ch.flush();
+        if (flushedWhole(ch)) {
+            upstreamFlushed(ch, true, coversEnd);
+            return;
+        }
+        ChannelFuture out = ch instanceof Http2StreamChannel ? lastUpstreamWrite : ch.writeAndFlush(Unpooled.EMPTY_BUFFER);
+        if (coversEnd) {
+            if (onEndFlushed == null) {
+                onEndFlushed = f -> upstreamFlushed(f.channel(), f.isSuccess(), true);
+            }
+            out.addListener(onEndFlushed);
+        } else {
+            if (onUpstreamFlushed == null) {
+                onUpstreamFlushed = f -> upstreamFlushed(f.channel(), f.isSuccess(), false);
+            }
+            out.addListener(onUpstreamFlushed);
+        }
     }
 
-    private void upstreamFlushed(ChannelFuture f) {
-        if (finished || f.channel() != upstream) {
+    /**
+     * Whether everything written to {@code ch} has left after a flush: the usual case for an epoll
+     * or NIO socket and a small message, which then needs no promise to say so. An HTTP/2 stream
+     * does not say (its writes carry a promise); on io_uring, whose writes complete later, the
+     * answer is mostly no and a promise on an empty write waits for the rest.
+     */
+    private static boolean flushedWhole(Channel ch) {
+        if (ch instanceof Http2StreamChannel) {
+            return false;
+        }
+        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        // isEmpty() counts flushed messages only: a handler that holds a flush back leaves bytes pending
+        return out != null && out.isEmpty() && out.totalPendingWriteBytes() == 0 && ch.isActive();
+    }
+
+    /**
+     * A flush of the upstream connection {@code ch} went out ({@code ok}) or failed;
+     * {@code coversEnd}: it carried the request's end.
+     */
+    private void upstreamFlushed(Channel ch, boolean ok, boolean coversEnd) {
+        if (finished || ch != upstream) {
             return; // an earlier connection
         }
         upstreamFlushInFlight = false;
         timeouts.sendEnded(this);
-        if (!f.isSuccess()) {
+        if (!ok) {
             fail(UpstreamFailure.WRITE);
             return;
         }
-        if (!requestSent && lastContentWrite != null && lastContentWrite.isSuccess()) {
+        if (!requestSent && coversEnd) {
             requestSent = true;
             if (!upstreamDone) {
                 timeouts.readStarted(this); // NGINX starts proxy_read_timeout once the request is sent
@@ -1130,14 +1178,12 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             if (delay > 0) {
                 ctx.executor().schedule(() -> {
                     if (!finished) {
-                        ctx.flush();
-                        lastClientWrite.addListener(onResponseWritten);
+                        flushClientThen(true);
                     }
                 }, delay, TimeUnit.NANOSECONDS);
                 return;
             }
-            ctx.flush();
-            lastClientWrite.addListener(onResponseWritten);
+            flushClientThen(true);
         } else {
             writeClient(c);
         }
@@ -1149,8 +1195,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
                 && !client.http2()) {
             // the whole response in one read: one message, which Netty's encoder writes as one
             // buffer when the body is small (one write() instead of a writev of head and body)
-            heldClientWrite = new DefaultFullHttpResponse(head.protocolVersion(), head.status(), last.content(),
-                    head.headers(), last.trailingHeaders());
+            heldClientWrite = new DefaultFullHttpResponse(head.protocolVersion(), head.status(),
+                    mergeableBody(last.content()), head.headers(), last.trailingHeaders());
             return;
         }
         if (held != null) {
@@ -1160,11 +1206,68 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         clientWritePending = true;
     }
 
+    /**
+     * The body of a one-read response in a buffer the encoder copies into the head's buffer
+     * without allocating. A decoded body is a slice of the upstream's input buffer, and Netty's
+     * pooled buffers copy from a slice through two fresh {@code ByteBuffer} views (~170 bytes
+     * per response, a tenth of a request's allocation); copied out of the slice first by its
+     * memory address, the encoder's merge takes its allocation-free path.
+     */
+    private ByteBuf mergeableBody(ByteBuf body) {
+        int length = body.readableBytes();
+        if (length == 0 || length > MERGED_BODY_LIMIT || body.unwrap() == null) {
+            return body;
+        }
+        ByteBuf copy = ctx.alloc().directBuffer(length);
+        body.getBytes(body.readerIndex(), copy, 0, length);
+        copy.writerIndex(length);
+        body.release();
+        return copy;
+    }
+
+    /** Writes the held message: with a promise on an HTTP/2 stream only (see {@link #flushedWhole}). */
     private void writeHeldClient() {
         if (heldClientWrite != null) {
-            lastClientWrite = ctx.write(heldClientWrite);
+            if (client.http2()) {
+                lastClientWrite = ctx.write(heldClientWrite);
+            } else {
+                ctx.write(heldClientWrite, ctx.voidPromise());
+            }
             heldClientWrite = null;
         }
+    }
+
+    /**
+     * Flushes what was written to the client; once it is out, the response is complete
+     * ({@code end}) or the next upstream read may start.
+     */
+    private void flushClientThen(boolean end) {
+        Channel ch = ctx.channel();
+        ctx.flush();
+        if (flushedWhole(ch)) {
+            if (end) {
+                responseWritten(true);
+            } else {
+                clientFlushed(true);
+            }
+            return;
+        }
+        ChannelFuture out = client.http2() ? lastClientWrite : ctx.writeAndFlush(Unpooled.EMPTY_BUFFER);
+        if (end) {
+            out.addListener(responseWrittenListener());
+        } else {
+            if (onClientFlushed == null) {
+                onClientFlushed = f -> clientFlushed(f.isSuccess());
+            }
+            out.addListener(onClientFlushed);
+        }
+    }
+
+    private ChannelFutureListener responseWrittenListener() {
+        if (onResponseWritten == null) {
+            onResponseWritten = f -> responseWritten(f.isSuccess());
+        }
+        return onResponseWritten;
     }
 
     @Override
@@ -1191,18 +1294,14 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         }
         clientWritePending = false;
         writeHeldClient();
-        ctx.flush();
-        if (onClientFlushed == null) {
-            onClientFlushed = this::clientFlushed;
-        }
-        lastClientWrite.addListener(onClientFlushed);
+        flushClientThen(false);
     }
 
-    private void clientFlushed(ChannelFuture f) {
+    private void clientFlushed(boolean ok) {
         if (finished) {
             return;
         }
-        if (!f.isSuccess()) {
+        if (!ok) {
             clientGone();
             return;
         }
@@ -1238,11 +1337,11 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         fail(UpstreamFailure.CLOSED);
     }
 
-    private void responseWritten(ChannelFuture f) {
+    private void responseWritten(boolean ok) {
         if (finished) {
             return;
         }
-        if (!f.isSuccess()) {
+        if (!ok) {
             clientGone();
             return;
         }
@@ -1301,6 +1400,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
                 connect(endpoint, true);
             }
             case RETRY_NEW_ENDPOINT -> {
+                avoid(endpoint);
                 attempts++;
                 attemptPicked = true;
                 connect(pickEndpoint(), false);
@@ -1412,13 +1512,13 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         if (grpcCall && code >= 400) {
             // the status is logged and counted as the HTTP status; the client reads grpc-status
             bytesSent = 0;
-            ctx.writeAndFlush(Grpc.errorResponse(code)).addListener(onResponseWritten);
+            ctx.writeAndFlush(Grpc.errorResponse(code)).addListener(responseWrittenListener());
             return;
         }
         if (code == 204 && corsOrigin != null) {
             bytesSent = 0;
             ctx.writeAndFlush(LocalResponses.preflight(cors, corsOrigin, keepAlive, hsts()))
-                    .addListener(onResponseWritten);
+                    .addListener(responseWrittenListener());
             return;
         }
         bytesSent = head ? 0 : LocalResponses.bodyLength(code);
@@ -1439,7 +1539,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         if (corsOrigin != null) {
             LocalResponses.addCors(response.headers(), cors, corsOrigin);
         }
-        ctx.writeAndFlush(response).addListener(onResponseWritten);
+        ctx.writeAndFlush(response).addListener(responseWrittenListener());
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.sluice.gateway.proxy;
 
 import dev.sluice.gateway.request.Endpoint;
+import dev.sluice.gateway.route.UpstreamTls;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -54,6 +55,8 @@ final class UpstreamPool implements Upstreams {
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final Map<UpstreamKey, ArrayDeque<Channel>> idle = new HashMap<>();
     private final Map<Endpoint, InetSocketAddress> addresses = new HashMap<>();
+    /** The last key made per endpoint: a request to the same endpoint with the same settings shares it. */
+    private final Map<Endpoint, UpstreamKey> keys = new HashMap<>();
     private boolean closed;
 
     /**
@@ -70,6 +73,21 @@ final class UpstreamPool implements Upstreams {
 
     EventLoop loop() {
         return loop;
+    }
+
+    @Override
+    public UpstreamKey key(Endpoint endpoint, UpstreamTls tls, int responseHeaderLimit) {
+        UpstreamKey last = keys.get(endpoint);
+        if (last != null && last.endpoint() == endpoint && last.responseHeaderLimit() == responseHeaderLimit
+                && (last.tls() == tls || (tls != null && tls.equals(last.tls())))) {
+            return last;
+        }
+        UpstreamKey key = new UpstreamKey(endpoint, tls, responseHeaderLimit);
+        if (keys.size() > 10_000) {
+            keys.clear(); // endpoints churn with Pods; keep the cache bounded
+        }
+        keys.put(endpoint, key);
+        return key;
     }
 
     @Override

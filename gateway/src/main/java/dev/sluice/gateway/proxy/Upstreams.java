@@ -1,5 +1,7 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.request.Endpoint;
+import dev.sluice.gateway.route.UpstreamTls;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import java.time.Duration;
@@ -12,6 +14,11 @@ import java.time.Duration;
  * Connections are kept and handed out by {@link UpstreamKey}: endpoint and TLS settings.
  */
 interface Upstreams {
+    /** The key of connections to {@code endpoint} with these settings (an equal one may be shared). */
+    default UpstreamKey key(Endpoint endpoint, UpstreamTls tls, int responseHeaderLimit) {
+        return new UpstreamKey(endpoint, tls, responseHeaderLimit);
+    }
+
     /** A live idle connection for {@code key}, or {@code null}; the caller owns it. */
     Channel acquire(UpstreamKey key);
 

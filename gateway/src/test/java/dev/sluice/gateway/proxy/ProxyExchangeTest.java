@@ -320,11 +320,17 @@ class ProxyExchangeTest {
         private EmbeddedChannel newChannel(Endpoint endpoint) {
             EmbeddedChannel ch = new EmbeddedChannel();
             if (holdWrites) {
-                // a peer that stopped reading: writes never complete
+                // a peer that stopped reading: written bytes stay in the channel's outbound buffer
+                // and its writes never complete
                 ch.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
                     @Override
                     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
                         held.add(msg);
+                        ctx.write(ReferenceCountUtil.retain(msg), promise);
+                    }
+
+                    @Override
+                    public void flush(ChannelHandlerContext ctx) {
                     }
                 });
             }
