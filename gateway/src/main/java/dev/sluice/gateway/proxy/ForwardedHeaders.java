@@ -139,7 +139,9 @@ public final class ForwardedHeaders {
             forwardedFor = incomingXff != null ? incomingXff + ", " + peerIp : peerIp;
         }
 
-        HttpHeaders out = FlatHttpHeaders.unvalidated(13 + client.size()); // the proxy's own and the client's
+        // room for the proxy's own headers and the client's (whose Host is replaced: one to spare)
+        int own = 9 + (incomingXff != null ? 1 : 0) + (incomingXfh != null ? 1 : 0) + (forwardedPrefix != null ? 1 : 0);
+        HttpHeaders out = FlatHttpHeaders.unvalidated(own + client.size());
         out.add(HttpHeaderNames.HOST, host != null ? host : endpoint.toString());
         out.add(X_REQUEST_ID, requestId);
         out.add(X_REAL_IP, clientIp);

@@ -511,8 +511,14 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         if (http2Upstream()) {
             headers.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS); // gRPC servers expect it
         }
-        upstreamRequest = new DefaultHttpRequest(tuning.http10() ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1,
-                request.method(), f.upstreamUri(), headers);
+        HttpVersion version = tuning.http10() ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
+        if (withoutBody()) {
+            // head and end in one message from the start: what writeUpstream would merge them into
+            upstreamRequest = new DefaultFullHttpRequest(version, request.method(), f.upstreamUri(),
+                    Unpooled.EMPTY_BUFFER, headers, EmptyHttpHeaders.INSTANCE);
+        } else {
+            upstreamRequest = new DefaultHttpRequest(version, request.method(), f.upstreamUri(), headers);
+        }
         if (options.mirror() != null && !upgrade) {
             startMirror(headers);
         }
@@ -522,6 +528,17 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         attempts = 1;
         attemptPicked = true;
         connect(first, false);
+    }
+
+    /**
+     * Whether the client's HTTP/1 request has no body by its framing (neither {@code Content-Length}
+     * nor {@code Transfer-Encoding}, RFC 9112 §6.3), goes to an HTTP/1 upstream and does not
+     * upgrade: its upstream request is complete from the start.
+     */
+    private boolean withoutBody() {
+        HttpHeaders h = request.headers();
+        return !client.http2() && !http2Upstream() && !upgrade
+                && !h.contains(HttpHeaderNames.CONTENT_LENGTH) && !h.contains(HttpHeaderNames.TRANSFER_ENCODING);
     }
 
     /**
@@ -859,7 +876,9 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     }
 
     private void writeLastUpstream() {
-        writeUpstream(trailers != null ? trailers : LastHttpContent.EMPTY_LAST_CONTENT);
+        if (!(upstreamRequest instanceof FullHttpRequest)) { // else the request carried its end
+            writeUpstream(trailers != null ? trailers : LastHttpContent.EMPTY_LAST_CONTENT);
+        }
         endWritten = true;
     }
 

@@ -3,8 +3,10 @@ package dev.sluice.gateway.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -13,6 +15,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
@@ -41,9 +44,35 @@ import java.util.Locale;
 final class UpstreamHttpCodec extends CombinedChannelDuplexHandler<HttpResponseDecoder, HttpRequestEncoder> {
     private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(4);
     private boolean tunnel; // a CONNECT was answered 200: the rest is not HTTP
+    /** The response being decoded is chunked: only a chunked body can end with a trailer section. */
+    private boolean chunked;
 
     UpstreamHttpCodec(HttpDecoderConfig config) {
-        init(new Decoder(config), new Encoder());
+        HttpHeadersFactory trailers = config.getTrailersFactory();
+        init(new Decoder(config.clone().setTrailersFactory(new ChunkedTrailers(trailers))), new Encoder());
+    }
+
+    /**
+     * Trailers for the end of a body: a fresh headers object for a chunked body, which may carry a
+     * trailer section, and the shared empty (unmodifiable) one for a body framed by its length.
+     * Netty's decoder gives every length-framed body end a new trailers object nobody adds to.
+     */
+    private final class ChunkedTrailers implements HttpHeadersFactory {
+        private final HttpHeadersFactory fresh;
+
+        ChunkedTrailers(HttpHeadersFactory fresh) {
+            this.fresh = fresh;
+        }
+
+        @Override
+        public HttpHeaders newHeaders() {
+            return chunked ? fresh.newHeaders() : EmptyHttpHeaders.INSTANCE;
+        }
+
+        @Override
+        public HttpHeaders newEmptyHeaders() {
+            return chunked ? fresh.newEmptyHeaders() : EmptyHttpHeaders.INSTANCE;
+        }
     }
 
     private final class Encoder extends HttpRequestEncoder {
@@ -86,6 +115,8 @@ final class UpstreamHttpCodec extends CombinedChannelDuplexHandler<HttpResponseD
 
         @Override
         protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+            // asked once the head's headers are all read, before its body is
+            chunked = HttpUtil.isTransferEncodingChunked(msg);
             HttpResponseStatus status = ((HttpResponse) msg).status();
             if (status.codeClass() == HttpStatusClass.INFORMATIONAL) {
                 return super.isContentAlwaysEmpty(msg); // not paired with a request

@@ -137,6 +137,28 @@ class ProxyExchangeTest {
     }
 
     @Test
+    void aRequestWithoutBodyGoesAsExactlyItsHeadToEveryAttempt() {
+        serve(RouteOptions.DEFAULTS, A, B, C);
+
+        clientSends("GET /page HTTP/1.1\r\nHost: app.example.com\r\n\r\n");
+        EmbeddedChannel first = upstreams.opened.get(0);
+        String sent = received(first);
+        assertThat(sent).startsWith("GET /page HTTP/1.1\r\n").endsWith("\r\n\r\n")
+                .doesNotContainIgnoringCase("content-length").doesNotContainIgnoringCase("transfer-encoding");
+        assertThat(sent.indexOf("\r\n\r\n")).as("one head, nothing after it").isEqualTo(sent.length() - 4);
+
+        first.close(); // before any response byte: a GET is tried again
+        EmbeddedChannel second = upstreams.opened.get(1);
+        String resent = received(second);
+        assertThat(resent.replaceAll("X-Request-ID: \\w+", "")).isEqualTo(sent.replaceAll("X-Request-ID: \\w+", ""));
+        upstreamAnswers(second, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+
+        assertThat(clientReceived()).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nok");
+        assertThat(upstreams.released).containsExactly(second);
+        assertThat(received(second)).as("no stray end of request after the answer").isEmpty();
+    }
+
+    @Test
     void aPostIsNotRetriedOnceItWasSent() {
         serve(RouteOptions.DEFAULTS, A, B, C);
 

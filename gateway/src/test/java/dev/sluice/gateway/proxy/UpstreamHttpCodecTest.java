@@ -9,6 +9,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
@@ -101,6 +102,30 @@ class UpstreamHttpCodecTest {
             assertThat(secondNames.get(i)).isSameAs(firstNames.get(i));
         }
         assertThat(secondNames.get(2)).isNotSameAs(firstNames.get(2)); // a rare name is decoded as Netty does
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void onlyAChunkedBodyGetsTrailersOfItsOwn() {
+        EmbeddedChannel ch = new EmbeddedChannel(new UpstreamHttpCodec(config()));
+        List<LastHttpContent> ends = new ArrayList<>();
+        for (String response : List.of("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nGrpc-Status: 0\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")) {
+            ch.writeOutbound(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"),
+                    LastHttpContent.EMPTY_LAST_CONTENT);
+            ch.writeInbound(ascii(response));
+            for (Object o; (o = ch.readInbound()) != null; ) {
+                if (o instanceof LastHttpContent last) {
+                    ends.add(last);
+                }
+            }
+        }
+        assertThat(ends).hasSize(3);
+        assertThat(ends.get(0).trailingHeaders()).isSameAs(EmptyHttpHeaders.INSTANCE); // nothing can follow a length
+        assertThat(ends.get(1).trailingHeaders().get("Grpc-Status")).isEqualTo("0");
+        assertThat(ends.get(2).trailingHeaders()).isSameAs(EmptyHttpHeaders.INSTANCE);
+        ends.forEach(ReferenceCountUtil::release);
         ch.finishAndReleaseAll();
     }
 
