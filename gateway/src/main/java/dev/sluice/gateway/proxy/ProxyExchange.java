@@ -32,6 +32,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
@@ -177,12 +178,13 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     private boolean reused;
     private ChannelFuture connecting;
     private Future<Channel> openingStream; // an HTTP/2 upstream stream being opened
-    private ChannelFuture lastUpstreamWrite; // an HTTP/2 stream's last write (see flushedWhole)
+    private ChannelFuture lastUpstreamWrite; // the last write with a promise (see completesLater)
     private boolean endWritten; // the request's end was written to the current upstream connection
     // The last message written since the last flush is held until the flush. Writes go with the
     // void promise: a batch's writes succeed or fail together, a failed one closes the connection,
     // and a promise per write was a tenth of the allocation. Whether a flush went out is asked of
-    // the channel afterwards (flushedWhole), with a promise only when the socket took less.
+    // the channel afterwards (flushedWhole), with a promise only when the socket took less, or
+    // where writes complete later anyway (completesLater).
     private Object heldUpstreamWrite;
     private boolean upstreamWritePending;
     private boolean upstreamFlushInFlight;
@@ -204,19 +206,14 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     private HttpResponse clientHead; // the response head sent, for the metrics' response size
     private long connectNanos = -1; // metrics: the last connect (0 for a pooled connection)
     private long upstreamNanos = -1; // metrics: the last attempt, connect to response end
-    private ChannelFuture lastClientWrite; // an HTTP/2 stream's last write (see flushedWhole)
+    private ChannelFuture lastClientWrite; // the last write with a promise (see completesLater)
     private Object heldClientWrite; // as heldUpstreamWrite
     private boolean clientWritePending;
     private ResponseCompression compression; // only while a compressed response streams
 
-    // listeners allocated once per exchange, not once per chunk, and only when needed: most
-    // requests make no new connection, open no HTTP/2 stream and have every flush taken whole
-    private ChannelFutureListener onConnect;
-    private GenericFutureListener<Future<Channel>> onStreamOpened;
-    private ChannelFutureListener onUpstreamFlushed;
-    private ChannelFutureListener onEndFlushed;
-    private ChannelFutureListener onClientFlushed;
-    private ChannelFutureListener onResponseWritten;
+    // Future listeners are made where needed, not kept in fields: most requests make no new
+    // connection, open no HTTP/2 stream and have every flush taken whole (epoll), and a field per
+    // listener cost every exchange its bytes while the listener itself was needed by few.
 
     ProxyExchange(ProxyHandler client, ChannelHandlerContext ctx, HttpRequest request) {
         this.client = client;
@@ -635,10 +632,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             Future<Channel> f = server.http2Upstreams(ctx.channel().eventLoop())
                     .openStream(ep, options.backendProtocol() == BackendProtocol.GRPCS, options.connectTimeout());
             openingStream = f;
-            if (onStreamOpened == null) {
-                onStreamOpened = this::streamOpened;
-            }
-            f.addListener(onStreamOpened);
+            f.addListener((GenericFutureListener<Future<Channel>>) this::streamOpened);
             return;
         }
         Upstreams upstreams = server.upstreams(ctx.channel().eventLoop());
@@ -650,10 +644,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         }
         ChannelFuture cf = upstreams.connect(upstreamKey, options.connectTimeout());
         connecting = cf;
-        if (onConnect == null) {
-            onConnect = this::connected;
-        }
-        cf.addListener(onConnect);
+        cf.addListener((ChannelFutureListener) this::connected);
     }
 
     private void connected(ChannelFuture f) {
@@ -901,7 +892,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     /** Writes the held message: with a promise on an HTTP/2 stream only (see {@link #flushedWhole}). */
     private void writeHeldUpstream() {
         if (heldUpstreamWrite != null) {
-            if (upstream instanceof Http2StreamChannel) {
+            if (completesLater(upstream)) {
                 lastUpstreamWrite = upstream.write(heldUpstreamWrite);
             } else {
                 upstream.write(heldUpstreamWrite, upstream.voidPromise());
@@ -918,34 +909,34 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         boolean coversEnd = endWritten;
         Channel ch = upstream;
         ch.flush();
-        if (flushedWhole(ch)) {
+        ChannelFuture out;
+        if (completesLater(ch)) {
+            out = lastUpstreamWrite;
+        } else if (flushedWhole(ch)) {
             upstreamFlushed(ch, true, coversEnd);
             return;
-        }
-        ChannelFuture out = ch instanceof Http2StreamChannel ? lastUpstreamWrite : ch.writeAndFlush(Unpooled.EMPTY_BUFFER);
-        if (coversEnd) {
-            if (onEndFlushed == null) {
-                onEndFlushed = f -> upstreamFlushed(f.channel(), f.isSuccess(), true);
-            }
-            out.addListener(onEndFlushed);
         } else {
-            if (onUpstreamFlushed == null) {
-                onUpstreamFlushed = f -> upstreamFlushed(f.channel(), f.isSuccess(), false);
-            }
-            out.addListener(onUpstreamFlushed);
+            out = ch.writeAndFlush(Unpooled.EMPTY_BUFFER); // done when all before it is
         }
+        out.addListener((ChannelFutureListener) f -> upstreamFlushed(f.channel(), f.isSuccess(), coversEnd));
     }
 
     /**
-     * Whether everything written to {@code ch} has left after a flush: the usual case for an epoll
-     * or NIO socket and a small message, which then needs no promise to say so. An HTTP/2 stream
-     * does not say (its writes carry a promise); on io_uring, whose writes complete later, the
-     * answer is mostly no and a promise on an empty write waits for the rest.
+     * Whether a write to {@code ch} is known to be done only later, so the last write before a
+     * flush carries the promise the flush listens to: an HTTP/2 stream (there is no outbound
+     * buffer to ask) and an io_uring socket (a flush submits the write; it completes in a later
+     * turn of the loop). Elsewhere every write goes with the void promise and the channel is asked
+     * after the flush ({@link #flushedWhole}).
+     */
+    private static boolean completesLater(Channel ch) {
+        return ch instanceof Http2StreamChannel || ch instanceof IoUringSocketChannel;
+    }
+
+    /**
+     * Whether everything written to an epoll or NIO socket has left after a flush: the usual case
+     * for a small message, which then needs no promise to say so.
      */
     private static boolean flushedWhole(Channel ch) {
-        if (ch instanceof Http2StreamChannel) {
-            return false;
-        }
         ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
         // isEmpty() counts flushed messages only: a handler that holds a flush back leaves bytes pending
         return out != null && out.isEmpty() && out.totalPendingWriteBytes() == 0 && ch.isActive();
@@ -1247,7 +1238,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     /** Writes the held message: with a promise on an HTTP/2 stream only (see {@link #flushedWhole}). */
     private void writeHeldClient() {
         if (heldClientWrite != null) {
-            if (client.http2()) {
+            if (completesLater(ctx.channel())) {
                 lastClientWrite = ctx.write(heldClientWrite);
             } else {
                 ctx.write(heldClientWrite, ctx.voidPromise());
@@ -1263,30 +1254,24 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
     private void flushClientThen(boolean end) {
         Channel ch = ctx.channel();
         ctx.flush();
-        if (flushedWhole(ch)) {
+        ChannelFuture out;
+        if (completesLater(ch)) {
+            out = lastClientWrite;
+        } else if (flushedWhole(ch)) {
             if (end) {
                 responseWritten(true);
             } else {
                 clientFlushed(true);
             }
             return;
-        }
-        ChannelFuture out = client.http2() ? lastClientWrite : ctx.writeAndFlush(Unpooled.EMPTY_BUFFER);
-        if (end) {
-            out.addListener(responseWrittenListener());
         } else {
-            if (onClientFlushed == null) {
-                onClientFlushed = f -> clientFlushed(f.isSuccess());
-            }
-            out.addListener(onClientFlushed);
+            out = ctx.writeAndFlush(Unpooled.EMPTY_BUFFER); // done when all before it is
         }
+        out.addListener(end ? responseWrittenListener() : (ChannelFutureListener) f -> clientFlushed(f.isSuccess()));
     }
 
     private ChannelFutureListener responseWrittenListener() {
-        if (onResponseWritten == null) {
-            onResponseWritten = f -> responseWritten(f.isSuccess());
-        }
-        return onResponseWritten;
+        return f -> responseWritten(f.isSuccess());
     }
 
     @Override
