@@ -358,6 +358,10 @@ final class FlatHttpHeaders extends HttpHeaders {
             ByteBufUtil.copy(a, 0, buf, offset, a.length());
             return a.length();
         }
+        if (s instanceof RequestId id) {
+            id.writeTo(buf, offset);
+            return id.length();
+        }
         return buf.setCharSequence(offset, s, CharsetUtil.US_ASCII);
     }
 

@@ -47,6 +47,23 @@ class RequestIdTest {
     }
 
     @Test
+    void writesTheSameDigitsItReads() {
+        ByteBuf buf = Unpooled.buffer(40);
+        try {
+            for (int i = 0; i < 1000; i++) {
+                RequestId id = RequestId.random();
+                buf.clear().writeZero(40);
+                id.writeTo(buf, 3);
+                assertThat(buf.toString(3, 32, StandardCharsets.US_ASCII)).isEqualTo(id.toString());
+                assertThat(buf.getByte(2)).isZero();
+                assertThat(buf.getByte(35)).isZero();
+            }
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
     void isWrittenIntoAHeaderBlockAsItsDigits() {
         FlatHttpHeaders headers = (FlatHttpHeaders) FlatHttpHeaders.unvalidated(1);
         headers.add(ForwardedHeaders.X_REQUEST_ID, new RequestId(0xabcL, 0x1L));
