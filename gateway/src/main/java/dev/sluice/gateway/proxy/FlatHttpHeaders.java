@@ -60,6 +60,16 @@ final class FlatHttpHeaders extends HttpHeaders {
     /** Headers that check nothing, for values built or checked by the proxy itself. */
     static final HttpHeadersFactory UNVALIDATED = factory(DefaultHttpHeadersFactory.headersFactory().withValidation(false));
 
+    /** The entries of {@link #EMPTY}: growing them is refused (declared first: EMPTY's initialiser reads it). */
+    private static final CharSequence[] READ_ONLY = new CharSequence[0];
+
+    /**
+     * Empty headers that refuse every addition ({@code UnsupportedOperationException}), shared:
+     * the trailers of a body that cannot have any. One class for all headers keeps the hot call
+     * sites of Netty's codecs monomorphic (Netty's own {@code EmptyHttpHeaders} would add a type).
+     */
+    static final HttpHeaders EMPTY = readOnlyEmpty();
+
     /** Room for a typical request or response head without growing. */
     private static final int INITIAL_PAIRS = 6;
 
@@ -78,6 +88,12 @@ final class FlatHttpHeaders extends HttpHeaders {
     static HttpHeaders unvalidated(int pairs) {
         FlatHttpHeaders h = (FlatHttpHeaders) UNVALIDATED.newHeaders();
         h.entries = new CharSequence[Math.max(1, pairs) << 1];
+        return h;
+    }
+
+    private static HttpHeaders readOnlyEmpty() {
+        FlatHttpHeaders h = (FlatHttpHeaders) UNVALIDATED.newHeaders();
+        h.entries = READ_ONLY;
         return h;
     }
 
@@ -372,6 +388,9 @@ final class FlatHttpHeaders extends HttpHeaders {
         if (entries == null) {
             entries = new CharSequence[INITIAL_PAIRS << 1];
         } else if (size << 1 == entries.length) {
+            if (entries == READ_ONLY) {
+                throw new UnsupportedOperationException("read-only empty headers");
+            }
             entries = Arrays.copyOf(entries, entries.length << 1);
         }
         entries[size << 1] = name;

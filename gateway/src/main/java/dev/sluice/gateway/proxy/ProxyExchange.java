@@ -36,7 +36,6 @@ import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -512,7 +511,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         if (withoutBody()) {
             // head and end in one message from the start: what writeUpstream would merge them into
             upstreamRequest = new DefaultFullHttpRequest(version, request.method(), f.upstreamUri(),
-                    Unpooled.EMPTY_BUFFER, headers, EmptyHttpHeaders.INSTANCE);
+                    Unpooled.EMPTY_BUFFER, headers, FlatHttpHeaders.EMPTY);
         } else {
             upstreamRequest = new DefaultHttpRequest(version, request.method(), f.upstreamUri(), headers);
         }
@@ -1058,7 +1057,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             LocalResponses.addCors(headers, cors, corsOrigin);
         }
         ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(), Unpooled.EMPTY_BUFFER,
-                headers, io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));
+                headers, FlatHttpHeaders.EMPTY));
         Channel tunnelUpstream = upstream;
         upstreamHandler.detach();
         upstream = null;
@@ -1599,7 +1598,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         headers.set(X_ORIGINAL_URI, request.uri());
         headers.set(ForwardedHeaders.X_FORWARDED_FOR, clientIp != null ? clientIp : client.clientIp());
         upstreamRequest = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), "/",
-                Unpooled.EMPTY_BUFFER, headers, EmptyHttpHeaders.INSTANCE);
+                Unpooled.EMPTY_BUFFER, headers, FlatHttpHeaders.EMPTY);
         Endpoint ep = pickEndpoint();
         if (ep == null) {
             respond(503, null);

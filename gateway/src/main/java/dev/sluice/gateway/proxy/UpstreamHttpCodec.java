@@ -3,7 +3,6 @@ package dev.sluice.gateway.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
@@ -54,7 +53,8 @@ final class UpstreamHttpCodec extends CombinedChannelDuplexHandler<HttpResponseD
 
     /**
      * Trailers for the end of a body: a fresh headers object for a chunked body, which may carry a
-     * trailer section, and the shared empty (unmodifiable) one for a body framed by its length.
+     * trailer section, and the shared read-only {@link FlatHttpHeaders#EMPTY} for a body framed by
+     * its length.
      * Netty's decoder gives every length-framed body end a new trailers object nobody adds to.
      */
     private final class ChunkedTrailers implements HttpHeadersFactory {
@@ -66,12 +66,12 @@ final class UpstreamHttpCodec extends CombinedChannelDuplexHandler<HttpResponseD
 
         @Override
         public HttpHeaders newHeaders() {
-            return chunked ? fresh.newHeaders() : EmptyHttpHeaders.INSTANCE;
+            return chunked ? fresh.newHeaders() : FlatHttpHeaders.EMPTY;
         }
 
         @Override
         public HttpHeaders newEmptyHeaders() {
-            return chunked ? fresh.newEmptyHeaders() : EmptyHttpHeaders.INSTANCE;
+            return chunked ? fresh.newEmptyHeaders() : FlatHttpHeaders.EMPTY;
         }
     }
 

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequestDecoder;
@@ -143,6 +144,23 @@ class FlatHttpHeadersTest {
             b.release();
             ch.finishAndReleaseAll();
         }
+    }
+
+    @Test
+    void theSharedEmptyHeadersRefuseEveryAdditionAndStayEmpty() {
+        HttpHeaders empty = FlatHttpHeaders.EMPTY;
+
+        assertThatThrownBy(() -> empty.add("Grpc-Status", "0")).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> empty.set("Grpc-Status", "0")).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> empty.add(new DefaultHttpHeaders().add("a", "b")))
+                .isInstanceOf(UnsupportedOperationException.class);
+        empty.remove("Grpc-Status").clear();
+        assertThat(empty.isEmpty()).isTrue();
+        assertThat(empty.get("Grpc-Status")).isNull();
+        HttpHeaders copy = empty.copy();
+        copy.add("Grpc-Status", "0"); // a copy is an ordinary headers object
+        assertThat(copy.get("Grpc-Status")).isEqualTo("0");
+        assertThat(empty.isEmpty()).isTrue();
     }
 
     @Test

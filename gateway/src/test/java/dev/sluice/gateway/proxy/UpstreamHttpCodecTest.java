@@ -9,7 +9,6 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
@@ -122,9 +121,9 @@ class UpstreamHttpCodecTest {
             }
         }
         assertThat(ends).hasSize(3);
-        assertThat(ends.get(0).trailingHeaders()).isSameAs(EmptyHttpHeaders.INSTANCE); // nothing can follow a length
+        assertThat(ends.get(0).trailingHeaders()).isSameAs(FlatHttpHeaders.EMPTY); // nothing can follow a length
         assertThat(ends.get(1).trailingHeaders().get("Grpc-Status")).isEqualTo("0");
-        assertThat(ends.get(2).trailingHeaders()).isSameAs(EmptyHttpHeaders.INSTANCE);
+        assertThat(ends.get(2).trailingHeaders()).isSameAs(FlatHttpHeaders.EMPTY);
         ends.forEach(ReferenceCountUtil::release);
         ch.finishAndReleaseAll();
     }
