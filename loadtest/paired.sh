@@ -6,8 +6,9 @@
 #
 #   A_JAR=before.jar B_JAR=after.jar loadtest/paired.sh
 #
-# Knobs (environment): A_EXTRA / B_EXTRA (JVM flags of each), A_ARGS / B_ARGS (Sluice flags of each, e.g.
-# "--transport io_uring"), C (wrk connections each, default 32),
+# Knobs (environment): A_EXTRA / B_EXTRA (JVM flags of each, e.g. "-XX:-UseSerialGC -XX:+UseZGC"),
+# A_JAVA / B_JAVA (java binary of each, default java: the same jar on two JDKs), A_ARGS / B_ARGS
+# (Sluice flags of each, e.g. "--transport io_uring"), C (wrk connections each, default 32),
 # WINDOWS (default 8), DUR (s per window, default 10), WRK_ARGS (e.g. "-s loadtest/peers/post-64k.lua"
 # for uploads). Prints one line per window: req/s and CPU µs per request (user, system) of each, and
 # B/A. Take the median of the windows after the first (JIT warm-up). Stops what it started.
@@ -23,14 +24,14 @@ taskset -c 1 java -Xms256m -Xmx256m -XX:+UseSerialGC -Dio.netty.leakDetection.le
     -cp "$A_JAR:$CLASSES" dev.sluice.loadtest.BenchBackend 18080 127.0.0.11 127.0.0.12 127.0.0.13 127.0.0.14 \
     >"$LOGS/backend.log" 2>&1 &
 PIDS+=($!)
-start() { # jar port jvm-flags sluice-flags
-    taskset -c 0 java -Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:+UseSerialGC $3 -jar "$1" \
+start() { # jar port jvm-flags sluice-flags java
+    taskset -c 0 "$5" -Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:+UseSerialGC $3 -jar "$1" \
         --manifests "$ROOT/loadtest/manifests" --event-loops 1 --access-log off --http-port "$2" \
         --https-port 0 --healthz-port 0 $4 >"$LOGS/sluice-$2.log" 2>&1 &
     PIDS+=($!)
 }
-start "$A_JAR" 18003 "${A_EXTRA:-}" "${A_ARGS:-}"; A_PID=${PIDS[-1]}
-start "$B_JAR" 18005 "${B_EXTRA:-}" "${B_ARGS:-}"; B_PID=${PIDS[-1]}
+start "$A_JAR" 18003 "${A_EXTRA:-}" "${A_ARGS:-}" "${A_JAVA:-java}"; A_PID=${PIDS[-1]}
+start "$B_JAR" 18005 "${B_EXTRA:-}" "${B_ARGS:-}" "${B_JAVA:-java}"; B_PID=${PIDS[-1]}
 for port in 18003 18005; do
     for _ in $(seq 1 150); do
         [[ $(curl -s -o /dev/null -w '%{http_code}' -H 'Host: bench.example.com' "http://127.0.0.1:$port/") == 200 ]] && break
