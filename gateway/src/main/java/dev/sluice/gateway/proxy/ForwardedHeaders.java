@@ -81,7 +81,6 @@ public final class ForwardedHeaders {
         X_FORWARDED_PROTO, X_FORWARDED_SCHEME, X_SCHEME,
     };
 
-
     private ForwardedHeaders() {}
 
     /**

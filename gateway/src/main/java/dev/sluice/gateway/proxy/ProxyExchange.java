@@ -888,7 +888,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         upstreamWritePending = true;
     }
 
-    /** Writes the held message: with a promise on an HTTP/2 stream only (see {@link #flushedWhole}). */
+    /** Writes the held message, with a promise only where writes complete later ({@link #completesLater}). */
     private void writeHeldUpstream() {
         if (heldUpstreamWrite != null) {
             if (completesLater(upstream)) {
@@ -1234,7 +1234,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         return copy;
     }
 
-    /** Writes the held message: with a promise on an HTTP/2 stream only (see {@link #flushedWhole}). */
+    /** Writes the held message, with a promise only where writes complete later ({@link #completesLater}). */
     private void writeHeldClient() {
         if (heldClientWrite != null) {
             if (completesLater(ctx.channel())) {
