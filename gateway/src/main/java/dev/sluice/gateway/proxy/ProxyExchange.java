@@ -32,6 +32,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -908,16 +909,24 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         boolean coversEnd = endWritten;
         Channel ch = upstream;
         ch.flush();
-        ChannelFuture out;
-        if (completesLater(ch)) {
-            out = lastUpstreamWrite;
-        } else if (flushedWhole(ch)) {
+        ChannelFuture out = stillLeaving(ch, ch, lastUpstreamWrite);
+        if (out == null) {
             upstreamFlushed(ch, true, coversEnd);
-            return;
         } else {
-            out = ch.writeAndFlush(Unpooled.EMPTY_BUFFER); // done when all before it is
+            out.addListener((ChannelFutureListener) f -> upstreamFlushed(f.channel(), f.isSuccess(), coversEnd));
         }
-        out.addListener((ChannelFutureListener) f -> upstreamFlushed(f.channel(), f.isSuccess(), coversEnd));
+    }
+
+    /**
+     * After a flush of {@code ch}: {@code null} when everything written has left, else the future
+     * that completes once it has — {@code lastPromised} where writes complete later, or an empty
+     * write through {@code writer} (done when all before it is).
+     */
+    private static ChannelFuture stillLeaving(Channel ch, ChannelOutboundInvoker writer, ChannelFuture lastPromised) {
+        if (completesLater(ch)) {
+            return lastPromised;
+        }
+        return flushedWhole(ch) ? null : writer.writeAndFlush(Unpooled.EMPTY_BUFFER);
     }
 
     /**
@@ -1251,22 +1260,15 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
      * ({@code end}) or the next upstream read may start.
      */
     private void flushClientThen(boolean end) {
-        Channel ch = ctx.channel();
         ctx.flush();
-        ChannelFuture out;
-        if (completesLater(ch)) {
-            out = lastClientWrite;
-        } else if (flushedWhole(ch)) {
-            if (end) {
-                responseWritten(true);
-            } else {
-                clientFlushed(true);
-            }
-            return;
+        ChannelFuture out = stillLeaving(ctx.channel(), ctx, lastClientWrite);
+        if (out != null) {
+            out.addListener(end ? responseWrittenListener() : (ChannelFutureListener) f -> clientFlushed(f.isSuccess()));
+        } else if (end) {
+            responseWritten(true);
         } else {
-            out = ctx.writeAndFlush(Unpooled.EMPTY_BUFFER); // done when all before it is
+            clientFlushed(true);
         }
-        out.addListener(end ? responseWrittenListener() : (ChannelFutureListener) f -> clientFlushed(f.isSuccess()));
     }
 
     private ChannelFutureListener responseWrittenListener() {
