@@ -3,6 +3,8 @@ package dev.sluice.gateway.balance;
 import dev.sluice.gateway.request.RequestView;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.random.RandomGenerator;
 
 /**
@@ -64,14 +66,14 @@ public record TrafficSplit(
      * This split with every upstream {@code u} replaced by {@code replace.apply(u)}; this very
      * split when no upstream was replaced.
      */
-    public TrafficSplit withUpstreams(java.util.function.UnaryOperator<Upstream> replace) {
+    public TrafficSplit withUpstreams(UnaryOperator<Upstream> replace) {
         Upstream m = replace.apply(mainline);
         Upstream c = canary == null ? null : replace.apply(canary);
         return m == mainline && c == canary ? this : new TrafficSplit(m, c, rule, affinityCanaryBehavior);
     }
 
     /** Calls {@code action} with the mainline upstream, then the canary's if there is one. */
-    public void forEachUpstream(java.util.function.Consumer<Upstream> action) {
+    public void forEachUpstream(Consumer<Upstream> action) {
         action.accept(mainline);
         if (canary != null) {
             action.accept(canary);

@@ -3,6 +3,7 @@ package dev.sluice.gateway.route;
 import dev.sluice.gateway.balance.Upstream;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * A location's error pages ({@code custom-http-errors} and {@code default-backend}, SPEC §4.4–4.5):
@@ -48,14 +49,14 @@ public record ErrorPages(Set<Integer> codes, Upstream backend, String namespace,
         return codes.contains(status);
     }
 
-    /** These pages for a location whose Service has no endpoints, served by the default backend instead. */
     /** These pages with their upstream {@code u} replaced by {@code replace.apply(u)}; these very pages when it was not. */
-    public ErrorPages withUpstreams(java.util.function.UnaryOperator<Upstream> replace) {
+    public ErrorPages withUpstreams(UnaryOperator<Upstream> replace) {
         Upstream b = backend == null ? null : replace.apply(backend);
         return b == backend ? this : new ErrorPages(codes, b, namespace, ingressName, serviceName, servicePort,
                 replacesService);
     }
 
+    /** These pages for a location whose Service has no endpoints, served by the default backend instead. */
     public ErrorPages replacingService() {
         return new ErrorPages(codes, backend, namespace, ingressName, serviceName, servicePort, true);
     }

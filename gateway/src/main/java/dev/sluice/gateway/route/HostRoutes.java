@@ -1,12 +1,14 @@
 package dev.sluice.gateway.route;
 
+import dev.sluice.gateway.balance.Upstream;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import dev.sluice.gateway.balance.Upstream;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * The locations of one virtual host (ingress-nginx's "server"), merged from every Ingress that
@@ -109,7 +111,7 @@ public final class HostRoutes {
      * {@code replace.apply(u)}, the locations in the same order; this very host when no upstream
      * was replaced.
      */
-    public HostRoutes withUpstreams(java.util.function.UnaryOperator<Upstream> replace) {
+    public HostRoutes withUpstreams(UnaryOperator<Upstream> replace) {
         Route f = fallback.withUpstreams(replace);
         List<Route> replaced = null;
         for (int i = 0; i < routes.size(); i++) {
@@ -127,7 +129,7 @@ public final class HostRoutes {
     }
 
     /** Calls {@code action} with every upstream of this host: locations' mainline and canary, fallback, error pages. */
-    public void forEachUpstream(java.util.function.Consumer<Upstream> action) {
+    public void forEachUpstream(Consumer<Upstream> action) {
         for (Route r : routes) {
             r.forEachUpstream(action);
         }

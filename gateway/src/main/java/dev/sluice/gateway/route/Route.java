@@ -5,6 +5,8 @@ import dev.sluice.gateway.balance.BalancerSpec;
 import dev.sluice.gateway.balance.TrafficSplit;
 import dev.sluice.gateway.balance.Upstream;
 import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * One location: a path matcher, where matching requests go, and how they are handled.
@@ -54,7 +56,7 @@ public record Route(PathMatcher matcher, String source, TrafficSplit split, Rout
      * This location with every upstream {@code u} (its split's and its error pages') replaced by
      * {@code replace.apply(u)}; this very location when no upstream was replaced.
      */
-    public Route withUpstreams(java.util.function.UnaryOperator<Upstream> replace) {
+    public Route withUpstreams(UnaryOperator<Upstream> replace) {
         TrafficSplit s = split == null ? null : split.withUpstreams(replace);
         ErrorPages pages = options.errorPages();
         ErrorPages p = pages == null ? null : pages.withUpstreams(replace);
@@ -65,7 +67,7 @@ public record Route(PathMatcher matcher, String source, TrafficSplit split, Rout
     }
 
     /** Calls {@code action} with this location's upstreams: its split's mainline and canary, its error pages'. */
-    public void forEachUpstream(java.util.function.Consumer<Upstream> action) {
+    public void forEachUpstream(Consumer<Upstream> action) {
         if (split != null) {
             split.forEachUpstream(action);
         }

@@ -2,10 +2,12 @@ package dev.sluice.gateway.route;
 
 import dev.sluice.gateway.balance.Upstream;
 import dev.sluice.gateway.request.HostNormalizer;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -101,11 +103,11 @@ public record TlsCertificates(Map<String, TlsCertificate> byHost, Set<String> de
      * These certificates with every passthrough upstream {@code u} replaced by
      * {@code replace.apply(u)}; these very certificates when none was replaced.
      */
-    public TlsCertificates withUpstreams(java.util.function.UnaryOperator<Upstream> replace) {
+    public TlsCertificates withUpstreams(UnaryOperator<Upstream> replace) {
         if (passthrough.isEmpty()) {
             return this;
         }
-        Map<String, Upstream> replaced = new java.util.HashMap<>();
+        Map<String, Upstream> replaced = new HashMap<>();
         boolean changed = false;
         for (Map.Entry<String, Upstream> e : passthrough.entrySet()) {
             Upstream u = replace.apply(e.getValue());
