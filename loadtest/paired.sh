@@ -5,6 +5,11 @@
 # build) this shows differences of a few percent that side-by-side runs cannot.
 #
 #   A_JAR=before.jar B_JAR=after.jar loadtest/paired.sh
+#   A_JAR=controller/target/sluice.jar B_NGINX=1 loadtest/paired.sh   # B is nginx (peers/nginx.conf)
+#
+# With B_NGINX=1 the B side is nginx with the configuration bench.sh uses (one process, so its
+# /proc/PID/stat is the worker's CPU time), listening on 18001: the CPU-per-request comparison with
+# nginx under the same moment-to-moment machine speed, which side-by-side runs cannot give here.
 #
 # Knobs (environment): A_EXTRA / B_EXTRA (JVM flags of each, e.g. "-XX:-UseSerialGC -XX:+UseZGC"),
 # A_JAVA / B_JAVA (java binary of each, default java: the same jar on two JDKs), A_ARGS / B_ARGS
@@ -16,7 +21,8 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CLASSES=$ROOT/loadtest/target/classes
 C=${C:-32}; WINDOWS=${WINDOWS:-8}; DUR=${DUR:-10}
-: "${A_JAR:?A_JAR=path/to/sluice.jar}" "${B_JAR:?B_JAR=path/to/sluice.jar}"
+: "${A_JAR:?A_JAR=path/to/sluice.jar}"
+[[ ${B_NGINX:-0} == 1 ]] || : "${B_JAR:?B_JAR=path/to/sluice.jar (or B_NGINX=1)}"
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null' EXIT
 LOGS=$(mktemp -d)
@@ -31,20 +37,30 @@ start() { # jar port jvm-flags sluice-flags java
     PIDS+=($!)
 }
 start "$A_JAR" 18003 "${A_EXTRA:-}" "${A_ARGS:-}" "${A_JAVA:-java}"; A_PID=${PIDS[-1]}
-start "$B_JAR" 18005 "${B_EXTRA:-}" "${B_ARGS:-}" "${B_JAVA:-java}"; B_PID=${PIDS[-1]}
-for port in 18003 18005; do
+if [[ ${B_NGINX:-0} == 1 ]]; then
+    B_PORT=18001
+    mkdir -p "$LOGS/nginx/logs" "$LOGS/nginx/tmp"
+    taskset -c 0 nginx -p "$LOGS/nginx/" -c "$ROOT/loadtest/peers/nginx.conf" -e "$LOGS/nginx/logs/error.log" \
+        -g "pid $LOGS/nginx/nginx.pid;" >"$LOGS/nginx/stdout" 2>&1 &
+    PIDS+=($!)
+else
+    B_PORT=18005
+    start "$B_JAR" $B_PORT "${B_EXTRA:-}" "${B_ARGS:-}" "${B_JAVA:-java}"
+fi
+B_PID=${PIDS[-1]}
+for port in 18003 $B_PORT; do
     for _ in $(seq 1 150); do
         [[ $(curl -s -o /dev/null -w '%{http_code}' -H 'Host: bench.example.com' "http://127.0.0.1:$port/") == 200 ]] && break
         sleep 0.2
     done
 done
-kill -0 "$A_PID" && kill -0 "$B_PID" || { echo "a Sluice did not start: $LOGS" >&2; exit 1; }
+kill -0 "$A_PID" && kill -0 "$B_PID" || { echo "A or B did not start: $LOGS" >&2; exit 1; }
 load() { taskset -c 1 wrk -t1 -c"$C" -d"$1"s ${WRK_ARGS:-} -H 'Host: bench.example.com' "http://127.0.0.1:$2/"; }
 cpu() { awk '{print $14, $15}' "/proc/$1/stat"; }
-load 15 18003 >/dev/null & w=$!; load 15 18005 >/dev/null; wait $w
+load 15 18003 >/dev/null & w=$!; load 15 $B_PORT >/dev/null; wait $w
 for n in $(seq 1 "$WINDOWS"); do
     a0=$(cpu "$A_PID"); b0=$(cpu "$B_PID")
-    load "$DUR" 18003 >"$LOGS/wa" & w=$!; load "$DUR" 18005 >"$LOGS/wb"; wait $w
+    load "$DUR" 18003 >"$LOGS/wa" & w=$!; load "$DUR" $B_PORT >"$LOGS/wb"; wait $w
     a1=$(cpu "$A_PID"); b1=$(cpu "$B_PID")
     ra=$(awk '/requests in/{print $1}' "$LOGS/wa"); rb=$(awk '/requests in/{print $1}' "$LOGS/wb")
     python3 - "$n" "$a0" "$a1" "$b0" "$b1" "$ra" "$rb" "$DUR" <<'PY'
