@@ -19,9 +19,14 @@
 # RSS before and after; upload = POST of a 64 KiB body (wrk script peers/post-64k.lua) at 16
 # connections; rate = FixedRateLoad (loadtest's fixed-rate generator, no coordinated omission) at
 # RATE req/s over 64 connections — default half of nginx's median small-GET req/s at 64 connections
-# measured earlier in the same run — reporting p50/p99/p99.9 and CPU per request.
+# measured earlier in the same run — reporting p50/p99/p99.9 and CPU per request, with the same load
+# sent straight to the backend on CPU 0 (backend-cpu0, no proxy) as the floor of the tail.
 # Knobs (environment): BASELINE_JAR=path/to/other/sluice.jar adds that build as a fourth target
 # ("sluice-baseline", same flags, port 18005) so a change is measured before/after in one run;
+# BASELINE_ARGS adds Sluice flags to that target only (e.g. BASELINE_JAR=controller/target/sluice.jar
+# BASELINE_ARGS="--transport epoll": one build, two transports); JVM_LOG=1 writes each Sluice's
+# collections and safepoints with wall-clock times to OUT/sluice[-baseline]-jvm.log (to tell a
+# stall of the JVM from one of the machine);
 # NGINX_BUFFERED=1 adds nginx with proxy_buffering on (its default; ingress-nginx
 # turns it off) as a fourth target, ROUNDS, DURATION (s per run), WARMUP (s per proxy, same for all),
 # CONNS ("16 64"), QUIET_BUSY (max % busy per CPU before a point, else wait; default 15),
@@ -123,7 +128,8 @@ PIDS+=($!); SOLO_PID=$!
 # Sluice: one event loop on one CPU. SerialGC: under taskset -c 0 the JVM sees one CPU, where
 # Parallel GC would run one GC thread anyway (plus its coordination); Serial is also what the
 # JVM picks by itself for one CPU. Fixed heap, pre-touched, so no resizing or page faults mid-run.
-SLUICE_CMD=(taskset -c 0 "$JAVA" -Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:+UseSerialGC
+jvm_log() { [[ ${JVM_LOG:-0} == 1 ]] && echo "-Xlog:gc,safepoint:file=$OUT/$1-jvm.log:time,uptime" || true; }
+SLUICE_CMD=(taskset -c 0 "$JAVA" -Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:+UseSerialGC $(jvm_log sluice)
     -jar "$JAR" --manifests "$ROOT/loadtest/manifests" --event-loops 1 --access-log off
     --http-port $SLUICE_PORT --https-port 0 --healthz-port 0)
 "${SLUICE_CMD[@]}" >"$OUT/sluice.out" 2>"$OUT/sluice.err" &
@@ -131,9 +137,9 @@ PIDS+=($!); SLUICE_PID=$!
 
 BASELINE_PID=
 if [[ -n ${BASELINE_JAR:-} ]]; then
-    BASELINE_CMD=(taskset -c 0 "$JAVA" -Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:+UseSerialGC
+    BASELINE_CMD=(taskset -c 0 "$JAVA" -Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:+UseSerialGC $(jvm_log sluice-baseline)
         -jar "$BASELINE_JAR" --manifests "$ROOT/loadtest/manifests" --event-loops 1 --access-log off
-        --http-port 18005 --https-port 0 --healthz-port 0)
+        --http-port 18005 --https-port 0 --healthz-port 0 ${BASELINE_ARGS:-})
     "${BASELINE_CMD[@]}" >"$OUT/sluice-baseline.out" 2>"$OUT/sluice-baseline.err" &
     PIDS+=($!); BASELINE_PID=$!
 fi
@@ -295,7 +301,8 @@ if has rate; then
     for round in $(seq 1 "$ROUNDS"); do
         k=$(((round - 1) % ${#PROXIES[@]}))
         order=("${PROXIES[@]:k}" "${PROXIES[@]:0:k}")
-        for t in "${order[@]}"; do
+        # backend-cpu0 first: the same load with no proxy, the tail the load side and the VM give anyway
+        for t in backend-cpu0 "${order[@]}"; do
             run_rate "$round" "$t" "$RATE" "$DURATION"
         done
     done

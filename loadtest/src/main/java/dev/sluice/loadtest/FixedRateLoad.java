@@ -45,6 +45,9 @@ import org.HdrHistogram.Histogram;
  * Prints one line: {@code rate=… sent=… ok=… errors=… p50_ms=… p90_ms=… p99_ms=… p999_ms=… max_ms=…}.
  */
 public final class FixedRateLoad {
+    /** A request this slow counts towards its connection's slow ones (see {@link #slowConnections}). */
+    private static final long SLOW_NANOS = 50_000_000;
+
     private final Histogram latencies = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
     private final ByteBuf request;
     private long ok;
@@ -85,6 +88,11 @@ public final class FixedRateLoad {
         private Channel channel;
         private long inFlightSince = -1;
         private int status;
+        /** Recorded requests of this connection that took at least {@link #SLOW_NANOS}, and when (intended). */
+        private int slow;
+        private long firstSlow;
+        private long lastSlow;
+        private long maxLatency;
 
         void submit(long intendedNanos) {
             if (channel == null || !channel.isActive()) {
@@ -116,6 +124,13 @@ public final class FixedRateLoad {
                     if (status == 200) {
                         ok++;
                         latencies.recordValue(Math.min(latency, latencies.getHighestTrackableValue()));
+                        maxLatency = Math.max(maxLatency, latency);
+                        if (latency >= SLOW_NANOS) {
+                            if (slow++ == 0) {
+                                firstSlow = inFlightSince;
+                            }
+                            lastSlow = inFlightSince;
+                        }
                     } else {
                         errors++;
                     }
@@ -214,9 +229,36 @@ public final class FixedRateLoad {
             line[0] = String.format("rate=%d sent=%d ok=%d errors=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f",
                     rate, sent[0], ok, errors + unanswered, ms(latencies.getValueAtPercentile(50)),
                     ms(latencies.getValueAtPercentile(90)), ms(latencies.getValueAtPercentile(99)),
-                    ms(latencies.getValueAtPercentile(99.9)), ms(latencies.getMaxValue()));
+                    ms(latencies.getValueAtPercentile(99.9)), ms(latencies.getMaxValue()))
+                    + slowConnections(conns);
         }).sync();
         return line[0];
+    }
+
+    /**
+     * Which connections had requests of {@value #SLOW_NANOS} ns or more: a stall of the whole proxy
+     * shows on every connection at once, one connection held up (a lost segment, a stuck queue) on
+     * that one only. Empty when none did; else {@code slow_conns=N slowest=i:count:first-last_s:max_ms,...}
+     * (the three with most, times of the requests' intended sends from the start of recording).
+     */
+    private String slowConnections(List<Connection> conns) {
+        List<Integer> slow = new ArrayList<>();
+        for (int i = 0; i < conns.size(); i++) {
+            if (conns.get(i).slow > 0) {
+                slow.add(i);
+            }
+        }
+        if (slow.isEmpty()) {
+            return "";
+        }
+        slow.sort((a, b) -> Integer.compare(conns.get(b).slow, conns.get(a).slow));
+        StringBuilder out = new StringBuilder(" slow_conns=").append(slow.size()).append(" slowest=");
+        for (int k = 0; k < Math.min(3, slow.size()); k++) {
+            Connection c = conns.get(slow.get(k));
+            out.append(k == 0 ? "" : ",").append(String.format("%d:%d:%.2f-%.2f:%.1f", slow.get(k), c.slow,
+                    (c.firstSlow - recordFrom) / 1e9, (c.lastSlow - recordFrom) / 1e9, ms(c.maxLatency)));
+        }
+        return out.toString();
     }
 
     private static double ms(long nanos) {
