@@ -42,7 +42,9 @@ import org.HdrHistogram.Histogram;
  * java -cp controller/target/sluice.jar:loadtest/target/classes dev.sluice.loadtest.FixedRateLoad \
  *     URL HOST RATE SECONDS CONNECTIONS [WARMUP_SECONDS]
  * }</pre>
- * Prints one line: {@code rate=… sent=… ok=… errors=… p50_ms=… p90_ms=… p99_ms=… p999_ms=… max_ms=…}.
+ * Prints one line: {@code rate=… sent=… ok=… errors=… p50_ms=… p90_ms=… p99_ms=… p999_ms=… max_ms=…},
+ * followed by {@code slow_conns=… slowest=…} when any request took 50 ms or more (which connections:
+ * see {@link #slowConnections}).
  */
 public final class FixedRateLoad {
     /** A request this slow counts towards its connection's slow ones (see {@link #slowConnections}). */
@@ -65,18 +67,18 @@ public final class FixedRateLoad {
             System.err.println("usage: FixedRateLoad URL HOST RATE SECONDS CONNECTIONS [WARMUP_SECONDS]");
             System.exit(2);
         }
-        URI url = URI.create(args[0]);
-        String host = args[1];
-        int rate = Integer.parseInt(args[2]);
-        int seconds = Integer.parseInt(args[3]);
-        int connections = Integer.parseInt(args[4]);
         int warmup = args.length > 5 ? Integer.parseInt(args[5]) : 0;
+        System.out.println(measure(URI.create(args[0]), args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]),
+                Integer.parseInt(args[4]), warmup));
+    }
+
+    /** One measurement, as {@link #main} runs it; returns the line it prints. */
+    static String measure(URI url, String host, int rate, int seconds, int connections, int warmup) throws Exception {
         boolean epoll = Epoll.isAvailable();
         EventLoopGroup group = epoll ? new EpollEventLoopGroup(1) : new NioEventLoopGroup(1);
         try {
             FixedRateLoad load = new FixedRateLoad(host, url.getRawPath().isEmpty() ? "/" : url.getRawPath());
-            String line = load.run(group, epoll, url, rate, seconds, connections, warmup);
-            System.out.println(line);
+            return load.run(group, epoll, url, rate, seconds, connections, warmup);
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
