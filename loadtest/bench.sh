@@ -26,7 +26,9 @@
 # BASELINE_ARGS adds Sluice flags to that target only (e.g. BASELINE_JAR=controller/target/sluice.jar
 # BASELINE_ARGS="--transport epoll": one build, two transports); JVM_LOG=1 writes each Sluice's
 # collections and safepoints with wall-clock times to OUT/sluice[-baseline]-jvm.log (to tell a
-# stall of the JVM from one of the machine);
+# stall of the JVM from one of the machine); SYS_LOG=1 records the machine once a second for the
+# whole run: OUT/mpstat.txt (mpstat -P ALL 1) and OUT/nstat.txt (TCP retransmission, timeout,
+# loss-probe and listen-drop counters), to line up with the seconds FixedRateLoad names as slow;
 # NGINX_BUFFERED=1 adds nginx with proxy_buffering on (its default; ingress-nginx
 # turns it off) as a fourth target, ROUNDS, DURATION (s per run), WARMUP (s per proxy, same for all),
 # CONNS ("16 64"), QUIET_BUSY (max % busy per CPU before a point, else wait; default 15),
@@ -78,7 +80,7 @@ mkdir -p "$OUT/nginx/logs" "$OUT/nginx/tmp"
 RESULTS=$OUT/results.tsv
 printf 'round\tscenario\ttarget\tconns\treq_s\tp50_ms\tp99_ms\tcpu_us_per_req\terrors\tnon2xx\tcpu0_busy\tcpu1_busy\tbusy_before\trss_kb\tuser_us_per_req\n' >"$RESULTS"
 RATE_RESULTS=$OUT/rate.tsv
-printf 'round\ttarget\trate\tsent\tok\terrors\tp50_ms\tp90_ms\tp99_ms\tp999_ms\tmax_ms\tcpu_us_per_req\n' >"$RATE_RESULTS"
+printf 'round\ttarget\trate\tsent\tok\terrors\tp50_ms\tp90_ms\tp99_ms\tp999_ms\tmax_ms\tcpu_us_per_req\tlag_max_ms\n' >"$RATE_RESULTS"
 
 PIDS=()
 cleanup() {
@@ -119,6 +121,16 @@ BACKEND_JVM=(-Xms256m -Xmx256m -XX:+UseSerialGC -XX:+AlwaysPreTouch -Dio.netty.l
     -cp "$JAR:$CLASSES" dev.sluice.loadtest.BenchBackend)
 
 log "raw results in $OUT"
+if [[ ${SYS_LOG:-0} == 1 ]]; then
+    command -v nstat >/dev/null || { echo "SYS_LOG=1 needs nstat (iproute2)" >&2; exit 1; }
+    mpstat -P ALL 1 >"$OUT/mpstat.txt" &
+    PIDS+=($!)
+    while sleep 1; do
+        echo "$(date +%T) $(nstat -az TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes TcpExtTCPSpuriousRTOs \
+            TcpExtListenOverflows TcpExtListenDrops TcpExtTCPSynRetrans | awk 'NR > 1 { printf "%s=%s ", $1, $2 }')"
+    done >"$OUT/nstat.txt" &
+    PIDS+=($!)
+fi
 taskset -c 1 "$JAVA" "${BACKEND_JVM[@]}" $BACKEND_PORT 127.0.0.11 127.0.0.12 127.0.0.13 127.0.0.14 \
     >"$OUT/backend.log" 2>&1 &
 PIDS+=($!); BACKEND_PID=$!
@@ -254,13 +266,14 @@ run_rate() {
         "${URL[$target]}" "$HOST" "$rate" "$secs" 64 5)
     t1=$(cpu_ticks "$pid")
     echo "$out" >"$OUT/rate-$round-$target.txt"
-    # rate=… sent=… ok=… errors=… p50_ms=… p90_ms=… p99_ms=… p999_ms=… max_ms=…
+    # rate=… sent=… ok=… errors=… p50_ms=… p90_ms=… p99_ms=… p999_ms=… max_ms=… lag_max_ms=… [slow_conns=…]
     local -A v=()
     local kv
     for kv in $out; do v[${kv%%=*}]=${kv#*=}; done
     cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="${v[ok]}" -v s="$secs" 'BEGIN { printf "%.1f", (n > 0 ? d * 1e6 / hz / (n * (s + 5) / s) : 0) }')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$rate" "${v[sent]}" "${v[ok]}" \
-        "${v[errors]}" "${v[p50_ms]}" "${v[p90_ms]}" "${v[p99_ms]}" "${v[p999_ms]}" "${v[max_ms]}" "$cpu_us" >>"$RATE_RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$rate" "${v[sent]}" "${v[ok]}" \
+        "${v[errors]}" "${v[p50_ms]}" "${v[p90_ms]}" "${v[p99_ms]}" "${v[p999_ms]}" "${v[max_ms]}" "$cpu_us" \
+        "${v[lag_max_ms]:-}" >>"$RATE_RESULTS"
     log "round $round rate $target: $out cpu ${cpu_us} us/req"
 }
 
@@ -301,8 +314,10 @@ if has rate; then
     for round in $(seq 1 "$ROUNDS"); do
         k=$(((round - 1) % ${#PROXIES[@]}))
         order=("${PROXIES[@]:k}" "${PROXIES[@]:0:k}")
-        # backend-cpu0 first: the same load with no proxy, the tail the load side and the VM give anyway
-        for t in backend-cpu0 "${order[@]}"; do
+        # first the same load with no proxy: straight to the backend on CPU 0 (the tail the load
+        # generator and the VM give anyway), then to the backend on CPU 1 (the load side's whole
+        # CPU 1 work of a proxied run, on the one CPU: the tail CPU 1 gives without a proxy)
+        for t in backend-cpu0 backend-cpu1 "${order[@]}"; do
             run_rate "$round" "$t" "$RATE" "$DURATION"
         done
     done
@@ -373,14 +388,14 @@ if rate_rows:
         return statistics.median(v) if v else float("nan")
     print(f"### fixed rate ({rate_rows[0]['rate']} req/s, 64 connections, latency from the intended send time)")
     print()
-    print("| target | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | proxy CPU µs/req | errors |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| target | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | generator's lag, max ms | proxy CPU µs/req | errors |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for t in present:
         if not any(r["target"] == t for r in rate_rows):
             continue
         errs = sum(int(r["errors"] or 0) for r in rate_rows if r["target"] == t)
         print(f"| {t} | {rmed(t, 'p50_ms'):.3f} | {rmed(t, 'p90_ms'):.3f} | {rmed(t, 'p99_ms'):.3f} | {rmed(t, 'p999_ms'):.3f} | "
-              f"{rmed(t, 'max_ms'):.3f} | {rmed(t, 'cpu_us_per_req'):.1f} | {errs} |")
+              f"{rmed(t, 'max_ms'):.3f} | {rmed(t, 'lag_max_ms'):.3f} | {rmed(t, 'cpu_us_per_req'):.1f} | {errs} |")
     print()
     ratio = lambda k: rmed("sluice", k) / rmed("nginx", k) if rmed("nginx", k) > 0 else float("nan")
     print(f"Sluice/nginx at fixed rate: p99 {ratio('p99_ms'):.2f}, p99.9 {ratio('p999_ms'):.2f}, "

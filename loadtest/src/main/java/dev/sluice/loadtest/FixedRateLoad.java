@@ -22,6 +22,8 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,9 +44,11 @@ import org.HdrHistogram.Histogram;
  * java -cp controller/target/sluice.jar:loadtest/target/classes dev.sluice.loadtest.FixedRateLoad \
  *     URL HOST RATE SECONDS CONNECTIONS [WARMUP_SECONDS]
  * }</pre>
- * Prints one line: {@code rate=… sent=… ok=… errors=… p50_ms=… p90_ms=… p99_ms=… p999_ms=… max_ms=…},
- * followed by {@code slow_conns=… slowest=…} when any request took 50 ms or more (which connections:
- * see {@link #slowConnections}).
+ * Prints one line: {@code rate=… sent=… ok=… errors=… p50_ms=… p90_ms=… p99_ms=… p999_ms=… max_ms=…
+ * lag_max_ms=…}, followed by {@code slow_conns=… slowest=… slow_s=…} when any request took 50 ms or
+ * more (which connections and which seconds: see {@link #slowConnections}). {@code lag_max_ms} is the
+ * generator's own delay: how late, at most, it got round to sending a request whose time had come. A
+ * stall with a large lag is the load side's (its CPU, its event loop), not the target's.
  */
 public final class FixedRateLoad {
     /** A request this slow counts towards its connection's slow ones (see {@link #slowConnections}). */
@@ -56,6 +60,12 @@ public final class FixedRateLoad {
     private long errors;
     private boolean recording;
     private long recordFrom = Long.MAX_VALUE;
+    /** Longest delay between a request's intended send time and the tick that sent it (recorded part). */
+    private long maxLag;
+    /** Requests of {@link #SLOW_NANOS} or more by second of their intended send (from start of recording). */
+    private int[] slowBySecond = new int[0];
+    /** Wall-clock time of {@link #recordFrom}, to line slow seconds up with other records. */
+    private LocalTime recordFromClock;
 
     private FixedRateLoad(String host, String path) {
         request = Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes(
@@ -132,6 +142,10 @@ public final class FixedRateLoad {
                                 firstSlow = inFlightSince;
                             }
                             lastSlow = inFlightSince;
+                            int second = (int) ((inFlightSince - recordFrom) / 1_000_000_000L);
+                            if (second < slowBySecond.length) {
+                                slowBySecond[second]++;
+                            }
                         }
                     } else {
                         errors++;
@@ -178,6 +192,8 @@ public final class FixedRateLoad {
         long periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
         long start = System.nanoTime();
         recordFrom = start + TimeUnit.SECONDS.toNanos(warmup);
+        slowBySecond = new int[seconds];
+        recordFromClock = LocalTime.now().plusNanos(recordFrom - System.nanoTime());
         long end = recordFrom + TimeUnit.SECONDS.toNanos(seconds);
         long[] next = {start};
         long[] sent = {0};
@@ -186,6 +202,9 @@ public final class FixedRateLoad {
             @Override
             public void run() {
                 long now = System.nanoTime();
+                if (next[0] >= recordFrom && next[0] < end) {
+                    maxLag = Math.max(maxLag, now - next[0]);
+                }
                 // send every request whose time has come (the timer is coarse; the schedule is not)
                 while (next[0] <= now && next[0] < end) {
                     if (!recording && next[0] >= recordFrom) {
@@ -228,10 +247,10 @@ public final class FixedRateLoad {
             }
             recording = false; // before closing: the report's own closes are not errors
             conns.forEach(c -> c.channel.close());
-            line[0] = String.format("rate=%d sent=%d ok=%d errors=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f",
+            line[0] = String.format("rate=%d sent=%d ok=%d errors=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f lag_max_ms=%.3f",
                     rate, sent[0], ok, errors + unanswered, ms(latencies.getValueAtPercentile(50)),
                     ms(latencies.getValueAtPercentile(90)), ms(latencies.getValueAtPercentile(99)),
-                    ms(latencies.getValueAtPercentile(99.9)), ms(latencies.getMaxValue()))
+                    ms(latencies.getValueAtPercentile(99.9)), ms(latencies.getMaxValue()), ms(maxLag))
                     + slowConnections(conns);
         }).sync();
         return line[0];
@@ -240,8 +259,11 @@ public final class FixedRateLoad {
     /**
      * Which connections had requests of {@value #SLOW_NANOS} ns or more: a stall of the whole proxy
      * shows on every connection at once, one connection held up (a lost segment, a stuck queue) on
-     * that one only. Empty when none did; else {@code slow_conns=N slowest=i:count:first-last_s:max_ms,...}
-     * (the three with most, times of the requests' intended sends from the start of recording).
+     * that one only. Empty when none did; else {@code slow_conns=N slowest=i:count:first-last_s:max_ms,...
+     * recorded_from=HH:MM:SS.mmm slow_s=second:count,...} (the three connections with most, times of
+     * the requests' intended sends from the start of recording; then the local time recording started
+     * and every second after it that had slow requests, to line up with a per-second record of the
+     * machine such as mpstat's).
      */
     private String slowConnections(List<Connection> conns) {
         List<Integer> slow = new ArrayList<>();
@@ -259,6 +281,14 @@ public final class FixedRateLoad {
             Connection c = conns.get(slow.get(k));
             out.append(k == 0 ? "" : ",").append(String.format("%d:%d:%.2f-%.2f:%.1f", slow.get(k), c.slow,
                     (c.firstSlow - recordFrom) / 1e9, (c.lastSlow - recordFrom) / 1e9, ms(c.maxLatency)));
+        }
+        out.append(" recorded_from=").append(recordFromClock.truncatedTo(ChronoUnit.MILLIS));
+        String sep = " slow_s=";
+        for (int second = 0; second < slowBySecond.length; second++) {
+            if (slowBySecond[second] > 0) {
+                out.append(sep).append(second).append(':').append(slowBySecond[second]);
+                sep = ",";
+            }
         }
         return out.toString();
     }

@@ -24,6 +24,8 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -46,7 +48,13 @@ class FixedRateLoadTest {
         // Other connections may have a slow request on a loaded machine, never all ten of theirs.
         URI url = serverDelayingFirstConnectionBy(120);
         String line = FixedRateLoad.measure(url, "bench.example.com", 20, 2, 4, 1);
-        assertThat(line).startsWith("rate=20 sent=40 ok=40 errors=0 ").contains(" slowest=0:10:");
+        assertThat(line).startsWith("rate=20 sent=40 ok=40 errors=0 ").contains(" slowest=0:10:")
+                .containsPattern(" lag_max_ms=\\d+\\.\\d{3} ");
+        // connection 0's ten slow requests were meant for seconds 0 and 1 of the recording, five each
+        Matcher bySecond = Pattern.compile(" recorded_from=[0-9:.]+ slow_s=0:(\\d+),1:(\\d+)$").matcher(line);
+        assertThat(bySecond.find()).as(line).isTrue();
+        assertThat(Integer.parseInt(bySecond.group(1))).isGreaterThanOrEqualTo(5);
+        assertThat(Integer.parseInt(bySecond.group(2))).isGreaterThanOrEqualTo(5);
     }
 
     /** An HTTP/1.1 server answering 200 at once, except on the first connection it accepts. */
