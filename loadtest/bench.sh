@@ -24,9 +24,10 @@
 # Knobs (environment): BASELINE_JAR=path/to/other/sluice.jar adds that build as a fourth target
 # ("sluice-baseline", same flags, port 18005) so a change is measured before/after in one run;
 # BASELINE_ARGS adds Sluice flags to that target only (e.g. BASELINE_JAR=controller/target/sluice.jar
-# BASELINE_ARGS="--transport epoll": one build, two transports); JVM_LOG=1 writes each Sluice's
-# collections and safepoints with wall-clock times to OUT/sluice[-baseline]-jvm.log (to tell a
-# stall of the JVM from one of the machine); SYS_LOG=1 records the machine once a second for the
+# BASELINE_ARGS="--transport epoll": one build, two transports); JVM_LOG=1 writes the collections
+# and safepoints of each Sluice and backend, with wall-clock times, to OUT/NAME-jvm.log (sluice,
+# sluice-baseline, backend-cpu0, backend-cpu1), and of each fixed-rate generator with its JIT
+# compilations to OUT/load-ROUND-TARGET-jvm.log (to tell a stall of one JVM from one of the machine); SYS_LOG=1 records the machine once a second for the
 # whole run: OUT/mpstat.txt (mpstat -P ALL 1) and OUT/nstat.txt (TCP retransmission, timeout,
 # loss-probe and listen-drop counters), to line up with the seconds FixedRateLoad names as slow;
 # NGINX_BUFFERED=1 adds nginx with proxy_buffering on (its default; ingress-nginx
@@ -117,6 +118,9 @@ check_body() {
     [[ $size == "200 128" ]] || { echo "$name answered '$size' (want '200 128')" >&2; exit 1; }
 }
 
+# jvm_log NAME [TAGS]: with JVM_LOG=1, the -Xlog option writing TAGS (default gc,safepoint) with
+# wall-clock times to OUT/NAME-jvm.log
+jvm_log() { [[ ${JVM_LOG:-0} == 1 ]] && echo "-Xlog:${2:-gc,safepoint}:file=$OUT/$1-jvm.log:time,uptime" || true; }
 BACKEND_JVM=(-Xms256m -Xmx256m -XX:+UseSerialGC -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled
     -cp "$JAR:$CLASSES" dev.sluice.loadtest.BenchBackend)
 
@@ -131,16 +135,15 @@ if [[ ${SYS_LOG:-0} == 1 ]]; then
     done >"$OUT/nstat.txt" &
     PIDS+=($!)
 fi
-taskset -c 1 "$JAVA" "${BACKEND_JVM[@]}" $BACKEND_PORT 127.0.0.11 127.0.0.12 127.0.0.13 127.0.0.14 \
+taskset -c 1 "$JAVA" $(jvm_log backend-cpu1) "${BACKEND_JVM[@]}" $BACKEND_PORT 127.0.0.11 127.0.0.12 127.0.0.13 127.0.0.14 \
     >"$OUT/backend.log" 2>&1 &
 PIDS+=($!); BACKEND_PID=$!
-taskset -c 0 "$JAVA" "${BACKEND_JVM[@]}" $BACKEND_PORT $SOLO_ADDR >"$OUT/backend-cpu0.log" 2>&1 &
+taskset -c 0 "$JAVA" $(jvm_log backend-cpu0) "${BACKEND_JVM[@]}" $BACKEND_PORT $SOLO_ADDR >"$OUT/backend-cpu0.log" 2>&1 &
 PIDS+=($!); SOLO_PID=$!
 
 # Sluice: one event loop on one CPU. SerialGC: under taskset -c 0 the JVM sees one CPU, where
 # Parallel GC would run one GC thread anyway (plus its coordination); Serial is also what the
 # JVM picks by itself for one CPU. Fixed heap, pre-touched, so no resizing or page faults mid-run.
-jvm_log() { [[ ${JVM_LOG:-0} == 1 ]] && echo "-Xlog:gc,safepoint:file=$OUT/$1-jvm.log:time,uptime" || true; }
 SLUICE_CMD=(taskset -c 0 "$JAVA" -Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:+UseSerialGC $(jvm_log sluice)
     -jar "$JAR" --manifests "$ROOT/loadtest/manifests" --event-loops 1 --access-log off
     --http-port $SLUICE_PORT --https-port 0 --healthz-port 0)
@@ -262,7 +265,8 @@ run_rate() {
     local pid=${PID_OF[$target]} t0 t1 out cpu_us
     await_quiet >/dev/null
     t0=$(cpu_ticks "$pid")
-    out=$(taskset -c 1 "$JAVA" -Xms128m -Xmx128m -XX:+UseSerialGC -cp "$JAR:$CLASSES" dev.sluice.loadtest.FixedRateLoad \
+    out=$(taskset -c 1 "$JAVA" -Xms128m -Xmx128m -XX:+UseSerialGC $(jvm_log "load-$round-$target" gc,safepoint,jit+compilation=debug) \
+        -cp "$JAR:$CLASSES" dev.sluice.loadtest.FixedRateLoad \
         "${URL[$target]}" "$HOST" "$rate" "$secs" 64 5)
     t1=$(cpu_ticks "$pid")
     echo "$out" >"$OUT/rate-$round-$target.txt"

@@ -62,8 +62,9 @@ public final class FixedRateLoad {
     private long recordFrom = Long.MAX_VALUE;
     /** Longest delay between a request's intended send time and the tick that sent it (recorded part). */
     private long maxLag;
-    /** Requests of {@link #SLOW_NANOS} or more by second of their intended send (from start of recording). */
+    /** Requests of {@link #SLOW_NANOS} or more by second of their intended send, warm-up's first. */
     private int[] slowBySecond = new int[0];
+    private int warmupSeconds;
     /** Wall-clock time of {@link #recordFrom}, to line slow seconds up with other records. */
     private LocalTime recordFromClock;
 
@@ -142,13 +143,16 @@ public final class FixedRateLoad {
                                 firstSlow = inFlightSince;
                             }
                             lastSlow = inFlightSince;
-                            int second = (int) ((inFlightSince - recordFrom) / 1_000_000_000L);
-                            if (second < slowBySecond.length) {
-                                slowBySecond[second]++;
-                            }
                         }
                     } else {
                         errors++;
+                    }
+                }
+                if (latency >= SLOW_NANOS) {
+                    // warm-up seconds too: a backlog met at the start of recording may have begun there
+                    int slot = (int) Math.floorDiv(inFlightSince - recordFrom, 1_000_000_000L) + warmupSeconds;
+                    if (slot >= 0 && slot < slowBySecond.length) {
+                        slowBySecond[slot]++;
                     }
                 }
                 inFlightSince = -1;
@@ -192,7 +196,8 @@ public final class FixedRateLoad {
         long periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
         long start = System.nanoTime();
         recordFrom = start + TimeUnit.SECONDS.toNanos(warmup);
-        slowBySecond = new int[seconds];
+        warmupSeconds = warmup;
+        slowBySecond = new int[warmup + seconds];
         recordFromClock = LocalTime.now().plusNanos(recordFrom - System.nanoTime());
         long end = recordFrom + TimeUnit.SECONDS.toNanos(seconds);
         long[] next = {start};
@@ -262,8 +267,8 @@ public final class FixedRateLoad {
      * that one only. Empty when none did; else {@code slow_conns=N slowest=i:count:first-last_s:max_ms,...
      * recorded_from=HH:MM:SS.mmm slow_s=second:count,...} (the three connections with most, times of
      * the requests' intended sends from the start of recording; then the local time recording started
-     * and every second after it that had slow requests, to line up with a per-second record of the
-     * machine such as mpstat's).
+     * and every second that had slow requests, negative for the warm-up's, to line up with a
+     * per-second record of the machine such as mpstat's).
      */
     private String slowConnections(List<Connection> conns) {
         List<Integer> slow = new ArrayList<>();
@@ -286,7 +291,7 @@ public final class FixedRateLoad {
         String sep = " slow_s=";
         for (int second = 0; second < slowBySecond.length; second++) {
             if (slowBySecond[second] > 0) {
-                out.append(sep).append(second).append(':').append(slowBySecond[second]);
+                out.append(sep).append(second - warmupSeconds).append(':').append(slowBySecond[second]);
                 sep = ",";
             }
         }
