@@ -81,7 +81,7 @@ mkdir -p "$OUT/nginx/logs" "$OUT/nginx/tmp"
 RESULTS=$OUT/results.tsv
 printf 'round\tscenario\ttarget\tconns\treq_s\tp50_ms\tp99_ms\tcpu_us_per_req\terrors\tnon2xx\tcpu0_busy\tcpu1_busy\tbusy_before\trss_kb\tuser_us_per_req\n' >"$RESULTS"
 RATE_RESULTS=$OUT/rate.tsv
-printf 'round\ttarget\trate\tsent\tok\terrors\tp50_ms\tp90_ms\tp99_ms\tp999_ms\tmax_ms\tcpu_us_per_req\tlag_max_ms\n' >"$RATE_RESULTS"
+printf 'round\ttarget\trate\tsent\tok\terrors\tp50_ms\tp90_ms\tp99_ms\tp999_ms\tmax_ms\tcpu_us_per_req\tlag_max_ms\tdrain_ms\n' >"$RATE_RESULTS"
 
 PIDS=()
 cleanup() {
@@ -260,24 +260,25 @@ run() {
 }
 
 # run_rate ROUND TARGET RATE DURATION: FixedRateLoad on CPU 1, 64 connections, 5 s of its own warm-up
+# (unrecorded; the recording starts once the warm-up's requests are all answered, see drain_ms)
 run_rate() {
     local round=$1 target=$2 rate=$3 secs=$4
     local pid=${PID_OF[$target]} t0 t1 out cpu_us
     await_quiet >/dev/null
     t0=$(cpu_ticks "$pid")
-    out=$(taskset -c 1 "$JAVA" -Xms128m -Xmx128m -XX:+UseSerialGC $(jvm_log "load-$round-$target" gc,safepoint,jit+compilation=debug) \
+    out=$(taskset -c 1 "$JAVA" -Xms128m -Xmx128m -XX:+UseSerialGC -XX:+AlwaysPreTouch $(jvm_log "load-$round-$target" gc,safepoint,jit+compilation=debug) \
         -cp "$JAR:$CLASSES" dev.sluice.loadtest.FixedRateLoad \
         "${URL[$target]}" "$HOST" "$rate" "$secs" 64 5)
     t1=$(cpu_ticks "$pid")
     echo "$out" >"$OUT/rate-$round-$target.txt"
-    # rate=… sent=… ok=… errors=… p50_ms=… p90_ms=… p99_ms=… p999_ms=… max_ms=… lag_max_ms=… [slow_conns=…]
+    # rate=… sent=… ok=… errors=… p50_ms=… p90_ms=… p99_ms=… p999_ms=… max_ms=… lag_max_ms=… drain_ms=… [slow_conns=…]
     local -A v=()
     local kv
     for kv in $out; do v[${kv%%=*}]=${kv#*=}; done
     cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="${v[ok]}" -v s="$secs" 'BEGIN { printf "%.1f", (n > 0 ? d * 1e6 / hz / (n * (s + 5) / s) : 0) }')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$rate" "${v[sent]}" "${v[ok]}" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$rate" "${v[sent]}" "${v[ok]}" \
         "${v[errors]}" "${v[p50_ms]}" "${v[p90_ms]}" "${v[p99_ms]}" "${v[p999_ms]}" "${v[max_ms]}" "$cpu_us" \
-        "${v[lag_max_ms]:-}" >>"$RATE_RESULTS"
+        "${v[lag_max_ms]:-}" "${v[drain_ms]:-}" >>"$RATE_RESULTS"
     log "round $round rate $target: $out cpu ${cpu_us} us/req"
 }
 
@@ -390,16 +391,20 @@ if rate_rows:
     def rmed(t, k):
         v = [float(r[k]) for r in rate_rows if r["target"] == t and r[k]]
         return statistics.median(v) if v else float("nan")
+    def rmax(t, k):
+        v = [float(r[k]) for r in rate_rows if r["target"] == t and r[k]]
+        return max(v) if v else float("nan")
     print(f"### fixed rate ({rate_rows[0]['rate']} req/s, 64 connections, latency from the intended send time)")
     print()
-    print("| target | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | generator's lag, max ms | proxy CPU µs/req | errors |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| target | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | generator's lag, max ms | warm-up drain, max ms | proxy CPU µs/req | errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for t in present:
         if not any(r["target"] == t for r in rate_rows):
             continue
         errs = sum(int(r["errors"] or 0) for r in rate_rows if r["target"] == t)
         print(f"| {t} | {rmed(t, 'p50_ms'):.3f} | {rmed(t, 'p90_ms'):.3f} | {rmed(t, 'p99_ms'):.3f} | {rmed(t, 'p999_ms'):.3f} | "
-              f"{rmed(t, 'max_ms'):.3f} | {rmed(t, 'lag_max_ms'):.3f} | {rmed(t, 'cpu_us_per_req'):.1f} | {errs} |")
+              f"{rmed(t, 'max_ms'):.3f} | {rmed(t, 'lag_max_ms'):.3f} | {rmax(t, 'drain_ms'):.1f} | "
+              f"{rmed(t, 'cpu_us_per_req'):.1f} | {errs} |")
     print()
     ratio = lambda k: rmed("sluice", k) / rmed("nginx", k) if rmed("nginx", k) > 0 else float("nan")
     print(f"Sluice/nginx at fixed rate: p99 {ratio('p99_ms'):.2f}, p99.9 {ratio('p999_ms'):.2f}, "

@@ -27,6 +27,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 
@@ -44,22 +45,35 @@ import org.HdrHistogram.Histogram;
  * java -cp controller/target/sluice.jar:loadtest/target/classes dev.sluice.loadtest.FixedRateLoad \
  *     URL HOST RATE SECONDS CONNECTIONS [WARMUP_SECONDS]
  * }</pre>
- * Prints one line: {@code rate=… sent=… ok=… errors=… p50_ms=… p90_ms=… p99_ms=… p999_ms=… max_ms=…
- * lag_max_ms=…}, followed by {@code slow_conns=… slowest=… slow_s=…} when any request took 50 ms or
+ * <p>The first {@code WARMUP_SECONDS} run the same schedule unrecorded; then the generator waits
+ * until every warm-up request has been answered and starts the recorded schedule afresh, so the
+ * recording never inherits a backlog of the warm-up (the generator's own JIT compilations and first
+ * collections share its CPU with the backend's, and once slowed it can take seconds to catch up).
+ *
+ * <p>Prints one line: {@code rate=… sent=… ok=… errors=… p50_ms=… p90_ms=… p99_ms=… p999_ms=… max_ms=…
+ * lag_max_ms=… drain_ms=…}, followed by {@code slow_conns=… slowest=… slow_s=…} when any request took 50 ms or
  * more (which connections and which seconds: see {@link #slowConnections}). {@code lag_max_ms} is the
  * generator's own delay: how late, at most, it got round to sending a request whose time had come. A
- * stall with a large lag is the load side's (its CPU, its event loop), not the target's.
+ * stall with a large lag is the load side's (its CPU, its event loop), not the target's. {@code drain_ms}
+ * is how long after the warm-up's schedule ended its last request was answered (a backlog left by the
+ * warm-up shows here, not in the recording).
  */
 public final class FixedRateLoad {
     /** A request this slow counts towards its connection's slow ones (see {@link #slowConnections}). */
     private static final long SLOW_NANOS = 50_000_000;
+    /** The longest wait for the warm-up's requests to be answered before recording starts anyway. */
+    private static final int DRAIN_LIMIT_SECONDS = 10;
 
     private final Histogram latencies = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
     private final ByteBuf request;
     private long ok;
     private long errors;
+    private long sent;
     private boolean recording;
     private long recordFrom = Long.MAX_VALUE;
+    private long warmupFrom;
+    /** How long after the warm-up's schedule ended its last request was answered. */
+    private long drainNanos;
     /** Longest delay between a request's intended send time and the tick that sent it (recorded part). */
     private long maxLag;
     /** Requests of {@link #SLOW_NANOS} or more by second of their intended send, warm-up's first. */
@@ -149,8 +163,10 @@ public final class FixedRateLoad {
                     }
                 }
                 if (latency >= SLOW_NANOS) {
-                    // warm-up seconds too: a backlog met at the start of recording may have begun there
-                    int slot = (int) Math.floorDiv(inFlightSince - recordFrom, 1_000_000_000L) + warmupSeconds;
+                    // warm-up seconds too (counted from the warm-up's start), to see a backlog form there
+                    int slot = inFlightSince >= recordFrom
+                            ? warmupSeconds + (int) Math.floorDiv(inFlightSince - recordFrom, 1_000_000_000L)
+                            : (int) Math.floorDiv(inFlightSince - warmupFrom, 1_000_000_000L);
                     if (slot >= 0 && slot < slowBySecond.length) {
                         slowBySecond[slot]++;
                     }
@@ -194,40 +210,25 @@ public final class FixedRateLoad {
         }
         EventLoop loop = group.next();
         long periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
-        long start = System.nanoTime();
-        recordFrom = start + TimeUnit.SECONDS.toNanos(warmup);
         warmupSeconds = warmup;
         slowBySecond = new int[warmup + seconds];
-        recordFromClock = LocalTime.now().plusNanos(recordFrom - System.nanoTime());
-        long end = recordFrom + TimeUnit.SECONDS.toNanos(seconds);
-        long[] next = {start};
-        long[] sent = {0};
-        int[] turn = {0};
-        Runnable tick = new Runnable() {
-            @Override
-            public void run() {
-                long now = System.nanoTime();
-                if (next[0] >= recordFrom && next[0] < end) {
-                    maxLag = Math.max(maxLag, now - next[0]);
-                }
-                // send every request whose time has come (the timer is coarse; the schedule is not)
-                while (next[0] <= now && next[0] < end) {
-                    if (!recording && next[0] >= recordFrom) {
-                        recording = true;
-                    }
-                    if (recording) {
-                        sent[0]++;
-                    }
-                    conns.get(turn[0]).submit(next[0]);
-                    turn[0] = (turn[0] + 1) % conns.size();
-                    next[0] += periodNanos;
-                }
-                if (next[0] < end) {
-                    loop.schedule(this, Math.max(0, Math.min(next[0] - System.nanoTime(), 200_000)), TimeUnit.NANOSECONDS);
-                }
-            }
+        CompletableFuture<Long> recordingEnd = new CompletableFuture<>();
+        // the recording starts on a fresh schedule once the warm-up's requests have all been answered:
+        // a backlog the warm-up left (a cold load generator sharing its CPU) must not count as the target's
+        Runnable record = () -> {
+            recordFrom = System.nanoTime();
+            recordFromClock = LocalTime.now();
+            recording = true;
+            long end = recordFrom + TimeUnit.SECONDS.toNanos(seconds);
+            new Schedule(loop, conns, periodNanos, recordFrom, end, true, () -> recordingEnd.complete(end)).run();
         };
-        loop.execute(tick);
+        loop.execute(() -> {
+            warmupFrom = System.nanoTime();
+            long warmupEnd = warmupFrom + TimeUnit.SECONDS.toNanos(warmup);
+            new Schedule(loop, conns, periodNanos, warmupFrom, warmupEnd, false,
+                    () -> afterDrain(loop, conns, warmupEnd, record)).run();
+        });
+        long end = recordingEnd.get(warmup + seconds + DRAIN_LIMIT_SECONDS + 10, TimeUnit.SECONDS);
         // let the last requests answer (up to 5 s), then report
         long deadline = end + TimeUnit.SECONDS.toNanos(5);
         while (System.nanoTime() < deadline) {
@@ -252,13 +253,77 @@ public final class FixedRateLoad {
             }
             recording = false; // before closing: the report's own closes are not errors
             conns.forEach(c -> c.channel.close());
-            line[0] = String.format("rate=%d sent=%d ok=%d errors=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f lag_max_ms=%.3f",
-                    rate, sent[0], ok, errors + unanswered, ms(latencies.getValueAtPercentile(50)),
+            line[0] = String.format("rate=%d sent=%d ok=%d errors=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f lag_max_ms=%.3f drain_ms=%.3f",
+                    rate, sent, ok, errors + unanswered, ms(latencies.getValueAtPercentile(50)),
                     ms(latencies.getValueAtPercentile(90)), ms(latencies.getValueAtPercentile(99)),
-                    ms(latencies.getValueAtPercentile(99.9)), ms(latencies.getMaxValue()), ms(maxLag))
+                    ms(latencies.getValueAtPercentile(99.9)), ms(latencies.getMaxValue()), ms(maxLag), ms(drainNanos))
                     + slowConnections(conns);
         }).sync();
         return line[0];
+    }
+
+    /**
+     * Runs {@code then} once no request is waiting or in flight on any connection (checked every
+     * millisecond), or after {@value #DRAIN_LIMIT_SECONDS} s; records how long that took after
+     * {@code since}.
+     */
+    private void afterDrain(EventLoop loop, List<Connection> conns, long since, Runnable then) {
+        boolean idle = conns.stream().allMatch(c -> c.waiting.isEmpty() && c.inFlightSince < 0);
+        long waited = System.nanoTime() - since;
+        if (idle || waited >= TimeUnit.SECONDS.toNanos(DRAIN_LIMIT_SECONDS)) {
+            drainNanos = Math.max(0, waited); // the schedule ends up to one period before its end time
+            then.run();
+        } else {
+            loop.schedule(() -> afterDrain(loop, conns, since, then), 1, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Submits requests round-robin at fixed intended times from {@code from} (inclusive) to
+     * {@code until} (exclusive), then runs {@code then}; runs on the event loop.
+     */
+    private final class Schedule implements Runnable {
+        private final EventLoop loop;
+        private final List<Connection> conns;
+        private final long periodNanos;
+        private final long until;
+        private final boolean recorded;
+        private final Runnable then;
+        private long next;
+        private int turn;
+
+        Schedule(EventLoop loop, List<Connection> conns, long periodNanos, long from, long until, boolean recorded,
+                Runnable then) {
+            this.loop = loop;
+            this.conns = conns;
+            this.periodNanos = periodNanos;
+            this.next = from;
+            this.until = until;
+            this.recorded = recorded;
+            this.then = then;
+        }
+
+        @Override
+        public void run() {
+            long now = System.nanoTime();
+            if (recorded && next < until) {
+                maxLag = Math.max(maxLag, now - next);
+            }
+            // send every request whose time has come (the timer is coarse; the schedule is not)
+            while (next <= now && next < until) {
+                if (recorded) {
+                    sent++;
+                }
+                conns.get(turn).submit(next);
+                turn = (turn + 1) % conns.size();
+                next += periodNanos;
+            }
+            if (next < until) {
+                loop.schedule(this, Math.max(0, Math.min(next - System.nanoTime(), 200_000)), TimeUnit.NANOSECONDS);
+            } else {
+                then.run();
+            }
+        }
     }
 
     /**

@@ -59,14 +59,51 @@ class FixedRateLoadTest {
         }
     }
 
+    @Test
+    void aBacklogLeftByTheWarmUpIsWaitedOutNotRecorded() throws Exception {
+        // 20 req/s over 4 connections: each connection gets a request every 200 ms, and the server
+        // holds every request it receives in its first 1.5 s for 600 ms, so by the end of the 1 s
+        // warm-up each connection has a queue that clears only at ~1.8 s. Recorded from the schedule's
+        // 1 s mark, the first recorded requests would carry 800 ms of that backlog.
+        URI url = serverHoldingEarlyRequests(1500, 600);
+        String line = FixedRateLoad.measure(url, "bench.example.com", 20, 1, 4, 1);
+        assertThat(line).startsWith("rate=20 sent=20 ok=20 errors=0 ");
+        assertThat(value(line, "drain_ms")).as(line).isGreaterThanOrEqualTo(500);
+        assertThat(value(line, "max_ms")).as(line).isLessThan(600);
+    }
+
+    private static double value(String line, String key) {
+        Matcher m = Pattern.compile(" " + key + "=([0-9.]+)").matcher(line);
+        assertThat(m.find()).as(line).isTrue();
+        return Double.parseDouble(m.group(1));
+    }
+
+    /** An HTTP/1.1 server that answers requests received in its first {@code windowMillis} late. */
+    private URI serverHoldingEarlyRequests(long windowMillis, long holdMillis) throws InterruptedException {
+        long started = System.nanoTime();
+        return server((connection, received) ->
+                received - started < TimeUnit.MILLISECONDS.toNanos(windowMillis) ? holdMillis : 0);
+    }
+
     /** An HTTP/1.1 server answering 200 at once, except on the first connection it accepts. */
     private URI serverDelayingFirstConnectionBy(long millis) throws InterruptedException {
+        return server((connection, received) -> connection == 0 ? millis : 0);
+    }
+
+    /** How late a test server answers a request. */
+    private interface Delay {
+        /** Milliseconds to wait before answering a request received at {@code receivedNanos} on the n-th connection. */
+        long millis(int connection, long receivedNanos);
+    }
+
+    /** An HTTP/1.1 server answering every request 200 with a 2-byte body, as late as {@code delay} says. */
+    private URI server(Delay delay) throws InterruptedException {
         AtomicInteger accepted = new AtomicInteger();
         Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        long delay = accepted.getAndIncrement() == 0 ? millis : 0;
+                        int connection = accepted.getAndIncrement();
                         ch.pipeline().addLast(new HttpServerCodec(), new SimpleChannelInboundHandler<HttpObject>() {
                             @Override
                             protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
@@ -74,7 +111,8 @@ class FixedRateLoadTest {
                                     FullHttpResponse ok = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                                             HttpResponseStatus.OK, Unpooled.wrappedBuffer(new byte[] {'o', 'k'}));
                                     ok.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 2);
-                                    ctx.executor().schedule(() -> ctx.writeAndFlush(ok), delay, TimeUnit.MILLISECONDS);
+                                    ctx.executor().schedule(() -> ctx.writeAndFlush(ok),
+                                            delay.millis(connection, System.nanoTime()), TimeUnit.MILLISECONDS);
                                 }
                             }
                         });
