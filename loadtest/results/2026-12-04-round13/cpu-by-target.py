@@ -1,4 +1,5 @@
-# per target: mean CPU 1 busy/user/sys/soft and CPU 0 busy during the recorded part of each fixed-rate run
+# per target of a bench.sh fixed-rate run: median over its runs of the mean CPU 1 and CPU 0 busy % (mpstat, SYS_LOG=1) during the recorded part
+# usage: python3 cpu-by-target.py bench.log mpstat.txt[.gz]   (CPU 0 busy excludes iowait: Sluice's idle io_uring wait is counted as iowait)
 import re,sys,datetime,statistics,gzip
 log, mp = sys.argv[1], sys.argv[2]
 op = gzip.open if mp.endswith('.gz') else open
