@@ -20,16 +20,18 @@
 # connections; rate = FixedRateLoad (loadtest's fixed-rate generator, no coordinated omission) at
 # RATE req/s over 64 connections — default half of nginx's median small-GET req/s at 64 connections
 # measured earlier in the same run — reporting p50/p99/p99.9 and CPU per request, with the same load
-# sent straight to the backend on CPU 0 (backend-cpu0, no proxy) as the floor of the tail.
+# sent straight to the backend, no proxy, as floors of the tail: on CPU 0 (backend-cpu0: the load
+# generator and the VM alone) and on CPU 1 (backend-cpu1: everything a proxied run puts on CPU 1).
 # Knobs (environment): BASELINE_JAR=path/to/other/sluice.jar adds that build as a fourth target
 # ("sluice-baseline", same flags, port 18005) so a change is measured before/after in one run;
 # BASELINE_ARGS adds Sluice flags to that target only (e.g. BASELINE_JAR=controller/target/sluice.jar
 # BASELINE_ARGS="--transport epoll": one build, two transports); JVM_LOG=1 writes the collections
 # and safepoints of each Sluice and backend, with wall-clock times, to OUT/NAME-jvm.log (sluice,
 # sluice-baseline, backend-cpu0, backend-cpu1), and of each fixed-rate generator with its JIT
-# compilations to OUT/load-ROUND-TARGET-jvm.log (to tell a stall of one JVM from one of the machine); SYS_LOG=1 records the machine once a second for the
-# whole run: OUT/mpstat.txt (mpstat -P ALL 1) and OUT/nstat.txt (TCP retransmission, timeout,
-# loss-probe and listen-drop counters), to line up with the seconds FixedRateLoad names as slow;
+# compilations to OUT/load-ROUND-TARGET-jvm.log (to tell a stall of one JVM from one of the
+# machine); SYS_LOG=1 records the machine once a second for the whole run: OUT/mpstat.txt
+# (mpstat -P ALL 1) and OUT/nstat.txt (TCP retransmission, timeout, loss-probe and listen-drop
+# counters), to line up with the seconds FixedRateLoad names as slow;
 # NGINX_BUFFERED=1 adds nginx with proxy_buffering on (its default; ingress-nginx
 # turns it off) as a fourth target, ROUNDS, DURATION (s per run), WARMUP (s per proxy, same for all),
 # CONNS ("16 64"), QUIET_BUSY (max % busy per CPU before a point, else wait; default 15),
@@ -388,12 +390,9 @@ for s in ["small", "large", "upload"]:
             print(f"| {c} | {b('req_s'):.2f} | {b('p99_ms'):.2f} | {b('cpu_us_per_req'):.2f} |")
     print()
 if rate_rows:
-    def rmed(t, k):
+    def rmed(t, k, of=statistics.median):
         v = [float(r[k]) for r in rate_rows if r["target"] == t and r[k]]
-        return statistics.median(v) if v else float("nan")
-    def rmax(t, k):
-        v = [float(r[k]) for r in rate_rows if r["target"] == t and r[k]]
-        return max(v) if v else float("nan")
+        return of(v) if v else float("nan")
     print(f"### fixed rate ({rate_rows[0]['rate']} req/s, 64 connections, latency from the intended send time)")
     print()
     print("| target | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | generator's lag, max ms | warm-up drain, max ms | proxy CPU µs/req | errors |")
@@ -403,7 +402,7 @@ if rate_rows:
             continue
         errs = sum(int(r["errors"] or 0) for r in rate_rows if r["target"] == t)
         print(f"| {t} | {rmed(t, 'p50_ms'):.3f} | {rmed(t, 'p90_ms'):.3f} | {rmed(t, 'p99_ms'):.3f} | {rmed(t, 'p999_ms'):.3f} | "
-              f"{rmed(t, 'max_ms'):.3f} | {rmed(t, 'lag_max_ms'):.3f} | {rmax(t, 'drain_ms'):.1f} | "
+              f"{rmed(t, 'max_ms'):.3f} | {rmed(t, 'lag_max_ms'):.3f} | {rmed(t, 'drain_ms', max):.1f} | "
               f"{rmed(t, 'cpu_us_per_req'):.1f} | {errs} |")
     print()
     ratio = lambda k: rmed("sluice", k) / rmed("nginx", k) if rmed("nginx", k) > 0 else float("nan")
