@@ -66,6 +66,9 @@ public final class FixedRateLoad {
 
     private final Histogram latencies = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
     private final ByteBuf request;
+    private final List<Connection> conns = new ArrayList<>();
+    private EventLoop loop;
+    private long periodNanos;
     private long ok;
     private long errors;
     private long sent;
@@ -120,6 +123,11 @@ public final class FixedRateLoad {
         private long firstSlow;
         private long lastSlow;
         private long maxLatency;
+
+        /** Requests waiting or in flight on this connection. */
+        int outstanding() {
+            return waiting.size() + (inFlightSince >= 0 ? 1 : 0);
+        }
 
         void submit(long intendedNanos) {
             if (channel == null || !channel.isActive()) {
@@ -193,7 +201,6 @@ public final class FixedRateLoad {
 
     private String run(EventLoopGroup group, boolean epoll, URI url, int rate, int seconds, int connections,
             int warmup) throws Exception {
-        List<Connection> conns = new ArrayList<>();
         for (int i = 0; i < connections; i++) {
             Connection c = new Connection();
             Bootstrap b = new Bootstrap().group(group)
@@ -208,8 +215,8 @@ public final class FixedRateLoad {
             c.channel = b.connect(url.getHost(), url.getPort()).sync().channel();
             conns.add(c);
         }
-        EventLoop loop = group.next();
-        long periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
+        loop = group.next();
+        periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
         warmupSeconds = warmup;
         slowBySecond = new int[warmup + seconds];
         CompletableFuture<Long> recordingEnd = new CompletableFuture<>();
@@ -220,13 +227,12 @@ public final class FixedRateLoad {
             recordFromClock = LocalTime.now();
             recording = true;
             long end = recordFrom + TimeUnit.SECONDS.toNanos(seconds);
-            new Schedule(loop, conns, periodNanos, recordFrom, end, true, () -> recordingEnd.complete(end)).run();
+            new Schedule(recordFrom, end, true, () -> recordingEnd.complete(end)).run();
         };
         loop.execute(() -> {
             warmupFrom = System.nanoTime();
             long warmupEnd = warmupFrom + TimeUnit.SECONDS.toNanos(warmup);
-            new Schedule(loop, conns, periodNanos, warmupFrom, warmupEnd, false,
-                    () -> afterDrain(loop, conns, warmupEnd, record)).run();
+            new Schedule(warmupFrom, warmupEnd, false, () -> afterDrain(warmupEnd, record)).run();
         });
         long end = recordingEnd.get(warmup + seconds + DRAIN_LIMIT_SECONDS + 10, TimeUnit.SECONDS);
         // let the last requests answer (up to 5 s), then report
@@ -237,7 +243,7 @@ public final class FixedRateLoad {
                 long[] pending = {0};
                 loop.submit(() -> {
                     for (Connection c : conns) {
-                        pending[0] += c.waiting.size() + (c.inFlightSince >= 0 ? 1 : 0);
+                        pending[0] += c.outstanding();
                     }
                 }).sync();
                 if (pending[0] == 0) {
@@ -249,7 +255,7 @@ public final class FixedRateLoad {
         loop.submit(() -> {
             long unanswered = 0;
             for (Connection c : conns) {
-                unanswered += c.waiting.size() + (c.inFlightSince >= 0 ? 1 : 0);
+                unanswered += c.outstanding();
             }
             recording = false; // before closing: the report's own closes are not errors
             conns.forEach(c -> c.channel.close());
@@ -267,14 +273,14 @@ public final class FixedRateLoad {
      * millisecond), or after {@value #DRAIN_LIMIT_SECONDS} s; records how long that took after
      * {@code since}.
      */
-    private void afterDrain(EventLoop loop, List<Connection> conns, long since, Runnable then) {
-        boolean idle = conns.stream().allMatch(c -> c.waiting.isEmpty() && c.inFlightSince < 0);
+    private void afterDrain(long since, Runnable then) {
+        boolean idle = conns.stream().allMatch(c -> c.outstanding() == 0);
         long waited = System.nanoTime() - since;
         if (idle || waited >= TimeUnit.SECONDS.toNanos(DRAIN_LIMIT_SECONDS)) {
             drainNanos = Math.max(0, waited); // the schedule ends up to one period before its end time
             then.run();
         } else {
-            loop.schedule(() -> afterDrain(loop, conns, since, then), 1, TimeUnit.MILLISECONDS);
+            loop.schedule(() -> afterDrain(since, then), 1, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -283,20 +289,13 @@ public final class FixedRateLoad {
      * {@code until} (exclusive), then runs {@code then}; runs on the event loop.
      */
     private final class Schedule implements Runnable {
-        private final EventLoop loop;
-        private final List<Connection> conns;
-        private final long periodNanos;
         private final long until;
         private final boolean recorded;
         private final Runnable then;
         private long next;
         private int turn;
 
-        Schedule(EventLoop loop, List<Connection> conns, long periodNanos, long from, long until, boolean recorded,
-                Runnable then) {
-            this.loop = loop;
-            this.conns = conns;
-            this.periodNanos = periodNanos;
+        Schedule(long from, long until, boolean recorded, Runnable then) {
             this.next = from;
             this.until = until;
             this.recorded = recorded;
