@@ -16,8 +16,10 @@
 # (Sluice flags of each, e.g. "--transport io_uring"), C (wrk connections each, default 32),
 # WINDOWS (default 8), DUR (s per window, default 10), WRK_ARGS (e.g. "-s loadtest/peers/post-64k.lua"
 # for uploads). Prints one line per window: req/s and CPU µs per request (user, system) of each, B/A,
-# and where perf can trace (its raw_syscalls:sys_enter tracepoint on each process) system calls per
-# request of each; then the median of the windows after the first (JIT warm-up) with their range.
+# and with SYSCALLS=1, where perf can trace (its raw_syscalls:sys_enter tracepoint on each process),
+# system calls per request of each; then the median of the windows after the first (JIT warm-up) with
+# their range. SYSCALLS is off by default: counting costs each traced call a little CPU, so it
+# charges the side that makes more system calls (nginx: ~6 per request, Sluice ~1) with more.
 # Stops what it started.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,7 +63,7 @@ load() { taskset -c 1 wrk -t1 -c"$C" -d"$1"s ${WRK_ARGS:-} -H 'Host: bench.examp
 cpu() { awk '{print $14, $15}' "/proc/$1/stat"; }
 load 15 18003 >/dev/null & w=$!; load 15 $B_PORT >/dev/null; wait $w
 PERF=0
-perf stat -e raw_syscalls:sys_enter -o /dev/null -- true >/dev/null 2>&1 && PERF=1
+[[ ${SYSCALLS:-0} == 1 ]] && perf stat -e raw_syscalls:sys_enter -o /dev/null -- true >/dev/null 2>&1 && PERF=1
 PERFS=()
 syscalls() { # pid file: count the process's system calls into file until stopped with INT
     ((PERF)) || return 0
