@@ -102,7 +102,8 @@ def col(pattern):
     return [float(m.group(1)) for m in (re.search(pattern, l) for l in rows) if m]
 def show(name, v):
     return '%s %.3f (%.3f-%.3f)' % (name, statistics.median(v), min(v), max(v)) if v else ''
-print('median of windows 2-%d: %s, %s; %s, %s' % (len(rows) + 1,
+calls = col(r'syscalls/req A ([\d.]+)')
+print('median of windows 2-%d: %s, %s%s' % (len(rows) + 1,
       show('B/A cpu', col(r'B/A cpu ([\d.]+)')), show('user', col(r'user ([\d.]+)(?: \||$)')),
-      show('syscalls/req A', col(r'syscalls/req A ([\d.]+)')), show('B', col(r'syscalls/req A [\d.]+ B ([\d.]+)'))))
+      '; %s, %s' % (show('syscalls/req A', calls), show('B', col(r'syscalls/req A [\d.]+ B ([\d.]+)'))) if calls else ''))
 PY
