@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -63,6 +64,8 @@ public final class FixedRateLoad {
     private static final long SLOW_NANOS = 50_000_000;
     /** The longest wait for the warm-up's requests to be answered before recording starts anyway. */
     private static final int DRAIN_LIMIT_SECONDS = 10;
+    /** The longest wait for the recorded requests to be answered before the report counts them as errors. */
+    private static final int FINAL_DRAIN_LIMIT_SECONDS = 5;
 
     private final Histogram latencies = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
     private final ByteBuf request;
@@ -219,7 +222,7 @@ public final class FixedRateLoad {
         periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
         warmupSeconds = warmup;
         slowBySecond = new int[warmup + seconds];
-        CompletableFuture<Long> recordingEnd = new CompletableFuture<>();
+        CompletableFuture<Void> answered = new CompletableFuture<>();
         // the recording starts on a fresh schedule once the warm-up's requests have all been answered:
         // a backlog the warm-up left (a cold load generator sharing its CPU) must not count as the target's
         Runnable record = () -> {
@@ -227,36 +230,21 @@ public final class FixedRateLoad {
             recordFromClock = LocalTime.now();
             recording = true;
             long end = recordFrom + TimeUnit.SECONDS.toNanos(seconds);
-            new Schedule(recordFrom, end, true, () -> recordingEnd.complete(end)).run();
+            new Schedule(recordFrom, end, true,
+                    () -> afterDrain(end, FINAL_DRAIN_LIMIT_SECONDS, waited -> answered.complete(null))).run();
         };
         loop.execute(() -> {
             warmupFrom = System.nanoTime();
             long warmupEnd = warmupFrom + TimeUnit.SECONDS.toNanos(warmup);
-            new Schedule(warmupFrom, warmupEnd, false, () -> afterDrain(warmupEnd, record)).run();
+            new Schedule(warmupFrom, warmupEnd, false, () -> afterDrain(warmupEnd, DRAIN_LIMIT_SECONDS, waited -> {
+                drainNanos = waited;
+                record.run();
+            })).run();
         });
-        long end = recordingEnd.get(warmup + seconds + DRAIN_LIMIT_SECONDS + 10, TimeUnit.SECONDS);
-        // let the last requests answer (up to 5 s), then report
-        long deadline = end + TimeUnit.SECONDS.toNanos(5);
-        while (System.nanoTime() < deadline) {
-            Thread.sleep(100);
-            if (System.nanoTime() > end) {
-                long[] pending = {0};
-                loop.submit(() -> {
-                    for (Connection c : conns) {
-                        pending[0] += c.outstanding();
-                    }
-                }).sync();
-                if (pending[0] == 0) {
-                    break;
-                }
-            }
-        }
+        answered.get(warmup + seconds + DRAIN_LIMIT_SECONDS + FINAL_DRAIN_LIMIT_SECONDS + 10, TimeUnit.SECONDS);
         String[] line = new String[1];
         loop.submit(() -> {
-            long unanswered = 0;
-            for (Connection c : conns) {
-                unanswered += c.outstanding();
-            }
+            long unanswered = conns.stream().mapToLong(Connection::outstanding).sum();
             recording = false; // before closing: the report's own closes are not errors
             conns.forEach(c -> c.channel.close());
             line[0] = String.format("rate=%d sent=%d ok=%d errors=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f lag_max_ms=%.3f drain_ms=%.3f",
@@ -269,18 +257,16 @@ public final class FixedRateLoad {
     }
 
     /**
-     * Runs {@code then} once no request is waiting or in flight on any connection (checked every
-     * millisecond), or after {@value #DRAIN_LIMIT_SECONDS} s; records how long that took after
-     * {@code since}.
+     * Runs {@code then} with the nanoseconds waited since {@code since} once no request is waiting or
+     * in flight on any connection (checked every millisecond), or after {@code limitSeconds}.
      */
-    private void afterDrain(long since, Runnable then) {
+    private void afterDrain(long since, int limitSeconds, LongConsumer then) {
         boolean idle = conns.stream().allMatch(c -> c.outstanding() == 0);
         long waited = System.nanoTime() - since;
-        if (idle || waited >= TimeUnit.SECONDS.toNanos(DRAIN_LIMIT_SECONDS)) {
-            drainNanos = Math.max(0, waited); // the schedule ends up to one period before its end time
-            then.run();
+        if (idle || waited >= TimeUnit.SECONDS.toNanos(limitSeconds)) {
+            then.accept(Math.max(0, waited)); // the schedule ends up to one period before its end time
         } else {
-            loop.schedule(() -> afterDrain(since, then), 1, TimeUnit.MILLISECONDS);
+            loop.schedule(() -> afterDrain(since, limitSeconds, then), 1, TimeUnit.MILLISECONDS);
         }
     }
 
