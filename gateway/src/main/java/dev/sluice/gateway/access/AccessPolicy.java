@@ -47,8 +47,8 @@ public sealed interface AccessPolicy permits AccessPolicy.Open, AccessPolicy.Den
      *                       not listed get 403, or {@code null} (everyone)
      * @param limits         {@code limit-*}, or {@code null}
      * @param authentication basic, digest or external authentication, or {@code null}
-     * @param satisfyAny     {@code satisfy: any}: passing either the source lists or the
-     *                       authentication is enough (limits still apply)
+     * @param satisfyAny     {@code satisfy: any}: being admitted by the allowlist or passing the
+     *                       authentication is enough (limits still apply; see {@link #sourceGrants})
      */
     record Guarded(SourceRanges deny, SourceRanges allow, RequestLimits limits, Authentication authentication,
             boolean satisfyAny) implements AccessPolicy {
@@ -64,6 +64,17 @@ public sealed interface AccessPolicy permits AccessPolicy.Open, AccessPolicy.Den
                 return false;
             }
             return allow == null || allow.contains(clientAddress);
+        }
+
+        /**
+         * Whether an allow rule admits the client, which is what lets a {@code satisfy: any} location
+         * skip authentication. As NGINX's access module, a denylist alone never grants: a client it
+         * does not list matches no rule, so authentication still decides. For example, with
+         * {@code denylist-source-range: 10.0.0.0/8} and basic auth under {@code satisfy: any}, a
+         * client at 192.0.2.1 without credentials gets 401, not the page.
+         */
+        public boolean sourceGrants(byte[] clientAddress) {
+            return allow != null && sourceAllowed(clientAddress);
         }
 
         /** Whether this policy restricts clients by address. */

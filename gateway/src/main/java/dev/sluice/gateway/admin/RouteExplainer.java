@@ -376,7 +376,8 @@ public final class RouteExplainer {
                 }
             }
             if (g.deny() != null) {
-                out.add("denylist-source-range " + g.deny() + ": matching clients get 403");
+                out.add("denylist-source-range " + g.deny() + ": matching clients get 403"
+                        + (g.satisfyAny() && g.authentication() != null ? " unless they authenticate (satisfy any)" : ""));
             }
             if (g.allow() != null) {
                 out.add("whitelist-source-range " + g.allow() + ": other clients get 403"

@@ -34,8 +34,9 @@ import java.util.function.Consumer;
  * The access phase of a request to a {@link AccessPolicy.Guarded} location (SPEC §0.1 step 6), in
  * NGINX's order: {@code limit_conn} and {@code limit_req} (the limit's status, 503), the
  * {@code deny}/{@code allow} source lists (403), then basic, digest or external authentication
- * (401, 403, 500, or 302 to {@code auth-signin}). With {@code satisfy: any}, a client the source
- * lists accept skips authentication, and one they refuse may still authenticate.
+ * (401, 403, 500, or 302 to {@code auth-signin}). With {@code satisfy: any}, a client the allowlist
+ * admits skips authentication, and one the lists refuse may still authenticate (a denylist alone
+ * admits nobody, see {@link AccessPolicy.Guarded#sourceGrants}).
  *
  * <p>One instance per {@link GatewayServer}: it owns the state that outlives a request and a
  * route table (rate-limit buckets and connection counts per Ingress zone, digest nonces, the
@@ -130,7 +131,7 @@ final class AccessGate implements AutoCloseable {
         BandwidthLimit bandwidth = limits == null ? null : limits.bandwidth();
         boolean sourceOk = policy.sourceAllowed(r.clientAddress());
         Authentication auth = policy.authentication();
-        if (auth == null || (policy.satisfyAny() && sourceOk && policy.hasSourceLists())) {
+        if (auth == null || (policy.satisfyAny() && policy.sourceGrants(r.clientAddress()))) {
             if (sourceOk) {
                 done.accept(new Pass(permit, null, false, null, false, bandwidth));
             } else {

@@ -67,6 +67,11 @@ class AccessControlProxyTest {
                         new Authentication.Basic("Protected", USERS), true)),
                 prefix("/any-other", "default/s2", b, guarded(null, ranges("10.0.0.0/8"), null,
                         new Authentication.Basic("Protected", USERS), true)),
+                // a denylist that does not list the client grants nothing: authentication decides
+                prefix("/any-deny-other", "default/s4", b, guarded(ranges("10.0.0.0/8"), null, null,
+                        new Authentication.Basic("Protected", USERS), true)),
+                prefix("/any-deny-local", "default/s5", b, guarded(ranges("127.0.0.0/8"), null, null,
+                        new Authentication.Basic("Protected", USERS), true)),
                 prefix("/all-other", "default/s3", b, guarded(null, ranges("10.0.0.0/8"), null,
                         new Authentication.Basic("Protected", USERS), false)),
                 prefix("/rps", "default/rps", b, guarded(null, null, new RequestLimits("default/rps", 0,
@@ -189,6 +194,16 @@ class AccessControlProxyTest {
         assertThat(get("/any-other", basic("alice", "wonderland")).status()).isEqualTo(200);
         // satisfy all: the list refuses first, credentials do not help
         assertThat(get("/all-other", basic("alice", "wonderland")).status()).isEqualTo(403);
+    }
+
+    @Test
+    void satisfyAnyWithOnlyADenylistStillAsksEveryoneForCredentials() {
+        // as NGINX: "deny 10.0.0.0/8;" matches no rule for 127.0.0.1 and so grants nothing
+        assertThat(get("/any-deny-other").status()).isEqualTo(401);
+        assertThat(get("/any-deny-other", basic("alice", "wonderland")).status()).isEqualTo(200);
+        // a listed client may still authenticate under satisfy any
+        assertThat(get("/any-deny-local").status()).isEqualTo(401);
+        assertThat(get("/any-deny-local", basic("alice", "wonderland")).status()).isEqualTo(200);
     }
 
     @Test
