@@ -233,7 +233,7 @@ public enum AnnotationKey {
     private static final Set<AnnotationKey> CONFIGMAP_DEFAULTS = java.util.EnumSet.of(
             PROXY_CONNECT_TIMEOUT, PROXY_SEND_TIMEOUT, PROXY_READ_TIMEOUT, PROXY_NEXT_UPSTREAM_TRIES, PROXY_BODY_SIZE,
             SSL_REDIRECT, FORCE_SSL_REDIRECT, LOAD_BALANCE, PROXY_HTTP_VERSION, PROXY_BUFFERING, PROXY_BUFFER_SIZE,
-            CUSTOM_HTTP_ERRORS);
+            CUSTOM_HTTP_ERRORS, WHITELIST_SOURCE_RANGE, DENYLIST_SOURCE_RANGE);
 
     private static final Map<String, AnnotationKey> BY_SUFFIX = Arrays.stream(values())
             .collect(Collectors.toUnmodifiableMap(AnnotationKey::suffix, Function.identity()));

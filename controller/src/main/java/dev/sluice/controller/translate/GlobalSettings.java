@@ -308,6 +308,11 @@ public record GlobalSettings(
                         secrets, NONE, found::add);
                 if (found.isEmpty()) {
                     out.put(k.suffix(), v);
+                } else if (k.scope() == AnnotationKey.Scope.ACCESS_CONTROL) {
+                    // fail closed: the bad list stays, so every location it covers is denied
+                    out.put(k.suffix(), v);
+                    invalid(k.suffix(), v, why(found.get(0), k.suffix()), "every location without its own "
+                            + k.suffix() + " annotation answers 503 (location denied)");
                 } else {
                     invalid(k.suffix(), v, why(found.get(0), k.suffix()),
                             "using the default " + k.docDefault().replace("`", ""));

@@ -246,7 +246,18 @@ public record IngressAnnotations(
         LookupAnnotations lookups = LookupAnnotations.parse(r::string, r::invalid, problems);
         options = options.withHeaderRewrites(lookups.headerRewrites());
         String namespace = BackendResolver.namespace(ingress);
-        AccessControl.Result access = AccessControl.parse(own, p, namespace,
+        // the ConfigMap's source lists apply where the Ingress has none of its own
+        Map<String, String> accessOwn = own;
+        for (Map.Entry<String, String> d : global.annotationDefaults().entrySet()) {
+            AnnotationKey k = AnnotationKey.of(d.getKey());
+            if (k.scope() == AnnotationKey.Scope.ACCESS_CONTROL && !own.containsKey(d.getKey())) {
+                if (accessOwn == own) {
+                    accessOwn = new TreeMap<>(own);
+                }
+                accessOwn.put(d.getKey(), d.getValue());
+            }
+        }
+        AccessControl.Result access = AccessControl.parse(accessOwn, p, namespace,
                 namespace + "/" + ingress.getMetadata().getName(), secrets, global.limitReqStatus(),
                 global.limitConnStatus(), problems);
         ProxySsl.Result upstreamTls = ProxySsl.parse(own, p, namespace, secrets, problems);

@@ -249,6 +249,34 @@ class GlobalSettingsTest {
     }
 
     @Test
+    void theConfigMapsSourceListsProtectEveryLocationUnlessAnAnnotationReplacesThem() {
+        Translation t = translate(List.of(global(Map.of("whitelist-source-range", "10.0.0.0/8",
+                "denylist-source-range", "10.1.0.0/16"))),
+                ingress("default", "plain", "plain.example.com", "/", "web", 80),
+                annotated("own", "own.example.com", Map.of("allowlist-source-range", "192.168.0.0/16")));
+        AccessPolicy.Guarded plain = (AccessPolicy.Guarded) options(t, "plain.example.com").access();
+        assertThat(plain.sourceAllowed(new byte[] {10, 2, 3, 4})).isTrue();
+        assertThat(plain.sourceAllowed(new byte[] {127, 0, 0, 1})).isFalse();
+        assertThat(plain.sourceAllowed(new byte[] {10, 1, 3, 4})).isFalse();
+        AccessPolicy.Guarded own = (AccessPolicy.Guarded) options(t, "own.example.com").access();
+        assertThat(own.sourceAllowed(new byte[] {(byte) 192, (byte) 168, 1, 1})).isTrue();
+        assertThat(own.sourceAllowed(new byte[] {10, 2, 3, 4})).isFalse();
+        assertThat(own.sourceAllowed(new byte[] {10, 1, 3, 4})).isFalse(); // the global denylist still applies
+        assertThat(configMapProblems(t)).isEmpty();
+    }
+
+    @Test
+    void aBadSourceListInTheConfigMapDeniesInsteadOfFailingOpen() {
+        Translation t = translate(List.of(global(Map.of("whitelist-source-range", "10.0.0.300/8"))),
+                ingress("default", "plain", "plain.example.com", "/", "web", 80),
+                annotated("own", "own.example.com", Map.of("whitelist-source-range", "10.0.0.0/8")));
+        assertThat(options(t, "plain.example.com").access()).isInstanceOf(AccessPolicy.Denied.class);
+        assertThat(options(t, "own.example.com").access()).isInstanceOf(AccessPolicy.Guarded.class);
+        assertThat(configMapProblems(t)).singleElement().satisfies(p -> assertThat(p)
+                .contains("key whitelist-source-range").contains("answers 503"));
+    }
+
+    @Test
     void unsupportedAndNotAppliedKeysAreReportedOnce() {
         Translation t = translate(List.of(global(Map.of("worker-processes", "4", "server-snippet", "x",
                 "client-header-timeout", "75", "log-format-upstream", "$remote_addr", "use-gzip", "true",
