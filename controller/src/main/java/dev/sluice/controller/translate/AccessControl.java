@@ -39,7 +39,8 @@ import java.util.regex.Pattern;
  *
  * <p>{@code auth-tls-*} is a per-host setting (the oldest Ingress of a host that sets it wins, as
  * in ingress-nginx); its result is returned separately as a {@link ClientCertificateAuth}, and a
- * bad {@code auth-tls-*} value denies this Ingress's locations like any other.
+ * bad {@code auth-tls-*} value denies this Ingress's locations like any other (and, through
+ * {@code IngressTranslator}, every location of its hosts).
  */
 final class AccessControl {
 
@@ -65,7 +66,8 @@ final class AccessControl {
      * What the access-control annotations of one Ingress ask for.
      *
      * @param policy     the policy of the Ingress's locations
-     * @param clientAuth the client-certificate check it asks of its hosts, or {@code null}
+     * @param clientAuth the client-certificate check it asks of its hosts, or {@code null} (none
+     *                   asked for, or its {@code auth-tls-*} values cannot be honoured)
      */
     record Result(AccessPolicy policy, ClientCertificateAuth clientAuth) {}
 
@@ -121,7 +123,11 @@ final class AccessControl {
         SourceRanges deny = p.ranges(DENYLIST_SOURCE_RANGE);
         RequestLimits limits = p.limits(zone);
         Authentication auth = p.authentication();
+        int reasonsBefore = p.reasons.size();
         ClientCertificateAuth clientAuth = p.clientAuth();
+        // a host's check stays known when only something else of this Ingress is wrong, so the
+        // host's other Ingresses keep it (IngressTranslator denies a host whose check is unknown)
+        boolean clientAuthValid = p.reasons.size() == reasonsBefore;
         boolean satisfyAny = false;
         String satisfy = own.get(SATISFY.suffix());
         if (satisfy != null) {
@@ -137,7 +143,7 @@ final class AccessControl {
             for (String r : p.reasons) {
                 problems.accept(r + "; every location of this Ingress answers 503 (location denied)");
             }
-            return new Result(new AccessPolicy.Denied(String.join("; ", p.reasons)), null);
+            return new Result(new AccessPolicy.Denied(String.join("; ", p.reasons)), clientAuthValid ? clientAuth : null);
         }
         AccessPolicy policy = deny == null && allow == null && limits == null && auth == null ? AccessPolicy.OPEN
                 : new AccessPolicy.Guarded(deny, allow, limits, auth, satisfyAny);

@@ -9,6 +9,7 @@ import dev.sluice.gateway.balance.Upstream;
 import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.balance.BalancerSpec;
 import dev.sluice.gateway.route.CompressionPolicy;
+import dev.sluice.gateway.access.AccessPolicy;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.ErrorPages;
 import dev.sluice.gateway.route.HeaderRewrites;
@@ -184,6 +185,12 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         private final SecretIndex secrets;
         /** {@code auth-tls-*} per host: the oldest Ingress of a host that asks for it wins. */
         private final Map<String, ClientCertificateAuth> clientAuth = new HashMap<>();
+        /**
+         * Locations denied because of a host's client-certificate check, keyed by host (every
+         * location of the host: an Ingress asked for a check that cannot be honoured) or by
+         * {@code host namespace/name} (that Ingress asked for a different check than the host's).
+         */
+        private final Map<String, String> clientAuthDenials = new HashMap<>();
         /** {@code ssl-ciphers} per host: the oldest Ingress of a host that sets it wins. */
         private final Map<String, List<String>> sslCiphers = new HashMap<>();
         private String catchAllCanarySource;
@@ -273,6 +280,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                     failed(k.namespace(), k.name(), e);
                 }
             }
+            collectClientAuth(mainline);
             for (Parsed p : mainline) {
                 try {
                     addMainline(p);
@@ -513,9 +521,6 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                 if (a.appRoot() != null) {
                     hb.offerAppRoot(a.appRoot());
                 }
-                if (a.clientAuth() != null) {
-                    clientAuth.putIfAbsent(host, a.clientAuth()); // a server-level annotation: oldest wins
-                }
                 if (a.sslCiphers() != null) {
                     if (host.isEmpty()) {
                         report(p.namespace(), p.name(), "ssl-ciphers applies to the TLS connections of named hosts "
@@ -629,6 +634,58 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             return true;
         }
 
+        /**
+         * The client-certificate check of every host ({@code auth-tls-*}, a per-host setting: the
+         * oldest Ingress of a host that asks for one wins, as in ingress-nginx), and the locations it
+         * cannot cover. Fail closed where ingress-nginx is not: when an Ingress asks for a check
+         * whose values cannot be honoured (a missing CA Secret, a bad value), every location of its
+         * hosts answers 503, including other Ingresses' paths on them, which the check would
+         * otherwise protect; when a newer Ingress asks for a different check than the host's, its
+         * own locations there answer 503 instead of running under a check it did not ask for.
+         */
+        private void collectClientAuth(List<Parsed> mainline) {
+            String asks = config.annotationsPrefix() + "/auth-tls-";
+            Map<String, String> winners = new HashMap<>();
+            for (Parsed p : mainline) {
+                Map<String, String> ann = p.ingress().getMetadata().getAnnotations();
+                if (ann == null || ann.keySet().stream().noneMatch(k -> k.startsWith(asks))) {
+                    continue;
+                }
+                ClientCertificateAuth wanted = p.annotations().clientAuth();
+                String source = p.namespace() + "/" + p.name();
+                for (IngressRule rule : p.ingress().getSpec() == null || p.ingress().getSpec().getRules() == null
+                        ? List.<IngressRule>of() : p.ingress().getSpec().getRules()) {
+                    String host = hostKey(rule.getHost());
+                    if (host == null || host.isEmpty()) {
+                        continue; // the Ingress is denied already (auth-tls-* needs a host on every rule)
+                    }
+                    if (wanted == null) {
+                        if (clientAuthDenials.putIfAbsent(host, "the client-certificate check (auth-tls-*) that "
+                                + "Ingress " + source + " asks of host " + host + " cannot be honoured") == null) {
+                            report(p.namespace(), p.name(), "auth-tls-* cannot be honoured, so every location of host "
+                                    + host + " answers 503 (location denied), including other Ingresses' paths");
+                        }
+                        continue;
+                    }
+                    ClientCertificateAuth host0 = clientAuth.putIfAbsent(host, wanted);
+                    winners.putIfAbsent(host, source);
+                    if (host0 != null && !sameCheck(host0, wanted)) {
+                        String why = "Ingress " + source + " asks host " + host + " for a different client-certificate "
+                                + "check (auth-tls-*) than Ingress " + winners.get(host) + ", whose check the host uses";
+                        clientAuthDenials.put(host + " " + source, why);
+                        report(p.namespace(), p.name(), why + "; its locations on that host answer 503 (location denied)");
+                    }
+                }
+            }
+        }
+
+        /** Whether two checks verify alike, whichever Secret holds the CA bundle. */
+        private static boolean sameCheck(ClientCertificateAuth a, ClientCertificateAuth b) {
+            return a.caBundlePem().equals(b.caBundlePem()) && a.mode() == b.mode() && a.verifyDepth() == b.verifyDepth()
+                    && Objects.equals(a.errorPage(), b.errorPage())
+                    && a.passCertificateToUpstream() == b.passCertificateToUpstream();
+        }
+
         /** One path of an Ingress, or {@code null} when it is skipped (reported). */
         private PendingPath pendingPath(Parsed p, String host, HTTPIngressPath hp) {
             String path = hp.getPath() == null || hp.getPath().isEmpty() ? "/" : hp.getPath();
@@ -648,6 +705,11 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             }
             IngressAnnotations a = p.annotations();
             RouteOptions options = a.routeOptions();
+            String clientAuthDenial = clientAuthDenials.getOrDefault(host,
+                    clientAuthDenials.get(host + " " + p.namespace() + "/" + p.name()));
+            if (clientAuthDenial != null) {
+                options = options.withAccess(new AccessPolicy.Denied(clientAuthDenial));
+            }
             boolean rewriteActive = a.rewriteTarget() != null && !a.rewriteTarget().equals(path);
             if (rewriteActive) {
                 try {

@@ -178,6 +178,47 @@ class AccessControlTranslationTest {
         assertThat(t.problems()).anySatisfy(p -> assertThat(p.message()).contains("auth-tls"));
     }
 
+    @Test
+    void aClientCertificateCheckThatCannotBeHonouredDeniesEveryLocationOfTheHost() {
+        // the older Ingress protects the host, but its CA Secret is missing: the newer Ingress's
+        // path on the host would otherwise be served without the check the host asks for
+        Translation t = translate(List.of(
+                ingress("older", "m.test", "/a", Map.of("auth-tls-secret", "missing"), "2026-01-01T00:00:00Z"),
+                ingress("newer", "m.test", "/b", Map.of(), "2026-01-02T00:00:00Z")));
+        assertThat(status(t, "m.test", "/a")).isEqualTo(503);
+        assertThat(status(t, "m.test", "/b")).isEqualTo(503);
+        assertThat(t.problems()).anySatisfy(p -> assertThat(p.message()).contains("every location of host m.test")
+                .contains("503"));
+        assertThat(t.table().decide("b.test", "/", "http")).isInstanceOf(RoutingDecision.Forward.class);
+    }
+
+    @Test
+    void aNewerIngressAskingForADifferentClientCertificateCheckIsDeniedNotServedUnderTheOlderOne() {
+        Translation t = translate(List.of(
+                ingress("older", "c.test", "/a", Map.of("auth-tls-secret", "client-ca", "auth-tls-verify-client", "off"),
+                        "2026-01-01T00:00:00Z"),
+                ingress("newer", "c.test", "/b", Map.of("auth-tls-secret", "client-ca", "auth-tls-verify-client", "on"),
+                        "2026-01-02T00:00:00Z")));
+        assertThat(status(t, "c.test", "/a")).isEqualTo(0);
+        assertThat(status(t, "c.test", "/b")).isEqualTo(503);
+        assertThat(t.table().tls().clientAuth("c.test").mode()).isEqualTo(ClientCertificateAuth.Mode.OFF);
+        assertThat(t.problems()).anySatisfy(p -> assertThat(p.name() + ": " + p.message())
+                .startsWith("newer: ").contains("default/older"));
+        // the same check asked twice (whichever Secret holds the CA) is no conflict
+        t = translate(List.of(
+                ingress("older", "c.test", "/a", Map.of("auth-tls-secret", "client-ca"), "2026-01-01T00:00:00Z"),
+                ingress("newer", "c.test", "/b", Map.of("auth-tls-secret", "client-ca-copy"), "2026-01-02T00:00:00Z")));
+        assertThat(status(t, "c.test", "/a")).isEqualTo(0);
+        assertThat(status(t, "c.test", "/b")).isEqualTo(0);
+        assertThat(t.problems()).isEmpty();
+    }
+
+    /** The status Sluice answers itself, or 0 when the request is forwarded. */
+    private static int status(Translation t, String host, String path) {
+        RoutingDecision d = t.table().decide(host, path, "https");
+        return d instanceof RoutingDecision.Respond r ? r.status() : 0;
+    }
+
     private void assertDenied(Map<String, String> annotations, String key) {
         Translation t = translate(ingress("protected", "a.test", annotations), true);
         RoutingDecision d = t.table().decide("a.test", "/", "http");
@@ -192,6 +233,16 @@ class AccessControlTranslationTest {
     }
 
     private Translation translate(Ingress protectedIngress, boolean withSecrets) {
+        return translate(List.of(protectedIngress), withSecrets);
+    }
+
+    private Translation translate(List<Ingress> ingresses) {
+        return translate(ingresses, true);
+    }
+
+    private Translation translate(List<Ingress> ingresses, boolean withSecrets) {
+        List<Ingress> all = new ArrayList<>(ingresses);
+        all.add(ingress("open", "b.test", Map.of()));
         List<Secret> secrets = new ArrayList<>();
         if (withSecrets) {
             secrets.add(secret("basic-auth", Map.of("auth", "alice:{PLAIN}secret\n")));
@@ -200,9 +251,10 @@ class AccessControlTranslationTest {
             secrets.add(secret("broken-auth", Map.of("auth", "alice:$unknown$hash\n")));
             secrets.add(secret("no-auth-key", Map.of("users", "alice:{PLAIN}secret\n")));
             secrets.add(secret("client-ca", Map.of("ca.crt", CA)));
+            secrets.add(secret("client-ca-copy", Map.of("ca.crt", CA)));
             secrets.add(secret("bad-ca", Map.of("ca.crt", "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")));
         }
-        return translator.translate(new ClusterState(List.of(protectedIngress, ingress("open", "b.test", Map.of())),
+        return translator.translate(new ClusterState(all,
                 List.of(), List.of(new ServiceBuilder().withNewMetadata().withNamespace("default").withName("app")
                         .endMetadata().withNewSpec().addNewPort().withPort(80).endPort().endSpec().build()),
                 List.of(), List.of(new EndpointsBuilder().withNewMetadata().withNamespace("default").withName("app")
@@ -212,13 +264,18 @@ class AccessControlTranslationTest {
     }
 
     private static Ingress ingress(String name, String host, Map<String, String> annotations) {
+        return ingress(name, host, "/", annotations, null);
+    }
+
+    private static Ingress ingress(String name, String host, String path, Map<String, String> annotations,
+            String created) {
         Map<String, String> all = new LinkedHashMap<>();
         all.put("kubernetes.io/ingress.class", "nginx");
         annotations.forEach((k, v) -> all.put(P + k, v));
         return new IngressBuilder().withNewMetadata().withNamespace("default").withName(name)
-                .withAnnotations(all).endMetadata()
+                .withCreationTimestamp(created).withAnnotations(all).endMetadata()
                 .withNewSpec().addNewRule().withHost(host.isEmpty() ? null : host).withNewHttp()
-                .addNewPath().withPath("/").withPathType("Prefix").withNewBackend().withNewService()
+                .addNewPath().withPath(path).withPathType("Prefix").withNewBackend().withNewService()
                 .withName("app").withNewPort().withNumber(80).endPort().endService().endBackend().endPath()
                 .endHttp().endRule().endSpec().build();
     }
