@@ -361,34 +361,40 @@ public record GlobalSettings(
             return r.policy();
         }
 
+        /**
+         * {@code block-cidrs}, {@code block-user-agents}, {@code block-referers}. Fail closed: a bad
+         * entry makes every request answer 503 until it is fixed, as an access-control annotation
+         * that cannot be honoured denies its location; skipping it would let in whom it names.
+         */
         private RequestBlocks blocks() {
-            SourceRanges cidrs = null;
-            List<String> good = new ArrayList<>();
+            List<String> bad = new ArrayList<>();
             for (String entry : list("block-cidrs")) {
                 try {
                     SourceRanges.parse(entry);
-                    good.add(entry);
                 } catch (IllegalArgumentException e) {
-                    invalid("block-cidrs", entry, e.getMessage(), "entry skipped");
+                    bad.add(blockProblem("block-cidrs", entry, e.getMessage()));
                 }
             }
-            if (!good.isEmpty()) {
-                cidrs = SourceRanges.parse(String.join(",", good));
+            for (String key : List.of("block-user-agents", "block-referers")) {
+                for (String entry : list(key)) {
+                    try {
+                        RequestBlocks.check(entry);
+                    } catch (PatternSyntaxException e) {
+                        bad.add(blockProblem(key, entry, "not a valid re2j regex (" + e.getDescription() + ")"));
+                    }
+                }
             }
-            return new RequestBlocks(cidrs, patterns("block-user-agents"), patterns("block-referers"));
+            if (!bad.isEmpty()) {
+                return RequestBlocks.unusable(String.join("; ", bad));
+            }
+            List<String> cidrs = list("block-cidrs");
+            return new RequestBlocks(cidrs.isEmpty() ? null : SourceRanges.parse(String.join(",", cidrs)),
+                    list("block-user-agents"), list("block-referers"));
         }
 
-        private List<String> patterns(String key) {
-            List<String> out = new ArrayList<>();
-            for (String entry : list(key)) {
-                try {
-                    RequestBlocks.check(entry);
-                    out.add(entry);
-                } catch (PatternSyntaxException e) {
-                    invalid(key, entry, "not a valid re2j regex (" + e.getDescription() + ")", "entry skipped");
-                }
-            }
-            return out;
+        private String blockProblem(String key, String entry, String why) {
+            invalid(key, entry, why, "every request on every host answers 503 until the entry is fixed");
+            return key + " entry \"" + entry + "\": " + why;
         }
 
         /** The headers of the ConfigMap {@code key} names ({@code add-headers}, {@code proxy-set-headers}). */

@@ -231,6 +231,11 @@ abstract class ConfigMapKeyGroups {
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
                 .until(() -> send(get.formatted("")).status() == 403);
         assertThat(send(get.formatted("User-Agent: Some-BadBot/1.0\r\n")).status()).isEqualTo(403);
+
+        // an entry that cannot be read blocks everyone (503) rather than no one
+        writeConfigMap(Map.of("block-cidrs", "10.0.0.0/8, 127.0.0.1/33"));
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+                .until(() -> send(get.formatted("")).status() == 503);
     }
 
     @Test

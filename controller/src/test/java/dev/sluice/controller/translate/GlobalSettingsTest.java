@@ -189,9 +189,9 @@ class GlobalSettingsTest {
     }
 
     @Test
-    void blockListsAndStatusesAreReadAndBadEntriesSkipped() {
-        Translation t = translate(List.of(global(Map.of("block-cidrs", "192.0.2.0/24, nonsense, 2001:db8::/32",
-                "block-user-agents", "~*bot, curl/7.1, ~(unclosed", "block-referers", "~evil\\.example",
+    void blockListsAndStatusesAreRead() {
+        Translation t = translate(List.of(global(Map.of("block-cidrs", "192.0.2.0/24, 2001:db8::/32",
+                "block-user-agents", "~*bot, curl/7.1", "block-referers", "~evil\\.example",
                 "limit-req-status-code", "429", "limit-conn-status-code", "503"))),
                 annotated("limited", "a.example.com", Map.of("limit-rps", "5", "limit-connections", "2")));
         var blocks = t.table().settings().blocks();
@@ -201,9 +201,8 @@ class GlobalSettingsTest {
         assertThat(blocks.blocks(new byte[] {10, 0, 0, 1}, "CURL/7.1", null)).isTrue();
         assertThat(blocks.blocks(new byte[] {10, 0, 0, 1}, "curl/7.10", null)).isFalse();
         assertThat(blocks.blocks(new byte[] {10, 0, 0, 1}, null, "https://evil.example/x")).isTrue();
-        assertThat(configMapProblems(t)).hasSize(2)
-                .anySatisfy(p -> assertThat(p).contains("\"nonsense\" for key block-cidrs").contains("entry skipped"))
-                .anySatisfy(p -> assertThat(p).contains("\"~(unclosed\" for key block-user-agents"));
+        assertThat(blocks.unusable()).isNull();
+        assertThat(configMapProblems(t)).isEmpty();
         AccessPolicy.Guarded g = (AccessPolicy.Guarded) options(t, "a.example.com").access();
         assertThat(g.limits().rejectStatus()).isEqualTo(429);
         assertThat(g.limits().connectionRejectStatus()).isEqualTo(503);
@@ -246,6 +245,19 @@ class GlobalSettingsTest {
         assertThat(options(t, "optout.example.com").access()).isEqualTo(AccessPolicy.OPEN);
         assertThat(configMapProblems(t)).isNotEmpty()
                 .allSatisfy(p -> assertThat(p).contains("key global-auth-").contains("answers 503"));
+    }
+
+    @Test
+    void aBadBlockListEntryBlocksEveryRequestInsteadOfLettingInWhomItNames() {
+        for (Map<String, String> data : List.of(Map.of("block-cidrs", "192.0.2.0/24, 127.0.0.1/33"),
+                Map.of("block-user-agents", "~*bot, ~(unclosed"), Map.of("block-referers", "~(unclosed"))) {
+            Translation t = translate(List.of(global(data)), ingress("default", "a", "a.example.com", "/", "web", 80));
+            var blocks = t.table().settings().blocks();
+            assertThat(blocks.isEmpty()).as(data.toString()).isFalse();
+            assertThat(blocks.unusable()).as(data.toString()).isNotNull();
+            assertThat(configMapProblems(t)).as(data.toString()).singleElement()
+                    .satisfies(p -> assertThat(p).contains(data.keySet().iterator().next()).contains("answers 503"));
+        }
     }
 
     @Test

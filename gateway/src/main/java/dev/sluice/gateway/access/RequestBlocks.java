@@ -13,11 +13,15 @@ import java.util.Objects;
  * <p>A user-agent or referer entry is an NGINX {@code map} key: {@code ~regex} (case-sensitive)
  * or {@code ~*regex} (case-insensitive) searched anywhere in the value, as re2j patterns compiled
  * once here; any other entry must equal the whole value, ignoring case.
+ *
+ * <p>Fail closed: lists that could not be read whole ({@link #unusable}) block every request with
+ * 503, as a location whose access control cannot be honoured.
  */
 public final class RequestBlocks {
     /** No blocks. */
     public static final RequestBlocks NONE = new RequestBlocks(null, List.of(), List.of());
 
+    private final String unusable;
     private final SourceRanges addresses;
     private final List<String> userAgents;
     private final List<String> referers;
@@ -31,6 +35,11 @@ public final class RequestBlocks {
      * @throws com.google.re2j.PatternSyntaxException for an entry that is not a valid re2j regex
      */
     public RequestBlocks(SourceRanges addresses, List<String> userAgents, List<String> referers) {
+        this(null, addresses, userAgents, referers);
+    }
+
+    private RequestBlocks(String unusable, SourceRanges addresses, List<String> userAgents, List<String> referers) {
+        this.unusable = unusable;
         this.addresses = addresses;
         this.userAgents = List.copyOf(userAgents);
         this.referers = List.copyOf(referers);
@@ -43,9 +52,23 @@ public final class RequestBlocks {
         new ValueMatcher(List.of(entry));
     }
 
+    /**
+     * Block lists that could not be read: every request answers 503 until they are fixed.
+     *
+     * @param reason what is wrong, for logs (the entries are the operator's, not a secret)
+     */
+    public static RequestBlocks unusable(String reason) {
+        return new RequestBlocks(Objects.requireNonNull(reason, "reason"), null, List.of(), List.of());
+    }
+
+    /** Why the lists could not be read, or {@code null} when they are in force. */
+    public String unusable() {
+        return unusable;
+    }
+
     /** Whether nothing is blocked. */
     public boolean isEmpty() {
-        return addresses == null && userAgents.isEmpty() && referers.isEmpty();
+        return unusable == null && addresses == null && userAgents.isEmpty() && referers.isEmpty();
     }
 
     /**
@@ -75,18 +98,19 @@ public final class RequestBlocks {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RequestBlocks b && Objects.equals(addresses, b.addresses)
+        return o instanceof RequestBlocks b && Objects.equals(unusable, b.unusable)
+                && Objects.equals(addresses, b.addresses)
                 && userAgents.equals(b.userAgents) && referers.equals(b.referers);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(addresses, userAgents, referers);
+        return Objects.hash(unusable, addresses, userAgents, referers);
     }
 
     @Override
     public String toString() {
-        return "RequestBlocks[addresses=" + addresses + ", userAgents=" + userAgents + ", referers=" + referers + "]";
+        return "RequestBlocks[" + (unusable != null ? "unusable=" + unusable + ", " : "") + "addresses=" + addresses + ", userAgents=" + userAgents + ", referers=" + referers + "]";
     }
 
     /** Exact (case-insensitive) values and precompiled patterns. */

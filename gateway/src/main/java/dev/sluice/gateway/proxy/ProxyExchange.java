@@ -1,5 +1,6 @@
 package dev.sluice.gateway.proxy;
 
+import dev.sluice.gateway.access.RequestBlocks;
 import dev.sluice.gateway.access.AccessPolicy;
 import dev.sluice.gateway.access.BandwidthLimit;
 import dev.sluice.gateway.balance.LoadBalancer;
@@ -268,11 +269,18 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
                 clientAddress = SourceRanges.literal(real);
             }
         }
-        if (!settings.blocks().isEmpty() && settings.blocks().blocks(clientAddress,
-                request.headers().get(HttpHeaderNames.USER_AGENT), request.headers().get(HttpHeaderNames.REFERER))) {
-            // block-cidrs / block-user-agents / block-referers: the server answers 403 before any location
-            rejectLocally(403, null, null);
-            return;
+        RequestBlocks blocks = settings.blocks();
+        if (!blocks.isEmpty()) {
+            if (blocks.unusable() != null) {
+                rejectLocally(503, null, null); // fail closed: block lists that cannot be honoured
+                return;
+            }
+            if (blocks.blocks(clientAddress, request.headers().get(HttpHeaderNames.USER_AGENT),
+                    request.headers().get(HttpHeaderNames.REFERER))) {
+                // block-cidrs / block-user-agents / block-referers: the server answers 403 before any location
+                rejectLocally(403, null, null);
+                return;
+            }
         }
         if (client.https() && table.tls().hasClientAuth()
                 && !clientCertificateAccepted(table.tls().clientAuth(table.findHost(host).host()))) {
