@@ -191,6 +191,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
          * {@code host namespace/name} (that Ingress asked for a different check than the host's).
          */
         private final Map<String, String> clientAuthDenials = new HashMap<>();
+        /** The mainline Ingresses by {@code namespace/name}, for their canaries. */
+        private final Map<String, Ingress> mainlineBySource = new HashMap<>();
         /** {@code ssl-ciphers} per host: the oldest Ingress of a host that sets it wins. */
         private final Map<String, List<String>> sslCiphers = new HashMap<>();
         private String catchAllCanarySource;
@@ -276,6 +278,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                                 + "/canary: \"true\" are ignored; served as a normal Ingress");
                     }
                     mainline.add(p);
+                    mainlineBySource.put(k.namespace() + "/" + k.name(), k.ingress());
                 } catch (RuntimeException e) {
                     failed(k.namespace(), k.name(), e);
                 }
@@ -414,7 +417,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                                 + " (the oldest wins); ignored");
                         continue;
                     }
-                    TrafficSplit split = canarySplit(c, main.split(), hp.getBackend(), where);
+                    TrafficSplit split = canarySplit(c, main.split(), main.source(), hp.getBackend(), where);
                     if (split != null) {
                         hb.replace(main.withCanary(split, source));
                     }
@@ -439,7 +442,7 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                         + catchAllCanarySource + " (the oldest wins); ignored");
                 return;
             }
-            TrafficSplit split = canarySplit(c, fallback.split(), b, where);
+            TrafficSplit split = canarySplit(c, fallback.split(), fallback.source(), b, where);
             if (split != null) {
                 catchAll.fallback(fallback.withSplit(split));
                 catchAllCanarySource = source;
@@ -447,7 +450,17 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
         }
 
         /** The mainline split with this canary's backend and policy, or {@code null} (reported). */
-        private TrafficSplit canarySplit(Parsed c, TrafficSplit mainline, IngressBackend b, String where) {
+        private TrafficSplit canarySplit(Parsed c, TrafficSplit mainline, String mainlineSource, IngressBackend b,
+                String where) {
+            List<String> unmatched = accessNotInMainline(c.ingress(), mainlineBySource.get(mainlineSource));
+            if (!unmatched.isEmpty()) {
+                // as in ingress-nginx, canary traffic runs under the mainline location's access
+                // control only; a canary that asks for more would reach its Service without it
+                report(c.namespace(), c.name(), where + " asks for access control that mainline Ingress "
+                        + mainlineSource + " does not have (" + String.join(", ", unmatched) + "); a canary runs under "
+                        + "the mainline's access control only, so it is not attached (fail closed)");
+                return null;
+            }
             Backend canary = backend(c, b, where);
             if (canary == null) {
                 return null;
@@ -460,6 +473,30 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             IngressAnnotations a = c.annotations();
             return TrafficSplit.of(mainline.mainline(), canary, a.balancer(), a.canaryRule(),
                     a.affinityCanaryBehavior());
+        }
+
+        /**
+         * The canary's access-control annotations ({@code auth-*}, {@code *-source-range},
+         * {@code limit-*}, {@code satisfy}, ...) that the mainline Ingress does not have with the same
+         * value. Copying the mainline's annotations onto the canary, the usual way to write one, gives
+         * none.
+         */
+        private List<String> accessNotInMainline(Ingress canary, Ingress mainline) {
+            String p = config.annotationsPrefix() + "/";
+            Map<String, String> own = canary.getMetadata().getAnnotations();
+            Map<String, String> main = mainline == null || mainline.getMetadata().getAnnotations() == null ? Map.of()
+                    : mainline.getMetadata().getAnnotations();
+            List<String> out = new ArrayList<>();
+            for (Map.Entry<String, String> e : own == null ? List.<Map.Entry<String, String>>of() : own.entrySet()) {
+                String suffix = e.getKey().startsWith(p) ? e.getKey().substring(p.length()) : "";
+                // enable-global-auth can only take protection away: the canary runs under the mainline's anyway
+                if (AnnotationKey.inAccessControlFamily(suffix) && !suffix.equals(AnnotationKey.ENABLE_GLOBAL_AUTH.suffix())
+                        && !Objects.equals(e.getValue(), main.get(e.getKey()))) {
+                    out.add(e.getKey());
+                }
+            }
+            Collections.sort(out);
+            return out;
         }
 
         /**

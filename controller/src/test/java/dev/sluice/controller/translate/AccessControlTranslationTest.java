@@ -213,6 +213,28 @@ class AccessControlTranslationTest {
         assertThat(t.problems()).isEmpty();
     }
 
+    @Test
+    void aCanaryAskingForAccessControlItsMainlineDoesNotHaveIsNotAttached() {
+        Map<String, String> canary = Map.of("canary", "true", "canary-by-header", "X-Canary",
+                "auth-type", "basic", "auth-secret", "basic-auth");
+        Translation t = translate(List.of(ingress("main", "k.test", "/", Map.of(), "2026-01-01T00:00:00Z"),
+                ingress("main-canary", "k.test", "/", "app-canary", canary, "2026-01-02T00:00:00Z")));
+        assertThat(canaryBackends(t, "k.test")).isEmpty();
+        assertThat(t.problems()).anySatisfy(p -> assertThat(p.name() + ": " + p.message()).startsWith("main-canary: ")
+                .contains(P + "auth-type").contains("not attached"));
+        // the same access control on both, as when the canary is a copy of the mainline: attached
+        Map<String, String> auth = Map.of("auth-type", "basic", "auth-secret", "basic-auth");
+        t = translate(List.of(ingress("main", "k.test", "/", auth, "2026-01-01T00:00:00Z"),
+                ingress("main-canary", "k.test", "/", "app-canary", canary, "2026-01-02T00:00:00Z")));
+        assertThat(canaryBackends(t, "k.test")).containsExactly("default-app-canary-80");
+    }
+
+    private static List<String> canaryBackends(Translation t, String host) {
+        RoutingDecision d = t.table().decide(host, "/", "http");
+        var split = ((RoutingDecision.Forward) d).route().split();
+        return split.canary() == null ? List.of() : List.of(split.canary().name());
+    }
+
     /** The status Sluice answers itself, or 0 when the request is forwarded. */
     private static int status(Translation t, String host, String path) {
         RoutingDecision d = t.table().decide(host, path, "https");
@@ -254,13 +276,17 @@ class AccessControlTranslationTest {
             secrets.add(secret("client-ca-copy", Map.of("ca.crt", CA)));
             secrets.add(secret("bad-ca", Map.of("ca.crt", "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")));
         }
-        return translator.translate(new ClusterState(all,
-                List.of(), List.of(new ServiceBuilder().withNewMetadata().withNamespace("default").withName("app")
-                        .endMetadata().withNewSpec().addNewPort().withPort(80).endPort().endSpec().build()),
-                List.of(), List.of(new EndpointsBuilder().withNewMetadata().withNamespace("default").withName("app")
-                        .endMetadata().addNewSubset().addNewAddress().withIp("127.0.0.5").endAddress()
-                        .addNewPort().withPort(8080).endPort().endSubset().build()),
-                secrets), Instant.now());
+        List<io.fabric8.kubernetes.api.model.Service> services = new ArrayList<>();
+        List<io.fabric8.kubernetes.api.model.Endpoints> endpoints = new ArrayList<>();
+        for (String name : List.of("app", "app-canary")) {
+            services.add(new ServiceBuilder().withNewMetadata().withNamespace("default").withName(name)
+                    .endMetadata().withNewSpec().addNewPort().withPort(80).endPort().endSpec().build());
+            endpoints.add(new EndpointsBuilder().withNewMetadata().withNamespace("default").withName(name)
+                    .endMetadata().addNewSubset().addNewAddress().withIp(name.equals("app") ? "127.0.0.5" : "127.0.0.6")
+                    .endAddress().addNewPort().withPort(8080).endPort().endSubset().build());
+        }
+        return translator.translate(new ClusterState(all, List.of(), services, List.of(), endpoints, secrets),
+                Instant.now());
     }
 
     private static Ingress ingress(String name, String host, Map<String, String> annotations) {
@@ -269,6 +295,11 @@ class AccessControlTranslationTest {
 
     private static Ingress ingress(String name, String host, String path, Map<String, String> annotations,
             String created) {
+        return ingress(name, host, path, "app", annotations, created);
+    }
+
+    private static Ingress ingress(String name, String host, String path, String service,
+            Map<String, String> annotations, String created) {
         Map<String, String> all = new LinkedHashMap<>();
         all.put("kubernetes.io/ingress.class", "nginx");
         annotations.forEach((k, v) -> all.put(P + k, v));
@@ -276,7 +307,7 @@ class AccessControlTranslationTest {
                 .withCreationTimestamp(created).withAnnotations(all).endMetadata()
                 .withNewSpec().addNewRule().withHost(host.isEmpty() ? null : host).withNewHttp()
                 .addNewPath().withPath(path).withPathType("Prefix").withNewBackend().withNewService()
-                .withName("app").withNewPort().withNumber(80).endPort().endService().endBackend().endPath()
+                .withName(service).withNewPort().withNumber(80).endPort().endService().endBackend().endPath()
                 .endHttp().endRule().endSpec().build();
     }
 
