@@ -91,6 +91,17 @@ public record IngressAnnotations(
         List<String> sslCiphers,
         LookupAnnotations lookups) {
 
+    /**
+     * An NGINX directive of a snippet that controls access, at the start of a statement:
+     * {@code deny all;}, {@code allow 10.0.0.0/8;}, {@code auth_basic "x";}, {@code satisfy any;},
+     * {@code limit_req zone=z;}, {@code ssl_verify_client on;}, {@code return 403;}. Snippets never
+     * run in Sluice; one that would have protected the location denies it instead (fail closed).
+     * {@code add_header X-Frame-Options deny;} is not one: there {@code deny} is an argument.
+     */
+    private static final Pattern SNIPPET_ACCESS_DIRECTIVE = Pattern.compile(
+            "(?m)(?:^|[;{}])\\s*(?:allow|deny|auth_[a-z_]+|satisfy|limit_[a-z_]+|ssl_verify_client"
+                    + "|ssl_client_certificate|access_by_lua[a-z_]*|return\\s+(?:40[1-4]|444))(?=[\\s;])");
+
     /** ingress-nginx's charset for canary header/cookie names and header values. */
     private static final Pattern CANARY_NAME = Pattern.compile("^[-._~a-zA-Z0-9/:]+$");
     /** A header value list {@code a||b||c} (Sluice's extension, #4467). */
@@ -187,8 +198,14 @@ public record IngressAnnotations(
                 inherited.add(p + key);
             }
         }
+        List<String> accessSnippets = new ArrayList<>();
         if (!snippets.isEmpty()) {
             problems.accept("snippet annotations are not supported, ever (ignored): " + String.join(", ", snippets));
+            for (String key : snippets) {
+                if (SNIPPET_ACCESS_DIRECTIVE.matcher(own.get(key.substring(p.length()))).find()) {
+                    accessSnippets.add(key);
+                }
+            }
         }
         if (!unsupported.isEmpty()) {
             problems.accept("annotations not supported, ignored: " + String.join(", ", unsupported));
@@ -272,6 +289,12 @@ public record IngressAnnotations(
             // fail closed: proxy-ssl-verify (or the Secret) cannot be honoured
             policy = new AccessPolicy.Denied(policy instanceof AccessPolicy.Denied d
                     ? d.reason() + "; " + upstreamTls.denied() : upstreamTls.denied());
+        }
+        if (!accessSnippets.isEmpty()) {
+            String why = String.join(", ", accessSnippets) + " holds access-control directives (allow, deny, auth_*, "
+                    + "satisfy, limit_*, ssl_verify_client, return 401/403...), which Sluice cannot run";
+            problems.accept(why + "; every location of this Ingress answers 503 (location denied)");
+            policy = new AccessPolicy.Denied(policy instanceof AccessPolicy.Denied d ? d.reason() + "; " + why : why);
         }
         return new IngressAnnotations(false, canaryConfigured, useRegex, rewriteTarget, xForwardedPrefix, appRoot,
                 options.withUpstreamTls(upstreamTls.tls()).withAccess(policy), balancer(r, true), null,

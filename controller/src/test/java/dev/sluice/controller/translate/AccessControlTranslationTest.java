@@ -97,6 +97,22 @@ class AccessControlTranslationTest {
     }
 
     @Test
+    void aSnippetThatWouldHaveControlledAccessDeniesTheLocation() {
+        assertDenied(Map.of("configuration-snippet", "allow 10.0.0.0/8;\ndeny all;"), "configuration-snippet");
+        assertDenied(Map.of("server-snippet", "location /admin { deny all; }"), "server-snippet");
+        assertDenied(Map.of("configuration-snippet", "if ($http_x_key != \"s3cret\") { return 403; }"),
+                "configuration-snippet");
+        assertDenied(Map.of("configuration-snippet", "auth_basic \"x\";\nauth_basic_user_file /etc/htpasswd;"),
+                "configuration-snippet");
+        // snippets without such directives are reported and ignored; the location is served
+        Translation t = translate(ingress("protected", "a.test", Map.of("configuration-snippet",
+                "more_set_headers \"X-Frame-Options: deny\";\nadd_header X-Frame-Options deny;\nproxy_set_header X-A b;")),
+                true);
+        assertThat(t.table().decide("a.test", "/", "http")).isInstanceOf(RoutingDecision.Forward.class);
+        assertThat(t.problems()).anySatisfy(p -> assertThat(p.message()).contains("snippet").contains("ignored"));
+    }
+
+    @Test
     void incompleteConfigurationsThatWouldLeaveTheLocationOpenAreDenied() {
         assertDenied(Map.of("auth-secret", "basic-auth"), "auth-secret");
         assertDenied(Map.of("auth-realm", "x"), "auth-realm");
