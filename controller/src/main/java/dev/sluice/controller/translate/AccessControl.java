@@ -114,7 +114,9 @@ final class AccessControl {
         Parse p = new Parse(own, prefix, namespace, secrets, limitReqStatus, limitConnStatus);
         for (String k : own.keySet()) {
             if (AnnotationKey.inAccessControlFamily(k) && !KEYS.contains(k)) {
+                AnnotationKey meant = AnnotationKey.misspelled(k);
                 p.deny(k, k.endsWith("-snippet") ? "snippet annotations are never supported"
+                        : meant != null ? "not an annotation (did you mean " + prefix + meant.suffix() + "?)"
                         : "not implemented by Sluice");
             }
         }

@@ -1,6 +1,7 @@
 package dev.sluice.controller.translate;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -345,10 +346,30 @@ public enum AnnotationKey {
      * denies the Ingress's locations rather than being ignored, because ignoring it could leave a
      * location unprotected. The declared keys of these families are exactly the
      * {@link Scope#ACCESS_CONTROL} ones.
+     *
+     * <p>Misspellings of them count too, so that a typo cannot leave a location open: the key is
+     * compared in lower case with {@code _} read as {@code -}, and any key naming a source list or a
+     * limit belongs (for example {@code Auth-Type}, {@code auth_url}, {@code whitelist-source-ranges},
+     * {@code allowlist_source_range}, {@code limits-rps}, {@code blacklist-source-range}).
      */
     static boolean inAccessControlFamily(String suffix) {
-        return suffix.startsWith("auth-") || suffix.endsWith("-source-range") || suffix.startsWith("limit-")
-                || suffix.startsWith("global-rate-limit") || suffix.equals("satisfy")
-                || suffix.equals("enable-global-auth");
+        String k = suffix.toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        return k.startsWith("auth-") || k.contains("source-range") || k.startsWith("limit")
+                || k.startsWith("global-rate-limit") || k.startsWith("satisf") || k.equals("enable-global-auth")
+                || k.startsWith("whitelist") || k.startsWith("allowlist") || k.startsWith("denylist")
+                || k.startsWith("blacklist") || k.startsWith("blocklist");
+    }
+
+    /** The declared access-control key that {@code suffix} misspells, or {@code null}. */
+    static AnnotationKey misspelled(String suffix) {
+        String k = suffix.toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        for (String candidate : List.of(k, k.endsWith("s") ? k.substring(0, k.length() - 1) : k,
+                k.startsWith("limits-") ? "limit-" + k.substring("limits-".length()) : k)) {
+            AnnotationKey declared = BY_SUFFIX.get(candidate);
+            if (declared != null && declared.scope == Scope.ACCESS_CONTROL && !candidate.equals(suffix)) {
+                return declared;
+            }
+        }
+        return null;
     }
 }

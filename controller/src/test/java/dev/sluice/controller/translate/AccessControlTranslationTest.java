@@ -97,6 +97,23 @@ class AccessControlTranslationTest {
     }
 
     @Test
+    void aMisspelledAccessControlKeyDeniesTheLocationAndNamesTheKeyMeant() {
+        Map<String, String> meant = orderedMap("Auth-Type", "auth-type", "auth_url", "auth-url",
+                "whitelist-source-ranges", "whitelist-source-range", "allowlist_source_range", "allowlist-source-range",
+                "denylist-source-ranges", "denylist-source-range", "limit_rps", "limit-rps", "limits-rps", "limit-rps",
+                "blacklist-source-range", null, "Satisfy", "satisfy");
+        meant.forEach((typo, key) -> {
+            Translation t = translate(ingress("protected", "a.test", Map.of(typo, "10.0.0.0/8")), true);
+            assertThat(t.table().decide("a.test", "/", "http")).as(typo).isInstanceOfSatisfying(
+                    RoutingDecision.Respond.class, r -> assertThat(r.status()).isEqualTo(503));
+            if (key != null) {
+                assertThat(t.problems()).as(typo).anySatisfy(p -> assertThat(p.message())
+                        .contains(P + typo).contains("did you mean " + P + key + "?"));
+            }
+        });
+    }
+
+    @Test
     void aSnippetThatWouldHaveControlledAccessDeniesTheLocation() {
         assertDenied(Map.of("configuration-snippet", "allow 10.0.0.0/8;\ndeny all;"), "configuration-snippet");
         assertDenied(Map.of("server-snippet", "location /admin { deny all; }"), "server-snippet");
