@@ -12,6 +12,7 @@ import dev.sluice.gateway.access.PasswordFile;
 import dev.sluice.gateway.access.RateLimit;
 import dev.sluice.gateway.access.RequestLimits;
 import dev.sluice.gateway.access.SourceRanges;
+import dev.sluice.gateway.access.UrlTemplate;
 import dev.sluice.gateway.balance.HashKeyExpression;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -363,15 +364,14 @@ final class AccessControl {
         }
 
         ExternalAuth external() {
-            URI url = url(AUTH_URL);
+            UrlTemplate url = template(AUTH_URL);
             String method = own.containsKey(AUTH_METHOD.suffix()) ? own.get(AUTH_METHOD.suffix()).trim() : null;
             if (method != null && !HTTP_METHOD.matcher(method).matches()) {
                 invalid(AUTH_METHOD, "expected an HTTP method such as GET or POST");
             }
-            String signin = null;
+            UrlTemplate signin = null;
             if (own.containsKey(AUTH_SIGNIN.suffix())) {
-                URI s = url(AUTH_SIGNIN);
-                signin = s == null ? null : s.toString();
+                signin = template(AUTH_SIGNIN);
             }
             String param = own.getOrDefault(AUTH_SIGNIN_REDIRECT_PARAM.suffix(), "rd").trim();
             if (!PARAM_NAME.matcher(param).matches()) {
@@ -442,6 +442,20 @@ final class AccessControl {
         }
 
         /** An absolute http(s) URL with a host, or {@code null} (reported). */
+        /** An {@code auth-url} / {@code auth-signin}: an http(s) URL, NGINX variables allowed. */
+        UrlTemplate template(AnnotationKey key) {
+            String v = required(key);
+            if (v == null) {
+                return null;
+            }
+            try {
+                return UrlTemplate.parse(v.trim(), prefix + key.suffix());
+            } catch (IllegalArgumentException e) {
+                invalid(key, e.getMessage());
+                return null;
+            }
+        }
+
         URI url(AnnotationKey key) {
             String v = required(key);
             if (v == null) {

@@ -10,6 +10,7 @@ import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.balance.BalancerSpec;
 import dev.sluice.gateway.route.CompressionPolicy;
 import dev.sluice.gateway.access.AccessPolicy;
+import dev.sluice.gateway.access.ExternalAuth;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.ErrorPages;
 import dev.sluice.gateway.route.HeaderRewrites;
@@ -336,6 +337,16 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                 if (a.clientAuth() != null && !namesEveryHost(k.ingress())) {
                     String why = "auth-tls-* is a per-host setting and this Ingress has rules without a host "
                             + "(or none)";
+                    annotationProblems.add(why + "; every location of this Ingress answers 503 (location denied)");
+                    a = a.denied(why);
+                }
+                if (a.routeOptions().access() instanceof AccessPolicy.Guarded g
+                        && g.authentication() instanceof ExternalAuth e && e.url().variableHost()
+                        && !namesEveryHost(k.ingress())) {
+                    // on a rule without a host, $host is whatever the client sends: it would pick the
+                    // auth service, and so answer its own check
+                    String why = "auth-url " + e.url() + " takes its host from the request, and this Ingress has "
+                            + "rules without a host (or none), where the client chooses it";
                     annotationProblems.add(why + "; every location of this Ingress answers 503 (location denied)");
                     a = a.denied(why);
                 }

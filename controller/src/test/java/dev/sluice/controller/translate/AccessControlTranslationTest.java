@@ -97,6 +97,25 @@ class AccessControlTranslationTest {
     }
 
     @Test
+    void authUrlMayTakeItsHostFromTheRequestOnlyWhereTheIngressNamesTheHost() {
+        Map<String, String> oauth2 = Map.of("auth-url", "https://$host/oauth2/auth",
+                "auth-signin", "https://$host/oauth2/start?rd=$escaped_request_uri");
+        Translation t = translate(ingress("protected", "a.test", oauth2), true);
+        assertThat(t.problems()).isEmpty();
+        AccessPolicy.Guarded g = (AccessPolicy.Guarded) ((RoutingDecision.Forward) t.table()
+                .decide("a.test", "/", "http")).route().options().access();
+        assertThat(((ExternalAuth) g.authentication()).url().variableHost()).isTrue();
+        // a rule without a host: the client's Host would choose the auth service
+        t = translate(ingress("protected", "", oauth2), true);
+        assertThat(((RoutingDecision.Respond) t.table().decide("a.test", "/", "http")).status()).isEqualTo(503);
+        assertThat(t.problems()).anySatisfy(p -> assertThat(p.message()).contains("auth-url").contains("503"));
+        // variables NGINX has but Sluice does not expand are refused, not sent as text
+        assertDenied(Map.of("auth-url", "http://auth.test/check?t=$request_time"), "auth-url");
+        assertDenied(Map.of("auth-url", "http://auth.test/check", "auth-signin", "https://x.test/?t=$msec"),
+                "auth-signin");
+    }
+
+    @Test
     void aMisspelledAccessControlKeyDeniesTheLocationAndNamesTheKeyMeant() {
         Map<String, String> meant = orderedMap("Auth-Type", "auth-type", "auth_url", "auth-url",
                 "whitelist-source-ranges", "whitelist-source-range", "allowlist_source_range", "allowlist-source-range",

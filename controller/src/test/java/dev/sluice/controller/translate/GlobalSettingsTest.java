@@ -220,7 +220,7 @@ class GlobalSettingsTest {
         AccessPolicy.Guarded plain = (AccessPolicy.Guarded) options(t, "plain.example.com").access();
         assertThat(((ExternalAuth) plain.authentication()).url().toString())
                 .isEqualTo("http://auth.example/check");
-        assertThat(((ExternalAuth) plain.authentication()).signin())
+        assertThat(((ExternalAuth) plain.authentication()).signin().source())
                 .isEqualTo("https://login.example/start");
         assertThat(options(t, "optout.example.com").access()).isEqualTo(AccessPolicy.OPEN);
         AccessPolicy.Guarded own = (AccessPolicy.Guarded) options(t, "own.example.com").access();

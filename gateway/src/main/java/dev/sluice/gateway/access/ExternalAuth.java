@@ -1,7 +1,6 @@
 package dev.sluice.gateway.access;
 
 import dev.sluice.gateway.balance.HashKeyExpression;
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -21,10 +20,12 @@ import java.util.Objects;
  * {@code app.example.com} to
  * {@code https://auth.example.com/start?rd=http://app.example.com%2Fa%3Fb%3Dc}.
  *
- * @param url                 {@code auth-url} (http or https)
+ * @param url                 {@code auth-url} (http or https), with NGINX variables expanded per
+ *                            request ({@link UrlTemplate}: {@code https://$host/oauth2/auth})
  * @param method              {@code auth-method}, or {@code null} when not set (the subrequest is a
  *                            {@code GET})
- * @param signin              {@code auth-signin}, or {@code null}
+ * @param signin              {@code auth-signin}, or {@code null}; variables expanded per request
+ *                            ({@code https://$host/oauth2/start?rd=$escaped_request_uri})
  * @param signinRedirectParam {@code auth-signin-redirect-param} (default {@code rd})
  * @param responseHeaders     {@code auth-response-headers}: headers copied from the auth answer
  * @param requestRedirect     {@code auth-request-redirect} for {@code X-Auth-Request-Redirect}, or
@@ -41,7 +42,7 @@ import java.util.Objects;
  * @param keepaliveRequests   {@code auth-keepalive-requests}
  * @param keepaliveTimeout    {@code auth-keepalive-timeout}
  */
-public record ExternalAuth(URI url, String method, String signin, String signinRedirectParam,
+public record ExternalAuth(UrlTemplate url, String method, UrlTemplate signin, String signinRedirectParam,
         List<String> responseHeaders, String requestRedirect, Map<String, String> proxySetHeaders,
         HashKeyExpression cacheKey, Map<Integer, Duration> cacheValidity, boolean alwaysSetCookie, int keepalive,
         int keepaliveRequests, Duration keepaliveTimeout) implements Authentication {

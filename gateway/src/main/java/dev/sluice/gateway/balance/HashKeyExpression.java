@@ -23,7 +23,10 @@ import java.util.Objects;
  *   <li>{@code $request_uri} raw request-target; {@code $uri} normalised (decoded) path;
  *       {@code $args} / {@code $query_string} the query; {@code $is_args} {@code ?} or empty;</li>
  *   <li>{@code $remote_addr} client IP text; {@code $binary_remote_addr} its 4 or 16 bytes;</li>
- *   <li>{@code $host}; {@code $scheme}; {@code $https} ({@code on} or empty);</li>
+ *   <li>{@code $escaped_request_uri} the request-target percent-encoded as ingress-nginx's
+ *       {@code set_escape_uri} ({@link #escapeUri});</li>
+ *   <li>{@code $host}; {@code $best_http_host} the {@code Host} header as received;
+ *       {@code $scheme} and {@code $pass_access_scheme}; {@code $https} ({@code on} or empty);</li>
  *   <li>{@code $http_<name>} request header, {@code _} standing for {@code -}
  *       ({@code $http_x_user_id} reads {@code X-User-Id});</li>
  *   <li>{@code $cookie_<name>} cookie (name as written); {@code $arg_<name>} query argument
@@ -47,9 +50,18 @@ public final class HashKeyExpression {
      *                                  {@code ${} or an unsupported variable
      */
     public static HashKeyExpression compile(String expression) {
+        return compile(expression, "upstream-hash-by");
+    }
+
+    /**
+     * Compiles {@code expression}, naming it {@code what} (the annotation) in error messages.
+     *
+     * @throws IllegalArgumentException as {@link #compile(String)}
+     */
+    public static HashKeyExpression compile(String expression, String what) {
         Objects.requireNonNull(expression, "expression");
         if (expression.isEmpty()) {
-            throw new IllegalArgumentException("empty upstream-hash-by expression");
+            throw new IllegalArgumentException("empty " + what + " expression");
         }
         List<Part> parts = new ArrayList<>();
         StringBuilder literal = new StringBuilder();
@@ -66,7 +78,7 @@ public final class HashKeyExpression {
             if (i + 1 < n && expression.charAt(i + 1) == '{') {
                 int close = expression.indexOf('}', i + 2);
                 if (close < 0) {
-                    throw new IllegalArgumentException("missing '}' in upstream-hash-by: " + expression);
+                    throw new IllegalArgumentException("missing '}' in " + what + ": " + expression);
                 }
                 name = expression.substring(i + 2, close);
                 for (int k = 0; k < name.length(); k++) {
@@ -85,13 +97,13 @@ public final class HashKeyExpression {
                 i = j;
             }
             if (name.isEmpty()) {
-                throw new IllegalArgumentException("invalid variable name in upstream-hash-by: " + expression);
+                throw new IllegalArgumentException("invalid variable name in " + what + ": " + expression);
             }
             if (literal.length() > 0) {
                 parts.add(literal(literal.toString()));
                 literal.setLength(0);
             }
-            parts.add(variable(name, expression));
+            parts.add(variable(name, expression, what));
         }
         if (literal.length() > 0) {
             parts.add(literal(literal.toString()));
@@ -144,12 +156,14 @@ public final class HashKeyExpression {
         return req -> text;
     }
 
-    private static Part variable(String name, String expression) {
+    private static Part variable(String name, String expression, String what) {
         // NGINX variable names are case-insensitive.
         final String lower = name.toLowerCase(Locale.ROOT);
         switch (lower) {
             case "request_uri":
                 return RequestView::requestUri;
+            case "escaped_request_uri":
+                return req -> escapeUri(req.requestUri());
             case "uri":
                 return req -> {
                     String path = path(req.requestUri());
@@ -170,7 +184,10 @@ public final class HashKeyExpression {
                 };
             case "host":
                 return RequestView::host;
+            case "best_http_host":
+                return req -> orEmpty(req.header("host"));
             case "scheme":
+            case "pass_access_scheme":
                 return req -> req.https() ? "https" : "http";
             case "https":
                 return req -> req.https() ? "on" : "";
@@ -189,7 +206,26 @@ public final class HashKeyExpression {
             final String arg = lower.substring(4);
             return req -> arg(req.requestUri(), arg);
         }
-        throw new IllegalArgumentException("unsupported variable $" + name + " in upstream-hash-by: " + expression);
+        throw new IllegalArgumentException("unsupported variable $" + name + " in " + what + ": " + expression);
+    }
+
+    /**
+     * The set-misc module's {@code set_escape_uri}: every byte but {@code [A-Za-z0-9-._~]}
+     * percent-encoded, so {@code /?a=b&c=d} becomes {@code %2F%3Fa%3Db%26c%3Dd}.
+     */
+    public static String escapeUri(String s) {
+        StringBuilder out = new StringBuilder(s.length() + 16);
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
+                    || c == '_' || c == '~') {
+                out.append((char) c);
+            } else {
+                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            }
+        }
+        return out.toString();
     }
 
     private static String orEmpty(String s) {

@@ -11,6 +11,7 @@ import dev.sluice.gateway.access.ExternalAuth;
 import dev.sluice.gateway.access.RateLimiters;
 import dev.sluice.gateway.access.RequestLimits;
 import dev.sluice.gateway.access.RequestRateLimiter;
+import dev.sluice.gateway.balance.HashKeyExpression;
 import dev.sluice.gateway.route.HostRoutes;
 import dev.sluice.gateway.request.RequestView;
 import dev.sluice.gateway.route.Route;
@@ -22,13 +23,15 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import java.nio.charset.StandardCharsets;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The access phase of a request to a {@link AccessPolicy.Guarded} location (SPEC §0.1 step 6), in
@@ -44,6 +47,7 @@ import java.util.function.Consumer;
  * auth subrequest completes there too, so the caller's callback never changes threads.
  */
 final class AccessGate implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AccessGate.class);
     private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory();
     /** Final statuses that get the auth service's {@code Set-Cookie} without {@code auth-always-set-cookie}. */
     private static final int[] COOKIE_STATUSES = {200, 201, 204, 206, 301, 302, 303, 304, 307, 308};
@@ -210,8 +214,18 @@ final class AccessGate implements AutoCloseable {
 
     private void external(ExternalAuth e, Request r, EventLoop loop, ConnectionLimiter.Permit permit,
             BandwidthLimit bandwidth, Consumer<Verdict> done) {
+        URI url;
+        try {
+            url = e.url().resolve(r.view());
+        } catch (IllegalArgumentException bad) {
+            // as NGINX's auth_request when the subrequest cannot be made
+            log.debug("auth-url {} for {}: {}", e.url(), r.request().uri(), bad.getMessage());
+            done.accept(new Reject(500, null, null));
+            release(permit);
+            return;
+        }
         String cacheKey = e.cacheKey() == null ? null
-                : e.url() + " " + e.method() + " " + e.cacheKey().evaluate(r.view());
+                : url + " " + e.method() + " " + e.cacheKey().evaluate(r.view());
         if (cacheKey != null) {
             ExternalAuthResult cached = authCache.get().get(cacheKey);
             if (cached != null) {
@@ -223,8 +237,8 @@ final class AccessGate implements AutoCloseable {
         String scheme = r.https() ? "https" : "http";
         HttpHeaders headers = ExternalAuthHeaders.subrequest(req.headers(), scheme,
                 req.headers().get(HttpHeaderNames.HOST), req.uri(), req.method().name(), r.clientIp(), r.requestId(),
-                e.url(), e.method(), e.requestRedirect(), e.proxySetHeaders());
-        ExternalAuthRequest sub = new ExternalAuthRequest(e.url(),
+                url, e.method(), e.requestRedirect(), e.proxySetHeaders());
+        ExternalAuthRequest sub = new ExternalAuthRequest(url,
                 e.method() == null ? HttpMethod.GET : HttpMethod.valueOf(e.method()), headers, r.connectTimeout(),
                 r.readTimeout(), e.keepalive(), e.keepaliveTimeout(), e.keepaliveRequests());
         authClient.check(loop, sub, result -> {
@@ -279,34 +293,17 @@ final class AccessGate implements AutoCloseable {
      * it already carries the parameter).
      */
     static String signinLocation(ExternalAuth e, Request r) {
-        String signin = e.signin();
+        // whether the parameter is there is decided on the annotation as written, as ingress-nginx does
+        String written = e.signin().source();
+        String signin = e.signin().expand(r.view());
         String param = e.signinRedirectParam();
-        int q = signin.indexOf('?');
-        if (q >= 0 && ("&" + signin.substring(q + 1)).contains("&" + param + "=")) {
+        int q = written.indexOf('?');
+        if (q >= 0 && ("&" + written.substring(q + 1)).contains("&" + param + "=")) {
             return signin;
         }
         String host = r.request().headers().get(HttpHeaderNames.HOST, "");
-        String rd = (r.https() ? "https" : "http") + "://" + host + escapeUri(r.request().uri());
-        return signin + (q >= 0 ? "&" : "?") + param + "=" + rd;
-    }
-
-    /**
-     * The set-misc module's {@code set_escape_uri}: every byte but {@code [A-Za-z0-9-._~]}
-     * percent-encoded, so {@code /?a=b&c=d} becomes {@code %2F%3Fa%3Db%26c%3Dd}.
-     */
-    static String escapeUri(String s) {
-        StringBuilder out = new StringBuilder(s.length() + 16);
-        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
-            int c = b & 0xff;
-            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
-                    || c == '_' || c == '~') {
-                out.append((char) c);
-            } else {
-                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
-            }
-        }
-        return out.toString();
+        String rd = (r.https() ? "https" : "http") + "://" + host + HashKeyExpression.escapeUri(r.request().uri());
+        return signin + (signin.indexOf('?') >= 0 ? "&" : "?") + param + "=" + rd;
     }
 
     /**

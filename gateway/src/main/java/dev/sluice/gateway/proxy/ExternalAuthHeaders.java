@@ -35,8 +35,9 @@ import java.util.Map;
  * {@code X-Forwarded-For} (the client address only), {@code X-Request-ID},
  * {@code X-Auth-Request-Redirect} ({@code auth-request-redirect}, else {@code $request_uri}), with
  * {@code auth-method} also {@code X-Original-URI} and {@code X-Scheme}, and last the
- * {@code auth-proxy-set-headers} entries. {@code X-Forwarded-Host} is not set: a client's value
- * passes unchanged, as with NGINX.
+ * {@code auth-proxy-set-headers} entries. {@code X-Forwarded-Host} is the client's {@code Host}
+ * ({@code $http_host}), never a value the client sent under that name: NGINX passes the client's
+ * own {@code X-Forwarded-Host} to the auth service, which some services trust for redirects.
  */
 public final class ExternalAuthHeaders {
     public static final AsciiString X_ORIGINAL_URL = AsciiString.cached("X-Original-URL");
@@ -58,6 +59,7 @@ public final class ExternalAuthHeaders {
         HttpHeaderNames.UPGRADE, ForwardedHeaders.PROXY, ForwardedHeaders.X_FORWARDED_PROTO,
         HttpHeaderNames.HOST, X_ORIGINAL_URL, X_ORIGINAL_METHOD, X_SENT_FROM, ForwardedHeaders.X_REAL_IP,
         ForwardedHeaders.X_FORWARDED_FOR, ForwardedHeaders.X_REQUEST_ID, X_AUTH_REQUEST_REDIRECT,
+        ForwardedHeaders.X_FORWARDED_HOST,
     };
 
     /** Set only with {@code auth-method}, so a client's value passes otherwise. */
@@ -124,6 +126,9 @@ public final class ExternalAuthHeaders {
         }
         out.set(HttpHeaderNames.HOST, authUrl.getHost());
         out.set(X_ORIGINAL_URL, scheme + "://" + httpHost + requestUri);
+        if (!httpHost.isEmpty()) {
+            out.set(ForwardedHeaders.X_FORWARDED_HOST, httpHost);
+        }
         out.set(X_ORIGINAL_METHOD, method);
         out.set(X_SENT_FROM, SENT_FROM);
         out.set(ForwardedHeaders.X_REAL_IP, clientIp);

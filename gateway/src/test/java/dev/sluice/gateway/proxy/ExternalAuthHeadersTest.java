@@ -42,9 +42,9 @@ class ExternalAuthHeadersTest {
         // only with auth-method
         assertThat(out.contains("X-Original-URI")).isFalse();
         assertThat(out.contains("X-Scheme")).isFalse();
-        // the template clears X-Forwarded-Proto and does not set X-Forwarded-Host
+        // the template clears X-Forwarded-Proto; X-Forwarded-Host is the client's Host
         assertThat(out.contains("X-Forwarded-Proto")).isFalse();
-        assertThat(out.contains("X-Forwarded-Host")).isFalse();
+        assertThat(out.getAll("X-Forwarded-Host")).containsExactly("Shop.Example.com:8443");
     }
 
     @Test
@@ -82,7 +82,8 @@ class ExternalAuthHeadersTest {
 
         assertThat(out.getAll("Cookie")).containsExactly("a=1", "b=2");
         assertThat(out.getAll("Authorization")).containsExactly("Bearer t");
-        assertThat(out.getAll("X-Forwarded-Host")).containsExactly("client-host");
+        // never the client's own X-Forwarded-Host (NGINX passes it; auth services trust it for redirects)
+        assertThat(out.getAll("X-Forwarded-Host")).containsExactly("Shop.Example.com:8443");
         assertThat(out.getAll("X-Forwarded-Port")).containsExactly("1234");
         assertThat(out.getAll("Content-Type")).containsExactly("application/json");
         // without auth-method the template does not touch these, so the client's pass

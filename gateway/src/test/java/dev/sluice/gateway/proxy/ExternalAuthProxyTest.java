@@ -8,11 +8,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.gateway.access.AccessPolicy;
 import dev.sluice.gateway.access.ExternalAuth;
+import dev.sluice.gateway.access.UrlTemplate;
 import dev.sluice.gateway.balance.HashKeyExpression;
 import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTableHolder;
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +39,12 @@ class ExternalAuthProxyTest {
         tlsAuth = new TestAuthServer(true);
         Backend b = backend("default-web-80", web);
         String url = "http://127.0.0.1:" + auth.port() + "/check?x=1";
-        routes.publish(table(host("app.test",
+        // the oauth2-proxy example of ingress-nginx's documentation: the auth service on the app's own host
+        String hostVars = "http://$host:" + auth.port() + "/oauth2/auth?uri=$escaped_request_uri&arg=$arg_a";
+        routes.publish(table(host("localhost",
+                prefix("/vars", "default/vars", b, external(hostVars,
+                        "https://$host/oauth2/start?rd=$escaped_request_uri", null, false, null))),
+                host("app.test",
                 prefix("/plain", "default/plain", b, external(url, null, null, false, null)),
                 prefix("/signin", "default/signin", b, external(url, "https://login.test/start", null, false, null)),
                 prefix("/post", "default/post", b, external(url, null, "POST", false, null)),
@@ -73,7 +78,9 @@ class ExternalAuthProxyTest {
 
     static RouteOptions external(String url, String signin, String method, boolean alwaysSetCookie, String cacheKey) {
         return RouteOptions.DEFAULTS.withAccess(new AccessPolicy.Guarded(null, null, null,
-                new ExternalAuth(URI.create(url), method, signin, "rd", List.of("X-User"), null, Map.of(),
+                new ExternalAuth(UrlTemplate.parse(url, "auth-url"), method,
+                        signin == null ? null : UrlTemplate.parse(signin, "auth-signin"), "rd", List.of("X-User"), null,
+                        Map.of(),
                         cacheKey == null ? null : HashKeyExpression.compile(cacheKey),
                         Map.of(200, Duration.ofMinutes(5)), alwaysSetCookie, 0, 1000, Duration.ofSeconds(60)),
                 false));
@@ -142,6 +149,21 @@ class ExternalAuthProxyTest {
         assertThat(r.status()).isEqualTo(302);
         assertThat(r.header("location"))
                 .isEqualTo("https://login.test/start?rd=http://app.test%2Fsignin%3Fa%3Db%26c%3Dd");
+    }
+
+    @Test
+    void nginxVariablesInAuthUrlAndAuthSigninAreExpandedPerRequest() {
+        RawHttpClient.Response r;
+        try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+            r = c.exchange("GET /vars/x?a=1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        }
+        assertThat(auth.received).singleElement().satisfies(s -> {
+            assertThat(s.uri()).isEqualTo("/oauth2/auth?uri=%2Fvars%2Fx%3Fa%3D1&arg=1");
+            assertThat(s.headers().get("host")).isEqualTo("localhost");
+        });
+        // the sign-in URL already names rd: nothing is appended, its variables are expanded
+        assertThat(r.status()).isEqualTo(302);
+        assertThat(r.header("location")).isEqualTo("https://localhost/oauth2/start?rd=%2Fvars%2Fx%3Fa%3D1");
     }
 
     @Test

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.gateway.access.AccessPolicy;
 import dev.sluice.gateway.access.ExternalAuth;
+import dev.sluice.gateway.access.UrlTemplate;
 import dev.sluice.gateway.access.SourceRanges;
 import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.observe.AccessLog;
@@ -60,7 +61,7 @@ class ProxyProtocolTest {
                         new AccessPolicy.Guarded(null, SourceRanges.parse("203.0.113.0/24"), null, null, false))),
                 prefix("/auth", "default/auth", b, RouteOptions.DEFAULTS.withAccess(new AccessPolicy.Guarded(
                         null, null, null,
-                        new ExternalAuth(URI.create("http://127.0.0.1:" + auth.port() + "/check"), null, null, "rd",
+                        new ExternalAuth(UrlTemplate.of(URI.create("http://127.0.0.1:" + auth.port() + "/check")), null, null, "rd",
                                 List.of(), null, Map.of(), null, Map.of(), false, 0, 1000, Duration.ofSeconds(60)),
                         false))))));
         server = GatewayServer.builder().routes(routes).bindAddress("127.0.0.1").httpPort(0).httpsPort(0)
