@@ -308,7 +308,14 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
                     notes::add).translate();
             RouteTable table = buildTable();
             tls = selection.withAliases(tls, installedAliases);
-            TlsCertificates finalTls = tls.withClientAuth(clientAuth).withPassthrough(passthrough(table))
+            // an alias is its host's server: the handshake of its SNI name asks for the same certificate
+            Map<String, ClientCertificateAuth> clientAuthByName = new HashMap<>(clientAuth);
+            installedAliases.forEach((alias, host) -> {
+                if (clientAuth.containsKey(host)) {
+                    clientAuthByName.putIfAbsent(alias, clientAuth.get(host));
+                }
+            });
+            TlsCertificates finalTls = tls.withClientAuth(clientAuthByName).withPassthrough(passthrough(table))
                     .withCiphers(sslCiphers);
             ConfigurationKey key = new ConfigurationKey(IngressTranslator.this, state, backends.configurationFacts(),
                     finalTls, streams);

@@ -287,6 +287,14 @@ class AccessControlTranslationTest {
         return split.canary() == null ? List.of() : List.of(split.canary().name());
     }
 
+    @Test
+    void aServerAliasOfAHostWithClientCertificatesAsksForThemInItsHandshakeToo() {
+        Translation t = translate(ingress("protected", "a.test", Map.of("auth-tls-secret", "client-ca",
+                "server-alias", "alias.test")), true);
+        assertThat(t.table().tls().clientAuth("alias.test")).isEqualTo(t.table().tls().clientAuth("a.test"))
+                .isNotNull();
+    }
+
     /** The status Sluice answers itself, or 0 when the request is forwarded. */
     private static int status(Translation t, String host, String path) {
         RoutingDecision d = t.table().decide(host, path, "https");
