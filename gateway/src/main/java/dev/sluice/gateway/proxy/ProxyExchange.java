@@ -302,6 +302,7 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             cors = r.cors();
             corsOrigin = r.corsOrigin();
             route = r.route();
+            ingress = route != null ? route.source() : null; // a denied or redirecting location is still its Ingress's
             metricHost = hostTag(table.findHost(host));
             discardBody = true;
             if (HttpUtil.is100ContinueExpected(request)) {
@@ -1810,7 +1811,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
                     attemptLog != null ? attemptLog.addresses() : null,
                     attemptLog != null ? attemptLog.statuses() : null,
                     attemptLog != null ? attemptLog.responseTimes() : null,
-                    requestId != null ? requestId.toString() : null, // none before routing
+                    // NGINX's $req_id exists for every request, those answered before routing too
+                    (requestId != null ? requestId : ForwardedHeaders.requestId(request.headers())).toString(),
                     ingress,
                     backendName,
                     canary));

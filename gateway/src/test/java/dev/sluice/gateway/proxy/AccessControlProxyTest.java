@@ -6,6 +6,8 @@ import static dev.sluice.gateway.proxy.TestRoutes.prefix;
 import static dev.sluice.gateway.proxy.TestRoutes.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.gateway.access.AccessPolicy;
 import dev.sluice.gateway.access.Authentication;
 import dev.sluice.gateway.access.BandwidthLimit;
@@ -15,9 +17,12 @@ import dev.sluice.gateway.access.RateLimit;
 import dev.sluice.gateway.access.RequestLimits;
 import dev.sluice.gateway.access.SourceRanges;
 import dev.sluice.gateway.balance.Backend;
+import dev.sluice.gateway.observe.AccessLog;
 import dev.sluice.gateway.route.RouteOptions;
 import dev.sluice.gateway.route.RouteTableHolder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -30,6 +35,7 @@ import org.apache.commons.codec.digest.Md5Crypt;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Access control through a real server and backend (SPEC §0.1 step 6, §7): basic and digest
@@ -194,6 +200,22 @@ class AccessControlProxyTest {
         assertThat(get("/any-other", basic("alice", "wonderland")).status()).isEqualTo(200);
         // satisfy all: the list refuses first, credentials do not help
         assertThat(get("/all-other", basic("alice", "wonderland")).status()).isEqualTo(403);
+    }
+
+    @Test
+    void aDeniedLocationIsLoggedWithItsIngressAndARequestId(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("access.log");
+        try (GatewayServer logged = GatewayServer.builder().routes(routes).bindAddress("127.0.0.1").httpPort(0)
+                .httpsPort(-1).eventLoops(1).accessLog(AccessLog.file(file)).build()) {
+            logged.start();
+            try (RawHttpClient c = RawHttpClient.connect(logged.httpPort())) {
+                assertThat(c.exchange("GET /denied HTTP/1.1\r\nHost: acl.test\r\n\r\n").status()).isEqualTo(503);
+            }
+        } // shutdown flushes the log
+        JsonNode entry = new ObjectMapper().readTree(Files.readAllLines(file).get(0));
+        assertThat(entry.get("status").asInt()).isEqualTo(503);
+        assertThat(entry.get("ingress").asText()).isEqualTo("default/denied");
+        assertThat(entry.get("request_id").asText()).matches("[0-9a-f]{32}");
     }
 
     @Test
