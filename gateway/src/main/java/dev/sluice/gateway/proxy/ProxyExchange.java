@@ -302,7 +302,8 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             cors = r.cors();
             corsOrigin = r.corsOrigin();
             route = r.route();
-            ingress = route != null ? route.source() : null; // a denied or redirecting location is still its Ingress's
+            // a denied or redirecting location is still its Ingress's; Sluice's own 404 is nobody's
+            ingress = route != null && !Route.BUILT_IN.equals(route.source()) ? route.source() : null;
             metricHost = hostTag(table.findHost(host));
             discardBody = true;
             if (HttpUtil.is100ContinueExpected(request)) {
