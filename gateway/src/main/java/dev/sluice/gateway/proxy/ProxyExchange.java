@@ -249,6 +249,16 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             rejectRequest(rejection);
             return;
         }
+        String absoluteHost = absoluteFormHost(request.uri());
+        if (absoluteHost != null) {
+            // RFC 9112 §3.2.2, and NGINX: the target's host wins over the Host header, for routing
+            // and for the upstream alike
+            if (!RequestChecks.validHost(absoluteHost)) {
+                rejectRequest(400);
+                return;
+            }
+            request.headers().set(HttpHeaderNames.HOST, absoluteHost);
+        }
         keepAlive = HttpUtil.isKeepAlive(request) && !client.draining();
         String host = request.headers().get(HttpHeaderNames.HOST); // at most one: checked above
         RouteTable table = server.routes().current();
@@ -306,13 +316,35 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
             ingress = route != null && !Route.BUILT_IN.equals(route.source()) ? route.source() : null;
             metricHost = hostTag(table.findHost(host));
             discardBody = true;
-            if (HttpUtil.is100ContinueExpected(request)) {
-                keepAlive = false; // the client may never send the body it announced
+            if (HttpUtil.is100ContinueExpected(request) || r.status() == 400) {
+                keepAlive = false; // the client may never send the body it announced; NGINX closes after a 400
             }
             if (!serveErrorPage(r.status())) {
                 respond(r.status(), r.location());
             }
         }
+    }
+
+    /**
+     * The authority of an absolute-form request target ({@code http://a.example.com:8080/x} →
+     * {@code a.example.com:8080}), or {@code null} for the origin form.
+     */
+    private static String absoluteFormHost(String uri) {
+        if (uri.isEmpty() || uri.charAt(0) == '/') {
+            return null;
+        }
+        int start = uri.regionMatches(true, 0, "http://", 0, 7) ? 7 : uri.regionMatches(true, 0, "https://", 0, 8) ? 8
+                : -1;
+        if (start < 0) {
+            return null;
+        }
+        int end = start;
+        while (end < uri.length() && "/?#".indexOf(uri.charAt(end)) < 0) {
+            end++;
+        }
+        String authority = uri.substring(start, end);
+        int at = authority.lastIndexOf('@'); // userinfo is not part of the host
+        return at >= 0 ? authority.substring(at + 1) : authority;
     }
 
     /** Answers a request that cannot be served and closes the connection after the answer. */

@@ -82,6 +82,21 @@ class HostileRequestCorpusTest {
                 Arguments.of("version without minor", "GET / HTTP/1\r\n" + h + "\r\n", 400),
                 Arguments.of("a fourth word in the request line", "GET / HTTP/1.1 x\r\n" + h + "\r\n", 400),
                 Arguments.of("request line only a word", "GARBAGE\r\n\r\n", 400),
+                Arguments.of("lower-case method (a backend may read it as GET)", "get / HTTP/1.1\r\n" + h + "\r\n", 400),
+                Arguments.of("mixed-case method", "Post / HTTP/1.1\r\n" + h + "Content-Length: 0\r\n\r\n", 400),
+                Arguments.of("HTTP/2.0 in an HTTP/1 request line (NGINX: 505)", "GET / HTTP/2.0\r\n" + h + "\r\n", 505),
+                Arguments.of("HTTP/9.9", "GET / HTTP/9.9\r\n" + h + "\r\n", 505),
+                Arguments.of("the HTTP/2 preface without h2c", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505),
+                // Host (NGINX: "client sent invalid host header")
+                Arguments.of("a path in Host", "GET / HTTP/1.1\r\nHost: " + HOST + "/evil\r\n\r\n", 400),
+                Arguments.of("two dots in Host", "GET / HTTP/1.1\r\nHost: corpus..example.com\r\n\r\n", 400),
+                Arguments.of("empty Host", "GET / HTTP/1.1\r\nHost:\r\n\r\n", 400),
+                Arguments.of("a path in an absolute-form target's host",
+                        "GET http://" + HOST + "\\evil/ HTTP/1.1\r\n" + h + "\r\n", 400),
+                // targets the router refuses: the connection closes too
+                Arguments.of("asterisk target", "OPTIONS * HTTP/1.1\r\n" + h + "\r\n" + SMUGGLED, 400),
+                Arguments.of("target above the root", "GET /../../etc/passwd HTTP/1.1\r\n" + h + "\r\n" + SMUGGLED, 400),
+                Arguments.of("target without a slash", "GET nope HTTP/1.1\r\n" + h + "\r\n" + SMUGGLED, 400),
                 Arguments.of("CONNECT (NGINX: 405; forwarded, a 2xx would make the upstream a tunnel)",
                         "CONNECT /pub HTTP/1.1\r\n" + h + "\r\n0\r\n\r\n" + SMUGGLED, 405),
                 Arguments.of("CONNECT to an authority", "CONNECT " + HOST + ":443 HTTP/1.1\r\n" + h + "\r\n", 405),
@@ -137,6 +152,26 @@ class HostileRequestCorpusTest {
         try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
             assertThat(c.exchange("GET /after HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").status()).isEqualTo(200);
         }
+    }
+
+    @Test
+    void anAbsoluteFormTargetsHostWinsOverTheHostHeaderForRoutingAndTheUpstream() {
+        try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+            // routed by the target's host: served, though the Host header names no host of the table
+            RawHttpClient.Response r = c.exchange("GET http://" + HOST + "/abs?x=1 HTTP/1.1\r\nHost: other.invalid\r\n\r\n");
+            assertThat(r.status()).isEqualTo(200);
+        }
+        assertThat(upstream.requests()).singleElement().satisfies(seen -> {
+            assertThat(seen).startsWith("GET /abs?x=1 HTTP/1.1\r\n").contains("Host: " + HOST + "\r\n")
+                    .doesNotContain("other.invalid");
+        });
+        upstream.clear();
+        try (RawHttpClient c = RawHttpClient.connect(server.httpPort())) {
+            // and the other way round: a known Host header does not route an unknown target host
+            assertThat(c.exchange("GET http://other.invalid/ HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").status())
+                    .isEqualTo(404);
+        }
+        assertThat(upstream.requests()).isEmpty();
     }
 
     @Test
