@@ -25,6 +25,12 @@ import org.junit.jupiter.api.Test;
 class ConfigHashTest {
 
     private static RouteTable table(String path, List<String> addresses) {
+        return table(path, addresses, Map.of());
+    }
+
+    private static RouteTable table(String path, List<String> addresses, Map<String, String> annotations) {
+        Map<String, String> all = new java.util.HashMap<>(annotations);
+        all.put("kubernetes.io/ingress.class", "nginx");
         var slice = new EndpointSliceBuilder()
                 .withNewMetadata().withNamespace("shop").withName("web-abc")
                 .withLabels(Map.of("kubernetes.io/service-name", "web")).endMetadata()
@@ -36,7 +42,7 @@ class ConfigHashTest {
         ClusterState state = new ClusterState(List.of(new IngressBuilder()
                         .withNewMetadata().withNamespace("shop").withName("web")
                         .withCreationTimestamp("2026-01-01T00:00:00Z")
-                        .withAnnotations(Map.of("kubernetes.io/ingress.class", "nginx")).endMetadata()
+                        .withAnnotations(all).endMetadata()
                         .withNewSpec().addNewRule().withHost("shop.test").withNewHttp().addNewPath()
                         .withPath(path).withPathType("Prefix").withNewBackend().withNewService().withName("web")
                         .withNewPort().withNumber(80).endPort().endService().endBackend().endPath()
@@ -63,6 +69,20 @@ class ConfigHashTest {
         RouteTable after = table("/shop", List.of("10.0.0.1"));
 
         assertThat(SyncLoop.configHash(after)).isNotEqualTo(SyncLoop.configHash(before));
+    }
+
+    @Test
+    void anAnnotationChangeChangesTheHash() {
+        // ingress-nginx reloads for any annotation change; drift alerts and reload panels rely on it
+        RouteTable before = table("/api", List.of("10.0.0.1"));
+        for (Map<String, String> changed : List.of(
+                Map.of("nginx.ingress.kubernetes.io/proxy-read-timeout", "6"),
+                Map.of("nginx.ingress.kubernetes.io/proxy-body-size", "8m"),
+                Map.of("nginx.ingress.kubernetes.io/proxy-next-upstream-tries", "1"),
+                Map.of("nginx.ingress.kubernetes.io/backend-protocol", "HTTPS"))) {
+            assertThat(SyncLoop.configHash(table("/api", List.of("10.0.0.1"), changed))).as(changed.toString())
+                    .isNotEqualTo(SyncLoop.configHash(before));
+        }
     }
 
     @Test

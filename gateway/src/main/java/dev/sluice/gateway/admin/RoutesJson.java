@@ -54,7 +54,9 @@ import java.util.TreeMap;
  *           "rewriteTarget": "/" | null, "sslRedirect": true, "forceSslRedirect": false,
  *           "backend": "default-user-service-v1-80" | null,
  *           "endpoints": ["10.1.0.7:80", ...], "problem": "..." | null,
- *           "balancer": "RoundRobin" | ..., "canary": canary | null, "access": access | null }
+ *           "balancer": "RoundRobin" | ..., "canary": canary | null, "access": access | null,
+ *           "proxy": { "connectTimeoutMs": 5000, "sendTimeoutMs": 60000, "readTimeoutMs": 60000,
+ *                      "nextUpstreamTries": 3, "bodySizeLimit": 1048576, "backendProtocol": "HTTP", ... } }
  * access = { "denied": "reason" } (answers 503) | { "deny": "10.1.0.0/16" | null, "allow": "10.0.0.0/8" | null,
  *            "satisfy": "all" | "any", "auth": "basic" | "digest" | "external" | null,
  *            "authUrl": "..." (external), "limits": { "connections": 0, "rps": true, "rpm": false,
@@ -254,6 +256,7 @@ public final class RoutesJson {
         backend(node, r.backend(), withEndpoints);
         access(node, r.options().access());
         responseOptions(node, r.options());
+        proxyOptions(node, r.options());
         TrafficSplit split = r.split();
         node.put("balancer", split == null ? null : split.mainline().spec().kind().toString());
         if (split == null || !split.hasCanary()) {
@@ -275,6 +278,31 @@ public final class RoutesJson {
     }
 
     /** {@code custom-http-errors} / {@code default-backend} and the header rewrites, when the location has them. */
+    /**
+     * The location's proxy settings, so that {@code /routes} shows them and {@code config_hash}
+     * changes with them (an annotation change is a reload in ingress-nginx). Never a key or a CA.
+     */
+    private static void proxyOptions(ObjectNode node, dev.sluice.gateway.route.RouteOptions o) {
+        ObjectNode p = node.putObject("proxy");
+        p.put("connectTimeoutMs", o.connectTimeout().toMillis());
+        p.put("sendTimeoutMs", o.sendTimeout().toMillis());
+        p.put("readTimeoutMs", o.readTimeout().toMillis());
+        p.put("nextUpstreamTries", o.nextUpstreamTries());
+        p.put("bodySizeLimit", o.maxBodySize());
+        p.put("backendProtocol", o.backendProtocol().name());
+        p.put("preserveTrailingSlash", o.preserveTrailingSlash());
+        p.put("xForwardedPrefix", o.xForwardedPrefix());
+        p.put("redirect", o.redirect() == null ? null : o.redirect().status() + " " + o.redirect().url());
+        p.put("cors", o.cors() == null ? null : o.cors().toString());
+        p.put("http10", o.tuning().http10());
+        p.put("requestBuffering", o.tuning().bufferRequestBody());
+        p.put("responseHeaderLimit", o.tuning().responseHeaderLimit());
+        p.put("accessLog", o.tuning().accessLog());
+        dev.sluice.gateway.route.UpstreamTls tls = o.upstreamTls();
+        p.put("upstreamTls", tls == null ? null : "secret=" + tls.secret() + " verify=" + tls.verify() + " depth="
+                + tls.verifyDepth() + " name=" + tls.name() + " serverName=" + tls.serverName());
+    }
+
     private static void responseOptions(ObjectNode node, dev.sluice.gateway.route.RouteOptions o) {
         dev.sluice.gateway.route.ErrorPages pages = o.errorPages();
         if (pages != null) {
