@@ -1559,7 +1559,11 @@ final class ProxyExchange implements UpstreamTimeouts.Listener, UpstreamHandler.
         if (grpcCall && code >= 400) {
             // the status is logged and counted as the HTTP status; the client reads grpc-status
             bytesSent = 0;
-            ctx.writeAndFlush(Grpc.errorResponse(code)).addListener(responseWrittenListener());
+            FullHttpResponse grpcError = Grpc.errorResponse(code);
+            if (hsts() != null) {
+                grpcError.headers().set(LocalResponses.STRICT_TRANSPORT_SECURITY, hsts()); // as every HTTPS answer
+            }
+            ctx.writeAndFlush(grpcError).addListener(responseWrittenListener());
             return;
         }
         if (code == 204 && corsOrigin != null) {

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.route.BackendProtocol;
 import dev.sluice.gateway.route.RouteOptions;
+import dev.sluice.gateway.route.ProxySettings;
 import dev.sluice.gateway.route.RouteTableHolder;
 import io.grpc.Attributes;
 import io.grpc.ManagedChannel;
@@ -403,6 +404,8 @@ class GrpcProxyTest {
         assertThat(r.headers().firstValue("grpc-status")).hasValue("4"); // trailers-only: in the only HEADERS
         assertThat(r.headers().firstValue("grpc-message")).hasValue("proxy: 504 Gateway Timeout");
         assertThat(tookMillis).isBetween(400L, 3_000L);
+        // Sluice's own gRPC answer over HTTPS carries HSTS, as every HTTPS answer does
+        assertThat(r.headers().firstValue("strict-transport-security")).hasValue(ProxySettings.DEFAULT_HSTS);
     }
 
     @Test
