@@ -562,7 +562,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException || cause instanceof io.netty.handler.codec.DecoderException) {
+        if (cause instanceof IOException || cause instanceof io.netty.handler.codec.DecoderException
+                || cause instanceof io.netty.handler.codec.http2.Http2Exception) {
+            // what a client does wrong, or a stream it reset: any client could fill the log with them
             log.debug("client {}: {}", clientIp, cause.toString());
         } else {
             log.warn("client {}: unexpected error", clientIp, cause);
