@@ -146,7 +146,8 @@ final class AccessControl {
             for (String r : p.reasons) {
                 problems.accept(r + "; every location of this Ingress answers 503 (location denied)");
             }
-            return new Result(new AccessPolicy.Denied(String.join("; ", p.reasons)), clientAuthValid ? clientAuth : null);
+            return new Result(new AccessPolicy.Denied(String.join("; ", p.reasons)),
+                    clientAuthValid ? clientAuth : null);
         }
         AccessPolicy policy = deny == null && allow == null && limits == null && auth == null ? AccessPolicy.OPEN
                 : new AccessPolicy.Guarded(deny, allow, limits, auth, satisfyAny);

@@ -4,13 +4,13 @@ import com.google.re2j.PatternSyntaxException;
 import dev.sluice.controller.translate.HostBuilder.PathKind;
 import dev.sluice.controller.translate.HostBuilder.PendingPath;
 import dev.sluice.controller.translate.IngressOrder.Keyed;
+import dev.sluice.gateway.access.AccessPolicy;
+import dev.sluice.gateway.access.ExternalAuth;
 import dev.sluice.gateway.balance.TrafficSplit;
 import dev.sluice.gateway.balance.Upstream;
 import dev.sluice.gateway.balance.Backend;
 import dev.sluice.gateway.balance.BalancerSpec;
 import dev.sluice.gateway.route.CompressionPolicy;
-import dev.sluice.gateway.access.AccessPolicy;
-import dev.sluice.gateway.access.ExternalAuth;
 import dev.sluice.gateway.route.ClientCertificateAuth;
 import dev.sluice.gateway.route.ErrorPages;
 import dev.sluice.gateway.route.HeaderRewrites;
@@ -508,7 +508,8 @@ public final class IngressTranslator implements BiFunction<ClusterState, Instant
             for (Map.Entry<String, String> e : own == null ? List.<Map.Entry<String, String>>of() : own.entrySet()) {
                 String suffix = e.getKey().startsWith(p) ? e.getKey().substring(p.length()) : "";
                 // enable-global-auth can only take protection away: the canary runs under the mainline's anyway
-                if (AnnotationKey.inAccessControlFamily(suffix) && !suffix.equals(AnnotationKey.ENABLE_GLOBAL_AUTH.suffix())
+                if (AnnotationKey.inAccessControlFamily(suffix)
+                        && !suffix.equals(AnnotationKey.ENABLE_GLOBAL_AUTH.suffix())
                         && !Objects.equals(e.getValue(), main.get(e.getKey()))) {
                     out.add(e.getKey());
                 }
