@@ -96,10 +96,12 @@ public record IngressAnnotations(
      * {@code deny all;}, {@code allow 10.0.0.0/8;}, {@code auth_basic "x";}, {@code satisfy any;},
      * {@code limit_req zone=z;}, {@code ssl_verify_client on;}, {@code return 403;}. Snippets never
      * run in Sluice; one that would have protected the location denies it instead (fail closed).
-     * {@code add_header X-Frame-Options deny;} is not one: there {@code deny} is an argument.
+     * {@code add_header X-Frame-Options deny;} is not one: there {@code deny} is an argument; nor is
+     * {@code auth_request_set} (it copies a header of the auth answer; {@code auth-response-headers}
+     * does that in Sluice, and without it the application gets less, not more).
      */
     private static final Pattern SNIPPET_ACCESS_DIRECTIVE = Pattern.compile(
-            "(?m)(?:^|[;{}])\\s*(?:allow|deny|auth_[a-z_]+|satisfy|limit_[a-z_]+|ssl_verify_client"
+            "(?m)(?:^|[;{}])\\s*(?:allow|deny|auth_(?!request_set\\b)[a-z_]+|satisfy|limit_[a-z_]+|ssl_verify_client"
                     + "|ssl_client_certificate|access_by_lua[a-z_]*|return\\s+(?:40[1-4]|444))(?=[\\s;])");
 
     /** ingress-nginx's charset for canary header/cookie names and header values. */

@@ -142,7 +142,8 @@ class AccessControlTranslationTest {
                 "configuration-snippet");
         // snippets without such directives are reported and ignored; the location is served
         Translation t = translate(ingress("protected", "a.test", Map.of("configuration-snippet",
-                "more_set_headers \"X-Frame-Options: deny\";\nadd_header X-Frame-Options deny;\nproxy_set_header X-A b;")),
+                "more_set_headers \"X-Frame-Options: deny\";\nadd_header X-Frame-Options deny;\nproxy_set_header X-A b;\n"
+                        + "auth_request_set $token $upstream_http_x_auth_request_access_token;")),
                 true);
         assertThat(t.table().decide("a.test", "/", "http")).isInstanceOf(RoutingDecision.Forward.class);
         assertThat(t.problems()).anySatisfy(p -> assertThat(p.message()).contains("snippet").contains("ignored"));
