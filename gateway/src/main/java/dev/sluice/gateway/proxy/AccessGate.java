@@ -220,8 +220,7 @@ final class AccessGate implements AutoCloseable {
         } catch (IllegalArgumentException bad) {
             // as NGINX's auth_request when the subrequest cannot be made
             log.debug("auth-url {} for {}: {}", e.url(), r.request().uri(), bad.getMessage());
-            done.accept(new Reject(500, null, null));
-            release(permit);
+            done.accept(new Reject(500, null, null)); // the caller's callback releases the permit of a Reject
             return;
         }
         String cacheKey = e.cacheKey() == null ? null

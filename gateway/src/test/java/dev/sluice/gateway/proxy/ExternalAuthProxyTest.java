@@ -48,6 +48,8 @@ class ExternalAuthProxyTest {
                 prefix("/plain", "default/plain", b, external(url, null, null, false, null)),
                 prefix("/signin", "default/signin", b, external(url, "https://login.test/start", null, false, null)),
                 prefix("/post", "default/post", b, external(url, null, "POST", false, null)),
+                prefix("/unresolvable", "default/unresolvable", b,
+                        external("http://$http_x_auth_host:" + auth.port() + "/check", null, null, false, null)),
                 prefix("/cookies", "default/cookies", b, external(url, null, null, true, null)),
                 prefix("/cached", "default/cached", b, external(url, null, null, false, "$http_x_token")),
                 prefix("/down", "default/down", b, external("http://127.0.0.1:1/auth", null, null, false, null)),
@@ -164,6 +166,14 @@ class ExternalAuthProxyTest {
         // the sign-in URL already names rd: nothing is appended, its variables are expanded
         assertThat(r.status()).isEqualTo(302);
         assertThat(r.header("location")).isEqualTo("https://localhost/oauth2/start?rd=%2Fvars%2Fx%3Fa%3D1");
+    }
+
+    @Test
+    void anAuthUrlThatDoesNotExpandToAUrlIsAFiveHundredAndNothingIsSent() {
+        // no X-Auth-Host header: the URL has no host, as NGINX's auth_request failing
+        assertThat(get("/unresolvable", "X-Token: good").status()).isEqualTo(500);
+        assertThat(auth.received).isEmpty();
+        assertThat(get("/unresolvable", "X-Token: good", "X-Auth-Host: 127.0.0.1").status()).isEqualTo(200);
     }
 
     @Test
