@@ -311,8 +311,10 @@ public record GlobalSettings(
                 } else if (k.scope() == AnnotationKey.Scope.ACCESS_CONTROL) {
                     // fail closed: the bad list stays, so every location it covers is denied
                     out.put(k.suffix(), v);
-                    invalid(k.suffix(), v, why(found.get(0), k.suffix()), "every location without its own "
-                            + k.suffix() + " annotation answers 503 (location denied)");
+                    String why = why(found.get(0), k.suffix());
+                    int consequence = why.indexOf("; every location");
+                    invalid(k.suffix(), v, consequence < 0 ? why : why.substring(0, consequence),
+                            "every location without its own " + k.suffix() + " annotation answers 503 (location denied)");
                 } else {
                     invalid(k.suffix(), v, why(found.get(0), k.suffix()),
                             "using the default " + k.docDefault().replace("`", ""));

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -265,8 +266,10 @@ public record IngressAnnotations(
         LookupAnnotations lookups = LookupAnnotations.parse(r::string, r::invalid, problems);
         options = options.withHeaderRewrites(lookups.headerRewrites());
         String namespace = BackendResolver.namespace(ingress);
-        // the ConfigMap's source lists apply where the Ingress has none of its own
+        // the ConfigMap's source lists apply where the Ingress has none of its own; a problem with
+        // one names the ConfigMap's key, not an annotation the Ingress does not have
         Map<String, String> accessOwn = own;
+        Map<String, String> fromConfigMap = new TreeMap<>();
         for (Map.Entry<String, String> d : global.annotationDefaults().entrySet()) {
             AnnotationKey k = AnnotationKey.of(d.getKey());
             if (k.scope() == AnnotationKey.Scope.ACCESS_CONTROL && !own.containsKey(d.getKey())) {
@@ -274,11 +277,21 @@ public record IngressAnnotations(
                     accessOwn = new TreeMap<>(own);
                 }
                 accessOwn.put(d.getKey(), d.getValue());
+                fromConfigMap.put("annotation " + p + d.getKey(), "ConfigMap " + global.source() + " key " + d.getKey());
             }
         }
+        UnaryOperator<String> origin = text -> {
+            for (Map.Entry<String, String> e : fromConfigMap.entrySet()) {
+                text = text.replace(e.getKey(), e.getValue());
+            }
+            return text;
+        };
         AccessControl.Result access = AccessControl.parse(accessOwn, p, namespace,
                 namespace + "/" + ingress.getMetadata().getName(), secrets, global.limitReqStatus(),
-                global.limitConnStatus(), problems);
+                global.limitConnStatus(), m -> problems.accept(origin.apply(m)));
+        if (!fromConfigMap.isEmpty() && access.policy() instanceof AccessPolicy.Denied d) {
+            access = new AccessControl.Result(new AccessPolicy.Denied(origin.apply(d.reason())), access.clientAuth());
+        }
         ProxySsl.Result upstreamTls = ProxySsl.parse(own, p, namespace, secrets, problems);
         BackendProtocol protocol = options.backendProtocol();
         if (ProxySsl.present(own) && protocol != BackendProtocol.HTTPS && protocol != BackendProtocol.AUTO_HTTP

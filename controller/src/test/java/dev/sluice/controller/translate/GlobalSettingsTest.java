@@ -285,7 +285,12 @@ class GlobalSettingsTest {
         assertThat(options(t, "plain.example.com").access()).isInstanceOf(AccessPolicy.Denied.class);
         assertThat(options(t, "own.example.com").access()).isInstanceOf(AccessPolicy.Guarded.class);
         assertThat(configMapProblems(t)).singleElement().satisfies(p -> assertThat(p)
-                .contains("key whitelist-source-range").contains("answers 503"));
+                .contains("key whitelist-source-range").contains("answers 503").containsOnlyOnce("503"));
+        // the denied Ingress is told where the list came from: it has no such annotation
+        assertThat(((AccessPolicy.Denied) options(t, "plain.example.com").access()).reason())
+                .contains("ConfigMap " + REF + " key whitelist-source-range").doesNotContain("annotation");
+        assertThat(t.problems()).filteredOn(p -> p.name().equals("plain")).singleElement()
+                .satisfies(p -> assertThat(p.message()).contains("ConfigMap " + REF + " key whitelist-source-range"));
     }
 
     @Test
