@@ -196,8 +196,8 @@ public final class Main implements Callable<Integer> {
     private boolean enableH2c;
 
     @Option(names = "--transport", defaultValue = "auto", paramLabel = "auto|io_uring|epoll|nio",
-            description = "Sluice's own: the socket implementation. auto is epoll on Linux, else nio; io_uring"
-                    + " (Linux 5.x) is experimental and only used when named (default: ${DEFAULT-VALUE}).")
+            description = "Sluice's own: the socket implementation. auto takes the first that works here:"
+                    + " io_uring, then epoll (Linux), then nio (default: ${DEFAULT-VALUE}).")
     private String transport;
 
     @Option(names = "--max-connections", defaultValue = "0", paramLabel = "N",

@@ -178,9 +178,27 @@ public record IngressAnnotations(
         if (own.isEmpty() && global.neutralForIngress()) {
             return NONE;
         }
-        // annotation, else the ConfigMap's key of the same name, else the built-in default
+        // annotation, else the ConfigMap's key of the same name, else the built-in default; an
+        // invalid annotation falls back to the ConfigMap's value, as in ingress-nginx (a typo in one
+        // Ingress must not lift a site-wide limit back to the built-in default)
         Map<String, String> effective = new TreeMap<>(global.annotationDefaults());
-        effective.putAll(own);
+        for (Map.Entry<String, String> e : own.entrySet()) {
+            String configMapValue = global.annotationDefaults().get(e.getKey());
+            AnnotationKey key = AnnotationKey.of(e.getKey());
+            if (configMapValue != null && key != null && key.scope() != AnnotationKey.Scope.ACCESS_CONTROL) {
+                List<String> found = new ArrayList<>();
+                parse(GlobalSettings.probe(BackendResolver.namespace(ingress), ingress.getMetadata().getName(),
+                        Map.of(p + e.getKey(), e.getValue())), prefix, secrets, GlobalSettings.NONE, found::add);
+                if (!found.isEmpty()) {
+                    String m = found.get(0);
+                    int using = m.indexOf("; using");
+                    problems.accept((using < 0 ? m : m.substring(0, using)) + "; using the ConfigMap's value \""
+                            + AnnotationValues.quoted(configMapValue) + "\"");
+                    continue;
+                }
+            }
+            effective.put(e.getKey(), e.getValue());
+        }
         Reader r = new Reader(p, effective, problems);
 
         boolean canary = r.bool(CANARY, false);

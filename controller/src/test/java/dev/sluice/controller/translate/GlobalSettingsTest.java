@@ -261,6 +261,19 @@ class GlobalSettingsTest {
     }
 
     @Test
+    void anInvalidAnnotationFallsBackToTheConfigMapsValueNotTheBuiltInDefault() {
+        Translation t = translate(List.of(global(Map.of("proxy-body-size", "8k", "proxy-read-timeout", "1"))),
+                annotated("typo", "typo.example.com", Map.of("proxy-body-size", "12q", "proxy-read-timeout", "5x")),
+                annotated("own", "own.example.com", Map.of("proxy-body-size", "16k")));
+        RouteOptions typo = options(t, "typo.example.com");
+        assertThat(typo.maxBodySize()).isEqualTo(8 * 1024);
+        assertThat(typo.readTimeout()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(options(t, "own.example.com").maxBodySize()).isEqualTo(16 * 1024);
+        assertThat(t.problems()).filteredOn(p -> p.name().equals("typo")).hasSize(2)
+                .allSatisfy(p -> assertThat(p.message()).contains("using the ConfigMap's value"));
+    }
+
+    @Test
     void theConfigMapsSourceListsProtectEveryLocationUnlessAnAnnotationReplacesThem() {
         Translation t = translate(List.of(global(Map.of("whitelist-source-range", "10.0.0.0/8",
                 "denylist-source-range", "10.1.0.0/16"))),
