@@ -303,9 +303,7 @@ public record GlobalSettings(
                 if (v == null || !k.takesConfigMapDefault()) {
                     continue;
                 }
-                List<String> found = new ArrayList<>();
-                IngressAnnotations.parse(probe(namespace, name, Map.of(prefix + "/" + k.suffix(), v)), prefix,
-                        secrets, NONE, found::add);
+                List<String> found = IngressAnnotations.problemsAlone(namespace, name, prefix, k.suffix(), v, secrets);
                 if (found.isEmpty()) {
                     out.put(k.suffix(), v);
                 } else if (k.scope() == AnnotationKey.Scope.ACCESS_CONTROL) {

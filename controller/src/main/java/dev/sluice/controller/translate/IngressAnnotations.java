@@ -186,9 +186,8 @@ public record IngressAnnotations(
             String configMapValue = global.annotationDefaults().get(e.getKey());
             AnnotationKey key = AnnotationKey.of(e.getKey());
             if (configMapValue != null && key != null && key.scope() != AnnotationKey.Scope.ACCESS_CONTROL) {
-                List<String> found = new ArrayList<>();
-                parse(GlobalSettings.probe(BackendResolver.namespace(ingress), ingress.getMetadata().getName(),
-                        Map.of(p + e.getKey(), e.getValue())), prefix, secrets, GlobalSettings.NONE, found::add);
+                List<String> found = problemsAlone(BackendResolver.namespace(ingress), ingress.getMetadata().getName(),
+                        prefix, e.getKey(), e.getValue(), secrets);
                 if (!found.isEmpty()) {
                     String m = found.get(0);
                     int using = m.indexOf("; using");
@@ -334,6 +333,21 @@ public record IngressAnnotations(
                 AffinityCanaryBehavior.STICKY, r.bool(FROM_TO_WWW_REDIRECT, false), access.clientAuth(),
                 r.bool(SSL_PASSTHROUGH, false), r.bool(SERVICE_UPSTREAM, false), sslCiphers(r),
                 lookups);
+    }
+
+    /**
+     * The problems of one annotation read alone, without the ConfigMap: how a value is validated
+     * before it stands in for another (a ConfigMap key as an annotation's default, a bad annotation
+     * replaced by the ConfigMap's value).
+     *
+     * @param suffix the annotation's key after {@code prefix/}
+     */
+    static List<String> problemsAlone(String namespace, String name, String prefix, String suffix, String value,
+            SecretIndex secrets) {
+        List<String> found = new ArrayList<>();
+        parse(GlobalSettings.probe(namespace, name, Map.of(prefix + "/" + suffix, value)), prefix, secrets,
+                GlobalSettings.NONE, found::add);
+        return found;
     }
 
     /**

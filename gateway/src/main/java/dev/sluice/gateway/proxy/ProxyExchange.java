@@ -1,8 +1,8 @@
 package dev.sluice.gateway.proxy;
 
-import dev.sluice.gateway.access.RequestBlocks;
 import dev.sluice.gateway.access.AccessPolicy;
 import dev.sluice.gateway.access.BandwidthLimit;
+import dev.sluice.gateway.access.RequestBlocks;
 import dev.sluice.gateway.balance.LoadBalancer;
 import dev.sluice.gateway.balance.Pick;
 import dev.sluice.gateway.observe.AccessLog;
